@@ -1,0 +1,1 @@
+from . import test_aging_bucket, test_engine_kpis

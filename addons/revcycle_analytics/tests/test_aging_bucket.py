@@ -1,0 +1,40 @@
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestAgingBucket(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Bucket = cls.env["revcycle.aging.bucket"]
+        cls.analyst = new_test_user(cls.env, "rc_analyst", groups="revcycle_analytics.group_revcycle_analytics_user")
+
+    def test_default_buckets_cover_every_day(self):
+        self.assertEqual(self.Bucket.revcycle_bucket_for(-5), "Not due")
+        self.assertEqual(self.Bucket.revcycle_bucket_for(45), "31-60")
+        self.assertEqual(self.Bucket.revcycle_bucket_for(400), "Over 90")
+
+    def test_company_buckets_replace_the_defaults(self):
+        company = self.env.company
+        self.Bucket.create([
+            {"name": "Current", "open_ended_start": True, "days_to": 0, "company_id": company.id, "sequence": 1},
+            {"name": "Late", "days_from": 1, "open_ended_end": True, "company_id": company.id, "sequence": 2},
+        ])
+        self.assertEqual(self.Bucket.revcycle_bucket_for(45), "Late")
+
+    def test_gap_is_refused_and_nothing_written(self):
+        before = self.Bucket.search_count([])
+        with self.assertRaisesRegex(ValidationError, "gap or overlap"), self.env.cr.savepoint():
+            self.Bucket.create([
+                {"name": "A", "open_ended_start": True, "days_to": 0, "company_id": self.env.company.id},
+                {"name": "B", "days_from": 5, "open_ended_end": True, "company_id": self.env.company.id},
+            ])
+        self.assertEqual(self.Bucket.search_count([]), before)
+
+    def test_analyst_reads_but_cannot_change(self):
+        buckets = self.Bucket.with_user(self.analyst).search([])
+        self.assertEqual(len(buckets), 5)
+        with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_model"):
+            buckets[:1].write({"name": "Renamed"})

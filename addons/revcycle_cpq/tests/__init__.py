@@ -1,0 +1,1 @@
+from . import test_engine_tiers, test_price_tier

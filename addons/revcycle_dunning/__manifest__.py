@@ -1,0 +1,22 @@
+{
+    "name": "Revenue Cycle: Credit Control & Dunning",
+    "summary": "Credit checks that block, credit score, tiered dunning, late fees and Stripe automatic collection",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "license": "LGPL-3",
+    "author": "revcycle",
+    "website": "https://github.com/revcycle/revcycle",
+    "depends": ["sale", "account_payment", "payment_stripe", "mail"],
+    "external_dependencies": {"python": ["stripe"]},
+    "data": [
+        "security/revcycle_dunning_security.xml",
+        "security/ir.model.access.csv",
+        "views/revcycle_root_menu.xml",
+        "views/revcycle_dunning_policy_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/revcycle_dunning_menus.xml",
+    ],
+    "demo": ["demo/revcycle_dunning_policy_demo.xml"],
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,58 @@
+"""Which dunning level an invoice has reached.
+
+Levels carry a day offset relative to the due date (negative: a friendly reminder before it). On a given date an
+invoice has reached every level whose offset is at most its days past due; it gets the most severe of those it has
+not received yet, and never a level it already had. An amount below the level's minimum keeps it back.
+"""
+import itertools
+from dataclasses import dataclass
+from datetime import date
+
+from odoo.tools.float_utils import float_compare
+
+
+@dataclass(frozen=True)
+class DunningLevel:
+    key: int  # the level's id, or any stable identifier
+    sequence: int
+    days: int
+    min_overdue_amount: float = 0.0
+
+
+class DunningLevelError(ValueError):
+    """A level ladder that cannot be followed; the message says what to fix."""
+
+
+def days_past_due(due_date: date, on_date: date) -> int:
+    """Negative before the due date, 0 on it."""
+    return (on_date - due_date).days
+
+
+def validate_levels(levels):
+    """Levels must escalate: a later level (higher sequence) comes strictly later relative to the due date."""
+    ordered = sorted(levels, key=lambda level: level.sequence)
+    for previous, current in itertools.pairwise(ordered):
+        if current.sequence == previous.sequence:
+            raise DunningLevelError(f"Two levels share the sequence {current.sequence}; give each its own.")
+        if current.days <= previous.days:
+            raise DunningLevelError(
+                f"The level at sequence {current.sequence} comes at day {current.days}, not after the level before it "
+                f"(day {previous.days}); later levels must come later relative to the due date.")
+
+
+def choose_level(days_overdue, levels, already_sent=(), open_amount=0.0, precision_digits=2):
+    """The level to send now, or None: the most severe level reached that was not sent yet, and none at all once
+    an equal or more severe level has been sent."""
+    sent = set(already_sent)
+    reached = [
+        level for level in sorted(levels, key=lambda level: level.sequence)
+        if level.days <= days_overdue
+        and float_compare(open_amount, level.min_overdue_amount, precision_digits=precision_digits) >= 0
+    ]
+    if not reached:
+        return None
+    highest = reached[-1]
+    max_sent_sequence = max((level.sequence for level in levels if level.key in sent), default=None)
+    if max_sent_sequence is not None and max_sent_sequence >= highest.sequence:
+        return None
+    return highest

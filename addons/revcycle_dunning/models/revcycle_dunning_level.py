@@ -1,0 +1,44 @@
+from odoo import api, fields, models
+
+
+class RevcycleDunningLevel(models.Model):
+    _name = "revcycle.dunning.level"
+    _description = "Dunning Level"
+    _order = "policy_id, sequence, id"
+
+    policy_id = fields.Many2one("revcycle.dunning.policy", string="Policy", required=True, ondelete="cascade",
+                                index=True)
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    sequence = fields.Integer(default=10, required=True)
+    name = fields.Char(required=True, translate=True)
+    days = fields.Integer(
+        string="Days After Due Date", required=True,
+        help="When the level is reached, counted from the invoice due date; negative means before it "
+        "(a friendly reminder).")
+    channel = fields.Selection(
+        selection=[("email", "Email"), ("letter", "Printed Letter"), ("phone", "Phone Call"),
+                   ("agency", "Collection Agency")],
+        required=True, default="email")
+    mail_template_id = fields.Many2one(
+        "mail.template", string="Email Template", domain="[('model', '=', 'account.move')]")
+    fee_fixed = fields.Monetary(string="Fixed Fee", currency_field="currency_id")
+    fee_percent = fields.Float(string="Fee (%)", digits=(16, 4), help="Percentage of the overdue amount.")
+    min_overdue_amount = fields.Monetary(
+        string="Minimum Overdue Amount", currency_field="currency_id",
+        help="Invoices whose open amount is below this are not escalated to this level.")
+    sets_credit_hold = fields.Boolean(
+        string="Put Customer on Credit Hold", help="Reaching this level blocks new orders for the customer.")
+
+    _sql_constraints = [
+        ("revcycle_dunning_level_sequence_unique", "UNIQUE (policy_id, sequence)",
+         "Two levels of a policy cannot share a sequence: give each level its own position."),
+        ("revcycle_dunning_level_fees_positive", "CHECK (fee_fixed >= 0 AND fee_percent >= 0)",
+         "Late fees cannot be negative: use 0 for no fee."),
+        ("revcycle_dunning_level_min_amount_positive", "CHECK (min_overdue_amount >= 0)",
+         "The minimum overdue amount cannot be negative."),
+    ]
+
+    @api.constrains("days", "sequence")
+    def _check_policy_escalates(self):
+        self.policy_id._check_levels_escalate()

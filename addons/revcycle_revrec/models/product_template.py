@@ -1,0 +1,26 @@
+from odoo import fields, models
+
+
+class ProductTemplate(models.Model):
+    _inherit = "product.template"
+
+    revcycle_recognition = fields.Selection(
+        selection=[("invoice", "At Invoice"), ("delivery", "At Delivery"),
+                   ("ratable_daily", "Ratably, by Day"), ("ratable_monthly", "Ratably, by Month")],
+        string="Revenue Recognition", default="invoice", required=True,
+        help="When the revenue of this product is earned: at a point in time (invoice, delivery) "
+        "or over time across the term.")
+    revcycle_ssp = fields.Float(
+        string="Standalone Selling Price", digits="Product Price",
+        help="Price of this product sold on its own, used to allocate a contract's price across its obligations. "
+        "The SSP table overrides it per currency and period; empty means the selling price is used.")
+    revcycle_term_months = fields.Integer(
+        string="Default Term (Months)", default=12, help="Length of the service period for ratable recognition.")
+    revcycle_ssp_ids = fields.One2many("revcycle.ssp", "product_tmpl_id", string="SSP Table")
+
+    _sql_constraints = [
+        ("revcycle_ssp_positive", "CHECK (revcycle_ssp IS NULL OR revcycle_ssp >= 0)",
+         "A standalone selling price cannot be negative."),
+        ("revcycle_term_months_positive", "CHECK (revcycle_term_months IS NULL OR revcycle_term_months >= 0)",
+         "A recognition term cannot be negative."),
+    ]

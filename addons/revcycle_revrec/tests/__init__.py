@@ -1,0 +1,1 @@
+from . import test_engine_allocation, test_ssp

@@ -1,0 +1,133 @@
+"""./revcycle run | test | lint | stop | status | shell — see README.md."""
+
+import argparse
+import subprocess
+import sys
+import time
+
+from . import environment, i18n, lint, odoo_server, testing
+from . import settings as S
+from .errors import SetupError
+from .postgres import Cluster
+
+DEMO_LOGIN = ("admin", "admin")
+
+
+def prepare(settings):
+    """Everything both commands need: venv + requirements, the Odoo tree, a running project cluster."""
+    tree = environment.ensure_venv(settings)
+    print(f"Odoo 18.0: {tree.root} (found via {tree.origin}).", flush=True)
+    cluster = Cluster(settings)
+    cluster.ensure_running()
+    return tree, cluster
+
+
+def cmd_run(settings, args):
+    tree, cluster = prepare(settings)
+    if odoo_server.stop_server(settings, quiet=True):
+        print("Odoo: stopped the server of the previous run to update the addons.", flush=True)
+    odoo_server.install_or_update(settings, tree, cluster, settings.db_name)
+    process, url = odoo_server.start_server(
+        settings, tree, cluster, settings.db_name, settings.http_port, foreground=args.foreground
+    )
+    login, password = DEMO_LOGIN
+    print(
+        f"\nrevcycle is running: {url}/odoo\n"
+        f"  database: {settings.db_name}   login: {login}   password: {password}\n"
+        f"  log: {settings.log_dir / 'odoo.log' if not args.foreground else 'this terminal'}   "
+        f"stop with: ./revcycle stop\n",
+        flush=True,
+    )
+    if args.foreground:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            odoo_server.stop_server(settings)
+    return 0
+
+
+def cmd_test(settings, args):
+    started = time.monotonic()
+    tree, cluster = prepare(settings)
+    totals = testing.Counts()
+    if not args.no_lint and not lint.run(settings):
+        totals.failed += 1  # lint findings fail the test command, counted as one failed check
+    database = settings.test_db_name
+    cluster.drop_database(database)
+    totals += testing.run_odoo_tests(settings, tree, cluster, database)
+    totals += testing.run_pytest(settings, database)
+    minutes, seconds = divmod(int(time.monotonic() - started), 60)
+    print(f"(test command wall time {minutes}m{seconds:02d}s)")
+    ok = totals.failed == 0 and totals.passed > 0
+    print(f"summary: {totals.passed} passed, {totals.failed} failed, {totals.skipped} skipped", flush=True)
+    return 0 if ok else 1
+
+
+def cmd_lint(settings, args):
+    environment.ensure_venv(settings)
+    return 0 if lint.run(settings) else 1
+
+
+def cmd_stop(settings, args):
+    stopped = odoo_server.stop_server(settings)
+    cluster = Cluster(settings)
+    if cluster.initialized() and cluster.running_port() is not None:
+        cluster.stop()
+        print("PostgreSQL: stopped the project cluster.")
+    elif not stopped:
+        print("Nothing was running.")
+    return 0
+
+
+def cmd_status(settings, args):
+    pid = odoo_server.running_server_pid(settings)
+    cluster = Cluster(settings)
+    port = cluster.running_port() if cluster.initialized() else None
+    print(f"Odoo: {'running, pid %s, http://127.0.0.1:%s/odoo' % (pid, settings.http_port) if pid else 'not running'}")
+    print(f"PostgreSQL: {'running on port %s' % port if port else 'not running'}")
+    return 0
+
+
+def cmd_shell(settings, args):
+    tree, cluster = prepare(settings)
+    command = odoo_server.base_command(settings, tree, cluster, settings.db_name)
+    command.insert(command.index("-c"), "shell")
+    return subprocess.run([*command, "--no-http"], env=odoo_server.odoo_env()).returncode
+
+
+def cmd_i18n(settings, args):
+    tree, cluster = prepare(settings)
+    odoo_server.install_or_update(settings, tree, cluster, settings.db_name)
+    i18n.export(settings, tree, cluster, settings.db_name)
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="revcycle", description="Run and test the revcycle Odoo addons.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="set up what is missing, install/update the addons, start Odoo")
+    run.add_argument("--foreground", action="store_true", help="keep Odoo attached to this terminal")
+    run.set_defaults(handler=cmd_run)
+    test = commands.add_parser("test", help="lint, fresh test database, every addon test and tests/, one summary")
+    test.add_argument("--no-lint", action="store_true", help="skip the linters (CI never does)")
+    test.set_defaults(handler=cmd_test)
+    commands.add_parser("lint", help="ruff and pylint-odoo").set_defaults(handler=cmd_lint)
+    commands.add_parser("stop", help="stop Odoo and the project PostgreSQL").set_defaults(handler=cmd_stop)
+    commands.add_parser("status", help="what is running").set_defaults(handler=cmd_status)
+    commands.add_parser("shell", help="Odoo shell on the run database").set_defaults(handler=cmd_shell)
+    commands.add_parser("i18n", help="export each addon's .pot and merge it into fr/nl/zh_CN").set_defaults(
+        handler=cmd_i18n
+    )
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    settings = S.load()
+    try:
+        return args.handler(settings, args)
+    except SetupError as error:
+        print(f"revcycle: {error}", file=sys.stderr, flush=True)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,147 @@
+"""Odoo as a subprocess of the venv's python: installing/updating the addons and serving HTTP on 127.0.0.1."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+from . import settings as S
+from .errors import SetupError
+from .postgres import port_in_use
+
+CONFIG = S.ROOT / "odoo.conf"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def addons_path(tree):
+    return ",".join(str(p) for p in (*tree.core_addons_paths, S.ADDONS))
+
+
+def base_command(settings, tree, cluster, database):
+    return [
+        str(settings.python),
+        "-m",
+        "odoo",
+        "-c",
+        str(CONFIG),
+        "--addons-path",
+        addons_path(tree),
+        "--data-dir",
+        str(settings.data_dir),
+        "--db_host",
+        str(cluster.socket_dir),
+        "--db_port",
+        str(cluster.port),
+        "--db_user",
+        cluster.user,
+        "--database",
+        database,
+        "--db-filter",
+        f"^{database}$",
+    ]
+
+
+def odoo_env():
+    # Odoo expects to run in UTC (odoo-bin sets it too); the .pth link makes the tree importable.
+    return {**os.environ, "TZ": "UTC", "PYTHONUNBUFFERED": "1"}
+
+
+def install_or_update(settings, tree, cluster, database, modules=S.MODULES):
+    """Install the addons that are missing and update the ones installed: a second run reuses the database."""
+    states = cluster.module_states(database, modules) if cluster.database_exists(database) else {}
+    to_install = [m for m in modules if states.get(m) != "installed"]
+    to_update = [m for m in modules if states.get(m) == "installed"]
+    args = ["--stop-after-init", "--no-http"]
+    if to_install:
+        args += ["-i", ",".join(to_install)]
+        print(f"Odoo: installing {', '.join(to_install)} with demo data into '{database}' ...", flush=True)
+    if to_update:
+        args += ["-u", ",".join(to_update)]
+        print(f"Odoo: updating {', '.join(to_update)} in '{database}' ...", flush=True)
+    log = settings.log_dir / f"install-{database}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    command = base_command(settings, tree, cluster, database) + args + ["--logfile", str(log)]
+    done = subprocess.run(command, env=odoo_env())
+    errors = [
+        line for line in log.read_text(errors="replace").splitlines() if " ERROR " in line or " CRITICAL " in line
+    ]
+    if done.returncode != 0 or errors:
+        raise SetupError(
+            f"Odoo could not install/update the addons in '{database}' (full log: {log}).",
+            "\n".join(errors[-10:]) or f"Odoo exited with code {done.returncode}.",
+        )
+
+
+def wait_until_answering(url, process, timeout=180):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback URL we built)
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def running_server_pid(settings):
+    try:
+        pid = int(settings.server_pidfile.read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def stop_server(settings, quiet=False):
+    pid = running_server_pid(settings)
+    if pid is None:
+        settings.server_pidfile.unlink(missing_ok=True)
+        return False
+    os.killpg(pid, signal.SIGTERM)
+    for _ in range(100):
+        if running_server_pid(settings) is None:
+            break
+        time.sleep(0.1)
+    else:
+        os.killpg(pid, signal.SIGKILL)
+    settings.server_pidfile.unlink(missing_ok=True)
+    if not quiet:
+        print(f"Odoo: stopped the server (pid {pid}).", flush=True)
+    return True
+
+
+def start_server(settings, tree, cluster, database, http_port, foreground=False):
+    if port_in_use(http_port):
+        raise SetupError(
+            f"Port {http_port} on 127.0.0.1 is already in use by another program, so Odoo cannot serve there.",
+            f"Stop that program, or choose another port: REVCYCLE_HTTP_PORT={free_port()} ./revcycle run",
+        )
+    log = settings.log_dir / "odoo.log"
+    command = [
+        *base_command(settings, tree, cluster, database),
+        "--http-interface",
+        "127.0.0.1",
+        "--http-port",
+        str(http_port),
+    ]
+    if not foreground:
+        command += ["--logfile", str(log)]
+    process = subprocess.Popen(command, env=odoo_env(), start_new_session=True, stdin=subprocess.DEVNULL)
+    settings.server_pidfile.write_text(f"{process.pid}\n")
+    url = f"http://127.0.0.1:{http_port}"
+    if not wait_until_answering(f"{url}/web/login", process):
+        stop_server(settings, quiet=True)
+        raise SetupError(f"Odoo did not answer on {url} (log: {log if not foreground else 'above'}).")
+    return process, url
