@@ -26,6 +26,7 @@ def cmd_run(settings, args):
     tree, cluster = prepare(settings)
     if odoo_server.stop_server(settings, quiet=True):
         print("Odoo: stopped the server of the previous run to update the addons.", flush=True)
+    odoo_server.check_http_port_free(settings.http_port)  # before the update, not after minutes of it
     odoo_server.install_or_update(settings, tree, cluster, settings.db_name)
     process, url = odoo_server.start_server(
         settings, tree, cluster, settings.db_name, settings.http_port, foreground=args.foreground

@@ -76,11 +76,11 @@ def _pip(settings, *args):
 def ensure_venv(settings):
     """Create the venv when missing and (re)install requirements when they changed; return the Odoo tree."""
     check_python()
+    site_packages = venv_site_packages(settings.venv_dir)
+    tree = odoo_source.locate(settings.python, site_packages)  # before anything is built: a missing tree stops here
     if not settings.python.exists():
         print(f"Creating the virtual environment in {settings.venv_dir} ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(settings.venv_dir)], check=True)
-    site_packages = venv_site_packages(settings.venv_dir)
-    tree = odoo_source.locate(settings.python, site_packages)
     odoo_lines = odoo_requirement_lines(tree.requirements) if tree.requirements else []
     stamp = settings.venv_dir / STAMP_NAME
     digest = _requirements_digest(odoo_lines)

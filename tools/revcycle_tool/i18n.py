@@ -8,10 +8,30 @@ from . import settings as S
 
 LANGUAGES = ("fr", "nl", "zh_CN")
 
+# The shared "Revenue Cycle" menu and settings app live under base.* xml ids (see views/revcycle_root_menu.xml), so
+# Odoo's export of an addon leaves their labels out; every addon carries them in its catalogues so that whichever
+# addon is installed alone still shows them translated.
+SHARED_TERMS = (
+    ("model:ir.ui.menu,name:base.revcycle_menu_root", "Revenue Cycle"),
+    ("model:ir.ui.menu,name:base.revcycle_menu_config", "Configuration"),
+    ("model:ir.ui.menu,name:base.revcycle_menu_settings", "Settings"),
+    ("model:ir.actions.act_window,name:base.revcycle_res_config_settings_action", "Settings"),
+    ("model_terms:ir.ui.view,arch_db:base.revcycle_res_config_settings_view_form", "Revenue Cycle"),
+)
+
 _MERGE = """
 import sys, polib
-pot = polib.pofile(sys.argv[1])
-for path in sys.argv[2:]:
+module, shared = sys.argv[1], [t.split("|", 1) for t in sys.argv[2].split(";")]
+pot = polib.pofile(sys.argv[3])
+for occurrence, msgid in shared:
+    entry = pot.find(msgid)
+    if entry is None:
+        entry = polib.POEntry(msgid=msgid, msgstr="", comment="module: " + module)
+        pot.append(entry)
+    if (occurrence, "") not in entry.occurrences:
+        entry.occurrences.append((occurrence, ""))
+pot.save()
+for path in sys.argv[4:]:
     try:
         catalogue = polib.pofile(path)
     except OSError:
@@ -34,8 +54,11 @@ def export(settings, tree, cluster, database):
             module,
             "--stop-after-init",
             "--no-http",
+            "--logfile",
+            str(settings.log_dir / "i18n.log"),
         ]
         subprocess.run(command, env=odoo_server.odoo_env(), check=True, stdout=subprocess.DEVNULL)
         catalogues = [str(folder / f"{lang}.po") for lang in LANGUAGES]
-        subprocess.run([str(settings.python), "-c", _MERGE, str(pot), *catalogues], check=True)
+        shared = ";".join(f"{occurrence}|{msgid}" for occurrence, msgid in SHARED_TERMS)
+        subprocess.run([str(settings.python), "-c", _MERGE, module, shared, str(pot), *catalogues], check=True)
         print(f"i18n: {pot.relative_to(S.ROOT)} exported; merged into {', '.join(LANGUAGES)}.", flush=True)

@@ -122,12 +122,16 @@ def stop_server(settings, quiet=False):
     return True
 
 
-def start_server(settings, tree, cluster, database, http_port, foreground=False):
+def check_http_port_free(http_port):
     if port_in_use(http_port):
         raise SetupError(
             f"Port {http_port} on 127.0.0.1 is already in use by another program, so Odoo cannot serve there.",
             f"Stop that program, or choose another port: REVCYCLE_HTTP_PORT={free_port()} ./revcycle run",
         )
+
+
+def start_server(settings, tree, cluster, database, http_port, foreground=False):
+    check_http_port_free(http_port)
     log = settings.log_dir / "odoo.log"
     command = [
         *base_command(settings, tree, cluster, database),
@@ -138,7 +142,10 @@ def start_server(settings, tree, cluster, database, http_port, foreground=False)
     ]
     if not foreground:
         command += ["--logfile", str(log)]
-    process = subprocess.Popen(command, env=odoo_env(), start_new_session=True, stdin=subprocess.DEVNULL)
+    # Detached, the server writes to its logfile only: holding our stdout would keep a pipe reader
+    # (./revcycle run | tee ...) waiting for as long as the server runs.
+    quiet = {} if foreground else {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    process = subprocess.Popen(command, env=odoo_env(), start_new_session=True, stdin=subprocess.DEVNULL, **quiet)
     settings.server_pidfile.write_text(f"{process.pid}\n")
     url = f"http://127.0.0.1:{http_port}"
     if not wait_until_answering(f"{url}/web/login", process):

@@ -79,11 +79,15 @@ class RevcyclePriceTier(models.Model):
     def _revcycle_refuse_duplicate_threshold(self, product_tmpl_id, pricelist_id, min_quantity):
         template = self.env["product.template"].browse(product_tmpl_id)
         pricelist = self.env["product.pricelist"].browse(pricelist_id)
+        if pricelist:
+            raise ValidationError(self.env._(
+                "%(product)s already has a tier from quantity %(quantity)s on pricelist %(pricelist)s; "
+                "change its price instead of adding a second one.",
+                product=template.display_name, quantity=min_quantity, pricelist=pricelist.name))
         raise ValidationError(self.env._(
-            "%(product)s already has a tier from quantity %(quantity)s%(pricelist)s; "
+            "%(product)s already has a tier from quantity %(quantity)s; "
             "change its price instead of adding a second one.",
-            product=template.display_name, quantity=min_quantity,
-            pricelist=(pricelist and self.env._(" on pricelist %(name)s", name=pricelist.name)) or ""))
+            product=template.display_name, quantity=min_quantity))
 
     @api.model
     def _revcycle_price_by_tiers(self, quantity, tiers, mode, precision_digits):
