@@ -16,6 +16,9 @@
         "views/revcycle_analytics_menus.xml",
         "data/revcycle_aging_bucket_data.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["revcycle_analytics/static/tests/tours/**/*"],
+    },
     "installable": True,
     "application": False,
 }

@@ -1,1 +1,2 @@
-from . import engine, models
+from . import engine
+from . import models

@@ -38,12 +38,13 @@ def find_bin_dir(environ=None):
     )
 
 
-def socket_dir(settings):
-    preferred = settings.pg_socket_dir
+def socket_dir(pg_home):
+    """The socket folder beside the cluster's data, unless that path would overflow sun_path."""
+    preferred = Path(pg_home) / "run"
     if len(str(preferred)) + len("/.s.PGSQL.65535.lock") <= _SOCKET_PATH_LIMIT:
         return preferred
-    # A deep checkout would overflow sun_path: fall back to a short folder named after the project's path.
-    tag = hashlib.sha256(str(settings.pg_data).encode()).hexdigest()[:12]
+    # A deep checkout would overflow sun_path: fall back to a short folder named after the cluster's path.
+    tag = hashlib.sha256(str(pg_home).encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"revcycle-pg-{tag}"
 
 
@@ -72,11 +73,11 @@ class Cluster:
     def __init__(self, settings):
         self.settings = settings
         self.bin = find_bin_dir()
-        self.data = settings.pg_data
+        self.owner = service_user()
+        self.data = self._cluster_home(settings.pg_home) / "data"
         self.port = settings.pg_port
         self.user = settings.db_user
-        self.socket_dir = socket_dir(settings)
-        self.owner = service_user()
+        self.socket_dir = socket_dir(self.data.parent)
 
     def _server_command(self, *command):
         """Server-side commands (initdb, pg_ctl) run as the cluster's owner when we are root."""
@@ -84,22 +85,29 @@ class Cluster:
             return [str(c) for c in command]
         return ["runuser", "-u", self.owner.pw_name, "--", *(str(c) for c in command)]
 
-    def _own(self, *paths):
-        for path in paths:
-            path.mkdir(parents=True, exist_ok=True) if not path.suffix else path.touch(exist_ok=True)
-            if self.owner is not None:
+    def _own(self, *folders, files=()):
+        """Create the folders and files the server writes to, owned by the account it runs as."""
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+        for path in files:
+            path.touch(exist_ok=True)
+        if self.owner is not None:
+            for path in (*folders, *files):
                 os.chown(path, self.owner.pw_uid, self.owner.pw_gid)
 
-    def _check_reachable_by_owner(self):
-        if self.owner is None:
-            return
-        done = subprocess.run(["runuser", "-u", self.owner.pw_name, "--", "test", "-w", str(self.data)])
-        if done.returncode != 0:
-            raise SetupError(
-                f"Running as root, PostgreSQL runs as '{self.owner.pw_name}', which cannot reach {self.data}.",
-                "Clone the project where that account can traverse the parent folders (not under /root),\n"
-                "set REVCYCLE_STATE_DIR to such a folder, or run ./revcycle as an ordinary user.",
-            )
+    def _owner_can_reach(self, path):
+        existing = Path(path)
+        while not existing.exists():
+            existing = existing.parent
+        return subprocess.run(["runuser", "-u", self.owner.pw_name, "--", "test", "-x", str(existing)]).returncode == 0
+
+    def _cluster_home(self, preferred):
+        """As root, PostgreSQL runs as another account, which must reach the cluster's folder; a checkout under
+        /root is out of its reach, so the cluster then lives in the temp folder, in a folder named after the project."""
+        if self.owner is None or self._owner_can_reach(preferred):
+            return preferred
+        tag = hashlib.sha256(str(preferred).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"revcycle-{tag}" / "pg"
 
     # -- state -----------------------------------------------------------------------------------------------
     def initialized(self):
@@ -134,7 +142,6 @@ class Cluster:
     def _initdb(self):
         print(f"PostgreSQL: creating the project cluster in {self.data} ...", flush=True)
         self._own(self.data.parent, self.data)
-        self._check_reachable_by_owner()
         self.data.chmod(0o700)
         subprocess.run(
             self._server_command(
@@ -156,7 +163,7 @@ class Cluster:
     def _start(self):
         log = self.settings.log_dir / "postgresql.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        self._own(self.socket_dir, log)
+        self._own(self.socket_dir, files=(log,))
         options = (
             f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
             "-c max_connections=200 -c synchronous_commit=off"

@@ -24,12 +24,9 @@ class Settings:
     db_user: str = "revcycle"
 
     @property
-    def pg_data(self):
-        return self.state_dir / "pg" / "data"
-
-    @property
-    def pg_socket_dir(self):
-        return self.state_dir / "pg" / "run"
+    def pg_home(self):
+        """The project cluster's folder: data/ and the socket folder run/."""
+        return self.state_dir / "pg"
 
     @property
     def log_dir(self):

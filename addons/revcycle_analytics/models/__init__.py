@@ -1,1 +1,2 @@
-from . import res_config_settings, revcycle_aging_bucket
+from . import res_config_settings
+from . import revcycle_aging_bucket

@@ -1,1 +1,3 @@
-from . import test_aging_bucket, test_engine_kpis
+from . import test_aging_bucket
+from . import test_engine_kpis
+from . import test_ui

@@ -1,1 +1,2 @@
-from . import test_engine_tiers, test_price_tier
+from . import test_engine_tiers
+from . import test_price_tier

@@ -1,1 +1,4 @@
-from . import res_company, res_config_settings, revcycle_dunning_level, revcycle_dunning_policy
+from . import res_company
+from . import res_config_settings
+from . import revcycle_dunning_level
+from . import revcycle_dunning_policy

@@ -1,1 +1,4 @@
-from . import product_template, res_company, res_config_settings, revcycle_ssp
+from . import product_template
+from . import res_company
+from . import res_config_settings
+from . import revcycle_ssp

@@ -1,1 +1,2 @@
-from . import test_engine_allocation, test_ssp
+from . import test_engine_allocation
+from . import test_ssp
