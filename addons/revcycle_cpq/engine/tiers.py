@@ -10,6 +10,7 @@ A tier table is a list of (threshold, unit price). Two modes:
 Amounts are rounded to the currency's precision once per tier slice, and the total is the sum of the
 rounded slices, so the breakdown a user sees always adds up to the total.
 """
+
 from dataclasses import dataclass
 
 from odoo.tools.float_utils import float_compare, float_is_zero, float_round
@@ -67,8 +68,12 @@ def price_by_tiers(quantity, tiers, mode, precision_digits=2):
     ordered = sorted(tiers, key=lambda t: t.min_quantity)
     lines = _graduated_lines(quantity, ordered) if mode == "graduated" else _volume_lines(quantity, ordered)
     rounded = tuple(
-        TierLine(line.min_quantity, line.quantity, line.price,
-                 float_round(line.quantity * line.price, precision_digits=precision_digits))
+        TierLine(
+            line.min_quantity,
+            line.quantity,
+            line.price,
+            float_round(line.quantity * line.price, precision_digits=precision_digits),
+        )
         for line in lines
     )
     total = float_round(sum(line.amount for line in rounded), precision_digits=precision_digits)

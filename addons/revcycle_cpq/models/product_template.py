@@ -10,9 +10,20 @@ class ProductTemplate(models.Model):
         help="Graduated: each unit is priced in its own tier. Volume: all units at the tier the quantity reaches.\n"
         "Empty: the company's default tier mode (Settings > Revenue Cycle).",
     )
-    revcycle_tier_ids = fields.One2many(
-        "revcycle.price.tier", "product_tmpl_id", string="Price Tiers")
+    revcycle_tier_ids = fields.One2many("revcycle.price.tier", "product_tmpl_id", string="Price Tiers")
     revcycle_tier_count = fields.Integer(compute="_compute_revcycle_tier_count", string="Tier Count")
+    revcycle_config_rule_ids = fields.One2many("revcycle.config.rule", "product_tmpl_id", string="Configuration Rules")
+    revcycle_is_bundle = fields.Boolean(
+        string="Bundle", help="Quoting this product adds its components as lines of their own."
+    )
+    revcycle_bundle_pricing = fields.Selection(
+        selection=[("spread", "Bundle price spread over the components"), ("sum", "Sum of the components' prices")],
+        string="Bundle Pricing",
+        default="spread",
+    )
+    revcycle_bundle_component_ids = fields.One2many(
+        "revcycle.bundle.component", "bundle_tmpl_id", string="Components", copy=True
+    )
 
     @api.model
     def default_get(self, fields):
@@ -29,7 +40,10 @@ class ProductTemplate(models.Model):
 
     @api.depends("revcycle_tier_ids")
     def _compute_revcycle_tier_count(self):
-        counts = dict(self.env["revcycle.price.tier"]._read_group(
-            [("product_tmpl_id", "in", self.ids)], ["product_tmpl_id"], ["__count"]))
+        counts = dict(
+            self.env["revcycle.price.tier"]._read_group(
+                [("product_tmpl_id", "in", self.ids)], ["product_tmpl_id"], ["__count"]
+            )
+        )
         for template in self:
             template.revcycle_tier_count = counts.get(template._origin, 0)

@@ -10,32 +10,50 @@ class RevcyclePriceTier(models.Model):
     _order = "product_tmpl_id, pricelist_id, min_quantity"
 
     product_tmpl_id = fields.Many2one(
-        "product.template", string="Product", required=True, ondelete="cascade", index=True)
+        "product.template", string="Product", required=True, ondelete="cascade", index=True
+    )
     pricelist_id = fields.Many2one(
-        "product.pricelist", string="Pricelist", ondelete="cascade", index=True,
-        help="Leave empty for a tier table that applies to every pricelist without one of its own.")
+        "product.pricelist",
+        string="Pricelist",
+        ondelete="cascade",
+        index=True,
+        help="Leave empty for a tier table that applies to every pricelist without one of its own.",
+    )
     company_id = fields.Many2one(
-        "res.company", string="Company", related="product_tmpl_id.company_id", store=True, index=True)
-    currency_id = fields.Many2one(
-        "res.currency", compute="_compute_currency_id", string="Currency")
+        "res.company", string="Company", related="product_tmpl_id.company_id", store=True, index=True
+    )
+    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id", string="Currency")
     min_quantity = fields.Float(
-        string="From Quantity", required=True, default=0.0, digits="Product Unit of Measure",
-        help="The tier applies from this quantity on.")
+        string="From Quantity",
+        required=True,
+        default=0.0,
+        digits="Product Unit of Measure",
+        help="The tier applies from this quantity on.",
+    )
     price = fields.Monetary(string="Unit Price", required=True, currency_field="currency_id")
 
     _sql_constraints = [
-        ("revcycle_price_tier_min_quantity_positive", "CHECK (min_quantity >= 0)",
-         "A tier's starting quantity cannot be negative: tiers start at 0 or more."),
-        ("revcycle_price_tier_price_positive", "CHECK (price >= 0)",
-         "A tier's unit price cannot be negative: use 0 or more."),
+        (
+            "revcycle_price_tier_min_quantity_positive",
+            "CHECK (min_quantity >= 0)",
+            "A tier's starting quantity cannot be negative: tiers start at 0 or more.",
+        ),
+        (
+            "revcycle_price_tier_price_positive",
+            "CHECK (price >= 0)",
+            "A tier's unit price cannot be negative: use 0 or more.",
+        ),
     ]
 
     def init(self):
         # One tier per threshold and table, the generic table (no pricelist) included: PostgreSQL < 15 has no
         # UNIQUE NULLS NOT DISTINCT, hence an index on COALESCE. The Python check below gives the readable refusal.
         tools.create_unique_index(
-            self.env.cr, "revcycle_price_tier_threshold_unique", self._table,
-            ["product_tmpl_id", "COALESCE(pricelist_id, 0)", "min_quantity"])
+            self.env.cr,
+            "revcycle_price_tier_threshold_unique",
+            self._table,
+            ["product_tmpl_id", "COALESCE(pricelist_id, 0)", "min_quantity"],
+        )
 
     @api.depends("pricelist_id.currency_id", "product_tmpl_id.currency_id")
     def _compute_currency_id(self):
@@ -67,8 +85,11 @@ class RevcyclePriceTier(models.Model):
 
     @api.model
     def _revcycle_check_threshold_free(self, product_tmpl_id, pricelist_id, min_quantity, exclude=None):
-        domain = [("product_tmpl_id", "=", product_tmpl_id), ("pricelist_id", "=", pricelist_id),
-                  ("min_quantity", "=", min_quantity)]
+        domain = [
+            ("product_tmpl_id", "=", product_tmpl_id),
+            ("pricelist_id", "=", pricelist_id),
+            ("min_quantity", "=", min_quantity),
+        ]
         if exclude:
             domain.append(("id", "not in", exclude.ids))
         # sudo: the unique index spans every company, so the check must too; it only reveals that a clash exists.
@@ -80,14 +101,30 @@ class RevcyclePriceTier(models.Model):
         template = self.env["product.template"].browse(product_tmpl_id)
         pricelist = self.env["product.pricelist"].browse(pricelist_id)
         if pricelist:
-            raise ValidationError(self.env._(
-                "%(product)s already has a tier from quantity %(quantity)s on pricelist %(pricelist)s; "
+            raise ValidationError(
+                self.env._(
+                    "%(product)s already has a tier from quantity %(quantity)s on pricelist %(pricelist)s; "
+                    "change its price instead of adding a second one.",
+                    product=template.display_name,
+                    quantity=min_quantity,
+                    pricelist=pricelist.name,
+                )
+            )
+        raise ValidationError(
+            self.env._(
+                "%(product)s already has a tier from quantity %(quantity)s; "
                 "change its price instead of adding a second one.",
-                product=template.display_name, quantity=min_quantity, pricelist=pricelist.name))
-        raise ValidationError(self.env._(
-            "%(product)s already has a tier from quantity %(quantity)s; "
-            "change its price instead of adding a second one.",
-            product=template.display_name, quantity=min_quantity))
+                product=template.display_name,
+                quantity=min_quantity,
+            )
+        )
+
+    @api.model
+    def _revcycle_tiers_for(self, template, pricelist, company):
+        """The pricelist's own tier table of the product, else its generic one (empty when it has neither)."""
+        domain = [("product_tmpl_id", "=", template.id), ("company_id", "in", [company.id, False])]
+        tiers = self.search([*domain, ("pricelist_id", "=", pricelist.id)]) if pricelist else self.browse()
+        return tiers or self.search([*domain, ("pricelist_id", "=", False)])
 
     @api.model
     def _revcycle_price_by_tiers(self, quantity, tiers, mode, precision_digits):
@@ -113,8 +150,8 @@ class RevcyclePriceTier(models.Model):
         mode = template._revcycle_effective_tier_mode()
         try:
             result = self._revcycle_price_by_tiers(
-                quantity, [tier_engine.Tier(t.min_quantity, t.price) for t in tiers],
-                mode, currency.decimal_places)
+                quantity, [tier_engine.Tier(t.min_quantity, t.price) for t in tiers], mode, currency.decimal_places
+            )
         except tier_engine.TierError as error:
             raise ValidationError(str(error)) from error
         return {
@@ -123,8 +160,12 @@ class RevcyclePriceTier(models.Model):
             "total": result.total,
             "unit_price": result.unit_price,
             "lines": [
-                {"min_quantity": line.min_quantity, "quantity": line.quantity,
-                 "price": line.price, "amount": line.amount}
+                {
+                    "min_quantity": line.min_quantity,
+                    "quantity": line.quantity,
+                    "price": line.price,
+                    "amount": line.amount,
+                }
                 for line in result.lines
             ],
         }

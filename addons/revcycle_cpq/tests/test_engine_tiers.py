@@ -1,4 +1,5 @@
 """Tier engine on a table of cases: no database."""
+
 from odoo.tests import BaseCase, tagged
 from odoo.tools.float_utils import float_compare
 

@@ -11,12 +11,15 @@ class TestPriceTier(TransactionCase):
         super().setUpClass()
         cls.company_b = cls.env["res.company"].create({"name": "revcycle Company B"})
         cls.product = cls.env["product.template"].create(
-            {"name": "Metered product", "revcycle_tier_mode": "graduated", "list_price": 10.0})
+            {"name": "Metered product", "revcycle_tier_mode": "graduated", "list_price": 10.0}
+        )
         cls.Tier = cls.env["revcycle.price.tier"]
-        cls.Tier.create([
-            {"product_tmpl_id": cls.product.id, "min_quantity": 0, "price": 10.0},
-            {"product_tmpl_id": cls.product.id, "min_quantity": 100, "price": 8.0},
-        ])
+        cls.Tier.create(
+            [
+                {"product_tmpl_id": cls.product.id, "min_quantity": 0, "price": 10.0},
+                {"product_tmpl_id": cls.product.id, "min_quantity": 100, "price": 8.0},
+            ]
+        )
         cls.salesman = new_test_user(cls.env, "rc_salesman", groups="sales_team.group_sale_salesman")
         cls.cpq_manager = new_test_user(cls.env, "rc_cpq_manager", groups="revcycle_cpq.group_revcycle_cpq_manager")
 
@@ -30,8 +33,9 @@ class TestPriceTier(TransactionCase):
 
     def test_pricelist_table_overrides_the_generic_one(self):
         pricelist = self.env["product.pricelist"].create({"name": "Partners"})
-        self.Tier.create({"product_tmpl_id": self.product.id, "pricelist_id": pricelist.id,
-                          "min_quantity": 0, "price": 7.0})
+        self.Tier.create(
+            {"product_tmpl_id": self.product.id, "pricelist_id": pricelist.id, "min_quantity": 0, "price": 7.0}
+        )
         self.assertEqual(self.Tier.revcycle_compute_price(self.product.id, 10, pricelist.id)["total"], 70.0)
         other = self.env["product.pricelist"].create({"name": "Others"})
         self.assertEqual(self.Tier.revcycle_compute_price(self.product.id, 10, other.id)["total"], 100.0)
@@ -39,8 +43,12 @@ class TestPriceTier(TransactionCase):
     def test_bad_tiers_are_refused_and_nothing_is_written(self):
         before = self.Tier.search_count([])
         for values in ({"min_quantity": 5, "price": -1.0}, {"min_quantity": -5, "price": 1.0}):
-            with self.subTest(**values), self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), \
-                    self.env.cr.savepoint():
+            with (
+                self.subTest(**values),
+                self.assertRaises(IntegrityError),
+                mute_logger("odoo.sql_db"),
+                self.env.cr.savepoint(),
+            ):
                 self.Tier.create({"product_tmpl_id": self.product.id, **values})
         with self.assertRaisesRegex(ValidationError, "already has a tier from quantity 100"), self.env.cr.savepoint():
             self.Tier.create({"product_tmpl_id": self.product.id, "min_quantity": 100, "price": 9.0})
@@ -52,7 +60,8 @@ class TestPriceTier(TransactionCase):
         with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_model"):
             tiers_as_salesman.create({"product_tmpl_id": self.product.id, "min_quantity": 200, "price": 7.0})
         tier = self.Tier.with_user(self.cpq_manager).create(
-            {"product_tmpl_id": self.product.id, "min_quantity": 200, "price": 7.0})
+            {"product_tmpl_id": self.product.id, "min_quantity": 200, "price": 7.0}
+        )
         self.assertTrue(tier.exists())
 
     def test_multi_company_isolation(self):

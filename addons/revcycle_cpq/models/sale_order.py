@@ -1,0 +1,355 @@
+from markupsafe import Markup
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare
+
+from ..engine import approvals as approval_engine
+from ..engine import config_rules as rule_engine
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    # -- approvals ------------------------------------------------------------------------------------------------
+    revcycle_approval_state = fields.Selection(
+        selection=[
+            ("not_required", "Not Required"),
+            ("pending", "Pending"),
+            ("approved", "Approved"),
+            ("rejected", "Rejected"),
+        ],
+        string="Discount Approval",
+        compute="_compute_revcycle_approval",
+        store=True,
+        index=True,
+        tracking=True,
+        help="Pending: the quotation breaks an approval rule and cannot be sent or confirmed before a manager "
+        "approves it.",
+    )
+    revcycle_approval_rule_ids = fields.Many2many(
+        "revcycle.approval.rule",
+        "revcycle_sale_order_approval_rule_rel",
+        "order_id",
+        "rule_id",
+        string="Approval Rules Broken",
+        compute="_compute_revcycle_approval",
+        store=True,
+    )
+    revcycle_approval_reason = fields.Char(string="Why Approval", compute="_compute_revcycle_approval", store=True)
+    revcycle_approval_decision = fields.Selection(
+        selection=[("approved", "Approved"), ("rejected", "Rejected")], copy=False, readonly=True
+    )
+    revcycle_approval_requested = fields.Boolean(string="Approval Requested", copy=False, readonly=True)
+    revcycle_approved_by_id = fields.Many2one("res.users", string="Decided By", copy=False, readonly=True)
+    revcycle_approval_date = fields.Datetime(string="Decided On", copy=False, readonly=True)
+    revcycle_rejection_reason = fields.Text(string="Rejection Reason", copy=False, readonly=True)
+    revcycle_approved_max_discount = fields.Float(copy=False, readonly=True)
+    revcycle_approved_margin = fields.Float(copy=False, readonly=True)
+    revcycle_approved_amount = fields.Float(copy=False, readonly=True)
+
+    # -- revisions ------------------------------------------------------------------------------------------------
+    revcycle_revision = fields.Integer(string="Revision", default=0, copy=False, readonly=True)
+    revcycle_base_name = fields.Char(string="Original Reference", copy=False, readonly=True)
+    revcycle_previous_revision_id = fields.Many2one(
+        "sale.order", string="Previous Revision", copy=False, readonly=True, index="btree_not_null"
+    )
+    revcycle_next_revision_ids = fields.One2many(
+        "sale.order", "revcycle_previous_revision_id", string="Later Revisions"
+    )
+
+    # == approvals ====================================================================================================
+    @api.depends(
+        "order_line.discount",
+        "order_line.price_subtotal",
+        "order_line.product_id",
+        "order_line.product_uom_qty",
+        "amount_untaxed",
+        "team_id",
+        "company_id",
+        "revcycle_approval_decision",
+        "revcycle_approved_max_discount",
+        "revcycle_approved_margin",
+        "revcycle_approved_amount",
+    )
+    def _compute_revcycle_approval(self):
+        rules = self.env["revcycle.approval.rule"].search([("company_id", "in", self.company_id.ids)])
+        for order in self:
+            applicable = rules.filtered(
+                lambda r, o=order: r.company_id == o.company_id and (not r.team_id or r.team_id == o.team_id)
+            )
+            figures = order._revcycle_approval_figures()
+            broken = approval_engine.broken_rules(
+                figures,
+                [rule._revcycle_engine_rule() for rule in applicable],
+                order.company_id.currency_id.decimal_places,
+            )
+            broken_rules = applicable.browse([b.rule_key for b in broken])
+            order.revcycle_approval_rule_ids = broken_rules
+            order.revcycle_approval_reason = order._revcycle_approval_reason_text(broken, figures) if broken else False
+            reasons = {reason for rule in broken for reason in rule.reasons}
+            order.revcycle_approval_state = order._revcycle_approval_state_for(reasons, figures)
+
+    def _revcycle_approval_figures(self):
+        self.ensure_one()
+        lines = self.order_line.filtered(lambda line: not line.display_type)
+        company = self.company_id
+        date = self.date_order or fields.Datetime.now()
+        amount = (
+            self.currency_id._convert(self.amount_untaxed, company.currency_id, company, date)
+            if self.currency_id
+            else self.amount_untaxed
+        )
+        cost = sum(
+            line.product_id.with_company(company).standard_price
+            * line.product_uom._compute_quantity(line.product_uom_qty, line.product_id.uom_id)
+            for line in lines
+            if line.product_id
+        )
+        return approval_engine.QuoteFigures(
+            max_discount=max(lines.mapped("discount"), default=0.0),
+            margin_percent=approval_engine.margin_percent(amount, cost),
+            amount=amount,
+        )
+
+    def _revcycle_approval_state_for(self, reasons, figures):
+        if not reasons:
+            return "not_required"
+        if self.revcycle_approval_decision == "approved" and self._revcycle_within_approval(figures, reasons):
+            return "approved"
+        if self.revcycle_approval_decision == "rejected" and self._revcycle_same_as_decided(figures):
+            return "rejected"
+        return "pending"
+
+    def _revcycle_within_approval(self, figures, reasons):
+        """An approval covers the quotation as long as it got no worse on what needed approving: no bigger
+        discount, no lower margin, no higher amount than what was approved."""
+        digits = self.company_id.currency_id.decimal_places
+        worse = {
+            "discount": float_compare(figures.max_discount, self.revcycle_approved_max_discount, precision_digits=2)
+            > 0,
+            "margin": figures.margin_percent is not None
+            and float_compare(figures.margin_percent, self.revcycle_approved_margin, precision_digits=2) < 0,
+            "amount": float_compare(figures.amount, self.revcycle_approved_amount, precision_digits=digits) > 0,
+        }
+        return not any(worse[reason] for reason in reasons)
+
+    def _revcycle_same_as_decided(self, figures):
+        digits = self.company_id.currency_id.decimal_places
+        return (
+            float_compare(figures.max_discount, self.revcycle_approved_max_discount, precision_digits=2) == 0
+            and float_compare(figures.amount, self.revcycle_approved_amount, precision_digits=digits) == 0
+        )
+
+    def _revcycle_approval_reason_text(self, broken, figures):
+        labels = {
+            "discount": self.env._("discount %(value)s%%", value=f"{figures.max_discount:g}"),
+            "margin": self.env._("margin %(value)s%%", value=f"{(figures.margin_percent or 0.0):.2f}"),
+            "amount": self.env._("amount %(value)s", value=f"{figures.amount:,.2f}"),
+        }
+        reasons = sorted(
+            {reason for rule in broken for reason in rule.reasons}, key=("discount", "margin", "amount").index
+        )
+        return ", ".join(labels[reason] for reason in reasons)
+
+    def _revcycle_approvers(self):
+        self.ensure_one()
+        users = self.revcycle_approval_rule_ids.approver_group_id.users
+        return users.filtered(
+            lambda user: not user.share and user != self.user_id and self.company_id in user.company_ids
+        )
+
+    def _revcycle_check_can_decide(self):
+        for order in self:
+            if order.revcycle_approval_state not in ("pending", "rejected", "approved"):
+                raise UserError(self.env._("%(order)s needs no approval.", order=order.name))
+            missing = order.revcycle_approval_rule_ids.approver_group_id - self.env.user.groups_id
+            if missing:
+                raise UserError(
+                    self.env._(
+                        "Deciding on %(order)s takes membership of: %(groups)s.",
+                        order=order.name,
+                        groups=", ".join(missing.mapped("full_name")),
+                    )
+                )
+            if order.user_id == self.env.user:
+                raise UserError(
+                    self.env._(
+                        "You are the salesperson of %(order)s: another approver must decide on it.", order=order.name
+                    )
+                )
+
+    def _revcycle_record_decision(self, decision, reason=False):
+        for order in self:
+            figures = order._revcycle_approval_figures()
+            order.write(
+                {
+                    "revcycle_approval_decision": decision,
+                    "revcycle_approved_by_id": self.env.user.id,
+                    "revcycle_approval_date": fields.Datetime.now(),
+                    "revcycle_rejection_reason": reason,
+                    "revcycle_approved_max_discount": figures.max_discount,
+                    "revcycle_approved_margin": figures.margin_percent or 0.0,
+                    "revcycle_approved_amount": figures.amount,
+                }
+            )
+            order.activity_feedback(
+                ["mail.mail_activity_data_todo"], user_id=self.env.user.id, feedback=reason or decision
+            )
+            order.activity_unlink(["mail.mail_activity_data_todo"])
+
+    def action_revcycle_request_approval(self):
+        for order in self:
+            if order.revcycle_approval_state != "pending":
+                raise UserError(self.env._("%(order)s needs no approval.", order=order.name))
+            approvers = order._revcycle_approvers()
+            if not approvers:
+                raise UserError(
+                    self.env._(
+                        "Nobody can approve %(order)s: add users to %(groups)s.",
+                        order=order.name,
+                        groups=", ".join(order.revcycle_approval_rule_ids.approver_group_id.mapped("full_name")),
+                    )
+                )
+            for approver in approvers:
+                order.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    user_id=approver.id,
+                    summary=self.env._("Approve the discount of %(order)s", order=order.name),
+                    note=order.revcycle_approval_reason,
+                )
+            order.revcycle_approval_requested = True
+            order.message_post(
+                body=self.env._(
+                    "Approval requested (%(reason)s) from %(approvers)s.",
+                    reason=order.revcycle_approval_reason,
+                    approvers=", ".join(approvers.mapped("name")),
+                )
+            )
+        return True
+
+    def action_revcycle_approve(self):
+        self._revcycle_check_can_decide()
+        self._revcycle_record_decision("approved")
+        for order in self:
+            order.message_post(
+                body=self.env._("Discount approved (%(reason)s).", reason=order.revcycle_approval_reason)
+            )
+        return True
+
+    def action_revcycle_reject(self, reason=None):
+        if not (reason or "").strip():
+            raise UserError(self.env._("Give a reason for the rejection, so the salesperson knows what to change."))
+        self._revcycle_check_can_decide()
+        self._revcycle_record_decision("rejected", reason.strip())
+        for order in self:
+            order.message_post(body=self.env._("Discount rejected: %(reason)s", reason=reason.strip()))
+        return True
+
+    # == configuration rules and the gates of send / confirm ========================================================
+    def _revcycle_check_config_rules(self, rule_types=rule_engine.RULE_TYPES):
+        Rule = self.env["revcycle.config.rule"]
+        for order in self:
+            lines = order.order_line.filtered(lambda line: line.product_id and not line.display_type)
+            if not lines:
+                continue
+            rules = Rule.search(
+                [
+                    ("product_tmpl_id", "in", lines.product_id.product_tmpl_id.ids),
+                    ("company_id", "in", [order.company_id.id, False]),
+                ]
+            )
+            if not rules:
+                continue
+            violations = Rule._revcycle_check_rules(
+                [line._revcycle_quote_line() for line in lines],
+                [rule._revcycle_engine_rule() for rule in rules],
+                rule_types,
+            )
+            if violations:
+                details = "\n".join(
+                    self.env._("- %(message)s (lines: %(lines)s)", message=v.message, lines=", ".join(v.line_names))
+                    for v in violations
+                )
+                raise ValidationError(
+                    self.env._(
+                        "%(order)s breaks its configuration rules:\n%(details)s", order=order.name, details=details
+                    )
+                )
+
+    def _revcycle_check_ready_to_leave_draft(self):
+        """Send and confirm both stop here: every configuration rule met, and no pending or rejected approval."""
+        self._revcycle_check_config_rules()
+        for order in self:
+            if order.revcycle_approval_state == "pending":
+                raise UserError(
+                    self.env._(
+                        "%(order)s needs a discount approval (%(reason)s) before it is sent or confirmed: "
+                        "request it with 'Request Approval'.",
+                        order=order.name,
+                        reason=order.revcycle_approval_reason,
+                    )
+                )
+            if order.revcycle_approval_state == "rejected":
+                raise UserError(
+                    self.env._(
+                        "The discount of %(order)s was rejected (%(reason)s): "
+                        "change the quotation and request approval again.",
+                        order=order.name,
+                        reason=order.revcycle_rejection_reason or "",
+                    )
+                )
+
+    def action_quotation_send(self):
+        self._revcycle_check_ready_to_leave_draft()
+        return super().action_quotation_send()
+
+    def write(self, vals):
+        if vals.get("state") == "sent":
+            self.filtered(lambda order: order.state == "draft")._revcycle_check_ready_to_leave_draft()
+        return super().write(vals)
+
+    def _confirmation_error_message(self):
+        message = super()._confirmation_error_message()
+        if not message:
+            self._revcycle_check_ready_to_leave_draft()
+        return message
+
+    # == revisions ====================================================================================================
+    def _get_copiable_order_lines(self):
+        # Bundle component lines are rebuilt by their bundle line: copying them too would double them.
+        return super()._get_copiable_order_lines().filtered(lambda line: not line.revcycle_bundle_line_id)
+
+    def action_revcycle_new_revision(self):
+        """Copy the quotation as revision N+1 and cancel this one, keeping the link between them."""
+        self.ensure_one()
+        if self.state not in ("draft", "sent"):
+            raise UserError(
+                self.env._(
+                    "Only a quotation can be revised; %(order)s is already %(state)s.",
+                    order=self.name,
+                    state=dict(self._fields["state"]._description_selection(self.env))[self.state],
+                )
+            )
+        base_name = self.revcycle_base_name or self.name
+        revision = self.revcycle_revision + 1
+        new_order = self.copy(
+            {
+                "name": f"{base_name}-R{revision}",
+                "revcycle_revision": revision,
+                "revcycle_base_name": base_name,
+                "revcycle_previous_revision_id": self.id,
+                "origin": self.origin,
+            }
+        )
+        self._action_cancel()
+        self.message_post(body=Markup(self.env._("Superseded by revision %(link)s.", link=new_order._get_html_link())))
+        new_order.message_post(
+            body=Markup(self.env._("Revision %(revision)s of %(link)s.", revision=revision, link=self._get_html_link()))
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "res_id": new_order.id,
+            "view_mode": "form",
+            "target": "current",
+        }

@@ -1,0 +1,227 @@
+from odoo import api, fields, models
+from odoo.tools import float_is_zero, formatLang
+
+from ..engine import bundles as bundle_engine
+from ..engine import config_rules as rule_engine
+from ..engine import tiers as tier_engine
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    revcycle_bundle_line_id = fields.Many2one(
+        "sale.order.line",
+        string="Bundle Line",
+        ondelete="cascade",
+        index="btree_not_null",
+        copy=False,
+        help="The bundle line this component line was added by.",
+    )
+    revcycle_bundle_component_id = fields.Many2one(
+        "revcycle.bundle.component", string="Bundle Component", ondelete="set null", copy=False
+    )
+    revcycle_bundle_component_line_ids = fields.One2many(
+        "sale.order.line", "revcycle_bundle_line_id", string="Bundle Component Lines"
+    )
+    revcycle_list_price = fields.Float(
+        string="List Price",
+        digits="Product Price",
+        compute="_compute_revcycle_price_breakdown",
+        help="The product's price on the quotation's pricelist before tiers and discounts.",
+    )
+    revcycle_tier_total = fields.Float(
+        string="Tier Amount", digits="Product Price", compute="_compute_revcycle_price_breakdown"
+    )
+    revcycle_price_breakdown = fields.Char(
+        string="Price Breakdown",
+        compute="_compute_revcycle_price_breakdown",
+        help="How the price was reached: list price, tier slices, bundle, discount, net.",
+    )
+
+    # -- pricing ------------------------------------------------------------------------------------------------
+    def _get_display_price(self):
+        self.ensure_one()
+        if self.revcycle_bundle_line_id and self.revcycle_bundle_component_id:
+            bundle = self.revcycle_bundle_line_id._revcycle_bundle_price()
+            return bundle.unit_prices.get(self.revcycle_bundle_component_id.id, 0.0)
+        if self.product_id.revcycle_is_bundle and self.product_id.revcycle_bundle_component_ids:
+            bundle = self._revcycle_bundle_price()
+            return bundle.remainder if self.product_id.revcycle_bundle_pricing == "spread" else 0.0
+        tier_price = self._revcycle_tier_price()
+        if tier_price is not None:
+            return self._revcycle_tier_unit_price(tier_price)
+        return super()._get_display_price()
+
+    def _revcycle_price_date(self):
+        return self.order_id.date_order or fields.Date.context_today(self)
+
+    def _revcycle_catalogue_price(self, product):
+        """Unit price of ``product`` on the order's pricelist, in the order's currency."""
+        order = self.order_id
+        if order.pricelist_id:
+            return order.pricelist_id._get_product_price(
+                product, 1.0, currency=self.currency_id, date=self._revcycle_price_date()
+            )
+        return product.currency_id._convert(
+            product.lst_price,
+            self.currency_id or order.company_id.currency_id,
+            order.company_id,
+            self._revcycle_price_date(),
+        )
+
+    def _revcycle_tiers(self):
+        return self.env["revcycle.price.tier"]._revcycle_tiers_for(
+            self.product_id.product_tmpl_id, self.order_id.pricelist_id, self.order_id.company_id
+        )
+
+    def _revcycle_tier_price(self):
+        """The tier engine's result for this line's quantity (in the product's unit), or None without tiers."""
+        tiers = self._revcycle_tiers()
+        if not tiers:
+            return None
+        currency = self.currency_id or self.order_id.company_id.currency_id
+        engine_tiers = [
+            tier_engine.Tier(
+                tier.min_quantity,
+                tier.currency_id._convert(
+                    tier.price, currency, self.order_id.company_id, self._revcycle_price_date(), round=False
+                ),
+            )
+            for tier in tiers
+        ]
+        quantity = self.product_uom._compute_quantity(self.product_uom_qty, self.product_id.uom_id)
+        return self.env["revcycle.price.tier"]._revcycle_price_by_tiers(
+            quantity,
+            engine_tiers,
+            self.product_id.product_tmpl_id._revcycle_effective_tier_mode(),
+            currency.decimal_places,
+        )
+
+    def _revcycle_tier_unit_price(self, tier_price):
+        if float_is_zero(self.product_uom_qty, precision_rounding=self.product_uom.rounding or 0.01):
+            return tier_price.lines[0].price if tier_price.lines else 0.0
+        # A graduated total spread over the quantity can need more decimals than the unit price keeps: the
+        # breakdown shows the exact tier amount next to the line's total.
+        return tier_price.total / self.product_uom_qty
+
+    def _revcycle_bundle_price(self):
+        self.ensure_one()
+        template = self.product_id.product_tmpl_id
+        components = [
+            bundle_engine.Component(
+                component.id, component.quantity, self._revcycle_catalogue_price(component.product_id)
+            )
+            for component in template.revcycle_bundle_component_ids
+        ]
+        currency = self.currency_id or self.order_id.company_id.currency_id
+        return bundle_engine.price_bundle(
+            self._revcycle_catalogue_price(self.product_id),
+            components,
+            template.revcycle_bundle_pricing,
+            currency_digits=currency.decimal_places,
+            unit_price_digits=self.env["decimal.precision"].precision_get("Product Price"),
+        )
+
+    @api.depends("product_id", "product_uom_qty", "product_uom", "price_unit", "discount", "order_id.pricelist_id")
+    def _compute_revcycle_price_breakdown(self):
+        for line in self:
+            line.revcycle_list_price = 0.0
+            line.revcycle_tier_total = 0.0
+            line.revcycle_price_breakdown = False
+            if line.display_type or not line.product_id or not line.order_id:
+                continue
+            line.revcycle_list_price = line._revcycle_catalogue_price(line.product_id)
+            parts = [line.env._("List %(price)s", price=line._revcycle_money(line.revcycle_list_price))]
+            tier_price = line._revcycle_tier_price()
+            if tier_price is not None and tier_price.lines:
+                line.revcycle_tier_total = tier_price.total
+                slices = " + ".join(
+                    f"{tier_line.quantity:g} × {line._revcycle_money(tier_line.price)}"
+                    for tier_line in tier_price.lines
+                )
+                parts.append(
+                    line.env._(
+                        "Tiers %(slices)s = %(total)s", slices=slices, total=line._revcycle_money(tier_price.total)
+                    )
+                )
+            if line.revcycle_bundle_line_id:
+                parts.append(
+                    line.env._(
+                        "Share of bundle %(bundle)s", bundle=line.revcycle_bundle_line_id.product_id.display_name
+                    )
+                )
+            if line.discount:
+                parts.append(line.env._("Discount %(discount)s%%", discount=f"{line.discount:g}"))
+            parts.append(line.env._("Net %(net)s", net=line._revcycle_money(line.price_subtotal)))
+            line.revcycle_price_breakdown = " · ".join(parts)
+
+    def _revcycle_money(self, amount):
+        return formatLang(self.env, amount, currency_obj=self.currency_id or self.order_id.company_id.currency_id)
+
+    # -- bundles --------------------------------------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        if not self.env.context.get("revcycle_syncing_bundle"):
+            lines._revcycle_sync_bundle_components()
+        return lines
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"product_id", "product_uom_qty"} & set(vals) and not self.env.context.get("revcycle_syncing_bundle"):
+            self._revcycle_sync_bundle_components()
+        return result
+
+    def _revcycle_sync_bundle_components(self):
+        """Bundle lines hold one component line per bundle component, quantities following the bundle's."""
+        for line in self.filtered(lambda sol: not sol.display_type and not sol.revcycle_bundle_line_id):
+            template = line.product_id.product_tmpl_id
+            wanted = (
+                template.revcycle_bundle_component_ids
+                if template.revcycle_is_bundle
+                else self.env["revcycle.bundle.component"]
+            )
+            stale = line.revcycle_bundle_component_line_ids.filtered(
+                lambda sol, wanted=wanted: sol.revcycle_bundle_component_id not in wanted
+            )
+            stale.unlink()
+            by_component = {sol.revcycle_bundle_component_id: sol for sol in line.revcycle_bundle_component_line_ids}
+            new_vals = []
+            for component in wanted:
+                quantity = component.quantity * line.product_uom_qty
+                if component in by_component:
+                    by_component[component].with_context(revcycle_syncing_bundle=True).product_uom_qty = quantity
+                    continue
+                new_vals.append(
+                    {
+                        "order_id": line.order_id.id,
+                        "product_id": component.product_id.id,
+                        "product_uom_qty": quantity,
+                        "sequence": line.sequence,
+                        "revcycle_bundle_line_id": line.id,
+                        "revcycle_bundle_component_id": component.id,
+                    }
+                )
+            if new_vals:
+                self.with_context(revcycle_syncing_bundle=True).create(new_vals)
+
+    # -- configuration rules ----------------------------------------------------------------------------------------
+    def _revcycle_quote_line(self):
+        self.ensure_one()
+        values = (
+            self.product_id.product_template_attribute_value_ids.product_attribute_value_id
+            | self.product_no_variant_attribute_value_ids.product_attribute_value_id
+        )
+        return rule_engine.QuoteLine(
+            key=self.id,
+            name=self.name or self.product_id.display_name,
+            product_id=self.product_id.id,
+            template_id=self.product_id.product_tmpl_id.id,
+            value_ids=frozenset(values.ids),
+        )
+
+    @api.constrains("product_id", "product_no_variant_attribute_value_ids", "order_id")
+    def _check_revcycle_exclusions(self):
+        # Only exclusions while the quotation is being built: a requirement can be met by a line added later,
+        # so requirements are checked when the quotation is sent or confirmed.
+        self.order_id._revcycle_check_config_rules(("excludes",))

@@ -1,0 +1,66 @@
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from odoo import Command
+from odoo.tests import HttpCase, tagged
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestQuotePdf(HttpCase):
+    """A real PDF through wkhtmltopdf, read back with OCR (Debian's wkhtmltopdf draws web fonts as outlines, so the
+    PDF holds no extractable text). HttpCase: wkhtmltopdf fetches the report's assets from the test server, which
+    must see the test transaction."""
+
+    def _pdf_text(self, pdf):
+        missing = [tool for tool in ("pdftoppm", "tesseract") if not shutil.which(tool)]
+        self.assertFalse(missing, f"install poppler-utils and tesseract-ocr to read the PDF back: {missing}")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "quote.pdf"
+            path.write_bytes(pdf)
+            subprocess.run(["pdftoppm", "-r", "200", "-png", str(path), str(Path(folder) / "page")], check=True)
+            pages = sorted(Path(folder).glob("page*.png"))
+            texts = [
+                subprocess.run(["tesseract", str(page), "-"], capture_output=True, text=True, check=True).stdout
+                for page in pages
+            ]
+        return " ".join(" ".join(texts).split())
+
+    def test_quote_pdf_renders_with_revision_configuration_and_breakdown(self):
+        attribute = self.env["product.attribute"].create(
+            {"name": "Legs", "value_ids": [Command.create({"name": "Steel"}), Command.create({"name": "Oak"})]}
+        )
+        desk = self.env["product.template"].create(
+            {
+                "name": "PDF Desk",
+                "list_price": 500.0,
+                "attribute_line_ids": [
+                    Command.create({"attribute_id": attribute.id, "value_ids": [Command.set(attribute.value_ids.ids)]})
+                ],
+            }
+        )
+        chair = self.env["product.product"].create({"name": "PDF Chair", "list_price": 100.0})
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.env["res.partner"].create({"name": "PDF Customer"}).id,
+                "order_line": [
+                    Command.create({"product_id": desk.product_variant_ids[0].id, "product_uom_qty": 1}),
+                    Command.create({"product_id": chair.id, "product_uom_qty": 2, "discount": 5.0}),
+                ],
+            }
+        )
+        revision = self.env["sale.order"].browse(order.action_revcycle_new_revision()["res_id"])
+        pdf, report_type = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf("sale.action_report_saleorder", revision.ids)
+        )
+        self.assertEqual(report_type, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        text = self._pdf_text(pdf)
+        self.assertIn(revision.name[1:], text)  # OCR may read the leading "S" as "$"
+        self.assertIn("(revision 1)", text)
+        self.assertIn("Legs: Steel", text)
+        self.assertIn("Discount 5%", text)
+        self.assertIn("Net $ 190.00", text)
