@@ -20,14 +20,14 @@ def _partner(rpc):
 
 
 def test_excluded_combination_is_refused_and_no_quotation_is_created(admin_rpc):
-    desk = _variant(admin_rpc, "Customizable Desk", "Aluminium", "Black")
+    desk = _variant(admin_rpc, "Customizable Desk", "Steel", "Black")
+    chair = _variant(admin_rpc, "Office Chair")
     before = admin_rpc("sale.order", "search_count", [])
-    with pytest.raises(xmlrpc.client.Fault, match="Aluminium legs come with a white top only"):
-        admin_rpc(
-            "sale.order",
-            "create",
-            {"partner_id": _partner(admin_rpc), "order_line": [(0, 0, {"product_id": desk, "product_uom_qty": 1})]},
-        )
+    lines = [(0, 0, {"product_id": desk, "product_uom_qty": 1}), (0, 0, {"product_id": chair, "product_uom_qty": 1})]
+    with pytest.raises(
+        xmlrpc.client.Fault, match=r"(?s)replace the standard Office Chair.*Customizable Desk \(Steel, Black\)"
+    ):
+        admin_rpc("sale.order", "create", {"partner_id": _partner(admin_rpc), "order_line": lines})
     assert admin_rpc("sale.order", "search_count", []) == before
 
 

@@ -141,10 +141,14 @@ class SaleOrder(models.Model):
         )
 
     def _revcycle_approval_reason_text(self, broken, figures):
+        discount = f"{figures.max_discount:g}"
+        margin = f"{(figures.margin_percent or 0.0):.2f}"
+        amount = f"{figures.amount:,.2f}"
         labels = {
-            "discount": self.env._("discount %(value)s%%", value=f"{figures.max_discount:g}"),
-            "margin": self.env._("margin %(value)s%%", value=f"{(figures.margin_percent or 0.0):.2f}"),
-            "amount": self.env._("amount %(value)s", value=f"{figures.amount:,.2f}"),
+            # values formatted outside the _() calls: the translation extractor cannot read f-strings there
+            "discount": self.env._("discount %(value)s%%", value=discount),
+            "margin": self.env._("margin %(value)s%%", value=margin),
+            "amount": self.env._("amount %(value)s", value=amount),
         }
         reasons = sorted(
             {reason for rule in broken for reason in rule.reasons}, key=("discount", "margin", "amount").index

@@ -151,7 +151,8 @@ class SaleOrderLine(models.Model):
                     )
                 )
             if line.discount:
-                parts.append(line.env._("Discount %(discount)s%%", discount=f"{line.discount:g}"))
+                discount = f"{line.discount:g}"  # outside _(): the translation extractor cannot read f-strings
+                parts.append(line.env._("Discount %(discount)s%%", discount=discount))
             parts.append(line.env._("Net %(net)s", net=line._revcycle_money(line.price_subtotal)))
             line.revcycle_price_breakdown = " · ".join(parts)
 
