@@ -1,4 +1,16 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..engine import credit as credit_engine
+
+SCORE_WEIGHT_FIELDS = {
+    "lateness": "revcycle_score_weight_lateness",
+    "on_time": "revcycle_score_weight_on_time",
+    "overdue": "revcycle_score_weight_overdue",
+    "utilisation": "revcycle_score_weight_utilisation",
+    "age": "revcycle_score_weight_age",
+    "dunning": "revcycle_score_weight_dunning",
+}
 
 
 class ResCompany(models.Model):
@@ -7,6 +19,10 @@ class ResCompany(models.Model):
     revcycle_credit_check_on_confirm = fields.Boolean(
         string="Credit Check at Order Confirmation", default=True,
         help="Refuse to confirm a sale order when the customer is over their credit limit or on credit hold.")
+    revcycle_credit_check_on_invoice = fields.Boolean(
+        string="Credit Check at Invoice Posting",
+        help="Also refuse to post a customer invoice when the customer is over their credit limit, on credit hold "
+        "or overdue.")
     revcycle_credit_overdue_days = fields.Integer(
         string="Block After Days Overdue", default=30,
         help="Also refuse confirmation when the customer has an invoice overdue by more than this many days "
@@ -15,3 +31,43 @@ class ResCompany(models.Model):
         "revcycle.dunning.policy", string="Default Dunning Policy",
         domain="[('company_id', 'in', (id, False))]",
         help="Policy for customers that have none of their own.")
+    revcycle_exposure_include_receivable = fields.Boolean(
+        string="Exposure: Open Receivables", default=True,
+        help="Count receivable balances that are not customer invoices: unallocated payments, opening balances, "
+        "manual entries.")
+    revcycle_exposure_include_invoice = fields.Boolean(
+        string="Exposure: Unpaid Invoices", default=True,
+        help="Count what is still open on posted customer invoices and credit notes.")
+    revcycle_exposure_include_order = fields.Boolean(
+        string="Exposure: Orders Not Invoiced", default=True,
+        help="Count the part of confirmed sale orders that is not invoiced yet (taxes included).")
+    revcycle_exposure_include_draft = fields.Boolean(
+        string="Exposure: Draft Invoices", default=True,
+        help="Count draft customer invoices and credit notes.")
+    revcycle_score_weight_lateness = fields.Integer(string="Weight: Days Late", default=25)
+    revcycle_score_weight_on_time = fields.Integer(string="Weight: Paid on Time", default=20)
+    revcycle_score_weight_overdue = fields.Integer(string="Weight: Overdue Now", default=30)
+    revcycle_score_weight_utilisation = fields.Integer(string="Weight: Limit Used", default=10)
+    revcycle_score_weight_age = fields.Integer(string="Weight: Account Age", default=10)
+    revcycle_score_weight_dunning = fields.Integer(string="Weight: Dunning History", default=5)
+
+    @api.constrains(*SCORE_WEIGHT_FIELDS.values())
+    def _check_revcycle_score_weights(self):
+        for company in self:
+            try:
+                company._revcycle_score_weights().validate()
+            except credit_engine.CreditScoreError as error:
+                raise ValidationError(self.env._(
+                    "Company %(company)s: %(reason)s", company=company.name, reason=str(error))) from error
+
+    @api.constrains("revcycle_credit_overdue_days")
+    def _check_revcycle_credit_overdue_days(self):
+        for company in self:
+            if company.revcycle_credit_overdue_days < 0:
+                raise ValidationError(self.env._(
+                    "Company %(company)s: the days overdue that block new orders cannot be negative; "
+                    "use 0 to switch this check off.", company=company.name))
+
+    def _revcycle_score_weights(self):
+        self.ensure_one()
+        return credit_engine.ScoreWeights(**{factor: self[fname] for factor, fname in SCORE_WEIGHT_FIELDS.items()})

@@ -6,7 +6,29 @@ class ResConfigSettings(models.TransientModel):
 
     revcycle_credit_check_on_confirm = fields.Boolean(
         related="company_id.revcycle_credit_check_on_confirm", readonly=False)
+    revcycle_credit_check_on_invoice = fields.Boolean(
+        related="company_id.revcycle_credit_check_on_invoice", readonly=False)
     revcycle_credit_overdue_days = fields.Integer(
         related="company_id.revcycle_credit_overdue_days", readonly=False)
     revcycle_dunning_policy_id = fields.Many2one(
         related="company_id.revcycle_dunning_policy_id", readonly=False)
+    revcycle_exposure_include_receivable = fields.Boolean(
+        related="company_id.revcycle_exposure_include_receivable", readonly=False)
+    revcycle_exposure_include_invoice = fields.Boolean(
+        related="company_id.revcycle_exposure_include_invoice", readonly=False)
+    revcycle_exposure_include_order = fields.Boolean(
+        related="company_id.revcycle_exposure_include_order", readonly=False)
+    revcycle_exposure_include_draft = fields.Boolean(
+        related="company_id.revcycle_exposure_include_draft", readonly=False)
+    revcycle_score_weight_lateness = fields.Integer(
+        related="company_id.revcycle_score_weight_lateness", readonly=False)
+    revcycle_score_weight_on_time = fields.Integer(
+        related="company_id.revcycle_score_weight_on_time", readonly=False)
+    revcycle_score_weight_overdue = fields.Integer(
+        related="company_id.revcycle_score_weight_overdue", readonly=False)
+    revcycle_score_weight_utilisation = fields.Integer(
+        related="company_id.revcycle_score_weight_utilisation", readonly=False)
+    revcycle_score_weight_age = fields.Integer(
+        related="company_id.revcycle_score_weight_age", readonly=False)
+    revcycle_score_weight_dunning = fields.Integer(
+        related="company_id.revcycle_score_weight_dunning", readonly=False)

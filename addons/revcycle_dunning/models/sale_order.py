@@ -1,0 +1,92 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    revcycle_credit_override_ids = fields.One2many(
+        "revcycle.credit.override", "sale_order_id", string="Credit Overrides",
+        groups="revcycle_dunning.group_revcycle_dunning_user")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        orders = super().create(vals_list)
+        orders.filtered(lambda order: order.state == "sale")._revcycle_mark_credit_dirty()
+        return orders
+
+    def write(self, vals):
+        # a confirmed order moved to another customer changes the exposure of both
+        before = self.filtered(lambda order: order.state == "sale") if "partner_id" in vals else self.browse()
+        before._revcycle_mark_credit_dirty()
+        result = super().write(vals)
+        if "state" in vals:
+            self._revcycle_mark_credit_dirty()
+        else:
+            self.filtered(lambda order: order.state == "sale")._revcycle_mark_credit_dirty()
+        return result
+
+    def unlink(self):
+        self.filtered(lambda order: order.state == "sale")._revcycle_mark_credit_dirty()
+        return super().unlink()
+
+    def action_confirm(self):
+        self._revcycle_check_credit_on_confirm()
+        return super().action_confirm()
+
+    def _revcycle_mark_credit_dirty(self):
+        self.env["revcycle.credit.profile"]._revcycle_mark_dirty(
+            (order.partner_id.commercial_partner_id.id, order.company_id.id) for order in self)
+
+    def _revcycle_check_credit_on_confirm(self):
+        """Refuse, with a UserError an XML-RPC caller gets as a Fault, before anything is written."""
+        to_check = self.filtered(lambda order: (
+            order.state in ("draft", "sent")
+            and order.company_id.revcycle_credit_check_on_confirm
+            and not order._revcycle_credit_override_covers()))
+        groups = to_check.grouped(lambda order: (order.partner_id.commercial_partner_id, order.company_id))
+        for (partner, company), orders in groups.items():
+            amount = sum(order._revcycle_credit_amount() for order in orders)
+            result = partner.with_company(company)._revcycle_credit_decision(amount)
+            # an order paid upfront is granted no credit: only a hold stops it
+            prepaid = company.currency_id.compare_amounts(amount, 0.0) <= 0
+            if not result["allowed"] and not (prepaid and result["reason_code"] != "hold"):
+                raise UserError(self.env._(
+                    "%(orders)s cannot be confirmed: %(reason)s",
+                    orders=", ".join(orders.mapped("name")), reason=result["reason"]))
+
+    def _revcycle_credit_override_covers(self):
+        self.ensure_one()
+        # the override is a credit manager's decision; a salesperson confirming relies on it without seeing it
+        return self.sudo().revcycle_credit_override_ids._revcycle_covers(self.sudo())
+
+    def _revcycle_credit_amount(self):
+        """What confirming grants on credit, in the company currency: the total less what is already paid online."""
+        self.ensure_one()
+        company = self.company_id
+        unpaid = self.amount_total - self.amount_paid
+        return self.currency_id._convert(unpaid, company.currency_id, company, fields.Date.context_today(self))
+
+    def action_revcycle_credit_override(self, reason):
+        """Let these orders be confirmed whatever the credit check says (credit managers; reason required)."""
+        self.env["revcycle.credit.override"]._revcycle_check_manager()
+        not_quotations = self.filtered(lambda order: order.state not in ("draft", "sent"))
+        if not_quotations:
+            raise UserError(self.env._(
+                "Only quotations need a credit override; %(orders)s are already confirmed or cancelled.",
+                orders=", ".join(not_quotations.mapped("name"))))
+        self.env["revcycle.credit.override"].create([
+            {"override_type": "order", "sale_order_id": order.id, "reason": reason} for order in self])
+        return True
+
+    def action_revcycle_open_credit_override(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Approve Credit Override"),
+            "res_model": "revcycle.credit.override",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_override_type": "order", "default_sale_order_id": self.id},
+        }
