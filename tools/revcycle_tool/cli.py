@@ -1,6 +1,7 @@
 """./revcycle run | test | lint | stop | status | shell — see README.md."""
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -98,9 +99,30 @@ def cmd_shell(settings, args):
 
 def cmd_i18n(settings, args):
     tree, cluster = prepare(settings)
-    odoo_server.install_or_update(settings, tree, cluster, settings.db_name)
-    i18n.export(settings, tree, cluster, settings.db_name)
+    modules = args.module or S.MODULES
+    unknown = set(modules) - set(S.MODULES)
+    if unknown:
+        raise SetupError(f"Unknown addon(s): {', '.join(sorted(unknown))}.", f"Choose among {', '.join(S.MODULES)}.")
+    if args.db:
+        database = args.db  # a database where the addons are already installed and current: no update
+    else:
+        database = settings.db_name
+        odoo_server.install_or_update(settings, tree, cluster, database)
+    i18n.export(settings, tree, cluster, database, modules)
     return 0
+
+
+def cmd_bench(settings, args):
+    script = S.ROOT / "bench" / f"bench_{args.name}.py"
+    if not script.is_file():
+        available = sorted(p.stem.removeprefix("bench_") for p in (S.ROOT / "bench").glob("bench_*.py"))
+        raise SetupError(f"No benchmark named {args.name!r}.", f"Available: {', '.join(available) or 'none'}.")
+    tree, cluster = prepare(settings)
+    database = os.environ.get("REVCYCLE_BENCH_DB") or "revcycle_bench"
+    odoo_server.install_or_update(settings, tree, cluster, database)
+    odoo_args = odoo_server.base_command(settings, tree, cluster, database)[3:]  # without "python -m odoo"
+    command = [str(settings.python), str(script), *odoo_args, "--no-http", "--log-level", "warn", *args.odoo_args]
+    return subprocess.run(command, env=odoo_server.odoo_env()).returncode
 
 
 def build_parser():
@@ -116,9 +138,14 @@ def build_parser():
     commands.add_parser("stop", help="stop Odoo and the project PostgreSQL").set_defaults(handler=cmd_stop)
     commands.add_parser("status", help="what is running").set_defaults(handler=cmd_status)
     commands.add_parser("shell", help="Odoo shell on the run database").set_defaults(handler=cmd_shell)
-    commands.add_parser("i18n", help="export each addon's .pot and merge it into fr/nl/zh_CN").set_defaults(
-        handler=cmd_i18n
-    )
+    bench = commands.add_parser("bench", help="run a benchmark of bench/ on its own database (revcycle_bench)")
+    bench.add_argument("name", help="e.g. cpq_quote for bench/bench_cpq_quote.py")
+    bench.add_argument("odoo_args", nargs=argparse.REMAINDER, help="extra Odoo options")
+    bench.set_defaults(handler=cmd_bench)
+    i18n_parser = commands.add_parser("i18n", help="export each addon's .pot and merge it into fr/nl/zh_CN")
+    i18n_parser.add_argument("--module", action="append", help="only this addon (repeatable)")
+    i18n_parser.add_argument("--db", help="export from this database as it is, without installing/updating")
+    i18n_parser.set_defaults(handler=cmd_i18n)
     return parser
 
 

@@ -42,8 +42,8 @@ for path in sys.argv[4:]:
 """
 
 
-def export(settings, tree, cluster, database):
-    for module in S.MODULES:
+def export(settings, tree, cluster, database, modules=S.MODULES):
+    for module in modules:
         folder = S.ADDONS / module / "i18n"
         folder.mkdir(exist_ok=True)
         pot = folder / f"{module}.pot"
