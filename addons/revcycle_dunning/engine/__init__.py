@@ -11,4 +11,6 @@ from .credit import (
     risk_class,
     suggested_limit,
 )
-from .levels import DunningLevel, DunningLevelError, choose_level, days_past_due, validate_levels
+from .fees import FeeBreakdown, FeeError, OverdueItem, late_fee
+from .levels import DunningLevel, DunningLevelError, choose_level, days_past_due, next_level, validate_levels
+from .retries import HARD, PROCESSING, SOFT, NextStep, RetrySettings, classify, decline_offsets, next_try

@@ -56,3 +56,15 @@ def choose_level(days_overdue, levels, already_sent=(), open_amount=0.0, precisi
     if max_sent_sequence is not None and max_sent_sequence >= highest.sequence:
         return None
     return highest
+
+
+def next_level(levels, current_key):
+    """The level after ``current_key`` in the ladder (the first one when nothing was sent), or None."""
+    ordered = sorted(levels, key=lambda level: level.sequence)
+    if current_key is None:
+        return ordered[0] if ordered else None
+    keys = [level.key for level in ordered]
+    if current_key not in keys:
+        return None
+    position = keys.index(current_key)
+    return ordered[position + 1] if position + 1 < len(ordered) else None

@@ -1,9 +1,34 @@
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    revcycle_dunning_dispute = fields.Boolean(
+        string="In Dispute", copy=False, tracking=True,
+        help="Pauses dunning and card collection of this invoice until cleared.")
+    revcycle_promise_date = fields.Date(
+        string="Promised to Pay By", copy=False, tracking=True,
+        help="Pauses dunning of this invoice up to and including this date.")
+    revcycle_dunning_line_ids = fields.One2many(
+        "revcycle.dunning.notice.line", "invoice_id", string="Dunning History", readonly=True)
+    revcycle_dunning_level_id = fields.Many2one(
+        "revcycle.dunning.level", string="Dunning Level", compute="_compute_revcycle_dunning_level", store=True,
+        help="The most severe level this invoice received.")
+    revcycle_dunning_fee = fields.Boolean(string="Late Fee Invoice", readonly=True, copy=False)
+    revcycle_payment_attempt_ids = fields.One2many(
+        "revcycle.payment.attempt", "invoice_id", string="Card Payment Attempts", readonly=True)
+    revcycle_autocollect_state = fields.Selection(
+        selection=[("retrying", "Retrying"), ("stopped", "Stopped"), ("paid", "Paid by Card")],
+        string="Card Collection", readonly=True, copy=False, index=True)
+    revcycle_autocollect_next = fields.Datetime(string="Next Card Try", readonly=True, copy=False)
+
+    @api.depends("revcycle_dunning_line_ids.level_id")
+    def _compute_revcycle_dunning_level(self):
+        for move in self:
+            levels = move.revcycle_dunning_line_ids.level_id
+            move.revcycle_dunning_level_id = levels.sorted("sequence")[-1:] if levels else False
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -23,8 +48,35 @@ class AccountMove(models.Model):
         return super().unlink()
 
     def _post(self, soft=True):
+        self._revcycle_add_pending_fees()
         self._revcycle_check_credit_on_post()
         return super()._post(soft=soft)
+
+    def _revcycle_payment_url(self):
+        """The customer portal page of the invoice, where Odoo's payment form (Stripe included) takes the payment."""
+        self.ensure_one()
+        return self.get_base_url() + self.get_portal_url()
+
+    def _revcycle_add_pending_fees(self):
+        """Late fees of companies that bill them on the next invoice: added to it as it is posted."""
+        invoices = self.filtered(lambda move: (
+            move.move_type == "out_invoice" and move.state == "draft" and not move.revcycle_dunning_fee
+            and move.company_id.revcycle_dunning_fee_mode == "next_invoice"))
+        if not invoices:
+            return
+        notices = self.env["revcycle.dunning.notice"].sudo().search([
+            ("fee_state", "=", "pending"), ("partner_id", "in", invoices.commercial_partner_id.ids),
+            ("company_id", "in", invoices.company_id.ids)])
+        for invoice in invoices:
+            pending = notices.filtered(lambda notice, invoice=invoice: (
+                notice.partner_id == invoice.commercial_partner_id and notice.company_id == invoice.company_id
+                and notice.fee_state == "pending"))
+            if not pending:
+                continue
+            # the fee is the company's own decision, so it is added whatever the poster may edit on notices
+            invoice.write({"invoice_line_ids": [
+                fields.Command.create(notice._revcycle_fee_line_vals()) for notice in pending]})
+            pending.write({"fee_state": "invoiced", "fee_invoice_id": invoice.id})
 
     def _revcycle_credit_moves(self):
         """Moves that can change a customer's exposure: sale documents and entries on a receivable account."""
@@ -37,8 +89,9 @@ class AccountMove(models.Model):
             (move.commercial_partner_id.id, move.company_id.id) for move in self._revcycle_credit_moves())
 
     def _revcycle_check_credit_on_post(self):
+        # late fees follow from overdue invoices: refusing them because the customer is overdue would defeat them
         invoices = self.filtered(lambda move: (
-            move.move_type == "out_invoice" and move.state == "draft"
+            move.move_type == "out_invoice" and move.state == "draft" and not move.revcycle_dunning_fee
             and move.company_id.revcycle_credit_check_on_invoice
             and not move._revcycle_credit_override_covers()))
         for (partner, company), moves in invoices.grouped(

@@ -1,7 +1,8 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..engine import credit as credit_engine
+from ..engine import retries as retry_engine
 
 SCORE_WEIGHT_FIELDS = {
     "lateness": "revcycle_score_weight_lateness",
@@ -31,6 +32,23 @@ class ResCompany(models.Model):
         "revcycle.dunning.policy", string="Default Dunning Policy",
         domain="[('company_id', 'in', (id, False))]",
         help="Policy for customers that have none of their own.")
+    revcycle_dunning_fee_mode = fields.Selection(
+        selection=[("invoice", "Separate Fee Invoice"), ("next_invoice", "Line on the Next Invoice")],
+        string="Late Fees", default="invoice", required=True,
+        help="Post each notice's late fee as an invoice of its own, or add it to the customer's next invoice.")
+    revcycle_dunning_fee_product_id = fields.Many2one(
+        "product.product", string="Late Fee Product", domain="[('type', '=', 'service')]",
+        help="Its income account and taxes are used on late fees; empty uses the Late Fee product of this addon.")
+    revcycle_dunning_collector_id = fields.Many2one(
+        "res.users", string="Default Collector",
+        help="Gets phone calls and agency handoffs of customers without a salesperson.")
+    revcycle_autocollect = fields.Boolean(
+        string="Charge Saved Cards When Due", default=True,
+        help="Charge the saved Stripe payment method of a customer when an invoice falls due, and retry declines.")
+    revcycle_retry_max_tries = fields.Integer(
+        string="Card Tries", default=8, help="Tries of a soft-declined charge, the first one included.")
+    revcycle_retry_window_days = fields.Integer(
+        string="Retry Window (Days)", default=14, help="The retries are spread evenly over this many days.")
     revcycle_exposure_include_receivable = fields.Boolean(
         string="Exposure: Open Receivables", default=True,
         help="Count receivable balances that are not customer invoices: unallocated payments, opening balances, "
@@ -67,6 +85,31 @@ class ResCompany(models.Model):
                 raise ValidationError(self.env._(
                     "Company %(company)s: the days overdue that block new orders cannot be negative; "
                     "use 0 to switch this check off.", company=company.name))
+
+    @api.constrains("revcycle_retry_max_tries", "revcycle_retry_window_days")
+    def _check_revcycle_retry_schedule(self):
+        for company in self:
+            try:
+                company._revcycle_retry_settings().validate()
+            except ValueError as error:
+                raise ValidationError(self.env._(
+                    "Company %(company)s, card retries: %(reason)s", company=company.name,
+                    reason=str(error))) from error
+
+    def _revcycle_retry_settings(self):
+        self.ensure_one()
+        return retry_engine.RetrySettings(max_tries=self.revcycle_retry_max_tries,
+                                          window_days=self.revcycle_retry_window_days)
+
+    def _revcycle_fee_product(self):
+        self.ensure_one()
+        product = self.revcycle_dunning_fee_product_id or self.env.ref(
+            "revcycle_dunning.product_product_late_fee", raise_if_not_found=False)
+        if not product:
+            raise UserError(self.env._(
+                "Company %(company)s has no late fee product: choose one in Settings > Revenue Cycle > Credit & "
+                "Collections.", company=self.name))
+        return product
 
     def _revcycle_score_weights(self):
         self.ensure_one()

@@ -32,3 +32,13 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.revcycle_score_weight_age", readonly=False)
     revcycle_score_weight_dunning = fields.Integer(
         related="company_id.revcycle_score_weight_dunning", readonly=False)
+    revcycle_dunning_fee_mode = fields.Selection(related="company_id.revcycle_dunning_fee_mode", readonly=False)
+    revcycle_dunning_fee_product_id = fields.Many2one(
+        related="company_id.revcycle_dunning_fee_product_id", readonly=False)
+    revcycle_dunning_collector_id = fields.Many2one(related="company_id.revcycle_dunning_collector_id", readonly=False)
+    revcycle_autocollect = fields.Boolean(related="company_id.revcycle_autocollect", readonly=False)
+    revcycle_retry_max_tries = fields.Integer(related="company_id.revcycle_retry_max_tries", readonly=False)
+    revcycle_retry_window_days = fields.Integer(related="company_id.revcycle_retry_window_days", readonly=False)
+    revcycle_stripe_api_base = fields.Char(
+        string="Stripe API Address", config_parameter="revcycle_dunning.stripe_api_base",
+        help="Leave empty for Stripe itself; tests point it at a local fake Stripe server.")

@@ -48,6 +48,18 @@ class ResPartner(models.Model):
     revcycle_credit_oldest_overdue_date = fields.Date(
         string="Oldest Overdue Due Date", compute="_compute_revcycle_credit", groups=CREDIT_GROUPS)
 
+    revcycle_dunning_policy_id = fields.Many2one(
+        "revcycle.dunning.policy", string="Dunning Policy",
+        help="Empty follows the company's default policy. A policy of another company is ignored there.")
+    revcycle_dunning_excluded = fields.Boolean(
+        string="No Dunning", help="Never send this customer dunning notices (late fees and holds included).")
+    revcycle_dunning_dispute = fields.Boolean(
+        string="In Dispute", tracking=True, help="Pauses dunning of all the customer's invoices until cleared.")
+    revcycle_promise_date = fields.Date(
+        string="Promised to Pay By", tracking=True,
+        help="Pauses dunning of all the customer's invoices up to and including this date.")
+    revcycle_dunning_notice_ids = fields.One2many("revcycle.dunning.notice", "partner_id", string="Dunning Notices")
+
     @api.depends_context("company")
     @api.depends("commercial_partner_id", *(f"commercial_partner_id.revcycle_credit_profile_ids.{name}"
                                             for name in PROFILE_DEPENDS))
@@ -117,6 +129,12 @@ class ResPartner(models.Model):
                 raise ValidationError(self.env._(
                     "The credit limit of %(partner)s cannot be negative (%(limit)s): enter 0 for no limit, or the "
                     "amount the customer may owe.", partner=partner.display_name, limit=partner.credit_limit))
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + [
+            "revcycle_dunning_policy_id", "revcycle_dunning_excluded", "revcycle_dunning_dispute",
+            "revcycle_promise_date"]
 
     def write(self, vals):
         result = super().write(vals)

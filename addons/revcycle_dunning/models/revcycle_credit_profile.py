@@ -71,6 +71,12 @@ class RevcycleCreditProfile(models.Model):
     suggested_limit = fields.Monetary(readonly=True)
     suggested_payment_term_id = fields.Many2one("account.payment.term", readonly=True)
     refresh_date = fields.Datetime(string="Updated On", readonly=True)
+    dunning_level_id = fields.Many2one("revcycle.dunning.level", string="Dunning Level", readonly=True,
+                                       ondelete="set null")
+    dunning_last_date = fields.Date(string="Last Contact", readonly=True)
+    dunning_next_level_id = fields.Many2one("revcycle.dunning.level", string="Next Action", readonly=True,
+                                            ondelete="set null")
+    dunning_next_date = fields.Date(string="Next Action On", readonly=True)
 
     _sql_constraints = [
         ("revcycle_credit_profile_partner_company_unique", "UNIQUE (partner_id, company_id)",
@@ -156,6 +162,9 @@ class RevcycleCreditProfile(models.Model):
             SELECT pair.partner_id, pair.company_id, %(uid)s, %(uid)s,
                    NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
               FROM unnest(%(partners)s::int[], %(companies)s::int[]) AS pair(partner_id, company_id)
+              -- a partner deleted in the same transaction as the documents that marked it leaves nothing to measure
+              JOIN res_partner partner ON partner.id = pair.partner_id
+              JOIN res_company company ON company.id = pair.company_id
             ON CONFLICT (partner_id, company_id) DO NOTHING
             """,
             uid=self.env.uid, partners=[pair[0] for pair in pairs], companies=[pair[1] for pair in pairs],
@@ -383,8 +392,12 @@ class RevcycleCreditProfile(models.Model):
         return result
 
     def _revcycle_dunning_counts(self, since):
-        """{(partner id, company id): dunning notices sent since ``since``}; dunning runs extend this."""
-        return {}
+        """{(partner id, company id): dunning notices sent since ``since``}."""
+        groups = self.env["revcycle.dunning.notice"].sudo()._read_group(
+            [("state", "=", "sent"), ("date", ">=", since), ("partner_id", "in", self.partner_id.ids),
+             ("company_id", "in", self.company_id.ids)],
+            ["partner_id", "company_id"], ["__count"])
+        return {(partner.id, company.id): count for partner, company, count in groups}
 
     def _revcycle_score_vals(self, inputs):
         """Run the engine on one profile; called after its exposure is current."""

@@ -1,5 +1,8 @@
 from odoo import api, fields, models
 
+from ..engine import fees as fee_engine
+from ..engine import levels as level_engine
+
 
 class RevcycleDunningLevel(models.Model):
     _name = "revcycle.dunning.level"
@@ -21,9 +24,14 @@ class RevcycleDunningLevel(models.Model):
                    ("agency", "Collection Agency")],
         required=True, default="email")
     mail_template_id = fields.Many2one(
-        "mail.template", string="Email Template", domain="[('model', '=', 'account.move')]")
+        "mail.template", string="Email Template", domain="[('model', '=', 'revcycle.dunning.notice')]",
+        help="The email of the notice; empty uses the default dunning email, which lists each invoice with its "
+        "payment link.")
     fee_fixed = fields.Monetary(string="Fixed Fee", currency_field="currency_id")
     fee_percent = fields.Float(string="Fee (%)", digits=(16, 4), help="Percentage of the overdue amount.")
+    interest_rate = fields.Float(
+        string="Interest (% per year)", digits=(16, 4),
+        help="Late-payment interest on each invoice's open amount, pro rata of the days past due (actual/365).")
     min_overdue_amount = fields.Monetary(
         string="Minimum Overdue Amount", currency_field="currency_id",
         help="Invoices whose open amount is below this are not escalated to this level.")
@@ -33,7 +41,8 @@ class RevcycleDunningLevel(models.Model):
     _sql_constraints = [
         ("revcycle_dunning_level_sequence_unique", "UNIQUE (policy_id, sequence)",
          "Two levels of a policy cannot share a sequence: give each level its own position."),
-        ("revcycle_dunning_level_fees_positive", "CHECK (fee_fixed >= 0 AND fee_percent >= 0)",
+        ("revcycle_dunning_level_fees_positive",
+         "CHECK (fee_fixed >= 0 AND fee_percent >= 0 AND COALESCE(interest_rate, 0) >= 0)",
          "Late fees cannot be negative: use 0 for no fee."),
         ("revcycle_dunning_level_min_amount_positive", "CHECK (min_overdue_amount >= 0)",
          "The minimum overdue amount cannot be negative."),
@@ -42,3 +51,14 @@ class RevcycleDunningLevel(models.Model):
     @api.constrains("days", "sequence")
     def _check_policy_escalates(self):
         self.policy_id._check_levels_escalate()
+
+    @api.model
+    def _revcycle_choose_level(self, days_overdue, ladder, already_sent, open_amount, precision_digits):
+        """The engine's level choice; override to change it."""
+        return level_engine.choose_level(days_overdue, ladder, already_sent=already_sent, open_amount=open_amount,
+                                         precision_digits=precision_digits)
+
+    @api.model
+    def _revcycle_compute_fee(self, items, fee_fixed, fee_percent, interest_rate, precision_digits):
+        """The engine's late fee; override to change the formula."""
+        return fee_engine.late_fee(items, fee_fixed, fee_percent, interest_rate, precision_digits)

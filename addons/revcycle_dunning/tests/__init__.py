@@ -5,3 +5,7 @@ from . import test_dunning_policy
 from . import test_engine_credit
 from . import test_engine_levels
 from . import test_credit_xmlrpc
+from . import test_engine_fees_retries
+from . import test_dunning_run
+from . import test_dunning_concurrency
+from . import test_stripe_collection

@@ -1,0 +1,335 @@
+import logging
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+from psycopg2 import IntegrityError
+
+from ..engine import fees as fee_engine
+from ..engine import levels as level_engine
+
+_logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+USER_GROUP = "revcycle_dunning.group_revcycle_dunning_user"
+
+
+class RevcycleDunningRun(models.Model):
+    """One pass of dunning over one company's customers for one date.
+
+    Late fee invoices are not dunned themselves: no fee on a fee, no reminder about a reminder.
+    The invoices a run may act on are found by one query that already applies the level ladder, the pauses and
+    the 'never the same level twice' rule, so a second run over the same date finds nothing and costs one query.
+    The engine then decides each invoice's level, and each customer is handled in a savepoint of its own.
+    """
+
+    _name = "revcycle.dunning.run"
+    _description = "Dunning Run"
+    _order = "date desc, id desc"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    date = fields.Date(required=True, default=fields.Date.context_today, index=True,
+                       help="The day the run acts as of: levels are reached counting from the due dates to it.")
+    company_id = fields.Many2one("res.company", string="Company", required=True, default=lambda self: self.env.company,
+                                 index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    state = fields.Selection([("draft", "Draft"), ("running", "Running"), ("done", "Done")], default="draft",
+                             required=True, readonly=True, index=True)
+    is_cron = fields.Boolean(string="Scheduled", readonly=True)
+    user_id = fields.Many2one("res.users", string="Run By", default=lambda self: self.env.user, readonly=True)
+    notice_ids = fields.One2many("revcycle.dunning.notice", "run_id", string="Notices", readonly=True)
+    notice_count = fields.Integer(readonly=True)
+    invoice_count = fields.Integer(string="Invoices Dunned", readonly=True)
+    customer_count = fields.Integer(string="Customers", readonly=True)
+    fee_total = fields.Monetary(string="Late Fees", readonly=True)
+    hold_count = fields.Integer(string="Credit Holds", readonly=True)
+    error_count = fields.Integer(string="Errors", readonly=True)
+    partner_ids = fields.Many2many(
+        "res.partner", "revcycle_dunning_run_partner_rel", "run_id", "partner_id", string="Only Customers",
+        help="Dun only these customers; empty duns everyone.")
+    failed_partner_ids = fields.Many2many(
+        "res.partner", "revcycle_dunning_run_failed_partner_rel", "run_id", "partner_id", string="Failed Customers",
+        readonly=True, help="Customers whose notices could not be made in this run; see the server log.")
+
+    _sql_constraints = [
+        ("revcycle_dunning_run_counts_positive", "CHECK (notice_count >= 0 AND invoice_count >= 0)",
+         "Run counters cannot be negative."),
+    ]
+
+    @api.depends("date", "company_id")
+    def _compute_name(self):
+        for run in self:
+            run.name = self.env._("Dunning %(date)s", date=fields.Date.to_string(run.date) or "")
+
+    # ------------------------------------------------------------------
+    # Public interface
+    # ------------------------------------------------------------------
+
+    @api.model
+    def run_for_date(self, date=None):
+        """Dun every customer of the companies of the call as of ``date`` (default today) and return a summary:
+        {'date', 'run_ids', 'notices', 'invoices', 'customers', 'fees', 'holds', 'errors'}.
+
+        Running twice over the same date, or in two workers at once, sends nothing twice.
+        """
+        self._revcycle_check_user()
+        try:
+            date = fields.Date.to_date(date) if date else fields.Date.context_today(self)
+        except (TypeError, ValueError) as error:
+            raise UserError(self.env._(
+                "The run date must be a date like 2025-01-31, not %(date)r.", date=date)) from error
+        runs = self.create([{"date": date, "company_id": company.id} for company in self.env.companies])
+        runs.action_run()
+        return runs._revcycle_summary()
+
+    def action_run(self):
+        """Run now, as of the run's date, every batch until no customer is left."""
+        self._revcycle_check_user()
+        for run in self:
+            if run.state == "done":
+                raise UserError(self.env._(
+                    "%(run)s is done already; make a new run to dun again (it only sends what is new).",
+                    run=run.name))
+            run.state = "running"
+            # a batch stops short of its size only when no customer is left to dun
+            while sum(run._revcycle_process_batch(BATCH_SIZE)) >= BATCH_SIZE:
+                continue
+            run.state = "done"
+        return True
+
+    @api.model
+    def _cron_run_dunning(self, batch_size=BATCH_SIZE):
+        """Daily: one scheduled run per company and day, in bounded batches that report their progress."""
+        today = fields.Date.context_today(self)
+        done = remaining = 0
+        for company in self._revcycle_dunning_companies():
+            run = self.sudo().search([("company_id", "=", company.id), ("date", "=", today), ("is_cron", "=", True)],
+                                     limit=1) or self.sudo().create({
+                                         "company_id": company.id, "date": today, "is_cron": True,
+                                         "state": "running"})
+            run = run.with_company(company)
+            if done < batch_size and run.state != "done":
+                processed, _failed = run._revcycle_process_batch(batch_size - done)
+                done += processed
+            left = run._revcycle_count_candidates()
+            if not left:
+                run.state = "done"
+            remaining += left
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _revcycle_dunning_companies(self):
+        """Companies that have a dunning policy of their own; a policy shared by all companies makes it all."""
+        policy_companies = [company for (company,) in self.env["revcycle.dunning.policy"].sudo()._read_group(
+            [], ["company_id"])]
+        Company = self.env["res.company"].sudo()
+        if any(not company for company in policy_companies):
+            return Company.search([("id", "!=", False)], order="id")
+        return Company.union(*policy_companies).sorted("id")
+
+    def _revcycle_summary(self):
+        return {
+            "date": fields.Date.to_string(self[:1].date) if self else False,
+            "run_ids": self.ids,
+            "notices": sum(self.mapped("notice_count")),
+            "invoices": sum(self.mapped("invoice_count")),
+            "customers": sum(self.mapped("customer_count")),
+            "fees": sum(self.mapped("fee_total")),
+            "holds": sum(self.mapped("hold_count")),
+            "errors": sum(self.mapped("error_count")),
+        }
+
+    @api.model
+    def _revcycle_check_user(self):
+        if not (self.env.su or self.env.user.has_group(USER_GROUP)):
+            raise AccessError(self.env._("Only collections users can run dunning or change dunning notices."))
+
+    # ------------------------------------------------------------------
+    # Finding what to send
+    # ------------------------------------------------------------------
+
+    def _revcycle_candidate_sql(self, select, partner_ids=None, lock=False):
+        """Open customer invoices of the run's company whose reached level (policy ladder, days, minimum amount)
+        is more severe than any level they received, outside pauses and exclusions."""
+        self.ensure_one()
+        for model in ("account.move", "res.partner", "res.company", "revcycle.dunning.policy",
+                      "revcycle.dunning.level", "revcycle.dunning.notice.line"):
+            self.env[model].flush_model()
+        return SQL(
+            """
+            SELECT %(select)s
+              FROM account_move move
+              JOIN res_partner customer ON customer.id = move.commercial_partner_id
+              JOIN res_company company ON company.id = move.company_id
+              LEFT JOIN revcycle_dunning_policy own_policy
+                ON own_policy.id = customer.revcycle_dunning_policy_id AND own_policy.active
+               AND (own_policy.company_id IS NULL OR own_policy.company_id = move.company_id)
+              JOIN revcycle_dunning_policy policy
+                ON policy.id = COALESCE(own_policy.id, company.revcycle_dunning_policy_id) AND policy.active
+              JOIN LATERAL (
+                    SELECT level.id, level.sequence
+                      FROM revcycle_dunning_level level
+                     WHERE level.policy_id = policy.id
+                       AND level.days <= %(date)s - move.invoice_date_due
+                       AND COALESCE(level.min_overdue_amount, 0) <= move.amount_residual_signed
+                     ORDER BY level.sequence DESC
+                     LIMIT 1
+                   ) reached ON TRUE
+             WHERE move.company_id = %(company)s
+               AND move.move_type = 'out_invoice'
+               AND move.state = 'posted'
+               AND move.payment_state IN ('not_paid', 'partial')
+               AND move.amount_residual_signed > 0
+               AND move.invoice_date_due IS NOT NULL
+               AND move.revcycle_dunning_fee IS NOT TRUE
+               AND move.revcycle_dunning_dispute IS NOT TRUE
+               AND (move.revcycle_promise_date IS NULL OR move.revcycle_promise_date < %(date)s)
+               AND customer.revcycle_dunning_excluded IS NOT TRUE
+               AND customer.revcycle_dunning_dispute IS NOT TRUE
+               AND (customer.revcycle_promise_date IS NULL OR customer.revcycle_promise_date < %(date)s)
+               AND NOT EXISTS (
+                    SELECT 1
+                      FROM revcycle_dunning_notice_line sent
+                      JOIN revcycle_dunning_level sent_level ON sent_level.id = sent.level_id
+                     WHERE sent.invoice_id = move.id
+                       AND sent_level.policy_id = policy.id
+                       AND sent_level.sequence >= reached.sequence)
+               AND move.commercial_partner_id != ALL(%(failed)s)
+               %(partner_filter)s
+               %(scope)s
+            %(lock)s
+            """,
+            select=select, date=self.date, company=self.company_id.id, failed=self.failed_partner_ids.ids,
+            partner_filter=SQL("AND move.commercial_partner_id = ANY(%s)", partner_ids) if partner_ids else SQL(),
+            scope=SQL("AND move.commercial_partner_id = ANY(%s)", self.partner_ids.commercial_partner_id.ids)
+            if self.partner_ids else SQL(),
+            lock=SQL("FOR UPDATE OF move SKIP LOCKED") if lock else SQL(),
+        )
+
+    def _revcycle_count_candidates(self):
+        return self.env.execute_query(self._revcycle_candidate_sql(
+            SQL("COUNT(DISTINCT move.commercial_partner_id)")))[0][0]
+
+    def _revcycle_candidate_partners(self, limit, after_id=0):
+        rows = self.env.execute_query(SQL(
+            "SELECT DISTINCT partner_id FROM (%s) candidate WHERE partner_id > %s ORDER BY partner_id LIMIT %s",
+            self._revcycle_candidate_sql(SQL("move.commercial_partner_id AS partner_id")), after_id, limit))
+        return [row[0] for row in rows]
+
+    def _revcycle_lock_invoices(self, partner_ids):
+        """{partner id: [(invoice id, policy id, due date, open amount)]}: the invoices of these customers this
+        worker may act on; those another worker holds are skipped, not waited for."""
+        rows = self.env.execute_query(self._revcycle_candidate_sql(
+            SQL("move.id, move.commercial_partner_id, policy.id, move.invoice_date_due, move.amount_residual_signed"),
+            partner_ids=partner_ids, lock=True))
+        result = defaultdict(list)
+        for invoice_id, partner_id, policy_id, date_due, residual in rows:
+            result[partner_id].append((invoice_id, policy_id, date_due, residual))
+        return result
+
+    def _revcycle_sent_levels(self, invoice_ids):
+        rows = self.env.execute_query(SQL(
+            "SELECT invoice_id, ARRAY_AGG(level_id) FROM revcycle_dunning_notice_line WHERE invoice_id = ANY(%s) "
+            "GROUP BY invoice_id", invoice_ids))
+        return dict(rows)
+
+    def _revcycle_plan(self, locked):
+        """{partner id: {level: [(invoice id, days overdue, open amount, due date)]}} decided by the engine."""
+        self.ensure_one()
+        invoice_ids = [row[0] for rows in locked.values() for row in rows]
+        sent = self._revcycle_sent_levels(invoice_ids)
+        policies = self.env["revcycle.dunning.policy"].browse({row[1] for rows in locked.values() for row in rows})
+        ladders = {policy.id: policy._revcycle_engine_levels() for policy in policies}
+        levels = {level.id: level for level in policies.level_ids}
+        digits = self.company_id.currency_id.decimal_places
+        plan = defaultdict(lambda: defaultdict(list))
+        for partner_id, rows in locked.items():
+            for invoice_id, policy_id, date_due, residual in rows:
+                days = level_engine.days_past_due(date_due, self.date)
+                chosen = self.env["revcycle.dunning.level"]._revcycle_choose_level(
+                    days, ladders[policy_id], sent.get(invoice_id, ()), residual, digits)
+                if chosen:
+                    plan[partner_id][levels[chosen.key]].append((invoice_id, days, residual, date_due))
+        return plan
+
+    # ------------------------------------------------------------------
+    # Acting on it
+    # ------------------------------------------------------------------
+
+    def _revcycle_process_batch(self, limit):
+        """Dun up to ``limit`` customers; returns (customers done, customers failed)."""
+        self.ensure_one()
+        run = self.with_company(self.company_id)
+        done = failed = 0
+        after_id = 0
+        totals = defaultdict(float)
+        while done + failed < limit:
+            partner_ids = run._revcycle_candidate_partners(limit - done - failed, after_id)
+            if not partner_ids:
+                break
+            after_id = partner_ids[-1]
+            plan = run._revcycle_plan(run._revcycle_lock_invoices(partner_ids))
+            partners = run.env["res.partner"].browse(plan)
+            for partner in partners:
+                try:
+                    with run.env.cr.savepoint():
+                        result = run._revcycle_dun_customer(partner, plan[partner.id])
+                        run.env.flush_all()
+                except IntegrityError:
+                    # another worker recorded these levels first: nothing of ours was kept, nothing is sent twice
+                    _logger.info("Dunning run %s: customer %s was dunned by another worker", run.id, partner.id)
+                    run.env.invalidate_all()
+                    continue
+                except Exception:
+                    _logger.exception("Dunning run %s: customer %s could not be dunned", run.id, partner.id)
+                    run.env.invalidate_all()
+                    run.failed_partner_ids = [fields.Command.link(partner.id)]
+                    totals["errors"] += 1
+                    failed += 1
+                    continue
+                for key, value in result.items():
+                    totals[key] += value
+                done += 1
+        run.write({
+            "notice_count": run.notice_count + int(totals["notices"]),
+            "invoice_count": run.invoice_count + int(totals["invoices"]),
+            "customer_count": run.customer_count + done,
+            "fee_total": run.currency_id.round(run.fee_total + totals["fees"]),
+            "hold_count": run.hold_count + int(totals["holds"]),
+            "error_count": run.error_count + int(totals["errors"]),
+        })
+        return done, failed
+
+    def _revcycle_dun_customer(self, partner, by_level):
+        """Make, fee and send one notice per level for one customer."""
+        Notice = self.env["revcycle.dunning.notice"]
+        collector = self._revcycle_collector(partner)
+        result = defaultdict(float)
+        notices = Notice
+        for level, items in sorted(by_level.items(), key=lambda item: item[0].sequence):
+            invoices = self.env["account.move"].browse(item[0] for item in items)
+            notice = Notice.create({
+                "run_id": self.id, "partner_id": partner.id, "company_id": self.company_id.id, "level_id": level.id,
+                "channel": level.channel, "date": self.date, "user_id": collector.id,
+                "amount_overdue": self.currency_id.round(sum(item[2] for item in items)),
+                "line_ids": [fields.Command.create({
+                    "invoice_id": invoice_id, "level_id": level.id, "date_due": date_due, "days_overdue": days,
+                    "amount_residual": residual, "payment_url": invoices.browse(invoice_id)._revcycle_payment_url(),
+                }) for invoice_id, days, residual, date_due in items],
+            })
+            notice._revcycle_apply_fee([fee_engine.OverdueItem(item[2], item[1]) for item in items])
+            if level.sets_credit_hold:
+                notice._revcycle_set_credit_hold()
+                result["holds"] += 1
+            notice._revcycle_send()
+            notices |= notice
+            result["notices"] += 1
+            result["invoices"] += len(items)
+            result["fees"] += notice.fee_amount
+        notices._revcycle_update_profile()
+        return result
+
+    def _revcycle_collector(self, partner):
+        return partner.user_id or self.company_id.revcycle_dunning_collector_id or self.env.user

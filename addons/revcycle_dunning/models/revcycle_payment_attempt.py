@@ -1,0 +1,287 @@
+import logging
+
+import stripe
+from odoo import api, fields, models
+from odoo.addons.payment import utils as payment_utils
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_amount
+
+from ..engine import retries as retry_engine
+from .payment_provider import stripe_to_dict
+
+_logger = logging.getLogger(__name__)
+
+CRON_BATCH_SIZE = 100
+STOP_REASONS = [("hard_decline", "Hard Decline"), ("schedule_exhausted", "Retries Used Up"),
+                ("processing_exhausted", "Too Many Processing Errors"), ("no_payment_method", "No Payment Method")]
+
+
+class RevcyclePaymentAttempt(models.Model):
+    """One try at charging a customer's saved Stripe payment method for one due invoice."""
+
+    _name = "revcycle.payment.attempt"
+    _description = "Card Payment Attempt"
+    _order = "date desc, id desc"
+    _rec_name = "name"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    invoice_id = fields.Many2one("account.move", string="Invoice", required=True, readonly=True, index=True,
+                                 ondelete="cascade")
+    sequence = fields.Integer(string="Try", required=True, readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True, index=True)
+    company_id = fields.Many2one("res.company", string="Company", required=True, readonly=True, index=True)
+    currency_id = fields.Many2one("res.currency", string="Currency", required=True, readonly=True)
+    amount = fields.Monetary(readonly=True)
+    token_id = fields.Many2one("payment.token", string="Payment Method", readonly=True, ondelete="set null")
+    provider_id = fields.Many2one("payment.provider", string="Provider", readonly=True, ondelete="set null")
+    date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
+    state = fields.Selection(
+        [("pending", "Sending"), ("processing", "Processing"), ("succeeded", "Succeeded"), ("failed", "Failed")],
+        default="pending", required=True, readonly=True, index=True)
+    failure_kind = fields.Selection(
+        [(retry_engine.HARD, "Hard Decline"), (retry_engine.SOFT, "Soft Decline"),
+         (retry_engine.PROCESSING, "Processing Error")], readonly=True)
+    error_code = fields.Char(readonly=True)
+    decline_code = fields.Char(readonly=True)
+    message = fields.Char(readonly=True)
+    next_try = fields.Datetime(string="Next Try", readonly=True)
+    stop_reason = fields.Selection(STOP_REASONS, readonly=True)
+    stripe_payment_intent = fields.Char(string="Stripe PaymentIntent", readonly=True, index="btree_not_null")
+    transaction_id = fields.Many2one("payment.transaction", string="Transaction", readonly=True)
+    payment_id = fields.Many2one(related="transaction_id.payment_id", string="Payment")
+
+    _sql_constraints = [
+        ("revcycle_payment_attempt_invoice_sequence_unique", "UNIQUE (invoice_id, sequence)",
+         "An invoice's card tries are numbered once: this try was made already."),
+        ("revcycle_payment_attempt_intent_unique", "UNIQUE (stripe_payment_intent)",
+         "A Stripe PaymentIntent belongs to one attempt."),
+    ]
+
+    @api.depends("invoice_id", "sequence")
+    def _compute_name(self):
+        for attempt in self:
+            attempt.name = self.env._("%(invoice)s, try %(number)s", invoice=attempt.invoice_id.name or "",
+                                      number=attempt.sequence)
+
+    # ------------------------------------------------------------------
+    # Cron
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_collect_due_invoices(self, batch_size=CRON_BATCH_SIZE):
+        """Charge the due invoices of customers with a saved Stripe payment method, and retry those due again.
+
+        Invoices are locked FOR UPDATE SKIP LOCKED so two workers never charge the same one; each is handled in a
+        savepoint; the attempt row (unique per invoice and try) and Stripe's idempotency key make a replay harmless.
+        """
+        now = fields.Datetime.now()
+        rows = self.env.execute_query(self._revcycle_due_sql(now, SQL("move.id, token.id"), batch_size, lock=True))
+        done = 0
+        for invoice_id, token_id in rows:
+            invoice = self.env["account.move"].sudo().browse(invoice_id)
+            token = self.env["payment.token"].sudo().browse(token_id)
+            try:
+                with self.env.cr.savepoint():
+                    self.sudo().with_company(invoice.company_id)._revcycle_charge(invoice, token)
+                    self.env.flush_all()
+                done += 1
+            except Exception:
+                _logger.exception("Card collection of invoice %s failed", invoice_id)
+                self.env.invalidate_all()
+        remaining = self.env.execute_query(self._revcycle_due_sql(now, SQL("COUNT(*)")))[0][0]
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _revcycle_due_sql(self, now, select, limit=None, lock=False):
+        for model in ("account.move", "payment.token", "payment.provider", "res.company", "res.partner"):
+            self.env[model].flush_model()
+        return SQL(
+            """
+            SELECT %(select)s
+              FROM account_move move
+              JOIN res_company company ON company.id = move.company_id
+              JOIN LATERAL (
+                    SELECT token.id
+                      FROM payment_token token
+                      JOIN payment_provider provider ON provider.id = token.provider_id
+                      JOIN res_partner holder ON holder.id = token.partner_id
+                     WHERE token.active
+                       AND holder.commercial_partner_id = move.commercial_partner_id
+                       AND provider.code = 'stripe'
+                       AND provider.state IN ('enabled', 'test')
+                       AND provider.company_id = move.company_id
+                       AND token.stripe_payment_method IS NOT NULL
+                     ORDER BY token.id DESC
+                     LIMIT 1
+                   ) token ON TRUE
+             WHERE company.revcycle_autocollect
+               AND move.move_type = 'out_invoice'
+               AND move.state = 'posted'
+               AND move.payment_state IN ('not_paid', 'partial')
+               AND move.amount_residual > 0
+               AND move.invoice_date_due <= %(today)s
+               -- charged when it falls due: switching collection on never charges invoices long overdue
+               AND (move.revcycle_autocollect_state IS NOT NULL
+                    OR move.invoice_date_due >= %(today)s - company.revcycle_retry_window_days)
+               AND move.revcycle_dunning_dispute IS NOT TRUE
+               AND (move.revcycle_autocollect_state IS NULL
+                    OR (move.revcycle_autocollect_state = 'retrying' AND move.revcycle_autocollect_next <= %(now)s))
+               AND NOT EXISTS (SELECT 1 FROM revcycle_payment_attempt busy
+                                WHERE busy.invoice_id = move.id AND busy.state IN ('pending', 'processing'))
+            %(tail)s
+            """,
+            select=select, today=fields.Date.context_today(self), now=now,
+            tail=SQL("ORDER BY move.invoice_date_due, move.id LIMIT %s FOR UPDATE OF move SKIP LOCKED", limit)
+            if lock else SQL(),
+        )
+
+    # ------------------------------------------------------------------
+    # Charging
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _revcycle_charge(self, invoice, token):
+        """Make the next try for ``invoice`` with ``token``; returns the attempt."""
+        provider = token.provider_id
+        sequence = (max(invoice.revcycle_payment_attempt_ids.mapped("sequence"), default=0)) + 1
+        attempt = self.create({
+            "invoice_id": invoice.id, "sequence": sequence, "partner_id": invoice.commercial_partner_id.id,
+            "company_id": invoice.company_id.id, "currency_id": invoice.currency_id.id,
+            "amount": invoice.amount_residual, "token_id": token.id, "provider_id": provider.id,
+        })
+        # the row is in the database before Stripe hears of it: a parallel worker's try of the same number fails
+        self.env.flush_all()
+        try:
+            intent = provider._revcycle_stripe_client().payment_intents.create(
+                params=attempt._revcycle_intent_params(),
+                options={"idempotency_key": attempt._revcycle_idempotency_key()})
+        except stripe.CardError as error:
+            details = stripe_to_dict(error.error) if error.error else {}
+            intent_id = (details.get("payment_intent") or {}).get("id") if isinstance(
+                details.get("payment_intent"), dict) else details.get("payment_intent")
+            attempt._revcycle_failed(error.code, details.get("decline_code"), error.http_status,
+                                     error.user_message or str(error), intent_id)
+            return attempt
+        except stripe.StripeError as error:
+            attempt._revcycle_failed(error.code, None, error.http_status, error.user_message or str(error), None)
+            return attempt
+        attempt._revcycle_apply_intent(stripe_to_dict(intent))
+        return attempt
+
+    def _revcycle_idempotency_key(self):
+        self.ensure_one()
+        database = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
+        return f"revcycle-{database}-{self.invoice_id.id}-{self.sequence}"
+
+    def _revcycle_intent_params(self):
+        self.ensure_one()
+        return {
+            "amount": payment_utils.to_minor_currency_units(self.amount, self.currency_id),
+            "currency": self.currency_id.name.lower(),
+            "customer": self.token_id.provider_ref,
+            "payment_method": self.token_id.stripe_payment_method,
+            "off_session": True,
+            "confirm": True,
+            "metadata": {"revcycle_attempt": str(self.id), "invoice": self.invoice_id.name or ""},
+        }
+
+    def _revcycle_apply_intent(self, intent):
+        """Follow a PaymentIntent (a plain dict) as returned by the API or carried by a webhook event."""
+        self.ensure_one()
+        intent_id = intent.get("id")
+        if intent_id and not self.stripe_payment_intent:
+            self.stripe_payment_intent = intent_id
+        status = intent.get("status")
+        if status == "succeeded":
+            self._revcycle_succeeded()
+        elif status == "processing":
+            self.state = "processing"
+        elif status == "requires_action":
+            self._revcycle_failed("authentication_required", None, 402,
+                                  self.env._("The bank asks the customer to authenticate this payment."), intent_id)
+        elif status in ("requires_payment_method", "canceled"):
+            error = intent.get("last_payment_error") or {}
+            self._revcycle_failed(error.get("code"), error.get("decline_code"), 402,
+                                  error.get("message") or status, intent_id)
+
+    def _revcycle_succeeded(self):
+        """Register the payment through Odoo's own transaction flow, which posts it and reconciles the invoice."""
+        self.ensure_one()
+        if self.state == "succeeded":
+            return
+        invoice = self.invoice_id
+        tx = self.env["payment.transaction"].sudo().create({
+            "provider_id": self.provider_id.id,
+            "payment_method_id": self.token_id.payment_method_id.id,
+            "reference": self.env["payment.transaction"]._compute_reference(
+                "stripe", prefix=self.env._("%(invoice)s-card-%(number)s", invoice=invoice.name, number=self.sequence)),
+            "amount": self.amount,
+            "currency_id": self.currency_id.id,
+            "partner_id": invoice.partner_id.id,
+            "token_id": self.token_id.id,
+            "operation": "offline",
+            "provider_reference": self.stripe_payment_intent,
+            "invoice_ids": [fields.Command.set(invoice.ids)],
+        })
+        tx._set_done()
+        tx._post_process()
+        self.write({"state": "succeeded", "transaction_id": tx.id, "failure_kind": False, "next_try": False})
+        invoice.write({"revcycle_autocollect_state": "paid", "revcycle_autocollect_next": False})
+
+    def _revcycle_failed(self, error_code, decline_code, http_status, message, intent_id):
+        """Record the failure, classify it and set the invoice's next try, or stop and tell the collector."""
+        self.ensure_one()
+        kind = self._revcycle_classify(error_code, decline_code, http_status)
+        self.write({
+            "state": "failed", "failure_kind": kind, "error_code": error_code or False,
+            "decline_code": decline_code or False, "message": (message or "")[:250],
+            "stripe_payment_intent": self.stripe_payment_intent or intent_id or False,
+        })
+        history = self.invoice_id.revcycle_payment_attempt_ids.filtered(lambda attempt: attempt.state == "failed")
+        history = history.sorted("sequence")
+        processing_in_a_row = 0
+        for attempt in reversed(history):
+            if attempt.failure_kind != retry_engine.PROCESSING:
+                break
+            processing_in_a_row += 1
+        step = retry_engine.next_try(
+            kind, min(history.mapped("date")), fields.Datetime.now(),
+            decline_failures=len(history.filtered(lambda attempt: attempt.failure_kind == retry_engine.SOFT)),
+            processing_failures=processing_in_a_row, settings=self.company_id._revcycle_retry_settings())
+        if step.retry_at:
+            self.next_try = step.retry_at
+            self.invoice_id.write({"revcycle_autocollect_state": "retrying",
+                                   "revcycle_autocollect_next": step.retry_at})
+        else:
+            self.stop_reason = step.stop_reason
+            self.invoice_id.write({"revcycle_autocollect_state": "stopped", "revcycle_autocollect_next": False})
+            self._revcycle_notify_stop()
+
+    @api.model
+    def _revcycle_classify(self, error_code, decline_code, http_status):
+        """The engine's classification; override to treat a code differently."""
+        return retry_engine.classify(error_code, decline_code, http_status)
+
+    def _revcycle_notify_stop(self):
+        self.ensure_one()
+        invoice = self.invoice_id
+        reason = dict(self._fields["stop_reason"]._description_selection(self.env)).get(self.stop_reason)
+        summary = self.env._(
+            "Card collection stopped for %(invoice)s (%(amount)s): %(reason)s - %(message)s",
+            invoice=invoice.name, amount=format_amount(self.env, self.amount, self.currency_id), reason=reason,
+            message=self.message or self.decline_code or self.error_code or "")
+        invoice.message_post(body=summary, subtype_xmlid="mail.mt_note")
+        collector = (invoice.invoice_user_id or invoice.company_id.revcycle_dunning_collector_id
+                     or self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user)
+        invoice.activity_schedule("mail.mail_activity_data_todo", summary=summary, user_id=collector.id)
+
+    def action_retry_now(self):
+        """Let a collector charge a stopped or waiting invoice again on the next run (e.g. after a new card)."""
+        self.env["revcycle.dunning.run"]._revcycle_check_user()
+        invoices = self.invoice_id.filtered(lambda move: move.revcycle_autocollect_state in ("retrying", "stopped"))
+        if not invoices:
+            raise UserError(self.env._("Only invoices whose card collection waits or stopped can be tried again."))
+        invoices.sudo().write({"revcycle_autocollect_state": "retrying",
+                               "revcycle_autocollect_next": fields.Datetime.now()})
+        return True

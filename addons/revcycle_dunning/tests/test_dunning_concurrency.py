@@ -1,0 +1,84 @@
+from datetime import timedelta
+
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import SQL
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestDunningConcurrency(TransactionCase):
+    """Two workers on real, separate database connections: committed data, so the test cleans up after itself."""
+
+    def _env(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def _setup_committed(self):
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            company = env.ref("base.main_company")
+            policy = env["revcycle.dunning.policy"].create({
+                "name": "Concurrency ladder", "company_id": company.id, "level_ids": [
+                    Command.create({"sequence": 10, "name": "Call", "days": 5, "channel": "phone"})]})
+            partner = env["res.partner"].create({
+                "name": "Concurrent Customer", "is_company": True, "revcycle_dunning_policy_id": policy.id,
+                "property_payment_term_id": env.ref("account.account_payment_term_immediate").id})
+            today = fields.Date.context_today(partner)
+            invoice = env["account.move"].with_company(company).create({
+                "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": today - timedelta(days=10),
+                "invoice_line_ids": [Command.create({"name": "Service", "quantity": 1, "price_unit": 300.0,
+                                                     "tax_ids": [Command.clear()]})]})
+            invoice.action_post()
+            return company.id, policy.id, partner.id, invoice.id, today
+
+    def _cleanup(self, policy_id, partner_id, invoice_id):
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            notices = env["revcycle.dunning.notice"].search([("partner_id", "=", partner_id)])
+            env["mail.activity"].search([("res_model", "=", "revcycle.dunning.notice"),
+                                         ("res_id", "in", notices.ids)]).unlink()
+            env["mail.message"].search([
+                ("model", "=", "revcycle.dunning.notice"), ("res_id", "in", notices.ids)]).unlink()
+            runs = notices.run_id | env["revcycle.dunning.run"].search([("partner_ids", "in", partner_id)])
+            # sent notices are kept by the application on purpose; the test removes its own fixture directly
+            env.cr.execute(SQL("DELETE FROM revcycle_dunning_notice WHERE id = ANY(%s)", notices.ids))
+            runs.unlink()
+            invoice = env["account.move"].browse(invoice_id)
+            invoice.button_draft()
+            invoice.unlink()
+            # the credit refresh the invoice's removal queued must run while the customer still exists
+            env.cr.precommit.run()
+            env["res.partner"].browse(partner_id).unlink()
+            env["revcycle.dunning.policy"].browse(policy_id).unlink()
+
+    def _run(self, env, company_id, partner_id, date):
+        run = env["revcycle.dunning.run"].create({"date": date, "company_id": company_id,
+                                                  "partner_ids": [Command.set([partner_id])]})
+        run.action_run()
+        return run
+
+    def test_parallel_workers_send_once(self):
+        company_id, policy_id, partner_id, invoice_id, today = self._setup_committed()
+        try:
+            cr_a = self.registry.cursor()
+            cr_b = self.registry.cursor()
+            try:
+                run_a = self._run(self._env(cr_a), company_id, partner_id, today)
+                # worker A holds the invoice rows (not committed yet): worker B skips them rather than wait
+                run_b = self._run(self._env(cr_b), company_id, partner_id, today)
+                self.assertEqual(run_a.notice_count, 1)
+                self.assertEqual(run_b.notice_count, 0)
+                cr_b.commit()
+                cr_a.commit()
+                # A committed: B's next transaction sees A's record and finds nothing to send
+                again = self._run(self._env(cr_b), company_id, partner_id, today)
+                self.assertEqual(again.notice_count, 0)
+                cr_b.commit()
+            finally:
+                cr_a.close()
+                cr_b.close()
+            with self.registry.cursor() as cr:
+                lines = self._env(cr)["revcycle.dunning.notice.line"].search([("invoice_id", "=", invoice_id)])
+                self.assertEqual(len(lines), 1)
+                self.assertEqual(len(lines.notice_id.activity_ids), 1)
+        finally:
+            self._cleanup(policy_id, partner_id, invoice_id)

@@ -1,0 +1,199 @@
+from freezegun import freeze_time
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+from psycopg2 import IntegrityError
+
+from .dunning_common import RevcycleDunningCommon
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestDunningRun(RevcycleDunningCommon):
+    def test_full_escalation_over_simulated_days(self):
+        invoice = self._due_invoice(1000.0, self.base_date)
+        expected = [
+            # days from due, level sent that day (or None)
+            (-4, None), (-3, self.friendly), (0, None), (6, None), (7, self.first), (20, None),
+            (21, self.letter), (35, self.call), (59, None), (60, self.agency), (61, None), (90, None),
+        ]
+        for days, level in expected:
+            day = self._day(days)
+            with self.subTest(day=day), freeze_time(day):
+                before = self._notices()
+                self.Run._cron_run_dunning()
+                new = self._notices() - before
+                self.assertEqual(new.level_id, level or self.env["revcycle.dunning.level"])
+                if level:
+                    self.assertEqual(new.date, day)
+                    self.assertEqual(new.state, "sent")
+                    self.assertEqual(new.invoice_ids, invoice)
+        self.assertEqual(invoice.revcycle_dunning_level_id, self.agency)
+        self.assertEqual(invoice.revcycle_dunning_line_ids.level_id, self.policy.level_ids)
+
+        friendly, first, letter, call, agency = self._notices()
+        # email: the notice's email went to the customer and carries the invoice's portal payment link
+        message = friendly.message_ids.filtered(lambda msg: msg.message_type == "comment")
+        self.assertEqual(message.partner_ids, self.customer)
+        self.assertIn(invoice.get_portal_url(), message.body)
+        self.assertIn(invoice.access_token, friendly.line_ids.payment_url)
+        # letter: the printed letter attached (tests render reports as HTML), and the fee invoiced with its tax
+        letters = letter.message_ids.attachment_ids.filtered(lambda att: att.name.startswith("Dunning letter"))
+        self.assertEqual(len(letters), 1)
+        self.assertIn(invoice.name.encode(), letters.raw)
+        self.assertEqual(letter.fee_amount, 25.0)  # 15 fixed + 1 % of 1,000
+        fee_invoice = letter.fee_invoice_id
+        self.assertEqual(fee_invoice.state, "posted")
+        self.assertTrue(fee_invoice.revcycle_dunning_fee)
+        self.assertEqual(fee_invoice.invoice_line_ids.product_id, self.fee_product)
+        self.assertEqual(fee_invoice.invoice_line_ids.tax_ids, self.fee_tax)
+        self.assertEqual(fee_invoice.amount_untaxed, 25.0)
+        self.assertGreater(fee_invoice.amount_tax, 0.0)
+        # phone: a call activity for the collector, and the level's credit hold
+        self.assertEqual(call.activity_ids.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertTrue(call.credit_hold)
+        profile = self._profile()
+        self.assertTrue(profile.hold)
+        self.assertEqual(profile.hold_source, "dunning")
+        self.assertTrue(self.customer.revcycle_credit_hold)
+        # agency: flagged with a to-do
+        self.assertTrue(agency.agency_handoff)
+        self.assertTrue(agency.activity_ids)
+        # workbench columns
+        self.assertEqual(profile.dunning_level_id, self.agency)
+        self.assertEqual(profile.dunning_last_date, self._day(60))
+        self.assertFalse(profile.dunning_next_level_id)
+
+    def test_grouping_per_customer_and_level(self):
+        other = self._customer("Other Customer", email="other@example.com")
+        a1 = self._due_invoice(100.0, self._day(-10))
+        a2 = self._due_invoice(200.0, self._day(-8))
+        a3 = self._due_invoice(300.0, self._day(-25))  # already at the letter level
+        b1 = self._due_invoice(400.0, self._day(-9), partner=other)
+        summary = self.Run.run_for_date(self.base_date)
+        self.assertEqual(summary["notices"], 3)
+        self.assertEqual(summary["invoices"], 4)
+        self.assertEqual(summary["customers"], 2)
+        self.assertEqual(summary["fees"], 18.0)  # letter: 15 + 1 % of 300
+        first, letter = self._notices().sorted(lambda notice: notice.level_id.sequence)
+        self.assertEqual((first.level_id, first.invoice_ids), (self.first, a1 | a2))
+        self.assertEqual(first.amount_overdue, 300.0)
+        self.assertEqual((letter.level_id, letter.invoice_ids), (self.letter, a3))
+        self.assertEqual(self._notices(other).invoice_ids, b1)
+        self.assertEqual(self._notices(other).level_id, self.first)
+
+    def test_pauses_exclusions_and_paid_invoices(self):
+        disputed = self._due_invoice(100.0, self._day(-10))
+        disputed.revcycle_dunning_dispute = True
+        promised = self._due_invoice(110.0, self._day(-10))
+        promised.revcycle_promise_date = self._day(5)
+        paid = self._due_invoice(120.0, self._day(-10))
+        self._pay(paid, 120.0)
+        normal = self._due_invoice(130.0, self._day(-10))
+        excluded = self._customer("Excluded", revcycle_dunning_excluded=True)
+        self._due_invoice(140.0, self._day(-10), partner=excluded)
+        promising = self._customer("Promising", revcycle_promise_date=self._day(0))
+        self._due_invoice(150.0, self._day(-10), partner=promising)
+
+        self.Run.run_for_date(self.base_date)
+        self.assertEqual(self._notices().invoice_ids, normal)
+        self.assertFalse(self._notices(excluded) | self._notices(promising))
+        # the promise is kept up to its day; the day after, dunning resumes
+        self.Run.run_for_date(self._day(1))
+        self.assertEqual(self._notices(promising).level_id, self.first)
+        self.Run.run_for_date(self._day(6))
+        self.assertIn(promised, self._notices().invoice_ids)
+        self.assertNotIn(disputed, self._notices().invoice_ids)
+        self.assertNotIn(paid, self._notices().invoice_ids)
+
+    def test_partial_payment_keeps_dunning_the_rest(self):
+        invoice = self._due_invoice(500.0, self._day(-10))
+        self._pay(invoice, 450.0)
+        self.Run.run_for_date(self.base_date)
+        notice = self._notices()
+        self.assertEqual(notice.amount_overdue, 50.0)
+        # the agency level needs 100 open: the 50 left never gets there
+        self.Run.run_for_date(self._day(90))
+        self.assertNotIn(self.agency, self._notices().level_id)
+
+    def test_customer_policy_overrides_company_default(self):
+        gentle = self.env["revcycle.dunning.policy"].create({"name": "Gentle", "level_ids": [
+            Command.create({"sequence": 10, "name": "Gentle nudge", "days": 30, "channel": "phone"})]})
+        self.customer.revcycle_dunning_policy_id = gentle
+        self._due_invoice(100.0, self._day(-10))
+        self.Run.run_for_date(self.base_date)
+        self.assertFalse(self._notices())
+        self.Run.run_for_date(self._day(20))
+        self.assertEqual(self._notices().level_id, gentle.level_ids)
+
+    def test_double_run_sends_nothing_twice(self):
+        self._due_invoice(100.0, self._day(-10))
+        self._due_invoice(200.0, self._day(-30))
+        first = self.Run.run_for_date(self.base_date)
+        messages = self.env["mail.message"].search_count([("model", "=", "revcycle.dunning.notice")])
+        fee_invoices = self.env["account.move"].search_count([("revcycle_dunning_fee", "=", True)])
+        second = self.Run.run_for_date(self.base_date)
+        self.assertEqual(first["notices"], 2)
+        self.assertEqual((second["notices"], second["invoices"], second["fees"]), (0, 0, 0.0))
+        self.assertEqual(self.env["mail.message"].search_count([("model", "=", "revcycle.dunning.notice")]),
+                         messages)
+        self.assertEqual(self.env["account.move"].search_count([("revcycle_dunning_fee", "=", True)]),
+                         fee_invoices)
+
+    def test_database_refuses_a_level_twice(self):
+        invoice = self._due_invoice(100.0, self._day(-10))
+        self.Run.run_for_date(self.base_date)
+        notice = self._notices()
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            self.env["revcycle.dunning.notice.line"].create({
+                "notice_id": notice.id, "invoice_id": invoice.id, "level_id": self.first.id})
+        self.assertEqual(len(notice.line_ids), 1)
+
+    def test_fee_on_next_invoice(self):
+        self.company.revcycle_dunning_fee_mode = "next_invoice"
+        self._due_invoice(1000.0, self._day(-25))
+        self.Run.run_for_date(self.base_date)
+        notice = self._notices()
+        self.assertEqual((notice.fee_amount, notice.fee_state), (25.0, "pending"))
+        self.assertFalse(notice.fee_invoice_id)
+        next_invoice = self._due_invoice(50.0, self.base_date)
+        self.assertEqual(notice.fee_state, "invoiced")
+        self.assertEqual(notice.fee_invoice_id, next_invoice)
+        fee_line = next_invoice.invoice_line_ids.filtered(lambda line: line.product_id == self.fee_product)
+        self.assertEqual(fee_line.price_subtotal, 25.0)
+        self.assertEqual(fee_line.tax_ids, self.fee_tax)
+
+    def test_interest_per_annum(self):
+        self.letter.write({"fee_fixed": 0.0, "fee_percent": 0.0, "interest_rate": 10.0})
+        self._due_invoice(3650.0, self._day(-25))
+        self.Run.run_for_date(self.base_date)
+        notice = self._notices()
+        self.assertEqual(notice.fee_interest, 25.0)  # 3,650 x 10 % x 25 / 365
+        self.assertEqual(notice.fee_invoice_id.amount_untaxed, 25.0)
+
+    def test_dunning_feeds_the_credit_score(self):
+        self._due_invoice(100.0, self._day(-10))
+        self.Run.run_for_date(self.base_date)
+        profile = self._profile()
+        counts = profile._revcycle_dunning_counts(self._day(-365))
+        self.assertEqual(counts, {(self.customer.id, self.company.id): 1})
+
+    def test_roles(self):
+        self._due_invoice(100.0, self._day(-10))
+        with self.assertRaises(AccessError):
+            self.Run.with_user(self.salesman).run_for_date(self.base_date)
+        self.assertFalse(self._notices())
+        summary = self.Run.with_user(self.collector).run_for_date(self.base_date)
+        self.assertEqual(summary["notices"], 1)
+        self.assertEqual(self._notices().with_user(self.collector).state, "sent")
+
+    def test_manual_run_for_a_date(self):
+        self._due_invoice(100.0, self._day(-10))
+        run = self.Run.create({"date": self.base_date})
+        run.action_run()
+        self.assertEqual((run.state, run.notice_count, run.notice_ids.level_id), ("done", 1, self.first))
+
+    def test_bad_date_refused(self):
+        with self.assertRaisesRegex(UserError, "run date"), self.env.cr.savepoint():
+            self.Run.run_for_date("not a date")
+        self.assertFalse(self.Run.search([]).filtered(lambda run: run.date and run.state == "running"))

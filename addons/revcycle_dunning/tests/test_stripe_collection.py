@@ -1,0 +1,268 @@
+"""Stripe automatic collection against a real localstripe server, and the webhook through the real controller.
+
+localstripe (GPL, test-only) runs in its own process; the addon only ever talks to it over HTTP through the official
+`stripe` library, pointed at it by the system parameter revcycle_dunning.stripe_api_base.
+"""
+import hashlib
+import hmac
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import stripe
+from freezegun import freeze_time
+from odoo import fields
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .dunning_common import RevcycleDunningCommon
+
+WEBHOOK_SECRET = "whsec_revcycle_test"
+SECRET_KEY = "sk_test_revcycle"
+CARD_OK = "4242424242424242"
+CARD_DECLINED = "4000000000000341"  # attaches, then every charge is declined
+LAUNCHER = (
+    "import sys\n"
+    "from aiohttp import web\n"
+    "from localstripe import resources\n"
+    "from localstripe.server import app\n"
+    "resources.store.dump_to_disk = lambda: None  # keep each test server's state to itself\n"
+    "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)\n"
+)
+
+
+def _localstripe_python():
+    """The interpreter that has localstripe: this one, or the project's separate test venv."""
+    if importlib.util.find_spec("localstripe"):
+        return sys.executable
+    local = Path(__file__).resolve().parents[3] / ".local" / "localstripe-venv" / "bin" / "python"
+    if local.exists():
+        return str(local)
+    raise RuntimeError(
+        "localstripe is needed by the Stripe tests: pip install localstripe (see requirements-dev.txt)")
+
+
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestStripeCollection(RevcycleDunningCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._start_localstripe()
+        cls.env["ir.config_parameter"].sudo().set_param("revcycle_dunning.stripe_api_base", cls.api_base)
+        cls.provider = cls.env.ref("payment.payment_provider_stripe").sudo().copy({"company_id": cls.company.id})
+        cls.provider.write({
+            "state": "test", "stripe_secret_key": SECRET_KEY, "stripe_publishable_key": "pk_test_revcycle",
+            "stripe_webhook_secret": WEBHOOK_SECRET, "journal_id": cls.company_data["default_journal_bank"].id})
+        cls.company.revcycle_autocollect = True
+        client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": cls.api_base}, max_network_retries=0)
+        cls.client = getattr(client, "v1", client)
+        cls.Attempt = cls.env["revcycle.payment.attempt"]
+
+    @classmethod
+    def _start_localstripe(cls):
+        port = _free_port()
+        cls.api_base = f"http://127.0.0.1:{port}"
+        cls.localstripe = subprocess.Popen(
+            [_localstripe_python(), "-c", LAUNCHER, str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        cls.addClassCleanup(cls._stop_localstripe)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    return
+            except OSError:
+                if cls.localstripe.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise RuntimeError(f"localstripe did not start on port {port}")
+
+    @classmethod
+    def _stop_localstripe(cls):
+        cls.localstripe.terminate()
+        try:
+            cls.localstripe.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            cls.localstripe.kill()
+            cls.localstripe.wait()
+
+    def _saved_card(self, number, partner=None):
+        partner = partner or self.customer
+        customer = self.client.customers.create(params={"email": partner.email or "x@example.com"})
+        method = self.client.payment_methods.create(params={
+            "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+        self.client.payment_methods.attach(method.id, params={"customer": customer.id})
+        return self.env["payment.token"].create({
+            "provider_id": self.provider.id, "payment_method_id": self.env.ref("payment.payment_method_card").id,
+            "partner_id": partner.id, "provider_ref": customer.id, "stripe_payment_method": method.id,
+            "payment_details": number[-4:]})
+
+    def _collect(self):
+        return self.Attempt._cron_collect_due_invoices()
+
+    # ------------------------------------------------------------------
+    # Charges through localstripe
+    # ------------------------------------------------------------------
+
+    def test_successful_charge_reconciles_the_invoice(self):
+        self._saved_card(CARD_OK)
+        today = fields.Date.context_today(self.customer)
+        not_due = self.init_invoice("out_invoice", partner=self.customer, invoice_date=today + timedelta(days=5),
+                                    amounts=[50.0], taxes=[], post=True)
+        invoice = self._invoice(250.0)
+        self.assertEqual(self._collect(), 1)
+        attempt = invoice.revcycle_payment_attempt_ids
+        self.assertEqual(attempt.state, "succeeded", attempt.message)
+        self.assertTrue(attempt.stripe_payment_intent.startswith("pi_"))
+        self.assertEqual(attempt.transaction_id.state, "done")
+        self.assertEqual(attempt.payment_id.amount, 250.0)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual))
+        self.assertEqual(invoice.revcycle_autocollect_state, "paid")
+        intent = self.client.payment_intents.retrieve(attempt.stripe_payment_intent)
+        self.assertEqual((intent.status, intent.amount, intent.currency), ("succeeded", 25000, "usd"))
+        self.assertFalse(not_due.revcycle_payment_attempt_ids, "not due yet: not charged")
+        # paid: nothing more to charge
+        self.assertEqual(self._collect(), 0)
+
+    def test_declined_card_follows_the_retry_schedule(self):
+        self._saved_card(CARD_DECLINED)
+        invoice = self._invoice(80.0)
+        start = fields.Datetime.now().replace(microsecond=0)
+        with freeze_time(start):
+            self._collect()
+        first = invoice.revcycle_payment_attempt_ids
+        self.assertEqual((first.state, first.failure_kind, first.error_code), ("failed", "soft", "card_declined"))
+        self.assertEqual(invoice.revcycle_autocollect_state, "retrying")
+        self.assertEqual(invoice.revcycle_autocollect_next, start + timedelta(days=2))
+        with freeze_time(start + timedelta(days=1)):
+            self.assertEqual(self._collect(), 0, "not before the next slot")
+        for day in (2, 4, 6, 8, 10, 12, 14):
+            with freeze_time(start + timedelta(days=day, minutes=1)):
+                self.assertEqual(self._collect(), 1)
+        attempts = invoice.revcycle_payment_attempt_ids.sorted("sequence")
+        self.assertEqual(len(attempts), 8, "8 tries in 14 days")
+        self.assertEqual(attempts.mapped("sequence"), list(range(1, 9)))
+        self.assertEqual(attempts[-1].stop_reason, "schedule_exhausted")
+        self.assertEqual(invoice.revcycle_autocollect_state, "stopped")
+        self.assertTrue(invoice.activity_ids, "a collector is told")
+        with freeze_time(start + timedelta(days=30)):
+            self.assertEqual(self._collect(), 0, "stopped: no more charges")
+        self.assertEqual(invoice.payment_state, "not_paid")
+
+    def test_processing_error_backs_off(self):
+        self._saved_card(CARD_OK)
+        invoice = self._invoice(60.0)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "revcycle_dunning.stripe_api_base", f"http://127.0.0.1:{_free_port()}")  # nobody listens there
+        now = fields.Datetime.now().replace(microsecond=0)
+        with freeze_time(now):
+            self._collect()
+        attempt = invoice.revcycle_payment_attempt_ids
+        self.assertEqual((attempt.state, attempt.failure_kind), ("failed", "processing"))
+        self.assertEqual(invoice.revcycle_autocollect_next, now + timedelta(minutes=10))
+        self.env["ir.config_parameter"].sudo().set_param("revcycle_dunning.stripe_api_base", self.api_base)
+        with freeze_time(now + timedelta(minutes=11)):
+            self._collect()
+        attempts = invoice.revcycle_payment_attempt_ids.sorted("sequence")
+        self.assertEqual(attempts.mapped("state"), ["failed", "succeeded"])
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    def test_customers_without_card_or_disputed_invoices_are_not_charged(self):
+        invoice = self._invoice(70.0)
+        long_overdue = self._invoice(75.0, days_ago=30)
+        self.assertEqual(self._collect(), 0)
+        self._saved_card(CARD_OK)
+        self.assertEqual(self._collect(), 1, "only the invoice that just fell due, not the one 30 days overdue")
+        self.assertFalse(long_overdue.revcycle_payment_attempt_ids)
+        invoice = self._invoice(72.0)
+        invoice.revcycle_dunning_dispute = True
+        self.assertEqual(self._collect(), 0)
+        self.assertFalse(invoice.revcycle_payment_attempt_ids)
+
+    # ------------------------------------------------------------------
+    # Webhook through the real controller
+    # ------------------------------------------------------------------
+
+    def _signed(self, event, secret=WEBHOOK_SECRET, timestamp=None):
+        payload = json.dumps(event)
+        timestamp = int(timestamp or time.time())
+        signature = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+        return payload, f"t={timestamp},v1={signature}"
+
+    def _post(self, event, **kwargs):
+        payload, header = self._signed(event, **kwargs)
+        return self.url_open("/revcycle/stripe/webhook", data=payload, headers={
+            "Stripe-Signature": header, "Content-Type": "application/json"})
+
+    def _event(self, event_type, intent):
+        return {"id": f"evt_{intent['id']}_{event_type}", "object": "event", "type": event_type,
+                "api_version": "2024-06-20", "created": int(time.time()), "data": {"object": intent}}
+
+    def _processing_attempt(self, amount=90.0):
+        token = self._saved_card(CARD_OK)
+        invoice = self._invoice(amount)
+        attempt = self.Attempt.sudo().create({
+            "invoice_id": invoice.id, "sequence": 1, "partner_id": self.customer.id, "company_id": self.company.id,
+            "currency_id": invoice.currency_id.id, "amount": amount, "token_id": token.id,
+            "provider_id": self.provider.id, "state": "processing", "stripe_payment_intent": "pi_webhook_test"})
+        return invoice, attempt
+
+    def test_webhook_good_signature_registers_the_payment(self):
+        invoice, attempt = self._processing_attempt()
+        event = self._event("payment_intent.succeeded", {"id": "pi_webhook_test", "object": "payment_intent",
+                                                         "status": "succeeded", "amount": 9000})
+        response = self._post(event)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["result"], "applied")
+        self.assertEqual(attempt.state, "succeeded")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        payments = attempt.payment_id
+        # the same event again: acknowledged, ignored, no second payment
+        response = self._post(event)
+        self.assertEqual((response.status_code, response.json()["result"]), (200, "duplicate"))
+        self.assertEqual(self.env["revcycle.stripe.event"].search_count([("event_id", "=", event["id"])]), 1)
+        self.assertEqual(self.env["account.payment"].search_count([("payment_transaction_id.invoice_ids", "in",
+                                                                    invoice.ids)]), len(payments))
+
+    def test_webhook_hard_decline_stops_collection(self):
+        invoice, attempt = self._processing_attempt()
+        event = self._event("payment_intent.payment_failed", {
+            "id": "pi_webhook_test", "object": "payment_intent", "status": "requires_payment_method",
+            "last_payment_error": {"code": "card_declined", "decline_code": "stolen_card",
+                                   "message": "Your card was declined."}})
+        self.assertEqual(self._post(event).status_code, 200)
+        self.assertEqual((attempt.state, attempt.failure_kind, attempt.stop_reason),
+                         ("failed", "hard", "hard_decline"))
+        self.assertEqual(invoice.revcycle_autocollect_state, "stopped")
+        self.assertTrue(invoice.activity_ids)
+
+    def test_webhook_forged_and_stale_signatures_refused(self):
+        invoice, attempt = self._processing_attempt()
+        event = self._event("payment_intent.succeeded", {"id": "pi_webhook_test", "object": "payment_intent",
+                                                         "status": "succeeded"})
+        payload, _header = self._signed(event)
+        with mute_logger("odoo.addons.revcycle_dunning.controllers.main"):
+            forged = self._post(event, secret="whsec_not_ours")
+            stale = self._post(event, timestamp=time.time() - 301)
+            unsigned = self.url_open("/revcycle/stripe/webhook", data=payload,
+                                     headers={"Content-Type": "application/json"})
+        self.assertEqual([forged.status_code, stale.status_code, unsigned.status_code], [400, 400, 400])
+        self.assertEqual(attempt.state, "processing")
+        self.assertFalse(self.env["revcycle.stripe.event"].search([("event_id", "=", event["id"])]))
+        # the library agrees with the header we computed, as Stripe computes it
+        payload, header = self._signed(event)
+        self.assertEqual(stripe.Webhook.construct_event(payload, header, WEBHOOK_SECRET).id, event["id"])
+        self.assertEqual(invoice.payment_state, "not_paid")
