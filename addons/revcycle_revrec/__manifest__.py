@@ -1,7 +1,7 @@
 {
     "name": "Revenue Cycle: Revenue Recognition (ASC 606 / IFRS 15)",
     "summary": "Performance obligations, SSP allocation, recognition schedules, deferred revenue entries, waterfall",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "revcycle",
@@ -10,10 +10,14 @@
     "data": [
         "security/revcycle_revrec_security.xml",
         "security/ir.model.access.csv",
+        "data/revcycle_revrec_data.xml",
         "views/revcycle_root_menu.xml",
         "views/revcycle_ssp_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
+        "views/revcycle_revenue_contract_views.xml",
+        "views/revcycle_revenue_line_views.xml",
+        "views/sale_order_views.xml",
         "views/revcycle_revrec_menus.xml",
     ],
     "demo": ["demo/revcycle_revrec_demo.xml"],

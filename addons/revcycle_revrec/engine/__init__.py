@@ -1,2 +1,14 @@
 """Pure revenue-recognition arithmetic: no ORM, plain values in and out (see ARCHITECTURE.md)."""
 from .allocation import AllocationError, allocate_by_ssp
+from .schedule import (
+    METHODS,
+    ScheduleEntry,
+    ScheduleError,
+    build_schedule,
+    point_in_time,
+    ratable_daily,
+    ratable_monthly,
+    split_exact,
+    term_end,
+)
+from .position import contract_position_moves

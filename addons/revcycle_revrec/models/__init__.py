@@ -2,3 +2,11 @@ from . import product_template
 from . import res_company
 from . import res_config_settings
 from . import revcycle_ssp
+from . import revcycle_revenue_contract
+from . import revcycle_performance_obligation
+from . import revcycle_revenue_line
+from . import sale_order
+from . import sale_order_line
+from . import account_move
+from . import account_move_line
+from . import stock_picking

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ProductTemplate(models.Model):
@@ -24,3 +25,13 @@ class ProductTemplate(models.Model):
         ("revcycle_term_months_positive", "CHECK (revcycle_term_months IS NULL OR revcycle_term_months >= 0)",
          "A recognition term cannot be negative."),
     ]
+
+    @api.constrains("revcycle_recognition", "revcycle_term_months")
+    def _check_revcycle_term(self):
+        for template in self:
+            if template.revcycle_recognition in ("ratable_daily", "ratable_monthly") \
+                    and template.revcycle_term_months < 1:
+                raise ValidationError(self.env._(
+                    "%(product)s is recognised ratably over a term of %(months)s months; "
+                    "set a default term of at least 1 month.",
+                    product=template.display_name, months=template.revcycle_term_months))

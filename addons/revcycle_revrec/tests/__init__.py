@@ -1,2 +1,6 @@
 from . import test_engine_allocation
+from . import test_engine_schedule
 from . import test_ssp
+from . import test_worked_example
+from . import test_changes
+from . import test_multi

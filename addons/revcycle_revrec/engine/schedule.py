@@ -1,0 +1,109 @@
+"""Recognition schedules: how an allocated amount is spread over time (ASC 606 step 5).
+
+Every schedule has one entry per calendar month touched (dated at the month's end, or at the term's end when it comes
+first), so a month-end run posts at most one line per obligation and period. Amounts are exact to the currency's
+precision: the amount is split in minor units by exact fractions, rounded down, and the units left over go one each
+to the periods with the largest remainders (ties: the earlier period). The entries therefore sum exactly to the
+amount, and equal periods get equal amounts whenever the amount divides evenly.
+
+- ``ratable_daily``: each month weighs the days of the term that fall in it (leap years count 29 February).
+- ``ratable_monthly``: each full month weighs 1; a partial first or last month weighs its covered days / its days.
+- ``point_in_time``: the whole amount on one date.
+"""
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+METHODS = ("invoice", "delivery", "ratable_daily", "ratable_monthly")
+
+
+class ScheduleError(ValueError):
+    """Input that cannot be scheduled; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    date: date
+    amount: float
+
+
+def term_end(date_start, months):
+    """Last day of a term of ``months`` months starting on ``date_start`` (1 Jan + 12 months -> 31 Dec)."""
+    if not isinstance(months, int) or months <= 0:
+        raise ScheduleError(f"A term of {months} months is not possible; give a term of at least 1 month.")
+    month_index = date_start.month - 1 + months
+    year, month = date_start.year + month_index // 12, month_index % 12 + 1
+    day = min(date_start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day) - timedelta(days=1)
+
+
+def _month_end(day):
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _months(date_start, date_end):
+    """(first covered day, last covered day, days in month) for each calendar month of the term."""
+    if date_end < date_start:
+        raise ScheduleError(f"The term ends ({date_end}) before it starts ({date_start}); set an end on or after "
+                            "the start.")
+    first = date_start
+    while first <= date_end:
+        last = min(_month_end(first), date_end)
+        yield first, last, calendar.monthrange(first.year, first.month)[1]
+        first = last + timedelta(days=1)
+
+
+def split_exact(amount, weights, precision_digits=2):
+    """Split ``amount`` by non-negative ``weights`` (ints or Fractions): largest remainder, exact sum, sign kept."""
+    if not weights:
+        raise ScheduleError("There is no period to spread the amount over.")
+    if any(weight < 0 for weight in weights):
+        raise ScheduleError("A period cannot weigh less than nothing.")
+    scale = Decimal(10) ** precision_digits
+    units = int((Decimal(str(amount)) * scale).to_integral_value())
+    sign, units = (-1 if units < 0 else 1), abs(units)
+    total = sum(Fraction(weight) for weight in weights)
+    if not total:
+        if units:
+            raise ScheduleError("Every period weighs nothing, so the amount cannot be spread.")
+        return [0.0] * len(weights)
+    exact = [units * Fraction(weight) / total for weight in weights]
+    floors = [value.numerator // value.denominator for value in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for index in by_remainder[:units - sum(floors)]:
+        floors[index] += 1
+    return [float(sign * Decimal(part) / scale) for part in floors]
+
+
+def _spread(amount, months, weight_of, precision_digits):
+    months = list(months)
+    amounts = split_exact(amount, [weight_of(*month) for month in months], precision_digits)
+    return [ScheduleEntry(last, value) for (_first, last, _days), value in zip(months, amounts, strict=True)]
+
+
+def ratable_daily(amount, date_start, date_end, precision_digits=2):
+    return _spread(amount, _months(date_start, date_end),
+                   lambda first, last, _days: (last - first).days + 1, precision_digits)
+
+
+def ratable_monthly(amount, date_start, date_end, precision_digits=2):
+    return _spread(amount, _months(date_start, date_end),
+                   lambda first, last, days: Fraction((last - first).days + 1, days), precision_digits)
+
+
+def point_in_time(amount, on_date, precision_digits=2):
+    return [ScheduleEntry(on_date, split_exact(amount, [1], precision_digits)[0])]
+
+
+def build_schedule(method, amount, date_start, date_end=None, precision_digits=2):
+    """The schedule of one obligation; point-in-time methods use ``date_start`` as their expected date."""
+    if method not in METHODS:
+        raise ScheduleError(f"Unknown recognition method {method!r}; use one of {', '.join(METHODS)}.")
+    if method in ("invoice", "delivery"):
+        return point_in_time(amount, date_start, precision_digits)
+    if date_end is None:
+        raise ScheduleError("A ratable obligation needs an end date or a term in months.")
+    spread = ratable_daily if method == "ratable_daily" else ratable_monthly
+    return spread(amount, date_start, date_end, precision_digits)

@@ -1,0 +1,79 @@
+from collections import defaultdict
+
+from odoo import models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _post(self, soft=True):
+        """Invoice lines of a revenue contract go to deferred revenue; revenue is earned only by revenue lines.
+
+        Every contract invoice line is redirected, also for what is already delivered: the allocation may differ
+        from the invoiced price, and delivered obligations were already recognised against the contract asset
+        or liability, so crediting income again would count them twice.
+        """
+        self._revcycle_defer_invoice_lines()
+        posted = super()._post(soft)
+        posted._revcycle_after_post()
+        return posted
+
+    def _revcycle_invoice_lines_by_obligation(self):
+        lines = self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund")).invoice_line_ids.filtered(
+            lambda line: line.display_type == "product" and line.sale_line_ids)
+        if not lines:
+            return {}
+        # sudo: the invoicing user posts; the obligations behind the order lines are read to route the amounts.
+        obligations = self.env["revcycle.performance.obligation"].sudo().search(
+            [("sale_line_id", "in", lines.sale_line_ids.ids), ("contract_id.state", "=", "active")])
+        by_sale_line = {obligation.sale_line_id.id: obligation for obligation in obligations}
+        result = {}
+        for line in lines:
+            obligation = next((by_sale_line[sl.id] for sl in line.sale_line_ids if sl.id in by_sale_line), None)
+            if obligation and obligation.company_id._revcycle_revrec_enabled():
+                result[line] = obligation
+        return result
+
+    def _revcycle_defer_invoice_lines(self):
+        for line, obligation in self._revcycle_invoice_lines_by_obligation().items():
+            line.write({
+                "account_id": obligation.company_id.revcycle_deferred_revenue_account_id.id,
+                "revcycle_contract_id": obligation.contract_id.id,
+                "revcycle_obligation_id": obligation.id,
+                "revcycle_kind": "billing",
+            })
+
+    def _revcycle_after_post(self):
+        """At-invoice obligations are earned now; credit notes reverse their share; then the contract nets."""
+        by_obligation = self._revcycle_invoice_lines_by_obligation()
+        if not by_obligation:
+            return
+        for move in self:
+            move_lines = {line: ob for line, ob in by_obligation.items() if line.move_id == move}
+            if not move_lines:
+                continue
+            on_date = move.invoice_date or move.date
+            obligations = self.env["revcycle.performance.obligation"].sudo().browse(
+                {ob.id for ob in move_lines.values()})
+            if move.move_type == "out_invoice":
+                due = obligations.filtered(lambda ob: ob.recognition == "invoice")._revcycle_satisfy(on_date)
+            else:
+                due = move._revcycle_reverse_refunded(move_lines, on_date)
+            contracts = obligations.contract_id
+            for contract in contracts:
+                contract_due = due.filtered(lambda line, c=contract: line.contract_id == c)
+                if contract_due:
+                    contract._revcycle_post_lines(contract_due, on_date)
+            contracts._revcycle_net_positions(on_date)
+
+    def _revcycle_reverse_refunded(self, move_lines, on_date):
+        """Each obligation loses the refunded share of its selling price, in what was recognised and planned."""
+        refunded = defaultdict(float)
+        for line, obligation in move_lines.items():
+            refunded[obligation] += line.price_subtotal
+        reversals = self.env["revcycle.revenue.line"]
+        for obligation, amount in refunded.items():
+            base = obligation.selling_price or obligation.allocated_amount
+            fraction = min(1.0, amount / base) if base else 1.0
+            reversals |= obligation._revcycle_reverse_fraction(fraction, on_date)
+        return reversals

@@ -1,0 +1,15 @@
+from odoo import fields, models
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    revcycle_contract_id = fields.Many2one("revcycle.revenue.contract", string="Revenue Contract",
+                                           index="btree_not_null", copy=False, readonly=True)
+    revcycle_obligation_id = fields.Many2one("revcycle.performance.obligation", string="Performance Obligation",
+                                             index="btree_not_null", copy=False, readonly=True)
+    revcycle_kind = fields.Selection(
+        [("billing", "Billing"), ("recognition", "Recognition"), ("position", "Contract position"),
+         ("netting", "Netting")], string="Revenue Recognition Role", copy=False, readonly=True,
+        help="Billing: an invoice line sent to deferred revenue; Recognition: revenue earned; Contract position: "
+        "the liability or asset the recognition moves; Netting: liability set against asset after an invoice.")

@@ -1,0 +1,138 @@
+from fractions import Fraction
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .. import engine
+
+
+class RevcyclePerformanceObligation(models.Model):
+    _name = "revcycle.performance.obligation"
+    _description = "Performance Obligation"
+    _order = "contract_id, sequence, id"
+    _check_company_auto = True
+
+    contract_id = fields.Many2one("revcycle.revenue.contract", required=True, ondelete="cascade", index=True)
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True)
+    company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="contract_id.currency_id")
+    partner_id = fields.Many2one(related="contract_id.partner_id", store=True, string="Customer")
+    product_id = fields.Many2one("product.product", string="Product", required=True, index=True)
+    sale_line_id = fields.Many2one("sale.order.line", string="Order Line", index="btree_not_null",
+                                   ondelete="set null")
+    quantity = fields.Float(digits="Product Unit of Measure", default=1.0)
+    recognition = fields.Selection(
+        selection=lambda self: self.env["product.template"]._fields["revcycle_recognition"].selection,
+        required=True, string="Recognition")
+    selling_price = fields.Monetary(help="What the customer pays for this line, discounts included.")
+    ssp = fields.Monetary(string="SSP", help="Standalone selling price of the whole line (unit SSP x quantity).")
+    ssp_source = fields.Selection([("ssp", "SSP table / product"), ("price", "Selling price (no SSP)")],
+                                  string="SSP From")
+    ssp_ratio = fields.Float(string="SSP Share (%)", compute="_compute_ssp_ratio", digits=(16, 4))
+    allocated_amount = fields.Monetary(string="Allocated", help="Share of the transaction price (relative SSP).")
+    allocation_difference = fields.Monetary(
+        compute="_compute_ssp_ratio", string="Reallocated",
+        help="Allocated minus selling price: the discount or premium moved to or from this obligation.")
+    explanation = fields.Char(compute="_compute_ssp_ratio")
+    date_start = fields.Date(string="Start", required=True)
+    date_end = fields.Date(string="End", required=True)
+    income_account_id = fields.Many2one("account.account", string="Income Account", check_company=True)
+    line_ids = fields.One2many("revcycle.revenue.line", "obligation_id", string="Schedule")
+    recognized_amount = fields.Monetary(compute="_compute_amounts", string="Recognised")
+    deferred_amount = fields.Monetary(compute="_compute_amounts", string="Not Yet Recognised")
+
+    _sql_constraints = [
+        ("ssp_positive", "CHECK (ssp >= 0)", "A standalone selling price cannot be negative."),
+        ("dates_ordered", "CHECK (date_end >= date_start)",
+         "An obligation cannot end before it starts: set its end on or after its start."),
+    ]
+
+    @api.depends("ssp", "allocated_amount", "selling_price", "contract_id.ssp_total",
+                 "contract_id.transaction_price")
+    def _compute_ssp_ratio(self):
+        for obligation in self:
+            contract = obligation.contract_id
+            total = contract.ssp_total
+            obligation.ssp_ratio = obligation.ssp / total * 100.0 if total else 0.0
+            obligation.allocation_difference = obligation.allocated_amount - obligation.selling_price
+            currency = obligation.currency_id
+            obligation.explanation = self.env._(
+                "%(price)s x %(ssp)s / %(total)s = %(allocated)s",
+                price=currency.format(contract.transaction_price), ssp=currency.format(obligation.ssp),
+                total=currency.format(total), allocated=currency.format(obligation.allocated_amount),
+            ) if currency else ""
+
+    def _compute_amounts(self):
+        sums = self.env["revcycle.revenue.line"]._revcycle_sums(self, "obligation_id")
+        for obligation in self:
+            obligation.recognized_amount = sums.get(obligation.id, {}).get("posted", 0.0)
+            obligation.deferred_amount = sums.get(obligation.id, {}).get("planned", 0.0)
+
+    def _revcycle_plan(self):
+        """Planned revenue lines from the engine; point-in-time lines wait (not ready) for their event."""
+        vals = []
+        for obligation in self:
+            digits = obligation.currency_id.decimal_places
+            try:
+                entries = engine.build_schedule(obligation.recognition, obligation.allocated_amount,
+                                                obligation.date_start, obligation.date_end, digits)
+            except engine.ScheduleError as error:
+                raise UserError(self.env._("%(obligation)s cannot be scheduled: %(reason)s",
+                                           obligation=obligation.display_name, reason=str(error))) from error
+            ready = obligation.recognition in ("ratable_daily", "ratable_monthly")
+            vals += [{"obligation_id": obligation.id, "date": entry.date, "amount": entry.amount, "ready": ready}
+                     for entry in entries]
+        return self.env["revcycle.revenue.line"].create(vals)
+
+    def _revcycle_satisfy(self, on_date):
+        """Point-in-time obligations met on ``on_date``: their waiting lines become due that day."""
+        lines = self.line_ids.filtered(lambda line: line.state == "planned" and not line.ready
+                                       and line.obligation_id.recognition in ("invoice", "delivery"))
+        lines.write({"date": on_date, "ready": True})
+        return lines
+
+    def action_revcycle_satisfy(self):
+        """Mark a delivery obligation met (a service without picking) and post its revenue now."""
+        self.env["revcycle.revenue.contract"]._revcycle_check_manager()
+        on_date = fields.Date.to_date(self.env.context.get("revcycle_date")) or fields.Date.context_today(self)
+        lines = self.sudo()._revcycle_satisfy(on_date)
+        for contract in lines.contract_id:
+            contract._revcycle_post_lines(lines.filtered(lambda line, c=contract: line.contract_id == c), on_date)
+        return True
+
+    def _revcycle_replan_remaining(self, amount):
+        """Spread ``amount`` over the planned lines in their current proportions (equally if all are zero)."""
+        self.ensure_one()
+        currency = self.currency_id
+        planned = self.line_ids.filtered(lambda line: line.state == "planned" and line.kind == "schedule")
+        weights = [Fraction(str(value)) for value in planned.mapped("amount")]
+        if not any(weights):
+            weights = [1] * len(planned)
+        for line, value in zip(planned, engine.split_exact(amount, weights, currency.decimal_places), strict=True):
+            line.amount = value
+        planned.filtered(lambda line: currency.is_zero(line.amount)).unlink()
+
+    def _revcycle_reverse_fraction(self, fraction, on_date):
+        """A credit note or cancellation for ``fraction`` of each obligation: reverse that share of what was
+        recognised (a negative line due ``on_date``) and shrink what is planned and allocated by it."""
+        Line = self.env["revcycle.revenue.line"].sudo()
+        reversals = Line
+        for obligation in self.sudo():
+            currency = obligation.currency_id
+            posted = obligation.line_ids.filtered(lambda line: line.state == "posted")
+            to_reverse = currency.round(sum(posted.mapped("amount")) * fraction)
+            if not currency.is_zero(to_reverse):
+                reversals |= Line.create({"obligation_id": obligation.id, "date": on_date, "amount": -to_reverse,
+                                          "ready": True, "kind": "reversal"})
+            planned = obligation.line_ids.filtered(lambda line: line.state == "planned" and line.kind == "schedule")
+            remaining = sum(planned.mapped("amount"))
+            if planned and not currency.is_zero(remaining):
+                new_amounts = engine.split_exact(
+                    currency.round(remaining * (1 - fraction)),
+                    [Fraction(str(amount)) for amount in planned.mapped("amount")], currency.decimal_places)
+                for line, amount in zip(planned, new_amounts, strict=True):
+                    line.amount = amount
+                planned.filtered(lambda line, cur=currency: cur.is_zero(line.amount)).unlink()
+            obligation.allocated_amount = currency.round(obligation.allocated_amount * (1 - fraction))
+        return reversals

@@ -1,0 +1,511 @@
+import logging
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, float_is_zero
+
+from .. import engine
+
+_logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+
+
+class RevcycleRevenueContract(models.Model):
+    _name = "revcycle.revenue.contract"
+    _description = "Revenue Contract"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, readonly=True, default="/", copy=False)
+    sale_order_id = fields.Many2one("sale.order", string="Sales Order", index="btree_not_null", readonly=True,
+                                    ondelete="set null", check_company=True)
+    origin = fields.Char(readonly=True, help="The document the contract was made from.")
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True, index=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
+                                 default=lambda self: self.env.company)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    date = fields.Date(string="Contract Date", required=True, readonly=True)
+    state = fields.Selection([("active", "Active"), ("cancelled", "Cancelled")], default="active", required=True,
+                             readonly=True, tracking=True, index=True)
+    transaction_price = fields.Monetary(
+        readonly=True, help="What the customer pays for the whole contract, discounts included, taxes excluded.")
+    ssp_total = fields.Monetary(string="Total SSP", compute="_compute_ssp_total", store=True,
+                                help="Sum of the obligations' standalone selling prices: the allocation base.")
+    obligation_ids = fields.One2many("revcycle.performance.obligation", "contract_id", string="Obligations",
+                                     readonly=True)
+    line_ids = fields.One2many("revcycle.revenue.line", "contract_id", string="Revenue Lines", readonly=True)
+    recognized_amount = fields.Monetary(compute="_compute_amounts", string="Recognised")
+    deferred_amount = fields.Monetary(compute="_compute_amounts", string="Not Yet Recognised")
+    contract_liability = fields.Monetary(
+        compute="_compute_position", currency_field="company_currency_id",
+        help="Billed beyond what is earned: this contract's balance on the deferred revenue account.")
+    contract_asset = fields.Monetary(
+        compute="_compute_position", currency_field="company_currency_id",
+        help="Earned beyond what is billed: this contract's balance on the contract asset account.")
+    allocation_note = fields.Text(compute="_compute_allocation_note", string="How the Price Was Allocated")
+
+    @api.depends("obligation_ids.ssp")
+    def _compute_ssp_total(self):
+        for contract in self:
+            contract.ssp_total = sum(contract.obligation_ids.mapped("ssp"))
+
+    def _compute_amounts(self):
+        posted = self.env["revcycle.revenue.line"]._revcycle_sums(self, "contract_id")
+        for contract in self:
+            contract.recognized_amount = posted.get(contract.id, {}).get("posted", 0.0)
+            contract.deferred_amount = posted.get(contract.id, {}).get("planned", 0.0)
+
+    def _compute_position(self):
+        positions = self._revcycle_positions()
+        for contract in self:
+            contract.contract_liability, contract.contract_asset = positions.get(contract.id, (0.0, 0.0))
+
+    @api.depends("transaction_price", "obligation_ids.allocated_amount", "obligation_ids.ssp")
+    def _compute_allocation_note(self):
+        for contract in self:
+            price = contract.currency_id.format(contract.transaction_price) if contract.currency_id else ""
+            ssp_total = contract.currency_id.format(contract.ssp_total) if contract.currency_id else ""
+            contract.allocation_note = self.env._(
+                "Transaction price %(price)s allocated by relative standalone selling price (total SSP "
+                "%(ssp_total)s): each obligation receives price x its SSP / total SSP, rounded to the currency; "
+                "the cents left over go to the largest remainders so the shares add up exactly. An obligation "
+                "without SSP is weighed by its selling price.",
+                price=price, ssp_total=ssp_total)
+
+    # ------------------------------------------------------------------
+    # Creation: from sales orders, and the hook for other contract sources
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("revcycle.revenue.contract") or "/"
+        return super().create(vals_list)
+
+    @api.model
+    def _revcycle_create_from_contract(self, source, items, partner, company, currency, date, origin=None):
+        """Hook for other contract sources (revcycle_cpq's ``revcycle.contract`` on activation, a subscription app):
+        a glue module turns its lines into ``items`` and calls this; revcycle_revrec does not depend on it.
+
+        ``items``: dicts with ``product`` (product.product), ``quantity``, ``selling_price`` (what the customer pays
+        for it in ``currency``, taxes excluded; negative for a discount line, which lowers the price and is spread
+        over the obligations), optional ``date_start``, ``date_end``, ``sale_line`` and ``income_account``.
+        Returns the new ``revcycle.revenue.contract``.
+        """
+        obligation_items = [item for item in items if item["selling_price"] >= 0]
+        transaction_price = currency.round(sum(item["selling_price"] for item in items))
+        if not obligation_items or currency.compare_amounts(transaction_price, 0.0) < 0:
+            # Nothing to perform, or a price below zero (a pure credit): there is no revenue to allocate.
+            return self.browse()
+        ssps = [self._revcycle_item_ssp(item, currency, date, company) for item in obligation_items]
+        try:
+            allocated = self._revcycle_allocate(
+                transaction_price, [(ssp, item["selling_price"]) for ssp, item in zip(ssps, obligation_items,
+                                                                                       strict=True)],
+                currency.decimal_places)
+        except engine.AllocationError as error:
+            raise UserError(self.env._("The price of %(origin)s cannot be allocated: %(reason)s",
+                                       origin=origin or source.display_name, reason=str(error))) from error
+        contract = self.create({
+            "sale_order_id": source.id if source._name == "sale.order" else False,
+            "origin": origin or source.display_name,
+            "partner_id": partner.id, "company_id": company.id, "currency_id": currency.id, "date": date,
+            "transaction_price": transaction_price,
+        })
+        obligation_vals = []
+        for item, ssp, amount in zip(obligation_items, ssps, allocated, strict=True):
+            obligation_vals.append(contract._revcycle_prepare_obligation_vals(item, ssp, amount, date))
+        obligations = self.env["revcycle.performance.obligation"].create(obligation_vals)
+        obligations._revcycle_plan()
+        return contract
+
+    @api.model
+    def _revcycle_allocate(self, transaction_price, weights, precision_digits):
+        """The engine's allocation; override to change the method."""
+        return engine.allocate_by_ssp(transaction_price, weights, precision_digits)
+
+    @api.model
+    def _revcycle_item_ssp(self, item, currency, date, company):
+        """SSP of the whole item (the SSP table / product field times the quantity), or None: use the price."""
+        unit = self.env["revcycle.ssp"].revcycle_get_ssp(
+            item["product"].product_tmpl_id.id, currency.id, date, company.id)
+        return None if unit is None else currency.round(unit * item["quantity"])
+
+    def _revcycle_prepare_obligation_vals(self, item, ssp, amount, date):
+        self.ensure_one()
+        product = item["product"]
+        method = product.revcycle_recognition
+        date_start = item.get("date_start") or date
+        date_end = item.get("date_end")
+        if method in ("ratable_daily", "ratable_monthly") and not date_end:
+            try:
+                date_end = engine.term_end(date_start, product.revcycle_term_months)
+            except engine.ScheduleError as error:
+                raise UserError(self.env._("%(product)s cannot be scheduled: %(reason)s",
+                                           product=product.display_name, reason=str(error))) from error
+        income = item.get("income_account") or product.product_tmpl_id.with_company(
+            self.company_id)._get_product_accounts()["income"]
+        return {
+            "contract_id": self.id,
+            "product_id": product.id,
+            "name": item.get("name") or product.display_name,
+            "sale_line_id": item["sale_line"].id if item.get("sale_line") else False,
+            "quantity": item["quantity"],
+            "recognition": method,
+            "selling_price": item["selling_price"],
+            "ssp": item["selling_price"] if ssp is None else ssp,
+            "ssp_source": "price" if ssp is None else "ssp",
+            "allocated_amount": amount,
+            "date_start": date_start,
+            "date_end": date_end if method in ("ratable_daily", "ratable_monthly") else date_start,
+            "income_account_id": income.id if income else False,
+        }
+
+    # ------------------------------------------------------------------
+    # Changes
+    # ------------------------------------------------------------------
+
+    def _revcycle_reallocate(self, items, on_date):
+        """A modification that is not a separate contract (ASC 606-10-25-13(a), IFRS 15.21(a)): the new price less
+        what is already recognised goes, by relative SSP, to the work still to do (the unperformed share of each
+        obligation, and the new lines); what was recognised stays. ``items`` as in _revcycle_create_from_contract.
+        """
+        self.ensure_one()
+        currency = self.currency_id
+        new_price = currency.round(sum(item["selling_price"] for item in items))
+        by_sale_line = {item["sale_line"].id: item for item in items if item.get("sale_line")}
+        if self._revcycle_unchanged(new_price, by_sale_line):
+            return False
+        recognised = self._revcycle_sums_posted()
+        targets = []
+        for obligation in self.obligation_ids:
+            planned = obligation.line_ids.filtered(lambda line: line.state == "planned" and line.kind == "schedule")
+            item = by_sale_line.pop(obligation.sale_line_id.id, None)
+            if not planned:
+                continue
+            share = (sum(planned.mapped("amount")) / obligation.allocated_amount
+                     if not currency.is_zero(obligation.allocated_amount) else 1.0)
+            ssp = obligation.ssp if item is None else self._revcycle_item_ssp(item, currency, self.date,
+                                                                              self.company_id)
+            if ssp is None:
+                ssp = item["selling_price"]
+            targets.append((obligation, item, ssp, ssp * share))
+        for item in by_sale_line.values():
+            if item["selling_price"] >= 0:
+                ssp = self._revcycle_item_ssp(item, currency, on_date, self.company_id)
+                weight = item["selling_price"] if ssp is None else ssp
+                targets.append((None, item, ssp, weight))
+        remaining_price = currency.round(new_price - sum(recognised.values()))
+        if not targets:
+            return False
+        try:
+            amounts = self._revcycle_allocate(remaining_price, [(weight, weight) for *_rest, weight in targets],
+                                              currency.decimal_places)
+        except engine.AllocationError as error:
+            raise UserError(self.env._(
+                "The change to %(contract)s cannot be allocated to the work still to do: %(reason)s Issue a credit "
+                "note for a price below what was already recognised.",
+                contract=self.name, reason=str(error))) from error
+        new_obligations = self.env["revcycle.performance.obligation"]
+        for (obligation, item, ssp, _weight), amount in zip(targets, amounts, strict=True):
+            if obligation:
+                obligation._revcycle_replan_remaining(amount)
+                vals = {"allocated_amount": currency.round(recognised.get(obligation.id, 0.0) + amount)}
+                if item:
+                    vals.update(quantity=item["quantity"], selling_price=item["selling_price"],
+                                ssp=item["selling_price"] if ssp is None else ssp)
+                obligation.write(vals)
+            else:
+                new_obligations |= new_obligations.create(
+                    self._revcycle_prepare_obligation_vals(item, ssp, amount, on_date))
+        new_obligations._revcycle_plan()
+        self.transaction_price = new_price
+        self.message_post(body=self.env._("Price changed to %(price)s: the part not yet recognised was reallocated.",
+                                          price=currency.format(new_price)))
+        return True
+
+    def _revcycle_unchanged(self, new_price, by_sale_line):
+        currency = self.currency_id
+        if currency.compare_amounts(new_price, self.transaction_price):
+            return False
+        known = {ob.sale_line_id.id: ob for ob in self.obligation_ids if ob.sale_line_id}
+        return set(by_sale_line) <= set(known) and all(
+            not currency.compare_amounts(item["selling_price"], known[line_id].selling_price)
+            for line_id, item in by_sale_line.items())
+
+    def _revcycle_sums_posted(self):
+        sums = self.env["revcycle.revenue.line"]._revcycle_sums(self.obligation_ids, "obligation_id")
+        return {obligation_id: values.get("posted", 0.0) for obligation_id, values in sums.items()}
+
+    def action_cancel(self):
+        """Reverse what was recognised (dated today) and drop what was planned."""
+        self._revcycle_check_manager()
+        today = fields.Date.context_today(self)
+        for contract in self.filtered(lambda c: c.state == "active"):
+            reversals = contract.obligation_ids._revcycle_reverse_fraction(1.0, today)
+            contract.sudo().line_ids.filtered(
+                lambda line, keep=reversals: line.state == "planned" and line not in keep).unlink()
+            contract.sudo().state = "cancelled"
+            if reversals:
+                contract._revcycle_post_lines(reversals, today)
+        return True
+
+    # ------------------------------------------------------------------
+    # Recognition
+    # ------------------------------------------------------------------
+
+    @api.model
+    def recognize_until(self, date, company_ids=None, limit=None):
+        """Post every planned revenue line due on or before ``date``: one entry per company, period and batch in
+        the recognition journal, one income line per obligation, the contract liability / asset moved per contract.
+
+        Contracts are taken in batches with FOR UPDATE SKIP LOCKED, so a parallel run skips what another holds;
+        each contract is posted in its own savepoint, so one bad contract does not stop the others; a posted line
+        is unique per obligation and period in the database, so a re-run posts nothing twice.
+        ``limit``: stop after that many contracts (the cron's batch). Returns a summary dict.
+        """
+        self._revcycle_check_manager()
+        date = fields.Date.to_date(date)
+        company_ids = company_ids or self.env.companies.ids
+        summary = {"date": fields.Date.to_string(date), "contracts": 0, "lines": 0, "amount": 0.0,
+                   "move_ids": [], "failed_contract_ids": []}
+        last_id = 0
+        while limit is None or summary["contracts"] < limit:
+            size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - summary["contracts"])
+            contract_ids = self._revcycle_lock_due(date, company_ids, last_id, size)
+            if not contract_ids:
+                break
+            last_id = contract_ids[-1]
+            self.sudo().browse(contract_ids)._revcycle_recognize_batch(date, summary)
+        summary["amount"] = round(summary["amount"], 6)
+        return summary
+
+    @api.model
+    def _revcycle_lock_due(self, date, company_ids, after_id, size):
+        self.env["revcycle.revenue.line"].flush_model()
+        self.flush_model(["state", "company_id"])
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT c.id FROM revcycle_revenue_contract c
+             WHERE c.state = 'active' AND c.company_id = ANY(%(companies)s) AND c.id > %(after)s
+               AND EXISTS (SELECT 1 FROM revcycle_revenue_line l
+                            WHERE l.contract_id = c.id AND l.state = 'planned' AND l.ready AND l.date <= %(date)s)
+             ORDER BY c.id
+             LIMIT %(size)s
+               FOR UPDATE OF c SKIP LOCKED
+            """,
+            companies=list(company_ids), after=after_id, date=date, size=size))
+        return [row[0] for row in rows]
+
+    def _revcycle_recognize_batch(self, date, summary):
+        lines = self.env["revcycle.revenue.line"].search([
+            ("contract_id", "in", self.ids), ("state", "=", "planned"), ("ready", "=", True), ("date", "<=", date)],
+            order="date, id")
+        by_period = defaultdict(list)
+        for line in lines:
+            by_period[(line.company_id.id, line.period_date)].append(line.id)
+        failed = set()
+        for (_company_id, _period), line_ids in sorted(by_period.items(), key=lambda kv: kv[0][1]):
+            period_lines = lines.browse(line_ids).filtered(lambda line: line.contract_id.id not in failed)
+            if not period_lines:
+                continue
+            moves = period_lines.contract_id._revcycle_post_lines(
+                period_lines, max(period_lines.mapped("date")), failed=failed, summary=summary)
+            summary["move_ids"] += moves.ids
+        done = len(self) - len(failed)
+        summary["contracts"] += len(self)
+        summary["failed_contract_ids"] += sorted(failed)
+        remaining = self.env["revcycle.revenue.line"].sudo().search_count(
+            [("state", "=", "planned"), ("ready", "=", True), ("date", "<=", date),
+             ("contract_id.state", "=", "active")])
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    def _revcycle_post_lines(self, lines, move_date, failed=None, summary=None):
+        """Post ``lines`` (one company) in one recognition entry dated ``move_date``.
+
+        Each contract's lines are prepared on their own (a contract that cannot be prepared is skipped), then the
+        entry is created and posted at once in a savepoint; if that fails, each contract is posted in its own
+        savepoint and entry, so one bad contract never stops the others. Without ``summary`` (an event such as an
+        invoice or a delivery) errors are raised instead. Also used with no line (netting after an invoice).
+        Returns the posted moves.
+        """
+        contracts = lines.contract_id | self
+        company = contracts.company_id
+        company.ensure_one()
+        if not company._revcycle_revrec_enabled():
+            raise UserError(self.env._(
+                "Set the deferred revenue account, the contract asset account and the recognition journal of "
+                "%(company)s in Settings > Revenue Cycle before recognising revenue.", company=company.name))
+        failed = set() if failed is None else failed
+        positions = contracts._revcycle_positions(move_date)
+        lines_by_contract = defaultdict(list)
+        for line in lines:
+            lines_by_contract[line.contract_id.id].append(line.id)
+        prepared = []
+        for contract in contracts:
+            contract_lines = lines.browse(lines_by_contract[contract.id])
+            try:
+                vals, amounts = contract._revcycle_entry_line_vals(
+                    contract_lines, move_date, positions.get(contract.id, (0.0, 0.0)))
+            except Exception:
+                if summary is None:
+                    raise
+                _logger.exception("Revenue contract %s could not be recognised", contract.id)
+                failed.add(contract.id)
+                continue
+            prepared.append((contract, contract_lines, vals, amounts))
+        if summary is None:
+            return self._revcycle_create_entry(company, move_date, prepared)
+        try:
+            with self.env.cr.savepoint():
+                moves = self._revcycle_create_entry(company, move_date, prepared)
+        except Exception:
+            self.env.invalidate_all()
+            moves = self.env["account.move"]
+            for item in prepared:
+                try:
+                    with self.env.cr.savepoint():
+                        moves |= self._revcycle_create_entry(company, move_date, [item])
+                except Exception:
+                    _logger.exception("Revenue contract %s could not be recognised", item[0].id)
+                    self.env.invalidate_all()
+                    failed.add(item[0].id)
+        for contract, contract_lines, _vals, amounts in prepared:
+            if contract.id not in failed:
+                summary["lines"] += len(contract_lines)
+                summary["amount"] += sum(amounts)
+        return moves
+
+    def _revcycle_create_entry(self, company, move_date, prepared):
+        """One posted entry for the prepared contracts; the revenue lines are marked posted in the same
+        transaction (the business marker goes with the effect)."""
+        line_vals = [vals for _contract, _lines, contract_vals, _amounts in prepared for vals in contract_vals]
+        revenue_lines = self.env["revcycle.revenue.line"].sudo()
+        for _contract, contract_lines, _vals, amounts in prepared:
+            for line, amount in zip(contract_lines, amounts, strict=True):
+                line.amount_company = amount
+            revenue_lines |= contract_lines
+        move = self.env["account.move"]
+        if line_vals:
+            move = move.sudo().create({
+                "move_type": "entry", "date": move_date, "journal_id": company.revcycle_recognition_journal_id.id,
+                "company_id": company.id, "ref": self.env._("Revenue recognition %(date)s", date=move_date),
+                "line_ids": [fields.Command.create(vals) for vals in line_vals],
+            })
+            move.action_post()
+        revenue_lines.write({"state": "posted", "move_id": move.id})
+        self.env.flush_all()
+        return move
+
+    def _revcycle_entry_line_vals(self, lines, move_date, position):
+        """Income credit per revenue line, then the contract liability / asset moved to the net position.
+        Returns (move line values, the lines' amounts in company currency)."""
+        self.ensure_one()
+        company = self.company_id
+        company_currency = company.currency_id
+        vals, amounts = [], []
+        for line in lines:
+            amount_company = company_currency.round(self.currency_id._convert(
+                line.amount, company_currency, company, move_date))
+            amounts.append(amount_company)
+            obligation = line.obligation_id
+            account = obligation.income_account_id
+            if not account:
+                raise UserError(self.env._("%(obligation)s has no income account; set one on its product.",
+                                           obligation=obligation.display_name))
+            if company_currency.is_zero(amount_company) and self.currency_id.is_zero(line.amount):
+                continue
+            vals.append({
+                "account_id": account.id, "name": obligation.display_name, "partner_id": self.partner_id.id,
+                "balance": -amount_company, "amount_currency": -line.amount, "currency_id": self.currency_id.id,
+                "product_id": obligation.product_id.id, "revcycle_contract_id": self.id,
+                "revcycle_obligation_id": obligation.id, "revcycle_kind": "recognition",
+            })
+        deferred_debit, asset_debit = engine.contract_position_moves(
+            position[0], position[1], sum(amounts), company_currency.decimal_places)
+        for account, amount in ((company.revcycle_deferred_revenue_account_id, deferred_debit),
+                                (company.revcycle_contract_asset_account_id, asset_debit)):
+            if not float_is_zero(amount, precision_rounding=company_currency.rounding):
+                vals.append({
+                    "account_id": account.id, "name": self.name, "partner_id": self.partner_id.id,
+                    "balance": amount, "amount_currency": amount, "currency_id": company_currency.id,
+                    "revcycle_contract_id": self.id, "revcycle_kind": "position" if lines else "netting",
+                })
+        return vals, amounts
+
+    def _revcycle_positions(self, on_date=None):
+        """{contract id: (liability, asset)} from the posted general ledger up to ``on_date``, company currency,
+        one query. Dated, so a run that catches up several months nets the contract at each month's end."""
+        if not self.ids:
+            return {}
+        accounts = self.company_id.revcycle_deferred_revenue_account_id | \
+            self.company_id.revcycle_contract_asset_account_id
+        groups = self.env["account.move.line"]._read_group(
+            [("revcycle_contract_id", "in", self.ids), ("parent_state", "=", "posted"),
+             ("account_id", "in", accounts.ids)] + ([("date", "<=", on_date)] if on_date else []),
+            ["revcycle_contract_id", "account_id"], ["balance:sum"])
+        result = defaultdict(lambda: [0.0, 0.0])
+        for contract, account, balance in groups:
+            if account == contract.company_id.revcycle_deferred_revenue_account_id:
+                result[contract.id][0] += -balance
+            else:
+                result[contract.id][1] += balance
+        return {key: tuple(value) for key, value in result.items()}
+
+    def _revcycle_net_positions(self, move_date):
+        """After an invoice: a contract carrying both a liability and an asset gets a netting entry."""
+        positions = self._revcycle_positions(move_date)
+        for company in self.company_id:
+            to_net = self.filtered(lambda c, comp=company: c.company_id == comp and all(
+                not float_is_zero(value, precision_rounding=comp.currency_id.rounding)
+                for value in positions.get(c.id, (0.0, 0.0))))
+            if to_net:
+                to_net._revcycle_post_lines(self.env["revcycle.revenue.line"], move_date)
+
+    @api.model
+    def _cron_recognize(self):
+        """Monthly: everything due up to today, one bounded batch per call (the cron runs again while work remains)."""
+        companies = self.env["res.company"].sudo().search([("revcycle_recognition_journal_id", "!=", False)])
+        return self.recognize_until(fields.Date.context_today(self), company_ids=companies.ids, limit=BATCH_SIZE)
+
+    def _revcycle_check_manager(self):
+        if not self.env.su and not self.env.user.has_group("revcycle_revrec.group_revcycle_revrec_manager"):
+            raise AccessError(self.env._(
+                "Only a Revenue Recognition manager can post or reverse revenue; ask one to do it."))
+
+    # ------------------------------------------------------------------
+    # Reports
+    # ------------------------------------------------------------------
+
+    @api.model
+    def revcycle_deferred_rollforward(self, date_from, date_to, company_id=None):
+        """Deferred revenue (contract liability) roll-forward of a company over [date_from, date_to]:
+        opening + billed - recognised - netted (+ other entries by hand) = closing, company currency, from the
+        posted general ledger of the deferred revenue account, so the closing is that account's balance (credit
+        positive). ``netted``: liability set against the contract asset when an invoice lands on an asset."""
+        company = self.env["res.company"].browse(company_id) if company_id else self.env.company
+        account = company.revcycle_deferred_revenue_account_id
+        date_from, date_to = fields.Date.to_date(date_from), fields.Date.to_date(date_to)
+        base = [("account_id", "=", account.id), ("parent_state", "=", "posted"), ("company_id", "=", company.id)]
+        MoveLine = self.env["account.move.line"]
+        opening = MoveLine._read_group(base + [("date", "<", date_from)], [], ["balance:sum"])[0][0]
+        period = dict(MoveLine._read_group(
+            base + [("date", ">=", date_from), ("date", "<=", date_to)], ["revcycle_kind"], ["balance:sum"]))
+        rounding = company.currency_id.round
+        result = {
+            "company_id": company.id, "account_id": account.id,
+            "date_from": fields.Date.to_string(date_from), "date_to": fields.Date.to_string(date_to),
+            "opening": rounding(-opening),
+            "billed": rounding(-period.get("billing", 0.0)),
+            "recognized": rounding(period.get("position", 0.0)),
+            "netted": rounding(period.get("netting", 0.0)),
+            "other": rounding(-period.get(False, 0.0) - period.get("recognition", 0.0)),
+        }
+        result["closing"] = rounding(result["opening"] + result["billed"] - result["recognized"] - result["netted"]
+                                     + result["other"])
+        return result

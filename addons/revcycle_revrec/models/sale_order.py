@@ -1,0 +1,77 @@
+from odoo import fields, models
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    revcycle_revenue_contract_ids = fields.One2many(
+        "revcycle.revenue.contract", "sale_order_id", string="Revenue Contracts",
+        groups="revcycle_revrec.group_revcycle_revrec_user")
+    revcycle_revenue_contract_count = fields.Integer(
+        compute="_compute_revcycle_revenue_contract_count", groups="revcycle_revrec.group_revcycle_revrec_user")
+
+    def _compute_revcycle_revenue_contract_count(self):
+        counts = dict(self.env["revcycle.revenue.contract"]._read_group(
+            [("sale_order_id", "in", self.ids)], ["sale_order_id"], ["__count"]))
+        for order in self:
+            order.revcycle_revenue_contract_count = counts.get(order, 0)
+
+    def _action_confirm(self):
+        result = super()._action_confirm()
+        self._revcycle_create_revenue_contracts()
+        return result
+
+    def _action_cancel(self):
+        contracts = self.sudo().revcycle_revenue_contract_ids.filtered(lambda c: c.state == "active")
+        result = super()._action_cancel()
+        # sudo: cancelling the order is the salesman's right; reversing its revenue follows from it.
+        contracts.sudo().action_cancel()
+        return result
+
+    def _revcycle_create_revenue_contracts(self):
+        """One revenue contract per confirmed order of a company with recognition settings.
+
+        sudo: a salesman confirming an order may not read revenue contracts, yet the contract must exist.
+        """
+        Contract = self.env["revcycle.revenue.contract"].sudo()
+        for order in self:
+            if not order.company_id._revcycle_revrec_enabled() or order.sudo().revcycle_revenue_contract_ids.filtered(
+                    lambda c: c.state == "active"):
+                continue
+            items = order._revcycle_contract_items()
+            if items:
+                Contract.with_company(order.company_id)._revcycle_create_from_contract(
+                    order, items, order.partner_id.commercial_partner_id, order.company_id, order.currency_id,
+                    order._revcycle_contract_date(), origin=order.name)
+
+    def _revcycle_reallocate_contracts(self):
+        """A confirmed order changed: its active revenue contract reallocates prospectively.
+
+        sudo: whoever may change the order changes its revenue; the contract follows the order.
+        """
+        today = fields.Date.context_today(self)
+        for order in self:
+            contract = order.sudo().revcycle_revenue_contract_ids.filtered(lambda c: c.state == "active")[:1]
+            if contract:
+                contract._revcycle_reallocate(order._revcycle_contract_items(), today)
+
+    def _revcycle_contract_date(self):
+        self.ensure_one()
+        return fields.Date.to_date(self.date_order)
+
+    def _revcycle_contract_items(self):
+        """Engine inputs from the order lines: each product line is an obligation; negative lines (global
+        discounts) lower the transaction price and are spread over the obligations by the allocation."""
+        self.ensure_one()
+        fiscal_position = self.fiscal_position_id
+        items = []
+        for line in self.order_line.filtered(
+                lambda sl: not sl.display_type and sl.product_id and not sl.is_downpayment):
+            income = line.product_id.product_tmpl_id.with_company(self.company_id).get_product_accounts(
+                fiscal_pos=fiscal_position)["income"]
+            items.append({
+                "product": line.product_id, "quantity": line.product_uom_qty, "sale_line": line,
+                "selling_price": line.price_subtotal, "name": line.name.splitlines()[0] if line.name else False,
+                "income_account": income,
+            })
+        return items

@@ -1,0 +1,169 @@
+"""Credit notes, cancellation, re-runs and parallel runs."""
+from freezegun import freeze_time
+from odoo import Command, api
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+from psycopg2 import IntegrityError
+
+from .common import RevrecCommon
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestChanges(RevrecCommon):
+    def _january(self):
+        order = self._confirmed_order()
+        contract = order.revcycle_revenue_contract_ids
+        self._invoice(order, "2026-01-01")
+        self._satisfy(contract, self.licence, "2026-01-01")
+        self._satisfy(contract, self.installation, "2026-01-31")
+        self.env["revcycle.revenue.contract"].recognize_until("2026-01-31")
+        return order, contract
+
+    def test_credit_note_reverses_what_was_recognised(self):
+        order, contract = self._january()
+        support_line = order.order_line.filtered(lambda line: line.product_id == self.support)
+        # Half the support is credited on 15 February: half of January's 2,250 comes back, the plan halves.
+        self._invoice(order, "2026-02-15", [(support_line, 15000.0)], move_type="out_refund")
+        support = self._obligation(contract, self.support)
+        reversal = support.line_ids.filtered(lambda line: line.kind == "reversal")
+        self.assertEqual((reversal.amount, reversal.state, str(reversal.date)), (-1125.0, "posted", "2026-02-15"))
+        self.assertEqual(support.allocated_amount, 13500.0)
+        self.assertEqual(sum(support.line_ids.filtered(lambda line: line.state == "planned").mapped("amount")),
+                         12375.0)
+        # Billed 75,000; earned 45,000 + 18,000 + 1,125: liability 10,875.
+        self.assertBalances("2026-02-15", {self.income: -64125.0, self.deferred: -10875.0, self.asset: 0.0})
+        self.env["revcycle.revenue.contract"].recognize_until("2026-12-31")
+        self.assertBalances("2026-12-31", {self.income: -76500.0, self.deferred: 0.0, self.asset: 1500.0})
+
+    def test_cancelled_order_reverses_everything(self):
+        order, contract = self._january()
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        self.assertEqual(contract.state, "cancelled")
+        self.assertFalse(contract.line_ids.filtered(lambda line: line.state == "planned"))
+        self.assertEqual(contract.recognized_amount, 0.0)
+        self.assertEqual(self._balances("2099-12-31").get(self.income, 0.0), 0.0)
+        summary = self.env["revcycle.revenue.contract"].recognize_until("2026-12-31")
+        self.assertEqual(summary["lines"], 0)
+
+    def test_rerun_posts_nothing_twice(self):
+        orders = [self._confirmed_order(), self._confirmed_order()]
+        Contract = self.env["revcycle.revenue.contract"]
+        first = Contract.recognize_until("2026-03-31")
+        self.assertEqual((first["contracts"], first["lines"], first["amount"]), (2, 6, 13500.0))
+        # One entry per period (three months), one income line per obligation in each.
+        moves = self.env["account.move"].browse(first["move_ids"])
+        self.assertEqual(len(moves), 3)
+        for move in moves:
+            self.assertEqual(len(move.line_ids.filtered(lambda line: line.revcycle_kind == "recognition")), 2)
+        moves_before = self.env["account.move"].search_count([("journal_id", "=", self.journal.id)])
+        second = Contract.recognize_until("2026-03-31")
+        self.assertEqual((second["contracts"], second["lines"], second["move_ids"]), (0, 0, []))
+        self.assertEqual(self.env["account.move"].search_count([("journal_id", "=", self.journal.id)]), moves_before)
+        # The database refuses a second posted line for the same obligation and period.
+        posted = orders[0].revcycle_revenue_contract_ids.line_ids.filtered(lambda line: line.state == "posted")[:1]
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            posted.copy({"move_id": False, "state": "posted"})
+            self.env.flush_all()
+
+    def test_monthly_cron_recognises_what_is_due(self):
+        contract = self._confirmed_order().revcycle_revenue_contract_ids
+        cron = self.env.ref("revcycle_revrec.ir_cron_revenue_recognition")
+        self.assertEqual((cron.interval_type, cron.interval_number), ("months", 1))
+        with freeze_time("2026-03-01"):
+            summary = self.env["revcycle.revenue.contract"].with_user(self.env.ref("base.user_root"))._cron_recognize()
+        self.assertEqual((summary["lines"], summary["amount"]), (2, 4500.0))
+        self.assertEqual(contract.recognized_amount, 4500.0)
+
+    def test_one_bad_contract_does_not_stop_the_batch(self):
+        good, bad = self._confirmed_order(), self._confirmed_order()
+        self._obligation(bad.revcycle_revenue_contract_ids, self.support).income_account_id = False
+        with mute_logger("odoo.addons.revcycle_revrec.models.revcycle_revenue_contract"):
+            summary = self.env["revcycle.revenue.contract"].recognize_until("2026-01-31")
+        self.assertEqual(summary["failed_contract_ids"], bad.revcycle_revenue_contract_ids.ids)
+        self.assertEqual(summary["lines"], 1)
+        self.assertEqual(good.revcycle_revenue_contract_ids.recognized_amount, 2250.0)
+        self.assertEqual(bad.revcycle_revenue_contract_ids.recognized_amount, 0.0)
+
+    def test_delivery_picking_releases_the_obligation(self):
+        goods = self.env["product.product"].create({
+            "name": "Appliance", "is_storable": False, "type": "consu", "invoice_policy": "order",
+            "revcycle_recognition": "delivery", "revcycle_ssp": 1000.0, "taxes_id": [],
+            "property_account_income_id": self.income.id})
+        order = self._confirmed_order([(goods, 800.0), (self.support, 400.0)])
+        contract = order.revcycle_revenue_contract_ids
+        # 1,200 split by SSP 1,000 : 36,000.
+        self.assertEqual(self._obligation(contract, goods).allocated_amount, 32.43)
+        self.assertEqual(self._obligation(contract, self.support).allocated_amount, 1167.57)
+        picking = order.picking_ids
+        picking.move_ids.quantity = 1.0
+        picking.button_validate()
+        line = self._obligation(contract, goods).line_ids
+        self.assertEqual((line.state, line.ready), ("posted", True))
+        self.assertAlmostEqual(self._balances("2099-12-31").get(self.income, 0.0), -line.amount, places=2)
+        self.assertAlmostEqual(self._balances("2099-12-31").get(self.asset, 0.0), line.amount, places=2)
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestParallelRuns(RevrecCommon):
+    def test_locked_contracts_are_skipped(self):
+        """Two workers on two real cursors: the second skips the contract the first holds, then takes it when
+        the first is done. The rows are committed by the first cursor (another cursor cannot see the test
+        transaction) and removed at the end."""
+        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+            env_a = api.Environment(cr_a, api.SUPERUSER_ID, {})
+            env_b = api.Environment(cr_b, api.SUPERUSER_ID, {})
+            company = env_a.ref("base.main_company")
+            product = env_a["product.product"].create({"name": "revcycle lock probe", "type": "service"})
+            probe = env_a["revcycle.revenue.contract"].create({
+                "partner_id": company.partner_id.id, "company_id": company.id,
+                "currency_id": company.currency_id.id, "date": "2026-01-01"})
+            obligation = env_a["revcycle.performance.obligation"].create({
+                "contract_id": probe.id, "name": "lock probe", "product_id": product.id,
+                "recognition": "ratable_monthly", "date_start": "2026-01-01", "date_end": "2026-01-31",
+                "allocated_amount": 1.0})
+            obligation._revcycle_plan()
+            cr_a.commit()
+            try:
+                lock_a = env_a["revcycle.revenue.contract"]._revcycle_lock_due
+                lock_b = env_b["revcycle.revenue.contract"]._revcycle_lock_due
+                self.assertEqual(lock_a("2026-01-31", company.ids, 0, 10), probe.ids)
+                self.assertEqual(lock_b("2026-01-31", company.ids, 0, 10), [],
+                                 "the second worker must skip the contract the first one holds")
+                cr_a.rollback()
+                self.assertEqual(lock_b("2026-01-31", company.ids, 0, 10), probe.ids)
+                cr_b.rollback()
+            finally:
+                env_a.invalidate_all()
+                env_a["revcycle.revenue.contract"].browse(probe.id).unlink()
+                env_a["product.product"].browse(product.id).unlink()
+                cr_a.commit()
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestModification(RevrecCommon):
+    def test_added_line_reallocates_what_is_left_prospectively(self):
+        order = self._confirmed_order()
+        contract = order.revcycle_revenue_contract_ids
+        self._invoice(order, "2026-01-01")
+        self._satisfy(contract, self.licence, "2026-01-01")
+        self._satisfy(contract, self.installation, "2026-01-31")
+        self.env["revcycle.revenue.contract"].recognize_until("2026-01-31")
+        training = self._revrec_product("Training", "delivery", 6000.0)
+        with freeze_time("2026-02-15"):
+            order.write({"order_line": [Command.create({"product_id": training.id, "price_unit": 6000.0,
+                                                        "tax_id": [Command.clear()]})]})
+        # 96,000 less the 65,250 recognised = 30,750, by SSP of the work left: 11/12 of support (33,000) and
+        # training (6,000).
+        self.assertEqual(contract.transaction_price, 96000.0)
+        support, new = self._obligation(contract, self.support), self._obligation(contract, training)
+        self.assertEqual(new.allocated_amount, 4730.77)
+        self.assertEqual(str(new.date_start), "2026-02-15")
+        self.assertEqual(support.allocated_amount, 2250.0 + 26019.23)
+        planned = support.line_ids.filtered(lambda line: line.state == "planned")
+        self.assertEqual(len(planned), 11)
+        self.assertAlmostEqual(sum(planned.mapped("amount")), 26019.23, places=2)
+        self.assertEqual(self._obligation(contract, self.licence).allocated_amount, 45000.0)
+        self.assertAlmostEqual(sum(contract.line_ids.mapped("amount")), 96000.0, places=2)
+        # Re-saving the same prices changes nothing.
+        order.order_line[0].price_unit = 50000.0
+        self.assertEqual(support.allocated_amount, 28269.23)

@@ -1,0 +1,99 @@
+"""Schedules and the contract position on tables of cases: no database."""
+from datetime import date
+
+from odoo.tests import BaseCase, tagged
+
+from ..engine import ScheduleError, build_schedule, contract_position_moves, split_exact, term_end
+
+
+def _plan(entries):
+    return [(entry.date.isoformat(), entry.amount) for entry in entries]
+
+
+@tagged("post_install", "-at_install", "revcycle", "revcycle_engine")
+class TestScheduleEngine(BaseCase):
+    def test_term_end(self):
+        for start, months, expected in [
+            (date(2026, 1, 1), 12, date(2026, 12, 31)),
+            (date(2026, 1, 15), 1, date(2026, 2, 14)),
+            (date(2026, 1, 31), 1, date(2026, 2, 27)),   # no 31 February: the term ends the day before the 28th
+            (date(2024, 2, 29), 12, date(2025, 2, 27)),
+            (date(2026, 3, 1), 24, date(2028, 2, 29)),
+        ]:
+            with self.subTest(start=start, months=months):
+                self.assertEqual(term_end(start, months), expected)
+
+    def test_schedule_table(self):
+        cases = [
+            # name, method, amount, start, end, digits, expected [(date, amount)]
+            ("worked example: support 27,000 over a calendar year", "ratable_monthly", 27000.0,
+             date(2026, 1, 1), date(2026, 12, 31), 2,
+             [(f"2026-{m:02d}-{d}", 2250.0) for m, d in [(1, 31), (2, 28), (3, 31), (4, 30), (5, 31), (6, 30),
+                                                         (7, 31), (8, 31), (9, 30), (10, 31), (11, 30), (12, 31)]]),
+            ("monthly, partial first and last months", "ratable_monthly", 1200.0,
+             date(2026, 1, 16), date(2026, 3, 15), 2,
+             [("2026-01-31", 309.68), ("2026-02-28", 600.0), ("2026-03-15", 290.32)]),
+            ("monthly, leap February half covered", "ratable_monthly", 100.0,
+             date(2024, 2, 15), date(2024, 3, 14), 2, [("2024-02-29", 53.39), ("2024-03-14", 46.61)]),
+            ("daily, leap year", "ratable_daily", 366.0, date(2024, 1, 1), date(2024, 12, 31), 2,
+             [("2024-01-31", 31.0), ("2024-02-29", 29.0), ("2024-03-31", 31.0), ("2024-04-30", 30.0),
+              ("2024-05-31", 31.0), ("2024-06-30", 30.0), ("2024-07-31", 31.0), ("2024-08-31", 31.0),
+              ("2024-09-30", 30.0), ("2024-10-31", 31.0), ("2024-11-30", 30.0), ("2024-12-31", 31.0)]),
+            ("daily, partial months and one cent over three", "ratable_daily", 100.0,
+             date(2026, 1, 31), date(2026, 2, 1), 2, [("2026-01-31", 50.0), ("2026-02-01", 50.0)]),
+            ("daily, thirds of a cent go to the earliest remainders", "ratable_daily", 0.1,
+             date(2026, 1, 31), date(2026, 3, 1), 2,
+             [("2026-01-31", 0.01), ("2026-02-28", 0.09), ("2026-03-01", 0.0)]),
+            ("monthly, 100 over 3 months: largest remainder", "ratable_monthly", 100.0,
+             date(2026, 1, 1), date(2026, 3, 31), 2, [("2026-01-31", 33.34), ("2026-02-28", 33.33),
+                                                      ("2026-03-31", 33.33)]),
+            ("monthly, negative (reversal) keeps its sign", "ratable_monthly", -100.0,
+             date(2026, 1, 1), date(2026, 3, 31), 2, [("2026-01-31", -33.34), ("2026-02-28", -33.33),
+                                                      ("2026-03-31", -33.33)]),
+            ("one-day term", "ratable_daily", 10.0, date(2026, 5, 5), date(2026, 5, 5), 2, [("2026-05-05", 10.0)]),
+            ("zero decimals", "ratable_monthly", 1000.0, date(2026, 1, 1), date(2026, 3, 31), 0,
+             [("2026-01-31", 334.0), ("2026-02-28", 333.0), ("2026-03-31", 333.0)]),
+            ("delivery: point in time", "delivery", 45000.0, date(2026, 1, 1), None, 2, [("2026-01-01", 45000.0)]),
+            ("invoice: point in time", "invoice", 18000.0, date(2026, 1, 31), None, 2, [("2026-01-31", 18000.0)]),
+        ]
+        for name, method, amount, start, end, digits, expected in cases:
+            with self.subTest(name):
+                plan = _plan(build_schedule(method, amount, start, end, digits))
+                self.assertEqual(plan, expected)
+                self.assertEqual(round(sum(value for _day, value in plan), digits), round(amount, digits))
+
+    def test_every_term_sums_exactly(self):
+        for months in range(1, 37):
+            for start in (date(2023, 1, 31), date(2024, 2, 29), date(2025, 7, 17)):
+                for method in ("ratable_daily", "ratable_monthly"):
+                    plan = build_schedule(method, 1000.01, start, term_end(start, months))
+                    self.assertEqual(round(sum(entry.amount for entry in plan), 2), 1000.01)
+                    self.assertLessEqual(len(plan), months + 1)
+
+    def test_refusals(self):
+        for call, reason in [
+            (lambda: term_end(date(2026, 1, 1), 0), "term of 0 months"),
+            (lambda: term_end(date(2026, 1, 1), -3), "term of -3 months"),
+            (lambda: build_schedule("ratable_daily", 10.0, date(2026, 2, 1), date(2026, 1, 1)), "ends .* before"),
+            (lambda: build_schedule("ratable_monthly", 10.0, date(2026, 2, 1)), "needs an end date"),
+            (lambda: build_schedule("weekly", 10.0, date(2026, 2, 1)), "Unknown recognition method"),
+            (lambda: split_exact(10.0, []), "no period"),
+            (lambda: split_exact(10.0, [1, -1]), "less than nothing"),
+        ]:
+            with self.subTest(reason), self.assertRaisesRegex(ScheduleError, reason):
+                call()
+
+    def test_contract_position_table(self):
+        for name, liability, asset, revenue, expected in [
+            ("worked example, billed up front: January revenue from the liability", 90000.0, 0.0, 65250.0,
+             (65250.0, 0.0)),
+            ("billed 7,500, January revenue 65,250: contract asset 57,750", 7500.0, 0.0, 65250.0, (7500.0, 57750.0)),
+            ("February invoice nets the asset", 7500.0, 57750.0, 0.0, (7500.0, -7500.0)),
+            ("revenue grows the asset", 0.0, 50250.0, 2250.0, (0.0, 2250.0)),
+            ("reversal of revenue on a liability contract", 10.0, 0.0, -5.0, (-5.0, 0.0)),
+            ("reversal shrinks an asset first", 0.0, 100.0, -130.0, (-30.0, -100.0)),
+        ]:
+            with self.subTest(name):
+                result = contract_position_moves(liability, asset, revenue)
+                self.assertEqual(result, expected)
+                self.assertAlmostEqual(sum(result), revenue, places=2)
