@@ -16,6 +16,10 @@
         "views/revcycle_approval_rule_views.xml",
         "views/product_template_views.xml",
         "wizards/revcycle_reject_quote_wizard_views.xml",
+        "wizards/revcycle_contract_terminate_wizard_views.xml",
+        "data/revcycle_contract_data.xml",
+        "views/revcycle_contract_views.xml",
+        "views/revcycle_contract_portal_templates.xml",
         "views/sale_order_views.xml",
         "views/res_config_settings_views.xml",
         "views/revcycle_cpq_menus.xml",
@@ -24,6 +28,7 @@
     "demo": [
         "demo/revcycle_price_tier_demo.xml",
         "demo/revcycle_cpq_demo.xml",
+        "demo/revcycle_contract_demo.xml",
     ],
     "installable": True,
     "application": False,

@@ -5,5 +5,11 @@ from . import revcycle_price_tier
 from . import revcycle_config_rule
 from . import revcycle_bundle_component
 from . import revcycle_approval_rule
+from . import revcycle_contract
+from . import revcycle_contract_line
+from . import revcycle_contract_period
+from . import revcycle_contract_reminder
+from . import revcycle_contract_key_date
+from . import account_move_line
 from . import sale_order
 from . import sale_order_line

@@ -21,6 +21,14 @@ class ProductTemplate(models.Model):
         string="Bundle Pricing",
         default="spread",
     )
+    revcycle_recurring = fields.Boolean(
+        string="Recurring",
+        help="Sold by subscription: confirming a quotation with it creates a contract that "
+        "invoices it every billing period.",
+    )
+    revcycle_billing_period = fields.Selection(
+        [("month", "Monthly"), ("quarter", "Quarterly"), ("year", "Yearly")], string="Billing Period", default="month"
+    )
     revcycle_bundle_component_ids = fields.One2many(
         "revcycle.bundle.component", "bundle_tmpl_id", string="Components", copy=True
     )

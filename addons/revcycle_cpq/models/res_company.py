@@ -12,3 +12,21 @@ class ResCompany(models.Model):
         help="Tier mode given to products that get a tier table.\n"
         "Graduated: each unit is priced in its own tier. Volume: all units at the tier the quantity reaches.",
     )
+    revcycle_contract_billing_mode = fields.Selection(
+        selection=[("prepaid", "Prepaid (start of period)"), ("postpaid", "Postpaid (end of period)")],
+        string="Default Billing Mode",
+        default="prepaid",
+        required=True,
+        help="Billing mode of the contracts created from confirmed quotations.",
+    )
+    revcycle_contract_reminder_days = fields.Integer(
+        string="Reminder Lead Time (Days)",
+        default=30,
+        help="How many days before a renewal, a notice deadline or an uplift the salesperson and the customer "
+        "are reminded.",
+    )
+    revcycle_contract_credit_unused = fields.Boolean(
+        string="Credit Unused Prepaid Time",
+        default=True,
+        help="When a prepaid contract is terminated, issue a credit note for the invoiced time after its end.",
+    )

@@ -5,3 +5,12 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     revcycle_default_tier_mode = fields.Selection(related="company_id.revcycle_default_tier_mode", readonly=False)
+    revcycle_contract_billing_mode = fields.Selection(
+        related="company_id.revcycle_contract_billing_mode", readonly=False
+    )
+    revcycle_contract_reminder_days = fields.Integer(
+        related="company_id.revcycle_contract_reminder_days", readonly=False
+    )
+    revcycle_contract_credit_unused = fields.Boolean(
+        related="company_id.revcycle_contract_credit_unused", readonly=False
+    )

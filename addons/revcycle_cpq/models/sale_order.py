@@ -1,5 +1,8 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 
@@ -56,6 +59,16 @@ class SaleOrder(models.Model):
     revcycle_next_revision_ids = fields.One2many(
         "sale.order", "revcycle_previous_revision_id", string="Later Revisions"
     )
+    revcycle_contract_ids = fields.One2many(
+        "revcycle.contract", "sale_order_id", string="Contracts", groups="revcycle_cpq.group_revcycle_cpq_user"
+    )
+    revcycle_contract_count = fields.Integer(
+        compute="_compute_revcycle_contract_count", groups="revcycle_cpq.group_revcycle_cpq_user"
+    )
+
+    def _compute_revcycle_contract_count(self):
+        for order in self:
+            order.revcycle_contract_count = len(order.revcycle_contract_ids)
 
     # == approvals ====================================================================================================
     @api.depends(
@@ -317,6 +330,70 @@ class SaleOrder(models.Model):
         if not message:
             self._revcycle_check_ready_to_leave_draft()
         return message
+
+    # == contracts ====================================================================================================
+    def _action_confirm(self):
+        result = super()._action_confirm()
+        self._revcycle_create_contracts()
+        return result
+
+    def _revcycle_create_contracts(self):
+        """One contract per billing period among the recurring lines; the portal signature counts as signing.
+
+        A side effect of confirming, which salespeople without contract rights (and the portal signature) do too:
+        the contract is created as superuser, and only for the order being confirmed."""
+        for order in self:
+            recurring = order.order_line.filtered(
+                lambda line: not line.display_type and line.product_id.revcycle_recurring
+            )
+            if not recurring or order.sudo().revcycle_contract_ids:
+                continue
+            Contract = self.env["revcycle.contract"].sudo().with_company(order.company_id)
+            for billing_period, lines in recurring.grouped(
+                lambda line: line.product_id.revcycle_billing_period or "month"
+            ).items():
+                start = fields.Date.context_today(order)
+                contract = Contract.create(order._revcycle_prepare_contract_vals(billing_period, lines, start))
+                if order.signature:
+                    contract.write({"state": "signed", "signed_date": start, "signed_by": order.signed_by})
+                contract.message_post(body=Markup(self.env._("Created from %(link)s.", link=order._get_html_link())))
+
+    def _revcycle_prepare_contract_vals(self, billing_period, lines, start):
+        self.ensure_one()
+        return {
+            "partner_id": self.partner_id.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "user_id": self.user_id.id,
+            "sale_order_id": self.id,
+            "payment_term_id": self.payment_term_id.id,
+            "date_start": start,
+            "date_end": start + relativedelta(months=12) - timedelta(days=1),
+            "billing_period": billing_period,
+            "billing_mode": self.company_id.revcycle_contract_billing_mode,
+            "line_ids": [
+                Command.create(
+                    {
+                        "product_id": line.product_id.id,
+                        "name": line.name,
+                        "quantity": line.product_uom_qty,
+                        "price_unit": line.price_unit,
+                        "discount": line.discount,
+                        "tax_ids": [Command.set(line.tax_id.ids)],
+                        "sale_line_id": line.id,
+                    }
+                )
+                for line in lines
+            ],
+        }
+
+    def action_view_revcycle_contracts(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("revcycle_cpq.revcycle_contract_action")
+        action["domain"] = [("sale_order_id", "=", self.id)]
+        if len(self.revcycle_contract_ids) == 1:
+            action.update(view_mode="form", res_id=self.revcycle_contract_ids.id, views=[(False, "form")])
+        return action
 
     # == revisions ====================================================================================================
     def _get_copiable_order_lines(self):

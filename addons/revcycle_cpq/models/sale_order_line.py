@@ -38,6 +38,13 @@ class SaleOrderLine(models.Model):
         help="How the price was reached: list price, tier slices, bundle, discount, net.",
     )
 
+    @api.depends("product_id.revcycle_recurring")
+    def _compute_qty_to_invoice(self):  # pylint: disable=missing-return
+        # Recurring lines are invoiced period by period by their contract, never by the order itself.
+        super()._compute_qty_to_invoice()
+        for line in self.filtered(lambda sol: sol.product_id.revcycle_recurring):
+            line.qty_to_invoice = 0.0
+
     # -- pricing ------------------------------------------------------------------------------------------------
     def _get_display_price(self):
         self.ensure_one()

@@ -1,1 +1,2 @@
 from . import revcycle_reject_quote_wizard
+from . import revcycle_contract_terminate_wizard

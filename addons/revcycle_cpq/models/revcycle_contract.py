@@ -1,0 +1,538 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from ..engine import periods as period_engine
+
+STATES = [
+    ("draft", "Draft"),
+    ("negotiation", "Negotiation"),
+    ("signed", "Signed"),
+    ("active", "Active"),
+    ("suspended", "Suspended"),
+    ("expired", "Expired"),
+    ("terminated", "Terminated"),
+]
+BATCH_SIZE = 100
+
+
+class RevcycleContract(models.Model):
+    _name = "revcycle.contract"
+    _description = "Contract"
+    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin"]
+    _order = "date_start desc, id desc"
+
+    name = fields.Char(string="Reference", required=True, copy=False, readonly=True, default="/", index="trigram")
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, tracking=True, index=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one("res.currency", required=True, default=lambda self: self.env.company.currency_id)
+    user_id = fields.Many2one("res.users", string="Salesperson", default=lambda self: self.env.user, tracking=True)
+    sale_order_id = fields.Many2one("sale.order", string="Quotation", copy=False, index="btree_not_null")
+    payment_term_id = fields.Many2one("account.payment.term", string="Payment Terms")
+    state = fields.Selection(STATES, default="draft", required=True, copy=False, tracking=True, index=True)
+    date_start = fields.Date(string="Start", required=True, tracking=True, default=fields.Date.context_today)
+    date_end = fields.Date(string="End", tracking=True, help="Last day of the current term; empty: open-ended.")
+    auto_renew = fields.Boolean(string="Renew Automatically", tracking=True)
+    renewal_months = fields.Integer(string="Renewal Term (Months)", default=12)
+    notice_days = fields.Integer(
+        string="Notice Period (Days)",
+        default=30,
+        help="Days before the end by which the customer must give notice not to renew.",
+    )
+    uplift_percent = fields.Float(
+        string="Renewal Uplift (%)", digits=(16, 2), help="Price increase applied to the lines of the renewed term."
+    )
+    billing_period = fields.Selection(
+        [("month", "Monthly"), ("quarter", "Quarterly"), ("year", "Yearly")],
+        required=True,
+        default="month",
+        tracking=True,
+    )
+    billing_mode = fields.Selection(
+        [("prepaid", "Prepaid (start of period)"), ("postpaid", "Postpaid (end of period)")],
+        required=True,
+        default="prepaid",
+        tracking=True,
+    )
+    billing_anchor = fields.Selection(
+        [("start", "Contract start (anniversary)"), ("calendar", "Calendar periods")],
+        required=True,
+        default="start",
+        string="Periods Aligned On",
+        help="Calendar periods start on the 1st of the month, quarter or year: a contract starting mid-period gets a "
+        "first period prorated by days.",
+    )
+    line_ids = fields.One2many("revcycle.contract.line", "contract_id", string="Lines", copy=True)
+    period_ids = fields.One2many("revcycle.contract.period", "contract_id", string="Invoiced Periods")
+    invoice_ids = fields.Many2many("account.move", compute="_compute_invoice_ids", string="Invoices")
+    invoice_count = fields.Integer(compute="_compute_invoice_ids")
+    recurring_total = fields.Monetary(compute="_compute_recurring_total", string="Recurring Amount", store=True)
+    next_invoice_date = fields.Date(compute="_compute_next_invoice_date", store=True, index=True)
+    notice_deadline = fields.Date(compute="_compute_notice_deadline", store=True)
+    signed_date = fields.Date(copy=False, tracking=True)
+    signed_by = fields.Char(copy=False)
+    termination_date = fields.Date(copy=False, tracking=True)
+    termination_reason = fields.Text(copy=False)
+    previous_contract_id = fields.Many2one("revcycle.contract", string="Renews", copy=False, index="btree_not_null")
+    next_contract_ids = fields.One2many("revcycle.contract", "previous_contract_id", string="Renewed By")
+    renewal_order_id = fields.Many2one("sale.order", string="Renewal Quotation", copy=False)
+    invoicing_error = fields.Text(
+        copy=False, readonly=True, help="Why the last invoicing run could not invoice this contract."
+    )
+
+    _sql_constraints = [
+        (
+            "revcycle_contract_dates",
+            "CHECK (date_end IS NULL OR date_end >= date_start)",
+            "A contract cannot end before it starts: set the end on or after the start.",
+        ),
+        (
+            "revcycle_contract_renewal_months",
+            "CHECK (renewal_months > 0)",
+            "The renewal term must be at least one month.",
+        ),
+        ("revcycle_contract_notice_days", "CHECK (notice_days >= 0)", "The notice period cannot be negative."),
+        ("revcycle_contract_uplift", "CHECK (uplift_percent >= 0)", "The renewal uplift cannot be negative."),
+    ]
+
+    # -- computes --------------------------------------------------------------------------------------------------
+    @api.depends("period_ids.move_id")
+    def _compute_invoice_ids(self):
+        for contract in self:
+            contract.invoice_ids = contract.period_ids.move_id
+            contract.invoice_count = len(contract.invoice_ids)
+
+    @api.depends("line_ids.price_subtotal")
+    def _compute_recurring_total(self):
+        for contract in self:
+            contract.recurring_total = sum(contract.line_ids.mapped("price_subtotal"))
+
+    @api.depends(
+        "state", "date_start", "date_end", "billing_period", "billing_mode", "billing_anchor", "period_ids.date_start"
+    )
+    def _compute_next_invoice_date(self):
+        for contract in self:
+            contract.next_invoice_date = contract._revcycle_next_invoice_date()
+
+    @api.depends("date_end", "notice_days")
+    def _compute_notice_deadline(self):
+        for contract in self:
+            contract.notice_deadline = contract.date_end and period_engine.notice_deadline(
+                contract.date_end, contract.notice_days
+            )
+
+    def _revcycle_next_invoice_date(self):
+        if self.state != "active" or not self.date_start:
+            return False
+        invoiced = set(self.period_ids.mapped("date_start"))
+        months = period_engine.period_months(self.billing_period)
+        until = max(invoiced, default=self.date_start) + relativedelta(months=2 * months)
+        for period in period_engine.periods(
+            self.date_start, self.billing_period, self.date_end, until=until, align=self.billing_anchor
+        ):
+            if period.start not in invoiced:
+                return period_engine.invoice_date(period, self.billing_mode)
+        return False
+
+    # -- CRUD ------------------------------------------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("revcycle.contract") or "/"
+        return super().create(vals_list)
+
+    def _compute_access_url(self):  # pylint: disable=missing-return
+        super()._compute_access_url()
+        for contract in self:
+            contract.access_url = f"/my/contracts/{contract.id}"
+
+    # -- lifecycle -------------------------------------------------------------------------------------------------
+    def _revcycle_require_state(self, allowed, action):
+        for contract in self:
+            if contract.state not in allowed:
+                state = dict(STATES)[contract.state]
+                raise UserError(
+                    self.env._(
+                        "%(contract)s is %(state)s: it cannot be %(action)s.",
+                        contract=contract.name,
+                        state=state,
+                        action=action,
+                    )
+                )
+
+    def action_negotiate(self):
+        self._revcycle_require_state(("draft",), self.env._("put in negotiation"))
+        self.write({"state": "negotiation"})
+        return True
+
+    def action_sign(self, signed_by=None):
+        self._revcycle_require_state(("draft", "negotiation"), self.env._("signed"))
+        for contract in self:
+            if not contract.line_ids:
+                raise UserError(self.env._("%(contract)s has no lines to sign for.", contract=contract.name))
+        self.write(
+            {
+                "state": "signed",
+                "signed_date": fields.Date.context_today(self),
+                "signed_by": signed_by or self.env.user.name,
+            }
+        )
+        return True
+
+    def action_activate(self):
+        for contract in self:
+            if contract.state in ("draft", "negotiation"):
+                raise UserError(
+                    self.env._("%(contract)s is not signed yet: sign it before activating it.", contract=contract.name)
+                )
+        self._revcycle_require_state(("signed",), self.env._("activated"))
+        self.write({"state": "active", "invoicing_error": False})
+        return True
+
+    def action_suspend(self):
+        self._revcycle_require_state(("active",), self.env._("suspended"))
+        self.write({"state": "suspended"})
+        return True
+
+    def action_resume(self):
+        self._revcycle_require_state(("suspended",), self.env._("resumed"))
+        self.write({"state": "active"})
+        return True
+
+    def action_terminate(self, termination_date=None, reason=None, override_notice=False):
+        """End the contract on ``termination_date`` (default today). Before the notice period has run, only with
+        ``override_notice`` and a reason. Unused prepaid time is credited when the company's setting says so."""
+        self._revcycle_require_state(("active", "suspended", "signed"), self.env._("terminated"))
+        today = fields.Date.context_today(self)
+        termination_date = fields.Date.to_date(termination_date) or today
+        for contract in self:
+            if termination_date < contract.date_start:
+                raise ValidationError(
+                    self.env._(
+                        "%(contract)s cannot end on %(date)s, before its start (%(start)s).",
+                        contract=contract.name,
+                        date=termination_date,
+                        start=contract.date_start,
+                    )
+                )
+            earliest = today + timedelta(days=contract.notice_days)
+            if termination_date < earliest and not override_notice:
+                raise UserError(
+                    self.env._(
+                        "%(contract)s has a %(days)s-day notice period: the earliest end is %(earliest)s. Terminate "
+                        "earlier only with the notice override and a reason.",
+                        contract=contract.name,
+                        days=contract.notice_days,
+                        earliest=earliest,
+                    )
+                )
+            if override_notice and not (reason or "").strip():
+                raise UserError(
+                    self.env._("Overriding the notice period of %(contract)s needs a reason.", contract=contract.name)
+                )
+        for contract in self:
+            credit = contract._revcycle_credit_unused_time(termination_date)
+            contract.write(
+                {
+                    "state": "terminated",
+                    "termination_date": termination_date,
+                    "termination_reason": reason,
+                    "date_end": max(termination_date, contract.date_start),
+                }
+            )
+            note = self.env._("Terminated on %(date)s.", date=termination_date)
+            if reason:
+                note += " " + self.env._("Reason: %(reason)s", reason=reason)
+            if credit:
+                note += " " + self.env._("Unused prepaid time credited: %(credit)s.", credit=credit.name or credit.id)
+            contract.message_post(body=note)
+        return True
+
+    def action_renew(self):
+        """Renew now: a new linked contract for the renewal term at uplifted prices (auto-renewing contracts), or a
+        renewal quotation for the customer to accept (the others)."""
+        self._revcycle_require_state(("active", "expired"), self.env._("renewed"))
+        for contract in self:
+            if not contract.date_end:
+                raise UserError(
+                    self.env._("%(contract)s is open-ended: there is no term to renew.", contract=contract.name)
+                )
+            if contract.next_contract_ids:
+                raise UserError(
+                    self.env._(
+                        "%(contract)s was already renewed by %(renewal)s.",
+                        contract=contract.name,
+                        renewal=contract.next_contract_ids[0].name,
+                    )
+                )
+            if contract.auto_renew:
+                contract._revcycle_renew_contract()
+            else:
+                contract._revcycle_create_renewal_quotation()
+        return True
+
+    def _revcycle_renewal_price(self, price):
+        digits = self.env["decimal.precision"].precision_get("Product Price")
+        return period_engine.uplifted_price(price, self.uplift_percent, precision_digits=digits)
+
+    def _revcycle_renew_contract(self):
+        self.ensure_one()
+        start = self.date_end + timedelta(days=1)
+        renewal = self.copy(
+            {
+                "date_start": start,
+                "date_end": start + relativedelta(months=self.renewal_months) - timedelta(days=1),
+                "previous_contract_id": self.id,
+                "sale_order_id": self.sale_order_id.id,
+                "line_ids": [
+                    Command.create({**line.copy_data()[0], "price_unit": self._revcycle_renewal_price(line.price_unit)})
+                    for line in self.line_ids
+                ],
+            }
+        )
+        renewal.write({"state": "active", "signed_date": self.signed_date, "signed_by": self.signed_by})
+        self.write({"state": "expired"})
+        self.message_post(body=Markup(self.env._("Renewed by %(link)s.", link=renewal._get_html_link())))
+        renewal.message_post(
+            body=Markup(
+                self.env._(
+                    "Renewal of %(link)s, prices raised by %(uplift)s %%.",
+                    link=self._get_html_link(),
+                    uplift=self.uplift_percent,
+                )
+            )
+        )
+        return renewal
+
+    def _revcycle_create_renewal_quotation(self):
+        self.ensure_one()
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.partner_id.id,
+                "company_id": self.company_id.id,
+                "user_id": self.user_id.id,
+                "origin": self.name,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": line.product_id.id,
+                            "product_uom_qty": line.quantity,
+                            "name": line.name,
+                            "price_unit": self._revcycle_renewal_price(line.price_unit),
+                            "discount": line.discount,
+                        }
+                    )
+                    for line in self.line_ids
+                ],
+            }
+        )
+        self.renewal_order_id = order
+        self.message_post(body=Markup(self.env._("Renewal quotation %(link)s created.", link=order._get_html_link())))
+        return order
+
+    def action_revcycle_retry_invoicing(self):
+        """Clear the invoicing error once its cause is fixed, so the next run invoices the contract again."""
+        self.write({"invoicing_error": False})
+        return True
+
+    # -- invoicing -------------------------------------------------------------------------------------------------
+    def _revcycle_due_periods(self, on_date):
+        self.ensure_one()
+        return period_engine.due_periods(
+            self.date_start,
+            self.billing_period,
+            self.billing_mode,
+            on_date,
+            self.date_end,
+            already_invoiced=self.period_ids.mapped("date_start"),
+            align=self.billing_anchor,
+        )
+
+    def _revcycle_invoice_periods(self, on_date):
+        """Invoice every period due by ``on_date`` not invoiced yet: one invoice per period, its period row written
+        in the same transaction (a unique key on contract + period start stops a second worker)."""
+        self.ensure_one()
+        moves = self.env["account.move"]
+        for period in self._revcycle_due_periods(on_date):
+            self.env["revcycle.contract.period"].create(
+                {"contract_id": self.id, "date_start": period.start, "date_end": period.end}
+            )
+            move = self.env["account.move"].with_company(self.company_id).create(self._prepare_invoice_vals(period))
+            move.action_post()
+            self.period_ids.filtered(lambda p, start=period.start: p.date_start == start).move_id = move
+            moves |= move
+        return moves
+
+    def _prepare_invoice_vals(self, period):
+        self.ensure_one()
+        return {
+            "move_type": "out_invoice",
+            "partner_id": self.partner_id.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "invoice_date": period_engine.invoice_date(period, self.billing_mode),
+            "invoice_payment_term_id": self.payment_term_id.id,
+            "invoice_origin": self.name,
+            "invoice_user_id": self.user_id.id,
+            "invoice_line_ids": [Command.create(line._prepare_invoice_line_vals(period)) for line in self.line_ids],
+        }
+
+    def _revcycle_credit_unused_time(self, termination_date):
+        """A credit note for the prepaid share of invoiced periods after ``termination_date``, when the company
+        credits unused time."""
+        self.ensure_one()
+        if not self.company_id.revcycle_contract_credit_unused or self.billing_mode != "prepaid":
+            return self.env["account.move"]
+        lines = []
+        # the engine's periods give each invoiced period its full length, which prorated the invoiced price
+        schedule = {
+            period.start: period
+            for period in period_engine.periods(
+                self.date_start,
+                self.billing_period,
+                self.date_end,
+                until=max(self.period_ids.mapped("date_start"), default=self.date_start),
+                align=self.billing_anchor,
+            )
+        }
+        for period_row in self.period_ids.filtered(lambda p: p.move_id and p.date_end > termination_date):
+            period = schedule.get(period_row.date_start) or period_engine.Period(
+                period_row.date_start, period_row.date_end, period_row.date_start, period_row.date_end
+            )
+            ratio = period_engine.unused_ratio(period, termination_date)
+            for line in self.line_ids:
+                vals = line._prepare_invoice_line_vals(period)
+                vals["price_unit"] = self.currency_id.round(vals["price_unit"] * ratio)
+                vals["name"] = self.env._(
+                    "Unused time %(start)s to %(end)s: %(line)s",
+                    start=max(period.start, termination_date + timedelta(days=1)),
+                    end=period.end,
+                    line=line.name,
+                )
+                lines.append(Command.create(vals))
+        if not lines:
+            return self.env["account.move"]
+        credit = (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            .create(
+                {
+                    "move_type": "out_refund",
+                    "partner_id": self.partner_id.id,
+                    "company_id": self.company_id.id,
+                    "currency_id": self.currency_id.id,
+                    "invoice_origin": self.name,
+                    "invoice_line_ids": lines,
+                    "invoice_date": termination_date,
+                }
+            )
+        )
+        credit.action_post()
+        return credit
+
+    @api.model
+    def _cron_generate_invoices(self, batch_size=BATCH_SIZE):
+        """Invoice every period due, catching up missed ones. Contracts are taken in batches, locked with SKIP LOCKED
+        so a second worker takes others, each in its own savepoint so one failing contract is flagged and the
+        others go on."""
+        today = fields.Date.context_today(self)
+        self.env["revcycle.contract"].flush_model()
+        rows = self.env.execute_query(self.env["revcycle.contract"]._revcycle_due_contracts_query(today, batch_size))
+        contracts = self.browse([row[0] for row in rows])
+        done = 0
+        for contract in contracts:
+            try:
+                with self.env.cr.savepoint():
+                    contract._revcycle_invoice_periods(today)
+                    contract.invoicing_error = False
+            except Exception as error:
+                contract.invoicing_error = str(error)
+                contract.message_post(body=self.env._("Invoicing failed: %(error)s", error=str(error)))
+            done += 1
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(contracts) - done)
+        return done
+
+    def _revcycle_due_contracts_query(self, today, limit):
+        return SQL(
+            """SELECT id FROM revcycle_contract
+                WHERE state = 'active' AND next_invoice_date <= %s AND invoicing_error IS NULL
+                ORDER BY next_invoice_date, id
+                LIMIT %s
+                FOR UPDATE SKIP LOCKED""",
+            today,
+            limit,
+        )
+
+    @api.model
+    def _cron_manage_terms(self):
+        """At the end of a term: auto-renewing contracts renew, the others expire."""
+        today = fields.Date.context_today(self)
+        ending = self.search([("state", "=", "active"), ("date_end", "<", today)], limit=BATCH_SIZE)
+        for contract in ending:
+            with self.env.cr.savepoint():
+                if contract.auto_renew and not contract.next_contract_ids:
+                    contract._revcycle_renew_contract()
+                else:
+                    contract.state = "expired"
+        return len(ending)
+
+    @api.model
+    def _cron_send_reminders(self):
+        """Reminders before the renewal, the notice deadline and an uplift: an activity for the salesperson and an
+        email to the customer, each once (a unique key on contract + kind + date)."""
+        today = fields.Date.context_today(self)
+        lead = timedelta(days=self.env.company.revcycle_contract_reminder_days)
+        horizon = today + lead
+        contracts = self.search(
+            [
+                ("state", "=", "active"),
+                ("date_end", ">=", today),
+                "|",
+                ("date_end", "<=", horizon),
+                ("notice_deadline", "<=", horizon),
+            ]
+        )
+        Reminder = self.env["revcycle.contract.reminder"]
+        sent = 0
+        for contract in contracts:
+            for kind, key_date in contract._revcycle_key_dates():
+                if not (today <= key_date <= today + lead):
+                    continue
+                with self.env.cr.savepoint():
+                    if Reminder.search_count(
+                        [("contract_id", "=", contract.id), ("kind", "=", kind), ("date", "=", key_date)]
+                    ):
+                        continue
+                    Reminder.create({"contract_id": contract.id, "kind": kind, "date": key_date})
+                    contract._revcycle_remind(kind, key_date)
+                    sent += 1
+        return sent
+
+    def _revcycle_key_dates(self):
+        self.ensure_one()
+        dates = [("renewal", self.date_end), ("notice", self.notice_deadline)]
+        if self.uplift_percent and self.auto_renew:
+            dates.append(("uplift", self.date_end + timedelta(days=1)))
+        return [(kind, day) for kind, day in dates if day]
+
+    def _revcycle_remind(self, kind, key_date):
+        labels = dict(self.env["revcycle.contract.reminder"]._fields["kind"]._description_selection(self.env))
+        summary = self.env._(
+            "%(kind)s of %(contract)s on %(date)s", kind=labels[kind], contract=self.name, date=key_date
+        )
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=key_date,
+            summary=summary,
+            user_id=(self.user_id or self.env.user).id,
+        )
+        template = self.env.ref("revcycle_cpq.mail_template_contract_reminder", raise_if_not_found=False)
+        if template:
+            self.with_context(
+                revcycle_reminder_kind=labels[kind], revcycle_reminder_date=key_date
+            ).message_post_with_source(template, subtype_xmlid="mail.mt_comment")

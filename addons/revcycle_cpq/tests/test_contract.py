@@ -1,0 +1,270 @@
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
+from odoo import Command, fields
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestContract(AccountTestInvoicingCommon):
+    @classmethod
+    def get_default_groups(cls):
+        # AccountTestInvoicingCommon runs as an accountant; contracts are the Quotes & Contracts managers' job
+        return super().get_default_groups() | cls.env.ref("revcycle_cpq.group_revcycle_cpq_manager")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.service = cls.env["product.product"].create(
+            {
+                "name": "Monthly support",
+                "type": "service",
+                "list_price": 310.0,
+                "revcycle_recurring": True,
+                "revcycle_billing_period": "month",
+                "taxes_id": [Command.clear()],
+            }
+        )
+        cls.customer = cls.env["res.partner"].create({"name": "Contract Customer"})
+        cls.salesman = new_test_user(
+            cls.env,
+            "rc_contract_salesman",
+            groups="revcycle_cpq.group_revcycle_cpq_user,account.group_account_invoice",
+            company_id=cls.company_data["company"].id,
+        )
+        cls.Contract = cls.env["revcycle.contract"]
+
+    def _contract(self, **values):
+        return self.Contract.create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.company_data["company"].id,
+                "currency_id": self.company_data["currency"].id,
+                "date_start": date(2026, 1, 1),
+                "date_end": date(2026, 12, 31),
+                "line_ids": [
+                    Command.create(
+                        {"product_id": self.service.id, "name": "Support", "quantity": 1, "price_unit": 310.0}
+                    )
+                ],
+                **values,
+            }
+        )
+
+    def _active(self, **values):
+        contract = self._contract(**values)
+        contract.action_sign()
+        contract.action_activate()
+        return contract
+
+    def test_lifecycle_by_role(self):
+        contract = self._contract().with_user(self.salesman)
+        with self.assertRaisesRegex(UserError, "not signed yet"), self.env.cr.savepoint():
+            contract.action_activate()
+        contract.action_negotiate()
+        contract.action_sign()
+        contract.action_activate()
+        self.assertEqual(contract.state, "active")
+        contract.action_suspend()
+        self.assertEqual(contract.state, "suspended")
+        contract.action_resume()
+        with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_model"):
+            contract.unlink()  # deleting contracts is for managers
+        self.assertEqual(contract.state, "active")
+
+    @freeze_time("2026-03-20")
+    def test_cron_catches_up_every_missed_period_once(self):
+        contract = self._active()
+        self.Contract._cron_generate_invoices()
+        self.assertEqual(
+            contract.period_ids.mapped("date_start"), [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+        )
+        self.assertEqual(len(contract.invoice_ids), 3)
+        line = contract.invoice_ids.sorted("invoice_date")[1].invoice_line_ids
+        self.assertEqual(
+            (line.revcycle_service_start, line.revcycle_service_end), (date(2026, 2, 1), date(2026, 2, 28))
+        )
+        self.assertIn("2026-02-28", line.name)
+        self.Contract._cron_generate_invoices()  # a second run creates nothing
+        self.assertEqual(len(contract.invoice_ids), 3)
+        self.assertEqual(contract.next_invoice_date, date(2026, 4, 1))
+
+    @freeze_time("2026-02-20")
+    def test_calendar_periods_prorate_the_first_and_postpaid_waits_for_the_end(self):
+        contract = self._active(date_start=date(2026, 1, 16), billing_anchor="calendar", billing_mode="postpaid")
+        self.Contract._cron_generate_invoices()
+        # 16-31 January, invoiced on 1 February: 310 x 16 / 31; February is not over yet
+        self.assertEqual(contract.invoice_ids.amount_untaxed, 160.0)
+        self.assertEqual(contract.invoice_ids.invoice_date, date(2026, 2, 1))
+        self.assertEqual(contract.next_invoice_date, date(2026, 3, 1))
+
+    def test_proration_of_a_cut_last_period(self):
+        contract = self._active(date_end=date(2026, 1, 15))
+        with freeze_time("2026-01-20"):
+            self.Contract._cron_generate_invoices()
+        self.assertEqual(contract.invoice_ids.amount_untaxed, 150.0)  # 310 x 15 / 31
+
+    @freeze_time("2026-03-20")
+    def test_one_broken_contract_does_not_stop_the_batch(self):
+        good = self._active()
+        # a company without any sales journal: its contract cannot be invoiced
+        bare_company = self.env["res.company"].create({"name": "No accounting yet"})
+        broken = self._active(company_id=bare_company.id, currency_id=bare_company.currency_id.id)
+        self.Contract._cron_generate_invoices()
+        self.assertEqual(len(good.invoice_ids), 3)
+        self.assertFalse(broken.invoice_ids)
+        self.assertIn("journal", broken.invoicing_error)
+        self.assertFalse(broken.period_ids, "the failed contract's savepoint left nothing behind")
+        self.Contract._cron_generate_invoices()  # flagged contracts wait for a user, the batch goes on
+        self.assertEqual(len(good.invoice_ids), 3)
+        broken.action_revcycle_retry_invoicing()
+        self.assertFalse(broken.invoicing_error)
+
+    def test_suspended_contracts_do_not_invoice(self):
+        contract = self._active()
+        contract.action_suspend()
+        with freeze_time("2026-03-20"):
+            self.Contract._cron_generate_invoices()
+        self.assertFalse(contract.invoice_ids)
+
+    def test_termination_checks_and_credit_of_unused_time(self):
+        contract = self._active(notice_days=30)
+        with freeze_time("2026-04-10"):
+            self.Contract._cron_generate_invoices()
+            with self.assertRaisesRegex(ValidationError, "before its start"), self.env.cr.savepoint():
+                contract.action_terminate(date(2025, 12, 1), "x", True)
+            with self.assertRaisesRegex(UserError, "30-day notice period"), self.env.cr.savepoint():
+                contract.action_terminate(date(2026, 4, 15))
+            with self.assertRaisesRegex(UserError, "needs a reason"), self.env.cr.savepoint():
+                contract.action_terminate(date(2026, 4, 15), "", True)
+            contract.action_terminate(date(2026, 4, 15), "Customer moved", True)
+        self.assertEqual(contract.state, "terminated")
+        credit = self.env["account.move"].search(
+            [("invoice_origin", "=", contract.name), ("move_type", "=", "out_refund")]
+        )
+        self.assertEqual(credit.amount_untaxed, 155.0)  # April is 30 days, 15 unused: 310 x 15 / 30
+
+    def test_auto_renewal_with_uplift_and_renewal_quotation(self):
+        contract = self._active(auto_renew=True, uplift_percent=3.0, renewal_months=12)
+        with freeze_time("2027-01-02"):
+            self.Contract._cron_manage_terms()
+        renewal = contract.next_contract_ids
+        self.assertEqual(contract.state, "expired")
+        self.assertEqual(
+            (renewal.state, renewal.date_start, renewal.date_end), ("active", date(2027, 1, 1), date(2027, 12, 31))
+        )
+        self.assertEqual(renewal.line_ids.price_unit, 319.3)
+        manual = self._active()
+        manual.action_renew()
+        self.assertEqual(manual.renewal_order_id.order_line.price_unit, 310.0)
+
+    def test_reminders_once_per_key_date(self):
+        contract = self._active(auto_renew=True, uplift_percent=2.0, notice_days=20)
+        with freeze_time("2026-12-02"):  # 30-day lead: renewal 31 Dec, notice 11 Dec, uplift 1 Jan all ahead
+            self.Contract._cron_send_reminders()
+            self.Contract._cron_send_reminders()
+        reminders = self.env["revcycle.contract.reminder"].search([("contract_id", "=", contract.id)])
+        self.assertEqual(sorted(reminders.mapped("kind")), ["notice", "renewal", "uplift"])
+        self.assertEqual(len(contract.activity_ids), 3)
+
+    def test_bad_input_refused(self):
+        for values, error in [
+            ({"date_end": date(2025, 12, 31)}, "revcycle_contract_dates"),
+            ({"billing_period": "week"}, "Wrong value"),
+        ]:
+            with (
+                self.subTest(values=values),
+                self.assertRaisesRegex(Exception, error),
+                self.env.cr.savepoint(),
+                mute_logger("odoo.sql_db"),
+            ):
+                self._contract(**values)
+                self.env.flush_all()
+
+    def test_quotation_with_recurring_products_creates_the_contract(self):
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "order_line": [Command.create({"product_id": self.service.id, "product_uom_qty": 2})],
+            }
+        )
+        order.action_confirm()
+        contract = order.revcycle_contract_ids
+        self.assertEqual(len(contract), 1)
+        self.assertEqual((contract.state, contract.billing_period), ("draft", "month"))
+        self.assertEqual(contract.line_ids.quantity, 2)
+        self.assertEqual(order.order_line.qty_to_invoice, 0.0, "the contract invoices it, not the order")
+        signed = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "signature": "R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=",
+                "signed_by": "Jane Customer",
+                "order_line": [Command.create({"product_id": self.service.id, "product_uom_qty": 1})],
+            }
+        )
+        signed.action_confirm()
+        self.assertEqual(signed.revcycle_contract_ids.state, "signed")
+        self.assertEqual(signed.revcycle_contract_ids.signed_by, "Jane Customer")
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestContractConcurrency(TransactionCase):
+    """Two workers at once, on real cursors: SKIP LOCKED splits the contracts, the period key stops a double."""
+
+    def test_two_workers_invoice_each_period_once(self):
+        registry = self.registry
+        first_of_last_month = fields.Date.today() + relativedelta(months=-1, day=1)
+        with registry.cursor() as cr:
+            env = self.env(cr=cr)
+            product = env["product.product"].create({"name": "conc", "type": "service", "list_price": 10.0})
+            partner = env["res.partner"].create({"name": "conc customer"})
+            contracts = env["revcycle.contract"].create(
+                [
+                    {
+                        "partner_id": partner.id,
+                        # last month and this one are due: no frozen clock, which would stall the workers' waits
+                        "date_start": first_of_last_month,
+                        "date_end": first_of_last_month + relativedelta(years=1, days=-1),
+                        "line_ids": [
+                            Command.create({"product_id": product.id, "name": "x", "quantity": 1, "price_unit": 10.0})
+                        ],
+                    }
+                    for _ in range(6)
+                ]
+            )
+            contracts.action_sign()
+            contracts.action_activate()
+            ids, product_id, partner_id = contracts.ids, product.id, partner.id
+            # the workers run on their own cursors: they only see committed contracts
+            cr.commit()  # pylint: disable=invalid-commit
+        try:
+            # A first worker is busy with three contracts (their rows locked, its transaction open) while a second
+            # worker runs: SKIP LOCKED hands the second only the other three, and nothing waits or doubles.
+            with registry.cursor() as cr_a:
+                cr_a.execute("SELECT id FROM revcycle_contract WHERE id = ANY(%s) FOR UPDATE", [ids[:3]])
+                with registry.cursor() as cr_b:
+                    handled_b = self.env(cr=cr_b)["revcycle.contract"]._cron_generate_invoices(batch_size=10)
+                    again_b = self.env(cr=cr_b)["revcycle.contract"]._cron_generate_invoices(batch_size=10)
+                cr_a.rollback()
+            with registry.cursor() as cr_c:
+                handled_a = self.env(cr=cr_c)["revcycle.contract"]._cron_generate_invoices(batch_size=10)
+            self.assertEqual((handled_b, again_b, handled_a), (3, 0, 3))
+            with registry.cursor() as cr:
+                env = self.env(cr=cr)
+                periods = env["revcycle.contract.period"].search([("contract_id", "in", ids)])
+                self.assertEqual(len(periods), 12)  # 6 contracts x (last month, this month), each once
+                self.assertEqual(env["revcycle.contract"]._cron_generate_invoices(), 0, "a later run finds nothing")
+        finally:
+            with registry.cursor() as cr:
+                env = self.env(cr=cr)
+                contracts = env["revcycle.contract"].browse(ids)
+                moves = contracts.period_ids.move_id
+                moves.button_draft()
+                moves.with_context(force_delete=True).unlink()
+                contracts.unlink()
+                env["product.product"].browse(product_id).unlink()
+                env["res.partner"].browse(partner_id).unlink()
