@@ -55,7 +55,10 @@ class RevcycleContractLine(models.Model):
         """One invoice line for ``period``: prorated by days when the period is partial, the service period in its
         label and fields."""
         self.ensure_one()
-        price = self.price_unit * period.ratio
+        # the engine prorates by days; kept at the unit-price precision, as the invoice line would keep it anyway
+        price = period_engine.period_amount(
+            self.price_unit, period, self.env["decimal.precision"].precision_get("Product Price")
+        )
         return {
             "product_id": self.product_id.id,
             "name": self.env._("%(line)s (%(start)s to %(end)s)", line=self.name, start=period.start, end=period.end),
@@ -66,7 +69,3 @@ class RevcycleContractLine(models.Model):
             "revcycle_service_start": period.start,
             "revcycle_service_end": period.end,
         }
-
-    @api.model
-    def _revcycle_period_amount(self, price, period, digits):
-        return period_engine.period_amount(price, period, digits)
