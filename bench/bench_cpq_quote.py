@@ -1,7 +1,7 @@
 """500-line quotation: created, priced and confirmed with tier tables and configuration rules, against the same
 quotation on plain Odoo pricelist prices. Target: our overhead at most 30 %.
 
-Run: ./revcycle bench cpq_quote   (extra Odoo options after the name are passed through)
+Run: ./revcycle bench cpq_quote   (database revcycle_bench_cpq_quote; extra Odoo options after the name go to Odoo)
 """
 
 import statistics

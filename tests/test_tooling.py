@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from revcycle_tool import environment, odoo_source, postgres, testing
+from revcycle_tool import bench, environment, odoo_source, postgres, testing
 from revcycle_tool.errors import SetupError
 
 
@@ -123,3 +123,11 @@ def test_socket_dir_falls_back_when_the_path_is_too_long():
     assert postgres.socket_dir(Path("/srv/revcycle/.local/pg")) == Path("/srv/revcycle/.local/pg/run")
     short = postgres.socket_dir(Path("/" + "x" * 120) / "pg")
     assert len(str(short)) < 60 and short.name.startswith("revcycle-pg-")
+
+
+def test_bench_declarations_are_read_without_importing(tmp_path):
+    script = tmp_path / "bench_x.py"
+    script.write_text('import odoo_that_does_not_exist\nPEER_MODULES = ("contract",)\nMODULES = ["revcycle_cpq"]\n')
+    assert bench.declared(script, "PEER_MODULES", ()) == ("contract",)
+    assert bench.declared(script, "MODULES", ("all",)) == ("revcycle_cpq",)
+    assert bench.declared(script, "OTHER", ("default",)) == ("default",)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from . import environment, i18n, lint, odoo_server, testing
+from . import bench, environment, i18n, lint, odoo_server, testing
 from . import settings as S
 from .errors import SetupError
 from .postgres import Cluster
@@ -118,9 +118,12 @@ def cmd_bench(settings, args):
         available = sorted(p.stem.removeprefix("bench_") for p in (S.ROOT / "bench").glob("bench_*.py"))
         raise SetupError(f"No benchmark named {args.name!r}.", f"Available: {', '.join(available) or 'none'}.")
     tree, cluster = prepare(settings)
-    database = os.environ.get("REVCYCLE_BENCH_DB") or "revcycle_bench"
-    odoo_server.install_or_update(settings, tree, cluster, database)
-    odoo_args = odoo_server.base_command(settings, tree, cluster, database)[3:]  # without "python -m odoo"
+    modules = bench.declared(script, "MODULES", S.MODULES)
+    peers = bench.declared(script, "PEER_MODULES", ())
+    extra_addons = (bench.peer_addons_dir(settings),) if peers else ()
+    database = os.environ.get("REVCYCLE_BENCH_DB") or f"revcycle_bench_{args.name}"
+    odoo_server.install_or_update(settings, tree, cluster, database, (*modules, *peers), extra_addons)
+    odoo_args = odoo_server.base_command(settings, tree, cluster, database, extra_addons)[3:]  # no "python -m odoo"
     command = [str(settings.python), str(script), *odoo_args, "--no-http", "--log-level", "warn", *args.odoo_args]
     return subprocess.run(command, env=odoo_server.odoo_env()).returncode
 
@@ -138,7 +141,7 @@ def build_parser():
     commands.add_parser("stop", help="stop Odoo and the project PostgreSQL").set_defaults(handler=cmd_stop)
     commands.add_parser("status", help="what is running").set_defaults(handler=cmd_status)
     commands.add_parser("shell", help="Odoo shell on the run database").set_defaults(handler=cmd_shell)
-    bench = commands.add_parser("bench", help="run a benchmark of bench/ on its own database (revcycle_bench)")
+    bench = commands.add_parser("bench", help="run a benchmark of bench/ on its own database (revcycle_bench_NAME)")
     bench.add_argument("name", help="e.g. cpq_quote for bench/bench_cpq_quote.py")
     bench.add_argument("odoo_args", nargs=argparse.REMAINDER, help="extra Odoo options")
     bench.set_defaults(handler=cmd_bench)

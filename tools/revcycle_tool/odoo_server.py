@@ -21,11 +21,11 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def addons_path(tree):
-    return ",".join(str(p) for p in (*tree.core_addons_paths, S.ADDONS))
+def addons_path(tree, extra_addons=()):
+    return ",".join(str(p) for p in (*tree.core_addons_paths, S.ADDONS, *extra_addons))
 
 
-def base_command(settings, tree, cluster, database):
+def base_command(settings, tree, cluster, database, extra_addons=()):
     return [
         str(settings.python),
         "-m",
@@ -33,7 +33,7 @@ def base_command(settings, tree, cluster, database):
         "-c",
         str(CONFIG),
         "--addons-path",
-        addons_path(tree),
+        addons_path(tree, extra_addons),
         "--data-dir",
         str(settings.data_dir),
         "--db_host",
@@ -54,7 +54,7 @@ def odoo_env():
     return {**os.environ, "TZ": "UTC", "PYTHONUNBUFFERED": "1"}
 
 
-def install_or_update(settings, tree, cluster, database, modules=S.MODULES):
+def install_or_update(settings, tree, cluster, database, modules=S.MODULES, extra_addons=()):
     """Install the addons that are missing and update the ones installed: a second run reuses the database."""
     states = cluster.module_states(database, modules) if cluster.database_exists(database) else {}
     to_install = [m for m in modules if states.get(m) != "installed"]
@@ -68,7 +68,7 @@ def install_or_update(settings, tree, cluster, database, modules=S.MODULES):
         print(f"Odoo: updating {', '.join(to_update)} in '{database}' ...", flush=True)
     log = settings.log_dir / f"install-{database}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    command = base_command(settings, tree, cluster, database) + args + ["--logfile", str(log)]
+    command = base_command(settings, tree, cluster, database, extra_addons) + args + ["--logfile", str(log)]
     done = subprocess.run(command, env=odoo_env())
     errors = [
         line for line in log.read_text(errors="replace").splitlines() if " ERROR " in line or " CRITICAL " in line
