@@ -1,6 +1,6 @@
 """Benchmarks of bench/: each on its own database, with the OCA peer addons it compares against.
 
-A benchmark declares at module level which of our addons it needs (`MODULES`, default all four) and which peer addons
+A benchmark declares at module level which of our addons it needs (`MODULES`, default all) and which peer addons
 (`PEER_MODULES`, e.g. ``("contract",)``). Peers come from PyPI as wheels listed in bench/requirements.txt, installed
 with --no-deps into a folder of their own (never into the venv, where Odoo would see them for every database) that only
 the benchmark's addons path includes.

@@ -6,7 +6,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDONS = ROOT / "addons"
-MODULES = ("revcycle_cpq", "revcycle_dunning", "revcycle_revrec", "revcycle_analytics")
+# Every addon of addons/: the four of the module map and their auto-installed bridges (e.g. revcycle_dunning_stock).
+MODULES = tuple(sorted(p.name for p in ADDONS.iterdir() if (p / "__manifest__.py").is_file()))
 DEFAULT_ODOO_SRC = Path.home() / ".cache" / "revcycle" / "odoo-18.0"
 ODOO_GIT_URL = "https://github.com/odoo/odoo.git"
 ODOO_BRANCH = "18.0"
