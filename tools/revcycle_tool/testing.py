@@ -83,7 +83,7 @@ def run_odoo_tests(settings, tree, cluster, database):
         "0",
     ]
     print(
-        f"Odoo: installing the four addons into a fresh '{database}' and running their tests "
+        f"Odoo: installing the addons into a fresh '{database}' and running their tests "
         f"(full log: {log_path}) ...",
         flush=True,
     )
