@@ -1,22 +1,29 @@
 {
     "name": "Revenue Cycle: Analytics",
     "summary": "DSO, CEI, AR aging, MRR movements, churn, retention, CLTV and win rate, on screen and over XML-RPC",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "revcycle",
     "website": "https://github.com/revcycle/revcycle",
-    "depends": ["revcycle_cpq", "revcycle_dunning", "revcycle_revrec"],
+    # The sibling revcycle addons are optional sources: their KPIs appear when they are installed (see readme).
+    "depends": ["sale_management", "account"],
     "data": [
         "security/revcycle_analytics_security.xml",
         "security/ir.model.access.csv",
         "views/revcycle_root_menu.xml",
         "views/revcycle_aging_bucket_views.xml",
+        "views/revcycle_ar_aging_report_views.xml",
+        "views/revcycle_mrr_movement_report_views.xml",
+        "views/revcycle_dashboard_views.xml",
         "views/res_config_settings_views.xml",
         "views/revcycle_analytics_menus.xml",
         "data/revcycle_aging_bucket_data.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "revcycle_analytics/static/src/dashboard/**/*",
+        ],
         "web.assets_tests": ["revcycle_analytics/static/tests/tours/**/*"],
     },
     "installable": True,

@@ -63,3 +63,117 @@ def aging_bucket(days_past_due, buckets):
         if (days_from is None or days_past_due >= days_from) and (days_to is None or days_past_due <= days_to):
             return name
     raise KpiError(f"No aging bucket covers {days_past_due} days past due; make the buckets cover every day.")
+
+
+def best_possible_dso(current_ar, credit_sales, days):
+    """Current (not yet due) AR / credit sales x days: the DSO if every customer paid exactly on time."""
+    return dso_simple(current_ar, credit_sales, days)
+
+
+def average_days_delinquent(dso, best_dso):
+    """ADD = DSO - best possible DSO; None when either is unknown."""
+    if dso is None or best_dso is None:
+        return None
+    return dso - best_dso
+
+
+BILLING_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def monthly_value(amount, billing_period):
+    """A recurring amount per billing period, normalised to one month (yearly / 12, quarterly / 3)."""
+    try:
+        return amount / BILLING_MONTHS[billing_period]
+    except KeyError as error:
+        raise KpiError(f"Unknown billing period {billing_period!r}: use one of {', '.join(BILLING_MONTHS)}.") from error
+
+
+def mrr_movements(start, end, known_before=()):
+    """MRR movements between two dates, per customer: ``start`` and ``end`` map a customer to its MRR on each date,
+    ``known_before`` holds the customers that had recurring revenue at some time before the start (a customer
+    without MRR at the start but with MRR at the end is then a reactivation, else new).
+    Always end = start + new + expansion + reactivation - contraction - churn."""
+    known_before = set(known_before)
+    result = dict.fromkeys(("new", "expansion", "contraction", "churn", "reactivation"), 0.0)
+    result.update(customers_start=0, customers_end=0, customers_lost=0, customers_new=0, customers_reactivated=0)
+    for customer in set(start) | set(end):
+        before, after = start.get(customer, 0.0) or 0.0, end.get(customer, 0.0) or 0.0
+        result["customers_start"] += before > 0
+        result["customers_end"] += after > 0
+        if before > 0 and after <= 0:
+            result["churn"] += before
+            result["customers_lost"] += 1
+        elif before <= 0 and after > 0:
+            if customer in known_before:
+                result["reactivation"] += after
+                result["customers_reactivated"] += 1
+            else:
+                result["new"] += after
+                result["customers_new"] += 1
+        elif after > before:
+            result["expansion"] += after - before
+        elif after < before:
+            result["contraction"] += before - after
+    result["start"] = sum(v for v in start.values() if v and v > 0)
+    result["end"] = sum(v for v in end.values() if v and v > 0)
+    return result
+
+
+def gross_revenue_retention(start_mrr, churn, contraction):
+    """GRR = (start MRR - churn - contraction) / start MRR x 100, for the cohort active at the start."""
+    if not start_mrr:
+        return None
+    return (start_mrr - churn - contraction) / start_mrr * 100
+
+
+def net_revenue_retention(start_mrr, expansion, contraction, churn):
+    """NRR = (start + expansion - contraction - churn) / start x 100."""
+    if not start_mrr:
+        return None
+    return (start_mrr + expansion - contraction - churn) / start_mrr * 100
+
+
+def ratio_percent(part, whole):
+    """part / whole x 100, None when the whole is empty (customer churn rate, win rate, recovery rate)."""
+    if not whole:
+        return None
+    return part / whole * 100
+
+
+def monthly_rate(rate_percent, months):
+    """A rate over ``months`` months as a simple monthly fraction (5 % over one month -> 0.05)."""
+    if rate_percent is None:
+        return None
+    if months <= 0:
+        raise KpiError(f"A rate needs at least one month, not {months}.")
+    return rate_percent / 100 / months
+
+
+def gross_margin(revenue, cost_of_revenue):
+    """(revenue - cost of revenue) / revenue as a fraction; None without revenue."""
+    if not revenue:
+        return None
+    return (revenue - cost_of_revenue) / revenue
+
+
+def median(values):
+    """Median of the values, None when there are none."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def mean(values):
+    values = list(values)
+    return sum(values) / len(values) if values else None
+
+
+def months_in_period(days):
+    """Whole months a period of ``days`` days spans (N of the CEI): at least one."""
+    if days <= 0:
+        raise KpiError(f"A period of {days} days is empty; the end must be on or after the start.")
+    return max(1, round(days / 30.4375))

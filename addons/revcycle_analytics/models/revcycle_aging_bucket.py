@@ -13,17 +13,20 @@ class RevcycleAgingBucket(models.Model):
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
-    company_id = fields.Many2one("res.company", string="Company", index=True,
-                                 help="Empty: the buckets of every company without its own.")
-    days_from = fields.Integer(string="From Days Past Due",
-                               help="Empty on the first bucket: everything not yet due.")
+    company_id = fields.Many2one(
+        "res.company", string="Company", index=True, help="Empty: the buckets of every company without its own."
+    )
+    days_from = fields.Integer(string="From Days Past Due", help="Empty on the first bucket: everything not yet due.")
     days_to = fields.Integer(string="To Days Past Due", help="Empty on the last bucket: and beyond.")
     open_ended_start = fields.Boolean(string="No Lower Bound")
     open_ended_end = fields.Boolean(string="No Upper Bound")
 
     _sql_constraints = [
-        ("revcycle_aging_bucket_range", "CHECK (open_ended_start OR open_ended_end OR days_to >= days_from)",
-         "An aging bucket's 'To' must be on or after its 'From'."),
+        (
+            "revcycle_aging_bucket_range",
+            "CHECK (open_ended_start OR open_ended_end OR days_to >= days_from)",
+            "An aging bucket's 'To' must be on or after its 'From'.",
+        ),
     ]
 
     @api.constrains("days_from", "days_to", "open_ended_start", "open_ended_end", "company_id")
@@ -34,13 +37,20 @@ class RevcycleAgingBucket(models.Model):
             ordered = sorted(table, key=lambda b: (b[1] is not None, b[1] or 0))
             for previous, current in itertools.pairwise(ordered):
                 if previous[2] is None or current[1] is None or current[1] != previous[2] + 1:
-                    raise ValidationError(self.env._(
-                        "Aging buckets %(a)s and %(b)s leave a gap or overlap: each bucket must start the day "
-                        "after the previous one ends.", a=previous[0], b=current[0]))
+                    raise ValidationError(
+                        self.env._(
+                            "Aging buckets %(a)s and %(b)s leave a gap or overlap: each bucket must start the day "
+                            "after the previous one ends.",
+                            a=previous[0],
+                            b=current[0],
+                        )
+                    )
 
     def _revcycle_engine_buckets(self):
-        return [(b.name, None if b.open_ended_start else b.days_from, None if b.open_ended_end else b.days_to)
-                for b in self.sorted(lambda b: (b.sequence, b.days_from))]
+        return [
+            (b.name, None if b.open_ended_start else b.days_from, None if b.open_ended_end else b.days_to)
+            for b in self.sorted(lambda b: (b.sequence, b.days_from))
+        ]
 
     @api.model
     def revcycle_bucket_for(self, days_past_due, company_id=None):

@@ -18,19 +18,23 @@ class TestAgingBucket(TransactionCase):
 
     def test_company_buckets_replace_the_defaults(self):
         company = self.env.company
-        self.Bucket.create([
-            {"name": "Current", "open_ended_start": True, "days_to": 0, "company_id": company.id, "sequence": 1},
-            {"name": "Late", "days_from": 1, "open_ended_end": True, "company_id": company.id, "sequence": 2},
-        ])
+        self.Bucket.create(
+            [
+                {"name": "Current", "open_ended_start": True, "days_to": 0, "company_id": company.id, "sequence": 1},
+                {"name": "Late", "days_from": 1, "open_ended_end": True, "company_id": company.id, "sequence": 2},
+            ]
+        )
         self.assertEqual(self.Bucket.revcycle_bucket_for(45), "Late")
 
     def test_gap_is_refused_and_nothing_written(self):
         before = self.Bucket.search_count([])
         with self.assertRaisesRegex(ValidationError, "gap or overlap"), self.env.cr.savepoint():
-            self.Bucket.create([
-                {"name": "A", "open_ended_start": True, "days_to": 0, "company_id": self.env.company.id},
-                {"name": "B", "days_from": 5, "open_ended_end": True, "company_id": self.env.company.id},
-            ])
+            self.Bucket.create(
+                [
+                    {"name": "A", "open_ended_start": True, "days_to": 0, "company_id": self.env.company.id},
+                    {"name": "B", "days_from": 5, "open_ended_end": True, "company_id": self.env.company.id},
+                ]
+            )
         self.assertEqual(self.Bucket.search_count([]), before)
 
     def test_analyst_reads_but_cannot_change(self):

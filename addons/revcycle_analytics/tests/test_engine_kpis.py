@@ -1,7 +1,31 @@
 """KPI formulas on the worked examples of DOMAIN.md section 2 and edge cases: no database."""
+
+from datetime import date
+
 from odoo.tests import BaseCase, tagged
 
-from ..engine import KpiError, aging_bucket, cei, cltv, dso_countback, dso_simple
+from ..engine import (
+    KpiError,
+    aging_bucket,
+    average_days_delinquent,
+    best_possible_dso,
+    cei,
+    cltv,
+    countback_months,
+    dso_countback,
+    dso_simple,
+    gross_margin,
+    gross_revenue_retention,
+    median,
+    monthly_rate,
+    monthly_value,
+    months_in_period,
+    mrr_movements,
+    net_revenue_retention,
+    previous_period,
+    ratio_percent,
+    trend_months,
+)
 
 BUCKETS = [("Not due", None, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("Over 90", 91, None)]
 
@@ -26,10 +50,109 @@ class TestKpiEngine(BaseCase):
             cei(1, 1, 0, 1, 1)
 
     def test_aging_buckets_by_days(self):
-        cases = [(-10, "Not due"), (0, "Not due"), (1, "1-30"), (30, "1-30"), (31, "31-60"), (90, "61-90"),
-                 (91, "Over 90"), (4000, "Over 90")]
+        cases = [
+            (-10, "Not due"),
+            (0, "Not due"),
+            (1, "1-30"),
+            (30, "1-30"),
+            (31, "31-60"),
+            (90, "61-90"),
+            (91, "Over 90"),
+            (4000, "Over 90"),
+        ]
         for days, expected in cases:
             with self.subTest(days=days):
                 self.assertEqual(aging_bucket(days, BUCKETS), expected)
         with self.assertRaisesRegex(KpiError, "No aging bucket covers 45"):
             aging_bucket(45, [("1-30", 1, 30)])
+
+
+@tagged("post_install", "-at_install", "revcycle", "revcycle_engine")
+class TestKpiEngineRetention(BaseCase):
+    def test_mrr_movements_add_up(self):
+        start = {"a": 100, "b": 100, "c": 200}
+        end = {"a": 150, "c": 100, "d": 80, "e": 70}
+        moves = mrr_movements(start, end, known_before={"a", "b", "c", "e"})
+        expected = {
+            "start": 400,
+            "new": 80,
+            "expansion": 50,
+            "reactivation": 70,
+            "contraction": 100,
+            "churn": 100,
+            "end": 400,
+            "customers_start": 3,
+            "customers_end": 4,
+            "customers_lost": 1,
+        }
+        for key, value in expected.items():
+            with self.subTest(key=key):
+                self.assertAlmostEqual(moves[key], value)
+        self.assertAlmostEqual(
+            moves["start"]
+            + moves["new"]
+            + moves["expansion"]
+            + moves["reactivation"]
+            - moves["contraction"]
+            - moves["churn"],
+            moves["end"],
+        )
+        self.assertAlmostEqual(gross_revenue_retention(400, 100, 100), 50.0)
+        self.assertAlmostEqual(net_revenue_retention(400, 50, 100, 100), 62.5)
+
+    def test_zero_churn_and_empty_cohorts(self):
+        moves = mrr_movements({"a": 100}, {"a": 100})
+        self.assertEqual((moves["churn"], moves["customers_lost"]), (0.0, 0))
+        self.assertEqual(ratio_percent(moves["customers_lost"], moves["customers_start"]), 0.0)
+        self.assertIsNone(cltv(100, 0.8, monthly_rate(0.0, 3)))  # zero churn: no CLTV, not infinity
+        self.assertIsNone(gross_revenue_retention(0, 0, 0))  # nobody at the start: no retention to speak of
+        self.assertIsNone(net_revenue_retention(0, 0, 0, 0))
+        self.assertIsNone(ratio_percent(3, 0))  # no quotes decided: no win rate
+
+    def test_cltv_from_churn_over_a_period(self):
+        # 15 % of customers lost over 3 months is 5 % a month: the DOMAIN example, 100 x 0.8 / 0.05
+        self.assertAlmostEqual(cltv(100, gross_margin(1000, 200), monthly_rate(15.0, 3)), 1_600.0)
+        self.assertIsNone(gross_margin(0, 10))
+
+    def test_monthly_values_medians_and_periods(self):
+        cases = [(1200, "year", 100), (300, "quarter", 100), (100, "month", 100)]
+        for amount, period, monthly in cases:
+            with self.subTest(period=period):
+                self.assertAlmostEqual(monthly_value(amount, period), monthly)
+        with self.assertRaisesRegex(KpiError, "Unknown billing period 'week'"):
+            monthly_value(10, "week")
+        self.assertEqual(median([10, 6]), 8)
+        self.assertEqual(median([3, 1, 2]), 2)
+        self.assertIsNone(median([]))
+        self.assertEqual(best_possible_dso(1_000, 6_000, 91), 1_000 / 6_000 * 91)
+        self.assertIsNone(average_days_delinquent(None, 3))
+        self.assertEqual(months_in_period(91), 3)
+        self.assertEqual(months_in_period(365), 12)
+        self.assertEqual(months_in_period(1), 1)
+
+    def test_previous_period_and_month_windows(self):
+        cases = [
+            ((date(2024, 1, 1), date(2024, 3, 31)), (date(2023, 10, 1), date(2023, 12, 31))),  # whole months
+            ((date(2025, 1, 1), date(2025, 12, 31)), (date(2024, 1, 1), date(2024, 12, 31))),  # a leap year before
+            ((date(2024, 3, 1), date(2024, 3, 31)), (date(2024, 2, 1), date(2024, 2, 29))),
+            ((date(2024, 3, 1), date(2024, 3, 1)), (date(2024, 2, 29), date(2024, 2, 29))),  # days otherwise
+            ((date(2024, 1, 10), date(2024, 1, 19)), (date(2023, 12, 31), date(2024, 1, 9))),
+        ]
+        for period, previous in cases:
+            with self.subTest(period=period):
+                self.assertEqual(previous_period(*period), previous)
+        with self.assertRaisesRegex(KpiError, "before it starts"):
+            previous_period(date(2024, 3, 31), date(2024, 1, 1))
+        self.assertEqual(
+            countback_months(date(2024, 3, 31), 3),
+            [
+                (date(2024, 3, 1), date(2024, 3, 31)),
+                (date(2024, 2, 1), date(2024, 2, 29)),
+                (date(2024, 1, 1), date(2024, 1, 31)),
+            ],
+        )
+        months = trend_months(date(2024, 3, 15), 12)
+        self.assertEqual(
+            (len(months), months[0], months[-1]),
+            (12, (date(2023, 4, 1), date(2023, 4, 30)), (date(2024, 3, 1), date(2024, 3, 15))),
+        )

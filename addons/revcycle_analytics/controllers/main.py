@@ -1,0 +1,86 @@
+import io
+
+from odoo import http
+from odoo.http import content_disposition, request
+from odoo.tools.misc import xlsxwriter
+
+
+class RevcycleAnalyticsController(http.Controller):
+    @http.route("/revcycle_analytics/kpis.xlsx", type="http", auth="user", methods=["GET", "POST"])
+    def kpis_xlsx(self, date_from, date_to, company_ids=None, **kwargs):
+        """The KPI table of the dashboard as an XLSX workbook: one row per KPI, value and previous period.
+        ``company_ids`` is a comma-separated list of ids. Access and input are checked by ``get_kpis``."""
+        companies = (
+            [int(company_id) for company_id in company_ids.split(",") if company_id.strip()] if company_ids else None
+        )
+        Kpi = request.env["revcycle.kpi"]
+        data = Kpi.get_kpis(date_from, date_to, companies)
+        content = self._revcycle_workbook(request.env, data)
+        filename = f"revenue-cycle-kpis-{data['date_from']}-{data['date_to']}.xlsx"
+        return request.make_response(
+            content,
+            headers=[
+                ("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                ("Content-Disposition", content_disposition(filename)),
+            ],
+        )
+
+    def _revcycle_workbook(self, env, data):
+        Kpi = env["revcycle.kpi"]
+        output = io.BytesIO()
+        workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+        sheet = workbook.add_worksheet(env._("KPIs"))
+        bold = workbook.add_format({"bold": True})
+        number = workbook.add_format({"num_format": "#,##0.00"})
+        sheet.write_row(0, 0, [env._("Period"), data["date_from"], data["date_to"]], bold)
+        sheet.write_row(1, 0, [env._("Previous period"), data["previous_date_from"], data["previous_date_to"]])
+        sheet.write_row(2, 0, [env._("Currency"), data["currency"]])
+        sheet.write_row(4, 0, [env._("KPI"), env._("Unit"), env._("Value"), env._("Previous"), env._("Change")], bold)
+        units = {"money": data["currency"], "days": env._("days"), "percent": "%"}
+        row = 5
+        for card in Kpi._revcycle_kpi_catalog():
+            kpi = data["kpis"].get(card["key"])
+            if kpi is None:
+                continue
+            value, previous = kpi["value"], kpi["previous"]
+            sheet.write(row, 0, card["label"])
+            sheet.write(row, 1, units[card["unit"]])
+            for column, figure in ((2, value), (3, previous)):
+                if figure is not False:
+                    sheet.write_number(row, column, figure, number)
+            if value is not False and previous is not False:
+                sheet.write_number(row, 4, value - previous, number)
+            row += 1
+        row += 1
+        for title, key in ((env._("AR aging"), "ar_aging"), (env._("MRR movements"), "mrr_movements")):
+            kpi = data["kpis"].get(key)
+            if not kpi:
+                continue
+            sheet.write(row, 0, title, bold)
+            row += 1
+            if key == "ar_aging":
+                pairs = [
+                    (bucket["bucket"], bucket["amount"], before["amount"])
+                    for bucket, before in zip(kpi["value"], kpi["previous"], strict=True)
+                ]
+            else:
+                labels = {
+                    "start": env._("MRR at start"),
+                    "new": env._("New"),
+                    "expansion": env._("Expansion"),
+                    "reactivation": env._("Reactivation"),
+                    "contraction": env._("Contraction"),
+                    "churn": env._("Churn"),
+                    "end": env._("MRR at end"),
+                }
+                pairs = [(label, kpi["value"][name], kpi["previous"][name]) for name, label in labels.items()]
+            for label, value, previous in pairs:
+                sheet.write(row, 0, label)
+                sheet.write_number(row, 2, value, number)
+                sheet.write_number(row, 3, previous, number)
+                row += 1
+            row += 1
+        sheet.set_column(0, 0, 32)
+        sheet.set_column(1, 4, 16)
+        workbook.close()
+        return output.getvalue()

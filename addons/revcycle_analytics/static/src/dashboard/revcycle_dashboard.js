@@ -1,0 +1,285 @@
+import { Component, onWillStart, onWillUnmount, status, useEffect, useRef, useState } from "@odoo/owl";
+import { loadBundle } from "@web/core/assets";
+import { _t } from "@web/core/l10n/translation";
+import { download } from "@web/core/network/download";
+import { registry } from "@web/core/registry";
+import { formatFloat } from "@web/core/utils/numbers";
+import { useService } from "@web/core/utils/hooks";
+
+const { DateTime } = luxon;
+
+/** The period presets of the selector: each returns [from, to] as luxon dates. */
+function periodPresets() {
+    const today = DateTime.local().startOf("day");
+    return [
+        { key: "month", label: _t("This month"), range: () => [today.startOf("month"), today.endOf("month")] },
+        {
+            key: "last_month",
+            label: _t("Last month"),
+            range: () => [today.minus({ months: 1 }).startOf("month"), today.minus({ months: 1 }).endOf("month")],
+        },
+        {
+            key: "quarter",
+            label: _t("Last 3 months"),
+            range: () => [today.minus({ months: 2 }).startOf("month"), today.endOf("month")],
+        },
+        {
+            key: "year",
+            label: _t("Last 12 months"),
+            range: () => [today.minus({ months: 11 }).startOf("month"), today.endOf("month")],
+        },
+        { key: "this_year", label: _t("This year"), range: () => [today.startOf("year"), today.endOf("year")] },
+        {
+            key: "last_year",
+            label: _t("Last year"),
+            range: () => [today.minus({ years: 1 }).startOf("year"), today.minus({ years: 1 }).endOf("year")],
+        },
+    ];
+}
+
+export class RevcycleDashboard extends Component {
+    static template = "revcycle_analytics.Dashboard";
+    static props = ["*"];
+
+    setup() {
+        this.orm = useService("orm");
+        this.action = useService("action");
+        this.presets = periodPresets();
+        const [from, to] = this.presets.find((preset) => preset.key === "year").range();
+        this.state = useState({
+            preset: "year",
+            dateFrom: from.toISODate(),
+            dateTo: to.toISODate(),
+            companyIds: [],
+            data: null,
+            loading: false,
+        });
+        this.waterfallRef = useRef("waterfall");
+        this.agingRef = useRef("aging");
+        this.trendRef = useRef("trend");
+        this.charts = [];
+        onWillStart(async () => {
+            await loadBundle("web.chartjs_lib");
+            await this.load();
+        });
+        useEffect(
+            () => this.renderCharts(),
+            () => [this.state.data]
+        );
+        onWillUnmount(() => this.destroyCharts());
+    }
+
+    async load() {
+        if (status(this) === "destroyed") {
+            return; // the user left while the chart library was loading
+        }
+        this.state.loading = true;
+        try {
+            // everything the dashboard shows comes from this one call
+            this.state.data = await this.orm.call("revcycle.kpi", "get_dashboard_data", [
+                this.state.dateFrom,
+                this.state.dateTo,
+                this.state.companyIds.length ? this.state.companyIds : false,
+            ]);
+            if (!this.state.companyIds.length) {
+                this.state.companyIds = [...this.state.data.company_ids];
+            }
+        } finally {
+            this.state.loading = false;
+        }
+    }
+
+    // -- selectors ------------------------------------------------------------------------------------------------
+    async onPreset(ev) {
+        const preset = this.presets.find((p) => p.key === ev.target.value);
+        this.state.preset = ev.target.value;
+        if (preset) {
+            const [from, to] = preset.range();
+            this.state.dateFrom = from.toISODate();
+            this.state.dateTo = to.toISODate();
+            await this.load();
+        }
+    }
+
+    async onDateChange(field, ev) {
+        if (!ev.target.value) {
+            return;
+        }
+        this.state[field] = ev.target.value;
+        this.state.preset = "custom";
+        if (this.state.dateFrom <= this.state.dateTo) {
+            await this.load();
+        }
+    }
+
+    async toggleCompany(companyId) {
+        const selected = new Set(this.state.companyIds);
+        if (selected.has(companyId)) {
+            if (selected.size === 1) {
+                return; // at least one company stays selected
+            }
+            selected.delete(companyId);
+        } else {
+            selected.add(companyId);
+        }
+        this.state.companyIds = [...selected];
+        await this.load();
+    }
+
+    onExport() {
+        return download({
+            url: "/revcycle_analytics/kpis.xlsx",
+            data: {
+                date_from: this.state.dateFrom,
+                date_to: this.state.dateTo,
+                company_ids: this.state.companyIds.join(","),
+            },
+        });
+    }
+
+    openCard(card) {
+        if (card.action) {
+            return this.action.doAction(card.action);
+        }
+    }
+
+    // -- formatting -----------------------------------------------------------------------------------------------
+    format(card, value) {
+        if (value === false || value === null || value === undefined) {
+            return _t("n/a");
+        }
+        if (card.unit === "money") {
+            return `${formatFloat(value, { digits: [false, this.state.data.currency_digits] })} ${this.state.data.currency}`;
+        }
+        if (card.unit === "percent") {
+            return `${formatFloat(value, { digits: [false, 1] })} %`;
+        }
+        return _t("%(days)s days", { days: formatFloat(value, { digits: [false, 1] }) });
+    }
+
+    trend(card) {
+        const kpi = this.state.data.kpis[card.key];
+        if (typeof kpi.value !== "number" || typeof kpi.previous !== "number") {
+            return { icon: "fa-minus", css: "text-muted", text: "" };
+        }
+        const delta = kpi.value - kpi.previous;
+        if (Math.abs(delta) < 1e-9) {
+            return { icon: "fa-minus", css: "text-muted", text: "0" };
+        }
+        const good = delta > 0 === card.higher_is_better;
+        const percent = kpi.previous ? ` (${formatFloat((delta / Math.abs(kpi.previous)) * 100, { digits: [false, 1] })} %)` : "";
+        return {
+            icon: delta > 0 ? "fa-arrow-up" : "fa-arrow-down",
+            css: good ? "text-success" : "text-danger",
+            text: `${delta > 0 ? "+" : ""}${formatFloat(delta, { digits: [false, 1] })}${percent}`,
+        };
+    }
+
+    // -- charts (Chart.js, the library Odoo's graph view loads) ---------------------------------------------------
+    destroyCharts() {
+        for (const chart of this.charts) {
+            chart.destroy();
+        }
+        this.charts = [];
+    }
+
+    renderCharts() {
+        this.destroyCharts();
+        const data = this.state.data;
+        if (!data) {
+            return;
+        }
+        const kpis = data.kpis;
+        if (kpis.mrr_movements && this.waterfallRef.el) {
+            this.charts.push(new Chart(this.waterfallRef.el, this.waterfallConfig(kpis.mrr_movements.value)));
+        }
+        if (kpis.ar_aging && this.agingRef.el) {
+            const buckets = kpis.ar_aging.value;
+            this.charts.push(
+                new Chart(this.agingRef.el, {
+                    type: "bar",
+                    data: {
+                        labels: buckets.map((bucket) => bucket.bucket),
+                        datasets: [
+                            {
+                                label: _t("Previous period"),
+                                data: kpis.ar_aging.previous.map((bucket) => bucket.amount),
+                                backgroundColor: "#c8c8d0",
+                            },
+                            {
+                                label: _t("Open receivables"),
+                                data: buckets.map((bucket) => bucket.amount),
+                                backgroundColor: "#017e84",
+                            },
+                        ],
+                    },
+                    options: { maintainAspectRatio: false, animation: false },
+                })
+            );
+        }
+        if (data.dso_trend && this.trendRef.el) {
+            this.charts.push(
+                new Chart(this.trendRef.el, {
+                    type: "line",
+                    data: {
+                        labels: data.dso_trend.map((point) => DateTime.fromISO(point.month).toFormat("LLL yyyy")),
+                        datasets: [
+                            {
+                                label: _t("DSO (days)"),
+                                data: data.dso_trend.map((point) => (point.dso === false ? null : point.dso)),
+                                borderColor: "#714b67",
+                                backgroundColor: "#714b67",
+                                spanGaps: true,
+                            },
+                        ],
+                    },
+                    options: { maintainAspectRatio: false, animation: false },
+                })
+            );
+        }
+    }
+
+    /** A waterfall as floating bars: each movement spans from the running total before it to the one after. */
+    waterfallConfig(movements) {
+        const steps = [
+            [_t("Start"), movements.start, "total"],
+            [_t("New"), movements.new, "up"],
+            [_t("Expansion"), movements.expansion, "up"],
+            [_t("Reactivation"), movements.reactivation, "up"],
+            [_t("Contraction"), -movements.contraction, "down"],
+            [_t("Churn"), -movements.churn, "down"],
+            [_t("End"), movements.end, "total"],
+        ];
+        const colors = { total: "#017e84", up: "#28a745", down: "#dc3545" };
+        let running = 0;
+        const bars = steps.map(([, amount, kind]) => {
+            if (kind === "total") {
+                running = amount;
+                return [0, amount];
+            }
+            const bar = [running, running + amount];
+            running += amount;
+            return bar;
+        });
+        return {
+            type: "bar",
+            data: {
+                labels: steps.map(([label]) => label),
+                datasets: [
+                    {
+                        label: _t("MRR"),
+                        data: bars,
+                        backgroundColor: steps.map(([, , kind]) => colors[kind]),
+                    },
+                ],
+            },
+            options: {
+                maintainAspectRatio: false,
+                animation: false,
+                plugins: { legend: { display: false } },
+            },
+        };
+    }
+}
+
+registry.category("actions").add("revcycle_analytics.dashboard", RevcycleDashboard);

@@ -1,0 +1,91 @@
+"""revcycle_analytics over XML-RPC: the KPI dict for an integration, refused clearly without the rights or with bad
+input."""
+
+import xmlrpc.client
+
+import pytest
+
+NO_ACCOUNTING_LOGIN = "rc_xmlrpc_no_accounting"
+
+
+@pytest.fixture(scope="module")
+def no_accounting_rpc(admin_rpc, rpc_as):
+    """An internal user with no accounting and no analytics rights (created once, reused on later runs)."""
+    users = admin_rpc("res.users", "search", [("login", "=", NO_ACCOUNTING_LOGIN)])
+    if not users:
+        internal = admin_rpc(
+            "ir.model.data", "search_read", [("module", "=", "base"), ("name", "=", "group_user")], fields=["res_id"]
+        )[0]["res_id"]
+        admin_rpc(
+            "res.users",
+            "create",
+            {
+                "name": "No Accounting",
+                "login": NO_ACCOUNTING_LOGIN,
+                "password": NO_ACCOUNTING_LOGIN,
+                "groups_id": [(6, 0, [internal])],
+            },
+        )
+    return rpc_as(NO_ACCOUNTING_LOGIN, NO_ACCOUNTING_LOGIN)
+
+
+def test_manager_gets_the_kpi_dict(admin_rpc):
+    result = admin_rpc("revcycle.kpi", "get_kpis", "2025-01-01", "2025-12-31")
+    assert (result["date_from"], result["date_to"]) == ("2025-01-01", "2025-12-31")
+    assert (result["previous_date_from"], result["previous_date_to"]) == ("2024-01-01", "2024-12-31")
+    assert set(result["sources"]) == {"receivables", "sales", "contracts", "dunning", "revrec"}
+    kpis = result["kpis"]
+    for key in (
+        "dso_simple",
+        "dso_countback",
+        "cei",
+        "ar_aging",
+        "mrr",
+        "arr",
+        "mrr_movements",
+        "grr",
+        "nrr",
+        "cltv",
+        "win_rate",
+        "quote_to_close_days",
+        "average_deal_size",
+        "dunning_recovery_rate",
+        "deferred_revenue",
+    ):
+        assert set(kpis[key]) == {"value", "previous"}, key
+    movements = kpis["mrr_movements"]["value"]
+    balance = (
+        movements["start"]
+        + movements["new"]
+        + movements["expansion"]
+        + movements["reactivation"]
+        - movements["contraction"]
+        - movements["churn"]
+    )
+    assert balance == pytest.approx(movements["end"], abs=0.05)
+    assert kpis["ar_aging"]["value"][0]["bucket"] == "Not due"
+
+
+def test_company_filter(admin_rpc):
+    company = admin_rpc("res.users", "read", [admin_rpc.uid], fields=["company_id"])[0]["company_id"][0]
+    result = admin_rpc("revcycle.kpi", "get_kpis", "2025-01-01", "2025-12-31", [company])
+    assert result["company_ids"] == [company]
+
+
+def test_user_without_accounting_rights_gets_an_access_error(no_accounting_rpc):
+    with pytest.raises(xmlrpc.client.Fault, match="may not see the revenue-cycle KPIs") as refused:
+        no_accounting_rpc("revcycle.kpi", "get_kpis", "2025-01-01", "2025-12-31")
+    assert "AccessError" in refused.value.faultString or "access" in refused.value.faultString.lower()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("2025-12-31", "2025-01-01"), "before it starts on 2025-12-31"),
+        (("31/12/2025", "2025-12-31"), "'31/12/2025' is not a date: give it as YYYY-MM-DD"),
+        (("2025-01-01", "2025-12-31", [999999]), "Unknown company 999999"),
+    ],
+)
+def test_bad_input_is_refused_clearly(admin_rpc, args, message):
+    with pytest.raises(xmlrpc.client.Fault, match=message):
+        admin_rpc("revcycle.kpi", "get_kpis", *args)
