@@ -17,6 +17,8 @@ class RevcycleContractPortal(CustomerPortal):
     def portal_my_contracts(self, page=1, **kwargs):
         # Record rules limit a portal user to their own commercial partner's contracts.
         Contract = request.env["revcycle.contract"]
+        if not Contract.has_access("read"):
+            return request.redirect("/my")
         total = Contract.search_count([])
         pager = portal_pager(url="/my/contracts", total=total, page=page, step=self._items_per_page)
         contracts = Contract.search([], order="date_start desc", limit=self._items_per_page, offset=pager["offset"])

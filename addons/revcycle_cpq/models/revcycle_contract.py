@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -18,6 +19,9 @@ STATES = [
     ("terminated", "Terminated"),
 ]
 BATCH_SIZE = 100
+
+_logger = logging.getLogger(__name__)
+BILLING_CHOICE_FIELDS = ("billing_period", "billing_mode", "billing_anchor")
 
 
 class RevcycleContract(models.Model):
@@ -142,9 +146,32 @@ class RevcycleContract(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._revcycle_check_billing_choices(vals)
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("revcycle.contract") or "/"
         return super().create(vals_list)
+
+    def write(self, vals):
+        self._revcycle_check_billing_choices(vals)
+        return super().write(vals)
+
+    def _revcycle_check_billing_choices(self, vals):
+        """Refuse an unknown billing period, mode or alignment with the choices, before the ORM's bare "Wrong
+        value" (integrations send these as plain strings)."""
+        for field_name in BILLING_CHOICE_FIELDS:
+            if field_name not in vals:
+                continue
+            field = self._fields[field_name]
+            choices = dict(field._description_selection(self.env))
+            if vals[field_name] not in choices:
+                raise ValidationError(
+                    self.env._(
+                        "Unknown %(field)s %(value)r: use one of %(choices)s.",
+                        field=field._description_string(self.env),
+                        value=vals[field_name],
+                        choices=", ".join(f"{key} ({label})" for key, label in choices.items()),
+                    )
+                )
 
     def _compute_access_url(self):  # pylint: disable=missing-return
         super()._compute_access_url()
@@ -272,6 +299,15 @@ class RevcycleContract(models.Model):
                 )
             if contract.auto_renew:
                 contract._revcycle_renew_contract()
+            elif contract.renewal_order_id and contract.renewal_order_id.state != "cancel":
+                raise UserError(
+                    self.env._(
+                        "%(contract)s already has the renewal quotation %(order)s: send or confirm it, or cancel it "
+                        "to make a new one.",
+                        contract=contract.name,
+                        order=contract.renewal_order_id.name,
+                    )
+                )
             else:
                 contract._revcycle_create_renewal_quotation()
         return True
@@ -335,6 +371,21 @@ class RevcycleContract(models.Model):
         self.message_post(body=Markup(self.env._("Renewal quotation %(link)s created.", link=order._get_html_link())))
         return order
 
+    def _revcycle_renewal_contract_vals(self):
+        """The terms a contract renewed through its renewal quotation keeps: it starts the day after this one ends,
+        for the renewal term, billed the same way, linked to this one."""
+        self.ensure_one()
+        start = self.date_end + timedelta(days=1)
+        return {
+            "previous_contract_id": self.id,
+            "date_start": start,
+            "date_end": start + relativedelta(months=self.renewal_months) - timedelta(days=1),
+            "billing_mode": self.billing_mode,
+            "billing_anchor": self.billing_anchor,
+            "renewal_months": self.renewal_months,
+            "notice_days": self.notice_days,
+        }
+
     def action_revcycle_retry_invoicing(self):
         """Clear the invoicing error once its cause is fixed, so the next run invoices the contract again."""
         self.write({"invoicing_error": False})
@@ -357,15 +408,62 @@ class RevcycleContract(models.Model):
         """Invoice every period due by ``on_date`` not invoiced yet: one invoice per period, its period row written
         in the same transaction (a unique key on contract + period start stops a second worker)."""
         self.ensure_one()
-        moves = self.env["account.move"]
-        for period in self._revcycle_due_periods(on_date):
-            self.env["revcycle.contract.period"].create(
-                {"contract_id": self.id, "date_start": period.start, "date_end": period.end}
-            )
-            move = self.env["account.move"].with_company(self.company_id).create(self._prepare_invoice_vals(period))
-            move.action_post()
-            self.period_ids.filtered(lambda p, start=period.start: p.date_start == start).move_id = move
-            moves |= move
+        return self._revcycle_invoice_due_periods(on_date)
+
+    def _revcycle_invoice_due_periods(self, on_date):
+        """Invoice the due periods of every contract of ``self`` in one go: the period rows, then the invoices created
+        and posted in batches per company (the invoice engine is much cheaper per invoice in a batch)."""
+        due = [(contract, period) for contract in self for period in contract._revcycle_due_periods(on_date)]
+        if not due:
+            return self.env["account.move"]
+        period_rows = self.env["revcycle.contract.period"].create(
+            [
+                {"contract_id": contract.id, "date_start": period.start, "date_end": period.end}
+                for contract, period in due
+            ]
+        )
+        moves_by_index = {}
+        for company, indexes in self._revcycle_group_by_company(due).items():
+            contracts = self.browse([due[index][0].id for index in indexes])
+            vals_list = [due[index][0]._prepare_invoice_vals(due[index][1]) for index in indexes]
+            moves = contracts._revcycle_create_posted_invoices(company, vals_list)
+            moves_by_index.update(zip(indexes, moves, strict=True))
+        for index, period_row in enumerate(period_rows):
+            period_row.move_id = moves_by_index[index]
+        return self.env["account.move"].concat(*(moves_by_index[index] for index in range(len(due))))
+
+    @staticmethod
+    def _revcycle_group_by_company(due):
+        indexes_by_company = {}
+        for index, (contract, _period) in enumerate(due):
+            indexes_by_company.setdefault(contract.company_id, []).append(index)
+        return indexes_by_company
+
+    def _revcycle_create_posted_invoices(self, company, vals_list):
+        """Create and post the invoices of one company, ``vals_list[i]`` invoicing the contract ``self[i]``.
+
+        The sales journal is looked up once per currency, not once per invoice; the cron user does not follow every
+        invoice; the creation note names the contract and is written in one batch instead of a notification per
+        invoice (invoices being created have no follower to notify)."""
+        Move = self.env["account.move"].with_company(company)
+        journals = {}
+        for vals in vals_list:
+            currency_id = vals["currency_id"]
+            if currency_id not in journals:
+                journals[currency_id] = Move.new(
+                    {"move_type": vals["move_type"], "company_id": company.id, "currency_id": currency_id}
+                ).journal_id.id
+            if journals[currency_id]:
+                vals.setdefault("journal_id", journals[currency_id])
+        moves = Move.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(vals_list)
+        moves._message_log_batch(
+            bodies={
+                move.id: Markup(self.env._("Invoice created from contract %(link)s.", link=contract._get_html_link()))
+                for move, contract in zip(moves, self, strict=True)
+            }
+        )
+        moves = moves.with_context(mail_create_nolog=False, mail_create_nosubscribe=False)
+        moves.action_post()
         return moves
 
     def _prepare_invoice_vals(self, period):
@@ -437,25 +535,47 @@ class RevcycleContract(models.Model):
 
     @api.model
     def _cron_generate_invoices(self, batch_size=BATCH_SIZE):
-        """Invoice every period due, catching up missed ones. Contracts are taken in batches, locked with SKIP LOCKED
-        so a second worker takes others, each in its own savepoint so one failing contract is flagged and the
-        others go on."""
+        """Invoice every period due, catching up missed ones. Contracts are taken in bounded batches, locked with
+        SKIP LOCKED so a second worker takes others. A batch is invoiced at once in a savepoint; when anything in it
+        fails, the batch is invoiced again contract by contract, each in its own savepoint, so the failing contract is
+        flagged and the others go on. Returns the number of contracts handled; the cron is told how many are left so
+        it runs again at once."""
         today = fields.Date.context_today(self)
         self.env["revcycle.contract"].flush_model()
         rows = self.env.execute_query(self.env["revcycle.contract"]._revcycle_due_contracts_query(today, batch_size))
         contracts = self.browse([row[0] for row in rows])
-        done = 0
-        for contract in contracts:
+        if not contracts:
+            return 0
+        try:
+            with self.env.cr.savepoint():
+                contracts._revcycle_invoice_due_periods(today)
+        except Exception as error:  # whatever broke, the contract-by-contract pass below flags it
+            _logger.info(
+                "Invoicing %s contracts at once failed (%s); invoicing them one by one.", len(contracts), error
+            )
+            contracts._revcycle_invoice_one_by_one(today)
+        self.env["ir.cron"]._notify_progress(done=len(contracts), remaining=self._revcycle_due_contracts_count(today))
+        return len(contracts)
+
+    def _revcycle_invoice_one_by_one(self, today):
+        for contract in self:
             try:
                 with self.env.cr.savepoint():
                     contract._revcycle_invoice_periods(today)
                     contract.invoicing_error = False
-            except Exception as error:
+            except Exception as error:  # any failure is flagged on the contract for a user to fix
                 contract.invoicing_error = str(error)
                 contract.message_post(body=self.env._("Invoicing failed: %(error)s", error=str(error)))
-            done += 1
-            self.env["ir.cron"]._notify_progress(done=done, remaining=len(contracts) - done)
-        return done
+
+    def _revcycle_due_contracts_count(self, today):
+        self.env["revcycle.contract"].flush_model()
+        return self.env.execute_query(
+            SQL(
+                """SELECT count(*) FROM revcycle_contract
+                    WHERE state = 'active' AND next_invoice_date <= %s AND invoicing_error IS NULL""",
+                today,
+            )
+        )[0][0]
 
     def _revcycle_due_contracts_query(self, today, limit):
         return SQL(
@@ -509,6 +629,9 @@ class RevcycleContract(models.Model):
                     ):
                         continue
                     Reminder.create({"contract_id": contract.id, "kind": kind, "date": key_date})
+                    if kind == "renewal" and not contract.auto_renew and not contract.renewal_order_id:
+                        # the customer gets the renewal offer with the reminder, the salesperson follows it up
+                        contract._revcycle_create_renewal_quotation()
                     contract._revcycle_remind(kind, key_date)
                     sent += 1
         return sent

@@ -29,7 +29,7 @@ class RevcycleContractLine(models.Model):
         (
             "revcycle_contract_line_quantity_positive",
             "CHECK (quantity > 0)",
-            "A contract line needs a positive quantity.",
+            "A contract line needs a quantity above zero: correct the quantity, or remove the line.",
         ),
         (
             "revcycle_contract_line_price_positive",

@@ -349,11 +349,15 @@ class SaleOrder(models.Model):
             if not recurring or order.sudo().revcycle_contract_ids:
                 continue
             Contract = self.env["revcycle.contract"].sudo().with_company(order.company_id)
+            renewed = Contract.search([("renewal_order_id", "=", order.id)], limit=1)
             for billing_period, lines in recurring.grouped(
                 lambda line: line.product_id.revcycle_billing_period or "month"
             ).items():
                 start = fields.Date.context_today(order)
-                contract = Contract.create(order._revcycle_prepare_contract_vals(billing_period, lines, start))
+                vals = order._revcycle_prepare_contract_vals(billing_period, lines, start)
+                if renewed:
+                    vals.update(renewed._revcycle_renewal_contract_vals())
+                contract = Contract.create(vals)
                 if order.signature:
                     contract.write({"state": "signed", "signed_date": start, "signed_by": order.signed_by})
                 contract.message_post(body=Markup(self.env._("Created from %(link)s.", link=order._get_html_link())))

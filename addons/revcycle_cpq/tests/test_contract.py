@@ -162,6 +162,43 @@ class TestContract(AccountTestInvoicingCommon):
         manual.action_renew()
         self.assertEqual(manual.renewal_order_id.order_line.price_unit, 310.0)
 
+    @freeze_time("2026-03-20")
+    def test_batches_invoice_each_contract_its_own_periods(self):
+        prices = (310.0, 155.0, 62.0)
+        contracts = self.Contract.concat(*(self._active() for _ in prices))
+        for contract, price in zip(contracts, prices, strict=True):
+            contract.line_ids.price_unit = price
+        # bounded batches: two contracts, then the last one, then nothing left
+        handled = [self.Contract._cron_generate_invoices(batch_size=2) for _ in range(3)]
+        self.assertEqual(handled, [2, 1, 0])
+        for contract, price in zip(contracts, prices, strict=True):
+            invoices = contract.invoice_ids
+            self.assertEqual(len(invoices), 3)
+            self.assertEqual(set(invoices.mapped("state")), {"posted"})
+            self.assertEqual(set(invoices.mapped("invoice_origin")), {contract.name})
+            self.assertEqual(invoices.partner_id, self.customer)
+            self.assertEqual(invoices.mapped("amount_untaxed"), [price] * 3)
+            for period in contract.period_ids:
+                self.assertEqual(period.move_id.invoice_line_ids.revcycle_service_start, period.date_start)
+            self.assertIn(contract.name, invoices[0].message_ids[-1].body, "the creation note names the contract")
+
+    def test_renewal_quotation_with_the_reminder_then_confirmed_renews_the_contract(self):
+        contract = self._active(auto_renew=False, uplift_percent=5.0)
+        with freeze_time("2026-12-02"):
+            self.Contract._cron_send_reminders()
+            self.Contract._cron_send_reminders()
+        order = contract.renewal_order_id
+        self.assertEqual(len(order), 1, "one renewal quotation, however many runs")
+        self.assertEqual(order.order_line.price_unit, 325.5)  # 310 + 5 %
+        with self.assertRaisesRegex(UserError, "already has the renewal quotation"), self.env.cr.savepoint():
+            contract.action_renew()
+        with freeze_time("2026-12-10"):
+            order.action_confirm()
+        renewal = contract.next_contract_ids
+        self.assertEqual(renewal, order.revcycle_contract_ids)
+        self.assertEqual((renewal.date_start, renewal.date_end), (date(2027, 1, 1), date(2027, 12, 31)))
+        self.assertEqual(renewal.line_ids.price_unit, 325.5)
+
     def test_reminders_once_per_key_date(self):
         contract = self._active(auto_renew=True, uplift_percent=2.0, notice_days=20)
         with freeze_time("2026-12-02"):  # 30-day lead: renewal 31 Dec, notice 11 Dec, uplift 1 Jan all ahead
@@ -174,7 +211,15 @@ class TestContract(AccountTestInvoicingCommon):
     def test_bad_input_refused(self):
         for values, error in [
             ({"date_end": date(2025, 12, 31)}, "revcycle_contract_dates"),
-            ({"billing_period": "week"}, "Wrong value"),
+            ({"billing_period": "week"}, r"Unknown Billing Period 'week': use one of month \(Monthly\)"),
+            (
+                {
+                    "line_ids": [
+                        Command.create({"product_id": self.service.id, "name": "x", "quantity": -1, "price_unit": 1})
+                    ]
+                },
+                "revcycle_contract_line_quantity_positive",
+            ),
         ]:
             with (
                 self.subTest(values=values),

@@ -1,0 +1,252 @@
+"""Recurring invoicing over 5,000 active monthly contracts: our invoicing cron against OCA's `contract` cron, on the
+same customers, products, prices and quantities, one month due for each contract. Target: ours at least 1.5x faster
+in invoices per second.
+
+Ours: `revcycle.contract._cron_generate_invoices` called until it finds nothing left (bounded batches, each contract
+locked with SKIP LOCKED and invoiced in its own savepoint, invoices posted). OCA: `contract.contract`'s
+`cron_recurring_create_invoice` (all due contracts in one call, draft invoices). Each measurement runs inside a
+savepoint rolled back afterwards, ours and OCA's alternated, RUNS times; the medians are printed.
+
+Run: ./revcycle bench cpq_contracts   (database revcycle_bench_cpq_contracts; extra Odoo options after the name)
+Options of the script itself, through environment variables: BENCH_CONTRACTS (5000), BENCH_RUNS (3),
+BENCH_PROFILE=ours,oca (a profiled run of each side named, the 25 most expensive functions printed).
+"""
+
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import time
+
+import odoo
+from dateutil.relativedelta import relativedelta
+from odoo import Command, api, fields
+
+MODULES = ("revcycle_cpq",)
+PEER_MODULES = ("contract",)
+
+CONTRACTS = int(os.environ.get("BENCH_CONTRACTS", "5000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+CUSTOMERS = 500
+PRODUCTS = 10
+
+
+def shared_data(env):
+    """Customers and products both sides invoice; contract i uses customer i % 500, product i % 10, its price and
+    quantity."""
+    partners = env["res.partner"].create([{"name": f"bench contract customer {i}"} for i in range(CUSTOMERS)])
+    products = env["product.product"].create(
+        [
+            {
+                "name": f"bench subscription {i}",
+                "type": "service",
+                "list_price": 20.0 + i,
+                "revcycle_recurring": True,
+                "revcycle_billing_period": "month",
+            }
+            for i in range(PRODUCTS)
+        ]
+    )
+    terms = [
+        {
+            "partner": partners[i % CUSTOMERS],
+            "product": products[i % PRODUCTS],
+            "quantity": 1 + i % 3,
+            "price_unit": 20.0 + i % 50,
+        }
+        for i in range(CONTRACTS)
+    ]
+    return partners, terms
+
+
+def our_contracts(env, terms, start):
+    contracts = env["revcycle.contract"].create(
+        [
+            {
+                "partner_id": term["partner"].id,
+                "date_start": start,
+                "date_end": start + relativedelta(years=1, days=-1),
+                "billing_period": "month",
+                "line_ids": [
+                    Command.create(
+                        {
+                            "product_id": term["product"].id,
+                            "name": term["product"].name,
+                            "quantity": term["quantity"],
+                            "price_unit": term["price_unit"],
+                            "tax_ids": [Command.set(term["product"].taxes_id.ids)],
+                        }
+                    )
+                ],
+            }
+            for term in terms
+        ]
+    )
+    contracts.write({"state": "active", "signed_date": start, "signed_by": "bench"})
+    return contracts
+
+
+def oca_contracts(env, terms, start):
+    return env["contract.contract"].create(
+        [
+            {
+                "name": f"OCA bench {index}",
+                "partner_id": term["partner"].id,
+                "line_recurrence": True,
+                "contract_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": term["product"].id,
+                            "name": term["product"].name,
+                            "quantity": term["quantity"],
+                            "price_unit": term["price_unit"],
+                            "uom_id": term["product"].uom_id.id,
+                            "recurring_rule_type": "monthly",
+                            "recurring_interval": 1,
+                            "recurring_invoicing_type": "pre-paid",
+                            "date_start": start,
+                            "date_end": start + relativedelta(years=1, days=-1),
+                            "recurring_next_date": start,
+                        }
+                    )
+                ],
+            }
+            for index, term in enumerate(terms)
+        ]
+    )
+
+
+def run_ours(env):
+    Contract = env["revcycle.contract"]
+    started = time.perf_counter()
+    while Contract._cron_generate_invoices():
+        pass
+    env.flush_all()
+    return time.perf_counter() - started
+
+
+def run_oca(env):
+    started = time.perf_counter()
+    env["contract.contract"].cron_recurring_create_invoice()
+    env.flush_all()
+    return time.perf_counter() - started
+
+
+def post_oca_drafts(env, partners):
+    """What OCA's cron leaves to do before its invoices can be sent: post the drafts (ours are posted by the cron)."""
+    drafts = env["account.move"].search(
+        [("state", "=", "draft"), ("partner_id", "in", partners.ids), ("invoice_origin", "=like", "OCA bench %")]
+    )
+    started = time.perf_counter()
+    drafts.action_post()
+    env.flush_all()
+    return time.perf_counter() - started
+
+
+def count_invoices(env, partners, origin_prefix):
+    return env["account.move"].search_count(
+        [
+            ("move_type", "=", "out_invoice"),
+            ("partner_id", "in", partners.ids),
+            ("invoice_origin", "=like", f"{origin_prefix}%"),
+        ]
+    )
+
+
+def measure(env, cr, runner, partners, origin_prefix):
+    """One run inside a savepoint rolled back, so every run starts from the same due contracts. For OCA, the time to
+    post its draft invoices is measured apart, after its cron."""
+    posting = None
+    with cr.savepoint(flush=False) as savepoint:
+        elapsed = runner(env)
+        invoices = count_invoices(env, partners, origin_prefix)
+        if runner is run_oca:
+            posting = post_oca_drafts(env, partners)
+        savepoint.rollback()
+    env.invalidate_all()
+    return elapsed, invoices, posting
+
+
+def set_aside_other_contracts(env, ours, oca):
+    """Demo contracts of either side stay out of the measurement (rolled back with the rest)."""
+    env["revcycle.contract"].search([("id", "not in", ours.ids), ("state", "=", "active")]).write(
+        {"state": "suspended"}
+    )
+    env["contract.contract"].search([("id", "not in", oca.ids)]).write({"active": False})
+
+
+def profile(env, cr, runner):
+    profiler = cProfile.Profile()
+    with cr.savepoint(flush=False) as savepoint:
+        queries_before = cr.sql_log_count
+        profiler.enable()
+        elapsed = runner(env)
+        profiler.disable()
+        queries = cr.sql_log_count - queries_before
+        savepoint.rollback()
+    env.invalidate_all()
+    print(f"profiled {runner.__name__}: {elapsed:.1f} s, {queries} queries")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "25")))
+    if os.environ.get("BENCH_PROFILE_CALLERS"):
+        stats.print_callers(os.environ["BENCH_PROFILE_CALLERS"])
+
+
+def main(argv):
+    odoo.tools.config.parse_config(argv)
+    database = (
+        odoo.tools.config["db_name"][0]
+        if isinstance(odoo.tools.config["db_name"], list)
+        else odoo.tools.config["db_name"]
+    )
+    registry = odoo.modules.registry.Registry(database)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+        start = fields.Date.context_today(env["res.partner"]) + relativedelta(day=1)
+        setup_started = time.perf_counter()
+        partners, terms = shared_data(env)
+        ours = our_contracts(env, terms, start)
+        oca = oca_contracts(env, terms, start)
+        set_aside_other_contracts(env, ours, oca)
+        env.flush_all()
+        print(
+            f"data: {len(ours)} revcycle contracts and {len(oca)} OCA contracts, {CUSTOMERS} customers, "
+            f"{PRODUCTS} products, one monthly line each, month from {start} due "
+            f"(built in {time.perf_counter() - setup_started:.0f} s, rolled back at the end)",
+            flush=True,
+        )
+        if os.environ.get("BENCH_PROFILE"):
+            for side in os.environ["BENCH_PROFILE"].split(","):
+                profile(env, cr, run_oca if side == "oca" else run_ours)
+        sides = {"ours": (run_ours, "CTR/"), "oca": (run_oca, "OCA bench ")}
+        timings = {"ours": [], "oca": [], "oca_posted": []}
+        counts = {"ours": set(), "oca": set()}
+        for run in range(RUNS):
+            for label in ("ours", "oca") if run % 2 == 0 else ("oca", "ours"):
+                runner, origin_prefix = sides[label]
+                elapsed, invoices, posting = measure(env, cr, runner, partners, origin_prefix)
+                timings[label].append(elapsed)
+                counts[label].add(invoices)
+                line = f"  run {run + 1} {label:4}: {invoices} invoices in {elapsed:6.1f} s"
+                if posting is not None:
+                    timings["oca_posted"].append(elapsed + posting)
+                    line += f" (+ {posting:.1f} s to post them)"
+                print(line, flush=True)
+        cr.rollback()
+    medians = {label: statistics.median(values) for label, values in timings.items()}
+    ours_invoices, oca_invoices = max(counts["ours"]), max(counts["oca"])
+    ours_rate = ours_invoices / medians["ours"]
+    oca_rate, oca_posted_rate = oca_invoices / medians["oca"], oca_invoices / medians["oca_posted"]
+    print(f"Invoicing cron over {CONTRACTS} active monthly contracts, one month due, median of {RUNS}:")
+    print(f"  OCA contract cron (drafts)     : {medians['oca']:7.1f} s  {oca_rate:7.1f} invoices/s  ({oca_invoices})")
+    print(f"  OCA cron + posting the drafts  : {medians['oca_posted']:7.1f} s  {oca_posted_rate:7.1f} invoices/s")
+    print(
+        f"  revcycle cron (posted)         : {medians['ours']:7.1f} s  {ours_rate:7.1f} invoices/s  ({ours_invoices})"
+    )
+    print(f"  ratio revcycle / OCA cron      : {ours_rate / oca_rate:7.2f}  (target >= 1.50)")
+    print(f"  ratio revcycle / OCA + posting : {ours_rate / oca_posted_rate:7.2f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
