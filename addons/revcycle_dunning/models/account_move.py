@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 
 class AccountMove(models.Model):
@@ -51,6 +52,21 @@ class AccountMove(models.Model):
         self._revcycle_add_pending_fees()
         self._revcycle_check_credit_on_post()
         return super()._post(soft=soft)
+
+    def _revcycle_ensure_access_tokens(self):
+        """Portal access tokens for these moves, in one statement.
+
+        Odoo's portal writes a missing token through the ORM on first use; on a posted invoice that write runs the
+        whole journal entry synchronisation for a column nothing else depends on, a tenth of a second per invoice
+        in a dunning run. The token is the same random UUID the portal would make.
+        """
+        if not self:
+            return
+        self.flush_recordset(["access_token"])
+        self.env.execute_query(SQL(
+            "UPDATE account_move SET access_token = gen_random_uuid()::varchar WHERE id = ANY(%s) "
+            "AND access_token IS NULL", self.ids))
+        self.invalidate_recordset(["access_token"])
 
     def _revcycle_payment_url(self):
         """The customer portal page of the invoice, where Odoo's payment form (Stripe included) takes the payment."""

@@ -161,11 +161,16 @@ class ResPartner(models.Model):
         return self._revcycle_credit_decision(amount)
 
     def _revcycle_credit_decision(self, amount):
-        """The decision on fresh figures: the stored profile is refreshed first, in this transaction."""
+        """The decision on current figures: the stored profile, measured again first when it may be stale."""
         self.ensure_one()
-        profile = self.env["revcycle.credit.profile"].sudo()._revcycle_ensure(
-            {(self.commercial_partner_id.id, self.env.company.id)})
-        profile._revcycle_refresh()
+        Profile = self.env["revcycle.credit.profile"].sudo()
+        pair = (self.commercial_partner_id.id, self.env.company.id)
+        # found and read in one query; created on the first decision about a customer
+        profile = Profile.search_fetch(
+            [("partner_id", "=", pair[0]), ("company_id", "=", pair[1])], Profile._revcycle_decision_fields(),
+            limit=1) or Profile._revcycle_ensure({pair})
+        if profile._revcycle_is_stale():
+            profile._revcycle_refresh()
         return profile._revcycle_decide(amount)
 
     def action_revcycle_credit_hold(self, reason, release_on_payment=False):

@@ -111,6 +111,9 @@ class RevcycleCreditOverride(models.Model):
                 # limits are kept per commercial entity, as Odoo keeps credit_limit
                 vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
         overrides = super().create(vals_list)
+        # a temporary limit changes the limit the customer's profile holds
+        self.env["revcycle.credit.profile"]._revcycle_mark_dirty(
+            (override.partner_id.id, override.company_id.id) for override in overrides)
         for override in overrides:
             override._revcycle_stamp_and_log()
         return overrides

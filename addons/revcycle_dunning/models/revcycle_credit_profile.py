@@ -156,6 +156,10 @@ class RevcycleCreditProfile(models.Model):
         if not pairs:
             return self.browse()
         self.flush_model()
+        # the common case, every profile there already, costs one query
+        found = self._revcycle_find(pairs)
+        if len(found) == len(pairs):
+            return found
         self.env.execute_query(SQL(
             """
             INSERT INTO revcycle_credit_profile (partner_id, company_id, create_uid, write_uid, create_date, write_date)
@@ -169,6 +173,11 @@ class RevcycleCreditProfile(models.Model):
             """,
             uid=self.env.uid, partners=[pair[0] for pair in pairs], companies=[pair[1] for pair in pairs],
         ))
+        return self._revcycle_find(pairs)
+
+    @api.model
+    def _revcycle_find(self, pairs):
+        """The existing profiles of these (partner id, company id) pairs, in one query."""
         rows = self.env.execute_query(SQL(
             """
             SELECT profile.id
@@ -179,6 +188,27 @@ class RevcycleCreditProfile(models.Model):
             partners=[pair[0] for pair in pairs], companies=[pair[1] for pair in pairs],
         ))
         return self.browse(row[0] for row in rows)
+
+    @api.model
+    def _revcycle_decision_fields(self):
+        """The stored fields a credit decision reads."""
+        return ["partner_id", "company_id", "exposure", "credit_limit", "hold", "hold_reason", "overdue_amount",
+                "oldest_overdue_date", "score", "risk_class", "refresh_date"]
+
+    def _revcycle_is_stale(self):
+        """Must the figures be measured again before a decision?
+
+        The stored figures follow every document by events (a refresh before each commit that changed the
+        customer), so only two things can be missing from them: what this transaction changed and has not
+        committed yet, and what time changed since the last refresh (invoices falling overdue, rates, temporary
+        limits ending), which the nightly refresh and the first decision of each day catch.
+        """
+        self.ensure_one()
+        dirty = self.env.cr.precommit.data.get(DIRTY_KEY)
+        if dirty and (self.partner_id.id, self.company_id.id) in dirty["exposure"]:
+            return True
+        today = fields.Date.context_today(self)
+        return not self.refresh_date or fields.Date.context_today(self, self.refresh_date) < today
 
     def _revcycle_refresh(self, scored=None):
         """Recompute exposure, limit and overdue of these profiles, and the score of ``scored`` (a subset)."""

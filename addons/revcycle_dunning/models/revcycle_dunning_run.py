@@ -271,6 +271,10 @@ class RevcycleDunningRun(models.Model):
                 break
             after_id = partner_ids[-1]
             plan = run._revcycle_plan(run._revcycle_lock_invoices(partner_ids))
+            # the notices' payment links need the invoices' portal tokens: made for the whole batch at once
+            run.env["account.move"].browse(
+                item[0] for by_level in plan.values() for items in by_level.values() for item in items
+            )._revcycle_ensure_access_tokens()
             partners = run.env["res.partner"].browse(plan)
             for partner in partners:
                 try:
@@ -304,7 +308,10 @@ class RevcycleDunningRun(models.Model):
 
     def _revcycle_dun_customer(self, partner, by_level):
         """Make, fee and send one notice per level for one customer."""
-        Notice = self.env["revcycle.dunning.notice"]
+        # the notice's own email is its record: no 'created' note, and the collector is not emailed an assignment
+        # for every notice of a run (the notices are in their Collections list)
+        Notice = self.env["revcycle.dunning.notice"].with_context(
+            mail_create_nolog=True, mail_auto_subscribe_no_notify=True)
         collector = self._revcycle_collector(partner)
         result = defaultdict(float)
         notices = Notice

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 
 class SaleOrder(models.Model):
@@ -40,13 +41,18 @@ class SaleOrder(models.Model):
 
     def _revcycle_check_credit_on_confirm(self):
         """Refuse, with a UserError an XML-RPC caller gets as a Fault, before anything is written."""
-        to_check = self.filtered(lambda order: (
-            order.state in ("draft", "sent")
-            and order.company_id.revcycle_credit_check_on_confirm
-            and not order._revcycle_credit_override_covers()))
+        candidates = self.filtered(lambda order: (
+            order.state in ("draft", "sent") and order.company_id.revcycle_credit_check_on_confirm))
+        if not candidates:
+            return
+        # confirmation is hot: one query says which orders have overrides or payments to look at at all
+        flags = candidates._revcycle_credit_flags()
+        to_check = candidates.filtered(lambda order: not (
+            flags[order.id]["override"] and order._revcycle_credit_override_covers()))
         groups = to_check.grouped(lambda order: (order.partner_id.commercial_partner_id, order.company_id))
         for (partner, company), orders in groups.items():
-            amount = sum(order._revcycle_credit_amount() for order in orders)
+            amount = sum(order._revcycle_credit_amount(paid=None if flags[order.id]["payment"] else 0.0)
+                         for order in orders)
             result = partner.with_company(company)._revcycle_credit_decision(amount)
             # an order paid upfront is granted no credit: only a hold stops it
             prepaid = company.currency_id.compare_amounts(amount, 0.0) <= 0
@@ -60,11 +66,33 @@ class SaleOrder(models.Model):
         # the override is a credit manager's decision; a salesperson confirming relies on it without seeing it
         return self.sudo().revcycle_credit_override_ids._revcycle_covers(self.sudo())
 
-    def _revcycle_credit_amount(self):
-        """What confirming grants on credit, in the company currency: the total less what is already paid online."""
+    def _revcycle_credit_flags(self):
+        """{order id: {'override': has an active override, 'payment': has a payment transaction}}."""
+        self.flush_recordset(["transaction_ids"])
+        self.env["revcycle.credit.override"].flush_model(["sale_order_id", "active"])
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT sale.id,
+                   EXISTS (SELECT 1 FROM revcycle_credit_override override
+                            WHERE override.sale_order_id = sale.id AND override.active),
+                   EXISTS (SELECT 1 FROM sale_order_transaction_rel rel WHERE rel.sale_order_id = sale.id)
+              FROM sale_order sale
+             WHERE sale.id = ANY(%s)
+            """,
+            [order_id for order_id in self.ids if isinstance(order_id, int)],
+        ))
+        flags = {order_id: {"override": override, "payment": payment} for order_id, override, payment in rows}
+        # orders not in the database yet (new records) take the ORM's path
+        return {order.id: flags.get(order.id, {"override": True, "payment": True}) for order in self}
+
+    def _revcycle_credit_amount(self, paid=None):
+        """What confirming grants on credit, in the company currency: the total less what is already paid online
+        (``paid``, in the order currency; read from the order's transactions when not given)."""
         self.ensure_one()
         company = self.company_id
-        unpaid = self.amount_total - self.amount_paid
+        unpaid = self.amount_total - (self.amount_paid if paid is None else paid)
+        if self.currency_id == company.currency_id:
+            return unpaid
         return self.currency_id._convert(unpaid, company.currency_id, company, fields.Date.context_today(self))
 
     def action_revcycle_credit_override(self, reason):

@@ -196,3 +196,24 @@ class TestCreditCheck(RevcycleCreditCommon):
         form = self.env["res.partner"].with_user(self.salesman).get_views([(False, "form")])["views"]["form"]
         self.assertIn("revcycle_credit_hold", form["arch"])
         self.assertNotIn("revcycle_credit_exposure", form["arch"], "the exposure is for billing and credit staff")
+
+    def test_decision_measures_again_what_the_stored_figures_may_miss(self):
+        self._invoice(700.0)
+        self._commit_events()
+        profile = self._profile()
+        self.assertEqual(profile.exposure, 700.0)
+        # a stored profile of today that no document of this transaction touched is decided on as it is
+        self.env.cr.execute("UPDATE revcycle_credit_profile SET exposure = 950.0 WHERE id = %s", [profile.id])
+        profile.invalidate_recordset()
+        self.assertEqual(self.customer.revcycle_check_credit(100.0)["exposure"], 950.0)
+        # refreshed before today: time may have moved invoices into overdue, so it is measured again
+        self.env.cr.execute("UPDATE revcycle_credit_profile SET refresh_date = refresh_date - interval '1 day' "
+                            "WHERE id = %s", [profile.id])
+        profile.invalidate_recordset()
+        self.assertEqual(self.customer.revcycle_check_credit(100.0)["exposure"], 700.0)
+        # a document of this transaction marks the customer: measured again before the decision
+        self.env.cr.execute("UPDATE revcycle_credit_profile SET exposure = 950.0 WHERE id = %s", [profile.id])
+        profile.invalidate_recordset()
+        self._invoice(200.0)
+        result = self.customer.revcycle_check_credit(200.0)
+        self.assertEqual((result["exposure"], result["allowed"]), (900.0, False))

@@ -1,0 +1,2 @@
+from . import test_delivery_credit_check
+from . import test_delivery_credit_xmlrpc
