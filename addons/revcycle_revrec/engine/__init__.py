@@ -12,3 +12,4 @@ from .schedule import (
     term_end,
 )
 from .position import contract_position_moves
+from .delivery import delivered_target, delivery_release

@@ -2,6 +2,7 @@ from fractions import Fraction
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .. import engine
 
@@ -39,6 +40,9 @@ class RevcyclePerformanceObligation(models.Model):
     date_end = fields.Date(string="End", required=True)
     income_account_id = fields.Many2one("account.account", string="Income Account", check_company=True)
     line_ids = fields.One2many("revcycle.revenue.line", "obligation_id", string="Schedule")
+    delivered_quantity = fields.Float(
+        digits="Product Unit of Measure", readonly=True, copy=False,
+        help="Delivered quantity (returns deducted) whose share of the allocation is recognised.")
     recognized_amount = fields.Monetary(compute="_compute_amounts", string="Recognised")
     deferred_amount = fields.Monetary(compute="_compute_amounts", string="Not Yet Recognised")
 
@@ -83,7 +87,7 @@ class RevcyclePerformanceObligation(models.Model):
             ready = obligation.recognition in ("ratable_daily", "ratable_monthly")
             vals += [{"obligation_id": obligation.id, "date": entry.date, "amount": entry.amount, "ready": ready}
                      for entry in entries]
-        return self.env["revcycle.revenue.line"].create(vals)
+        return self.env["revcycle.revenue.line"]._revcycle_insert_planned(vals)
 
     def _revcycle_satisfy(self, on_date):
         """Point-in-time obligations met on ``on_date``: their waiting lines become due that day."""
@@ -91,6 +95,52 @@ class RevcyclePerformanceObligation(models.Model):
                                        and line.obligation_id.recognition in ("invoice", "delivery"))
         lines.write({"date": on_date, "ready": True})
         return lines
+
+    def _revcycle_release_delivered_share(self, on_date):
+        """Delivery obligations earn the delivered share of their allocation (delivered / ordered quantity of their
+        order line), the last unit exactly the rest; a return gives its share back. Posts the difference with what
+        is already released as a line due ``on_date`` and resizes the line still waiting to the remainder.
+
+        The obligation rows are locked and written: two pickings validated at once cannot both release the same
+        share (the second transaction fails to serialise and is retried on the new figures).
+        Returns the new revenue lines, not yet posted."""
+        if not self:
+            return self.env["revcycle.revenue.line"]
+        self.env.execute_query(SQL(
+            "SELECT id FROM revcycle_performance_obligation WHERE id = ANY(%s) FOR UPDATE", self.ids))
+        Line = self.env["revcycle.revenue.line"].sudo()
+        vals_list = []
+        for obligation in self:
+            sale_line, currency = obligation.sale_line_id, obligation.currency_id
+            released = sum(obligation.line_ids.filtered(lambda line: line.state == "posted").mapped("amount"))
+            try:
+                delta = engine.delivery_release(
+                    obligation.allocated_amount, released, sale_line.qty_delivered, sale_line.product_uom_qty,
+                    currency.decimal_places, sale_line.product_uom.rounding)
+            except engine.ScheduleError as error:
+                raise UserError(self.env._("%(obligation)s cannot be recognised on delivery: %(reason)s",
+                                           obligation=obligation.display_name, reason=str(error))) from error
+            obligation.delivered_quantity = sale_line.qty_delivered
+            if currency.is_zero(delta):
+                continue
+            vals_list.append({"obligation_id": obligation.id, "date": on_date, "amount": delta, "ready": True,
+                              "kind": "delivery"})
+            obligation._revcycle_resize_waiting(currency.round(obligation.allocated_amount - released - delta))
+        return Line.create(vals_list)
+
+    def _revcycle_resize_waiting(self, remaining):
+        """The point-in-time line still waiting for its event carries ``remaining`` (created or dropped as needed)."""
+        self.ensure_one()
+        waiting = self.line_ids.filtered(lambda line: line.state == "planned" and not line.ready
+                                         and line.kind == "schedule")
+        if self.currency_id.is_zero(remaining):
+            waiting.unlink()
+        elif waiting:
+            waiting[0].amount = remaining
+            waiting[1:].unlink()
+        else:
+            self.env["revcycle.revenue.line"].sudo().create(
+                {"obligation_id": self.id, "date": self.date_start, "amount": remaining, "ready": False})
 
     def action_revcycle_satisfy(self):
         """Mark a delivery obligation met (a service without picking) and post its revenue now."""

@@ -10,6 +10,7 @@ from .. import engine
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+ENTRY_SIZE = 50  # contracts per recognition entry
 
 
 class RevcycleRevenueContract(models.Model):
@@ -94,7 +95,9 @@ class RevcycleRevenueContract(models.Model):
 
         ``items``: dicts with ``product`` (product.product), ``quantity``, ``selling_price`` (what the customer pays
         for it in ``currency``, taxes excluded; negative for a discount line, which lowers the price and is spread
-        over the obligations), optional ``date_start``, ``date_end``, ``sale_line`` and ``income_account``.
+        over the obligations), optional ``date_start``, ``date_end``, ``sale_line``, ``income_account``,
+        ``recognition`` (the method, when not the product's) and ``ssp_factor`` (how many SSP units the item
+        covers beyond its quantity, e.g. the billing periods of a subscription term; default 1).
         Returns the new ``revcycle.revenue.contract``.
         """
         obligation_items = [item for item in items if item["selling_price"] >= 0]
@@ -134,12 +137,12 @@ class RevcycleRevenueContract(models.Model):
         """SSP of the whole item (the SSP table / product field times the quantity), or None: use the price."""
         unit = self.env["revcycle.ssp"].revcycle_get_ssp(
             item["product"].product_tmpl_id.id, currency.id, date, company.id)
-        return None if unit is None else currency.round(unit * item["quantity"])
+        return None if unit is None else currency.round(unit * item["quantity"] * item.get("ssp_factor", 1.0))
 
     def _revcycle_prepare_obligation_vals(self, item, ssp, amount, date):
         self.ensure_one()
         product = item["product"]
-        method = product.revcycle_recognition
+        method = item.get("recognition") or product.revcycle_recognition
         date_start = item.get("date_start") or date
         date_end = item.get("date_end")
         if method in ("ratable_daily", "ratable_monthly") and not date_end:
@@ -261,8 +264,9 @@ class RevcycleRevenueContract(models.Model):
 
     @api.model
     def recognize_until(self, date, company_ids=None, limit=None):
-        """Post every planned revenue line due on or before ``date``: one entry per company, period and batch in
-        the recognition journal, one income line per obligation, the contract liability / asset moved per contract.
+        """Post every planned revenue line due on or before ``date``: one entry per company, period and 50 contracts
+        in the recognition journal, one income line per contract and income account, the contract liability / asset
+        moved per contract.
 
         Contracts are taken in batches with FOR UPDATE SKIP LOCKED, so a parallel run skips what another holds;
         each contract is posted in its own savepoint, so one bad contract does not stop the others; a posted line
@@ -361,20 +365,23 @@ class RevcycleRevenueContract(models.Model):
             prepared.append((contract, contract_lines, vals, amounts))
         if summary is None:
             return self._revcycle_create_entry(company, move_date, prepared)
-        try:
-            with self.env.cr.savepoint():
-                moves = self._revcycle_create_entry(company, move_date, prepared)
-        except Exception:
-            self.env.invalidate_all()
-            moves = self.env["account.move"]
-            for item in prepared:
-                try:
-                    with self.env.cr.savepoint():
-                        moves |= self._revcycle_create_entry(company, move_date, [item])
-                except Exception:
-                    _logger.exception("Revenue contract %s could not be recognised", item[0].id)
-                    self.env.invalidate_all()
-                    failed.add(item[0].id)
+        moves = self.env["account.move"]
+        # Entries of ENTRY_SIZE contracts: Odoo's cost per journal item grows with the size of its entry.
+        for start in range(0, len(prepared), ENTRY_SIZE):
+            chunk = prepared[start:start + ENTRY_SIZE]
+            try:
+                with self.env.cr.savepoint():
+                    moves |= self._revcycle_create_entry(company, move_date, chunk)
+            except Exception:
+                self.env.invalidate_all()
+                for item in chunk:
+                    try:
+                        with self.env.cr.savepoint():
+                            moves |= self._revcycle_create_entry(company, move_date, [item])
+                    except Exception:
+                        _logger.exception("Revenue contract %s could not be recognised", item[0].id)
+                        self.env.invalidate_all()
+                        failed.add(item[0].id)
         for contract, contract_lines, _vals, amounts in prepared:
             if contract.id not in failed:
                 summary["lines"] += len(contract_lines)
@@ -403,12 +410,14 @@ class RevcycleRevenueContract(models.Model):
         return move
 
     def _revcycle_entry_line_vals(self, lines, move_date, position):
-        """Income credit per revenue line, then the contract liability / asset moved to the net position.
+        """Income credit per income account of the contract (the revenue lines, one per obligation and period, keep
+        the detail and link the entry), then the contract liability / asset moved to the net position.
         Returns (move line values, the lines' amounts in company currency)."""
         self.ensure_one()
         company = self.company_id
         company_currency = company.currency_id
         vals, amounts = [], []
+        by_account = {}
         for line in lines:
             amount_company = company_currency.round(self.currency_id._convert(
                 line.amount, company_currency, company, move_date))
@@ -418,13 +427,21 @@ class RevcycleRevenueContract(models.Model):
             if not account:
                 raise UserError(self.env._("%(obligation)s has no income account; set one on its product.",
                                            obligation=obligation.display_name))
-            if company_currency.is_zero(amount_company) and self.currency_id.is_zero(line.amount):
+            total = by_account.setdefault(account, [0.0, 0.0, obligation.browse()])
+            total[0] += amount_company
+            total[1] += line.amount
+            total[2] |= obligation
+        for account, (amount_company, amount, obligations) in by_account.items():
+            amount_company, amount = company_currency.round(amount_company), self.currency_id.round(amount)
+            if company_currency.is_zero(amount_company) and self.currency_id.is_zero(amount):
                 continue
+            single = obligations if len(obligations) == 1 else obligations.browse()
             vals.append({
-                "account_id": account.id, "name": obligation.display_name, "partner_id": self.partner_id.id,
-                "balance": -amount_company, "amount_currency": -line.amount, "currency_id": self.currency_id.id,
-                "product_id": obligation.product_id.id, "revcycle_contract_id": self.id,
-                "revcycle_obligation_id": obligation.id, "revcycle_kind": "recognition",
+                "account_id": account.id, "name": single.display_name or self.name, "partner_id": self.partner_id.id,
+                "balance": -amount_company, "amount_currency": -amount, "currency_id": self.currency_id.id,
+                "product_id": obligations.product_id.id if len(obligations.product_id) == 1 else False,
+                "revcycle_contract_id": self.id, "revcycle_obligation_id": single.id,
+                "revcycle_kind": "recognition",
             })
         deferred_debit, asset_debit = engine.contract_position_moves(
             position[0], position[1], sum(amounts), company_currency.decimal_places)

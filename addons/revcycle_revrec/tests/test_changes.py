@@ -1,10 +1,13 @@
 """Credit notes, cancellation, re-runs and parallel runs."""
+from unittest.mock import patch
+
 from freezegun import freeze_time
 from odoo import Command, api
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 from psycopg2 import IntegrityError
 
+from ..models import revcycle_revenue_contract as contract_module
 from .common import RevrecCommon
 
 
@@ -64,6 +67,19 @@ class TestChanges(RevrecCommon):
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
             posted.copy({"move_id": False, "state": "posted"})
             self.env.flush_all()
+
+    def test_large_runs_split_into_entries_of_entry_size_contracts(self):
+        orders = [self._confirmed_order() for _ in range(3)]
+        with patch.object(contract_module, "ENTRY_SIZE", 2):
+            summary = self.env["revcycle.revenue.contract"].recognize_until("2026-01-31")
+        self.assertEqual((summary["contracts"], summary["lines"], summary["amount"]), (3, 3, 6750.0))
+        moves = self.env["account.move"].browse(summary["move_ids"])
+        # Three contracts, two per entry: one entry of two contracts, one of one, each balanced and posted.
+        self.assertEqual(sorted(len(move.line_ids.revcycle_contract_id) for move in moves), [1, 2])
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        self.assertEqual(moves.line_ids.revcycle_contract_id, self.env["revcycle.revenue.contract"].concat(
+            *(order.revcycle_revenue_contract_ids for order in orders)))
+        self.assertBalances("2026-01-31", {self.income: -6750.0, self.asset: 6750.0})
 
     def test_monthly_cron_recognises_what_is_due(self):
         contract = self._confirmed_order().revcycle_revenue_contract_ids

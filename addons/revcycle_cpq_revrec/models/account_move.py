@@ -1,0 +1,32 @@
+from odoo import models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _revcycle_invoice_lines_by_obligation(self):
+        """Invoices and credit notes of subscription contracts carry no order line: their lines find their
+        obligation through the contract line, then defer and recognise like any revenue contract's."""
+        result = super()._revcycle_invoice_lines_by_obligation()
+        lines = self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund")).invoice_line_ids.filtered(
+            lambda line: line.display_type == "product" and line.revcycle_contract_line_id and line not in result
+        )
+        if not lines:
+            return result
+        # sudo: the billing run or clerk posts; the obligations are read to route the amounts, as for orders.
+        obligations = (
+            self.env["revcycle.performance.obligation"]
+            .sudo()
+            .search(
+                [
+                    ("revcycle_contract_line_id", "in", lines.revcycle_contract_line_id.ids),
+                    ("contract_id.state", "=", "active"),
+                ]
+            )
+        )
+        by_contract_line = {obligation.revcycle_contract_line_id.id: obligation for obligation in obligations}
+        for line in lines:
+            obligation = by_contract_line.get(line.revcycle_contract_line_id.id)
+            if obligation and obligation.company_id._revcycle_revrec_enabled():
+                result[line] = obligation
+        return result

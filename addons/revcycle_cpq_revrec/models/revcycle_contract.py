@@ -1,0 +1,176 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from odoo import api, fields, models
+from odoo.addons.revcycle_cpq.engine import periods as period_engine
+from odoo.exceptions import UserError
+
+RATABLE = ("ratable_daily", "ratable_monthly")
+ACTIVATED_STATES = ("active", "suspended", "expired")
+
+
+class RevcycleContract(models.Model):
+    _inherit = "revcycle.contract"
+
+    revcycle_revenue_contract_ids = fields.Many2many(
+        "revcycle.revenue.contract",
+        compute="_compute_revcycle_revenue_contract_ids",
+        string="Revenue Contracts",
+        groups="revcycle_revrec.group_revcycle_revrec_user",
+    )
+    revcycle_revenue_contract_count = fields.Integer(
+        string="Revenue Contract Count",
+        compute="_compute_revcycle_revenue_contract_ids",
+        groups="revcycle_revrec.group_revcycle_revrec_user",
+    )
+
+    def _compute_revcycle_revenue_contract_ids(self):
+        obligations = self.env["revcycle.performance.obligation"].search(
+            [("revcycle_contract_line_id.contract_id", "in", self.ids)]
+        )
+        for contract in self:
+            revenue = obligations.filtered(
+                lambda ob, c=contract: ob.revcycle_contract_line_id.contract_id == c
+            ).contract_id
+            contract.revcycle_revenue_contract_ids = revenue
+            contract.revcycle_revenue_contract_count = len(revenue)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_recognised_revenue(self):
+        """Once revenue is posted, the revenue contract must be cancelled (and so reversed) first."""
+        recognised = (
+            self.sudo()
+            ._revcycle_own_revenue_contracts()
+            .filtered(lambda revenue: revenue.state == "active" and revenue._revcycle_has_posted())
+        )
+        if recognised:
+            raise UserError(
+                self.env._(
+                    "Revenue was already recognised on %(revenue)s: cancel that revenue contract (which reverses it) "
+                    "before deleting the contract, or terminate the contract instead.",
+                    revenue=", ".join(recognised.mapped("name")),
+                )
+            )
+
+    def unlink(self):
+        """A deleted contract takes along the revenue contracts made from it alone that recognised nothing."""
+        # sudo: deleting the contract is the contract manager's right; its revenue artefacts follow.
+        unposted = self.sudo()._revcycle_own_revenue_contracts().filtered(lambda rev: not rev._revcycle_has_posted())
+        result = super().unlink()
+        unposted.unlink()
+        return result
+
+    def _revcycle_own_revenue_contracts(self):
+        """Revenue contracts whose every obligation comes from these contracts' lines."""
+        obligations = self.env["revcycle.performance.obligation"].search(
+            [("revcycle_contract_line_id.contract_id", "in", self.ids)]
+        )
+        return obligations.contract_id.filtered(
+            lambda revenue: all(ob.revcycle_contract_line_id.contract_id in self for ob in revenue.obligation_ids)
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------------------------------
+    def action_activate(self):
+        result = super().action_activate()
+        self._revcycle_create_revenue_contracts()
+        return result
+
+    def _revcycle_renew_contract(self):
+        renewal = super()._revcycle_renew_contract()
+        renewal._revcycle_create_revenue_contracts()
+        return renewal
+
+    def action_view_revcycle_revenue_contracts(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("revcycle_revrec.revcycle_revenue_contract_action")
+        action["domain"] = [("id", "in", self.revcycle_revenue_contract_ids.ids)]
+        action["context"] = {"create": False}
+        if self.revcycle_revenue_contract_count == 1:
+            action.update(view_mode="form", res_id=self.revcycle_revenue_contract_ids.id, views=[(False, "form")])
+        return action
+
+    # -- revenue ---------------------------------------------------------------------------------------------------
+    def _revcycle_create_revenue_contracts(self):
+        """Each activated contract's revenue, exactly once (a contract line has at most one obligation, in the
+        database too):
+
+        - a contract made from a quotation joins the order's revenue contract (contracts entered together with the
+          same customer are one arrangement, ASC 606-10-25-9): its lines become obligations of that contract and the
+          order's price plus the term's value is reallocated prospectively; an order of recurring lines only gets
+          its revenue contract now;
+        - a contract of its own, and a renewal (a new term: a new arrangement), gets a revenue contract of its own.
+
+        sudo: whoever may activate a contract makes its revenue follow, as confirming an order does.
+        """
+        Revenue = self.env["revcycle.revenue.contract"].sudo()
+        today = fields.Date.context_today(self)
+        for contract in self.sudo():
+            company = contract.company_id
+            if not company._revcycle_revrec_enabled() or contract._revcycle_has_revenue():
+                continue
+            order = contract.sale_order_id
+            if order and not contract.previous_contract_id:
+                revenue = order.revcycle_revenue_contract_ids.filtered(lambda c: c.state == "active")[:1]
+                if revenue:
+                    revenue._revcycle_reallocate(order._revcycle_contract_items(), today)
+                else:
+                    order._revcycle_create_revenue_contracts()
+                continue
+            Revenue.with_company(company)._revcycle_create_from_contract(
+                contract,
+                contract._revcycle_revenue_items(),
+                contract.partner_id.commercial_partner_id,
+                company,
+                contract.currency_id,
+                contract.date_start,
+                origin=contract.name,
+            )
+        # the link is computed from the obligations: what was read before they existed is stale now
+        self.invalidate_recordset(["revcycle_revenue_contract_ids", "revcycle_revenue_contract_count"])
+
+    def _revcycle_has_revenue(self):
+        self.ensure_one()
+        return bool(self.line_ids) and bool(
+            self.env["revcycle.performance.obligation"]
+            .sudo()
+            .search_count([("revcycle_contract_line_id", "in", self.line_ids.ids)], limit=1)
+        )
+
+    def _revcycle_revenue_started(self):
+        """Activated at some point: its lines are performance obligations."""
+        self.ensure_one()
+        return self.state in ACTIVATED_STATES or self._revcycle_has_revenue()
+
+    def _revcycle_term_end(self):
+        """Last day of the term recognised: the contract's end, or one renewal term for an open-ended contract."""
+        self.ensure_one()
+        return self.date_end or self.date_start + relativedelta(months=self.renewal_months) - timedelta(days=1)
+
+    def _revcycle_revenue_items(self):
+        """Engine inputs: one obligation per line, priced at what the term's invoices charge for it (so the
+        transaction price is the contract's term value), recognised over the term (the product's ratable method,
+        else by month). A recurring product's SSP is, like its list price, for one of its own billing periods: the
+        line's SSP is that times the quantity times the product's periods in the term (partial periods prorated)."""
+        self.ensure_one()
+        term_end = self._revcycle_term_end()
+        term = period_engine.periods(self.date_start, self.billing_period, term_end, align=self.billing_anchor)
+        months_in_term = sum(period.ratio for period in term) * period_engine.period_months(self.billing_period)
+        items = []
+        for line in self.line_ids:
+            method = line.product_id.revcycle_recognition
+            product_months = period_engine.period_months(line.product_id.revcycle_billing_period or "month")
+            items.append(
+                {
+                    "product": line.product_id,
+                    "quantity": line.quantity,
+                    "selling_price": self.currency_id.round(sum(line._revcycle_period_subtotal(p) for p in term)),
+                    "name": (line.name or "").splitlines()[0] or False,
+                    "date_start": self.date_start,
+                    "date_end": term_end,
+                    "recognition": method if method in RATABLE else "ratable_monthly",
+                    "ssp_factor": months_in_term / product_months,
+                    "sale_line": line.sale_line_id,
+                    "revcycle_contract_line": line,
+                }
+            )
+        return items

@@ -1,0 +1,22 @@
+from odoo import fields, models
+
+
+class RevcyclePerformanceObligation(models.Model):
+    _inherit = "revcycle.performance.obligation"
+
+    revcycle_contract_line_id = fields.Many2one(
+        "revcycle.contract.line",
+        string="Contract Line",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
+        help="The subscription contract line this obligation recognises.",
+    )
+
+    _sql_constraints = [
+        (
+            "revcycle_contract_line_uniq",
+            "UNIQUE (revcycle_contract_line_id)",
+            "A contract line already has its performance obligation: a contract's revenue is created once.",
+        ),
+    ]

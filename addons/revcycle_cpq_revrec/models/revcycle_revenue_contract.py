@@ -1,0 +1,27 @@
+from odoo import api, fields, models
+
+
+class RevcycleRevenueContract(models.Model):
+    _inherit = "revcycle.revenue.contract"
+
+    revcycle_contract_ids = fields.Many2many(
+        "revcycle.contract",
+        compute="_compute_revcycle_contract_ids",
+        string="Subscription Contracts",
+        help="The subscription contracts whose lines are obligations of this revenue contract.",
+    )
+
+    @api.depends("obligation_ids.revcycle_contract_line_id")
+    def _compute_revcycle_contract_ids(self):
+        for revenue in self:
+            revenue.revcycle_contract_ids = revenue.obligation_ids.revcycle_contract_line_id.contract_id
+
+    def _revcycle_prepare_obligation_vals(self, item, ssp, amount, date):
+        vals = super()._revcycle_prepare_obligation_vals(item, ssp, amount, date)
+        if item.get("revcycle_contract_line"):
+            vals["revcycle_contract_line_id"] = item["revcycle_contract_line"].id
+        return vals
+
+    def _revcycle_has_posted(self):
+        self.ensure_one()
+        return bool(self.line_ids.filtered(lambda line: line.state == "posted"))
