@@ -15,6 +15,7 @@ import time
 from datetime import date
 
 import odoo
+from benchlib import open_registry
 from odoo import api
 from odoo.tools import SQL
 
@@ -271,13 +272,7 @@ def compare(kpis, rows):
 
 
 def main(argv):
-    odoo.tools.config.parse_config(argv)
-    database = (
-        odoo.tools.config["db_name"][0]
-        if isinstance(odoo.tools.config["db_name"], list)
-        else odoo.tools.config["db_name"]
-    )
-    registry = odoo.modules.registry.Registry(database)
+    registry = open_registry(argv)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         generate(env)

@@ -20,6 +20,7 @@ import sys
 import time
 
 import odoo
+from benchlib import open_registry
 from dateutil.relativedelta import relativedelta
 from odoo import Command, api, fields
 
@@ -194,13 +195,7 @@ def profile(env, cr, runner):
 
 
 def main(argv):
-    odoo.tools.config.parse_config(argv)
-    database = (
-        odoo.tools.config["db_name"][0]
-        if isinstance(odoo.tools.config["db_name"], list)
-        else odoo.tools.config["db_name"]
-    )
-    registry = odoo.modules.registry.Registry(database)
+    registry = open_registry(argv)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         start = fields.Date.context_today(env["res.partner"]) + relativedelta(day=1)

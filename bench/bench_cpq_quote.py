@@ -9,6 +9,7 @@ import sys
 import time
 
 import odoo
+from benchlib import open_registry
 from odoo import Command, api
 
 LINES = 500
@@ -74,13 +75,7 @@ def quote_and_confirm(env, partner, products):
 
 
 def main(argv):
-    odoo.tools.config.parse_config(argv)
-    database = (
-        odoo.tools.config["db_name"][0]
-        if isinstance(odoo.tools.config["db_name"], list)
-        else odoo.tools.config["db_name"]
-    )
-    registry = odoo.modules.registry.Registry(database)
+    registry = open_registry(argv)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         partner = env["res.partner"].create({"name": "bench customer"})

@@ -21,6 +21,7 @@ import sys
 import time
 
 import odoo
+from benchlib import open_registry
 from odoo import Command, api, fields
 from odoo.tools import SQL
 
@@ -34,11 +35,6 @@ ORDERS = 200
 CREDIT_LIMIT = 10_000_000.0
 PREFIX = "bench credit customer"
 MOVE_PREFIX = "BENCHCR/"
-
-
-def database_name():
-    name = odoo.tools.config["db_name"]
-    return name[0] if isinstance(name, list) else name
 
 
 def generate_customers(env, count, prefix):
@@ -268,8 +264,7 @@ def check_once(env, order, which):
 
 
 def main(argv):
-    odoo.tools.config.parse_config(argv)
-    registry = odoo.modules.registry.Registry(database_name())
+    registry = open_registry(argv)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         started = time.perf_counter()

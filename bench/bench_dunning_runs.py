@@ -20,7 +20,8 @@ import time
 import odoo
 
 # the script's own folder is on sys.path: the data generator is shared with the credit check benchmark
-from bench_dunning_credit import database_name, generate_customers, generate_invoices
+from bench_dunning_credit import generate_customers, generate_invoices
+from benchlib import open_registry
 from odoo import Command, api, fields
 from odoo.tools import SQL
 
@@ -174,8 +175,7 @@ def run_oca(env, date, policy):
 
 
 def main(argv):
-    odoo.tools.config.parse_config(argv)
-    registry = odoo.modules.registry.Registry(database_name())
+    registry = open_registry(argv)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         started = time.perf_counter()

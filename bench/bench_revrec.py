@@ -22,6 +22,7 @@ import time
 from datetime import date, timedelta
 
 import odoo
+from benchlib import open_registry
 from dateutil.relativedelta import relativedelta
 from odoo import api
 from odoo.tools import SQL
@@ -175,13 +176,7 @@ def data_set(registry, start, end):
 
 
 def main(argv):
-    odoo.tools.config.parse_config(argv)
-    database = (
-        odoo.tools.config["db_name"][0]
-        if isinstance(odoo.tools.config["db_name"], list)
-        else odoo.tools.config["db_name"]
-    )
-    registry = odoo.modules.registry.Registry(database)
+    registry = open_registry(argv)
     today = date.today()
     start = (today - relativedelta(months=1)).replace(day=1)
     month_end = today.replace(day=1) - timedelta(days=1)
