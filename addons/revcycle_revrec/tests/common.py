@@ -48,6 +48,17 @@ class RevrecCommon(AccountTestInvoicingCommon):
     def _satisfy(self, contract, product, on):
         self._obligation(contract, product).with_context(revcycle_date=on).action_revcycle_satisfy()
 
+    def _january(self):
+        """The worked example's order, invoiced in full on 1 January, licence and installation delivered, January
+        recognised."""
+        order = self._confirmed_order()
+        contract = order.revcycle_revenue_contract_ids
+        self._invoice(order, "2026-01-01")
+        self._satisfy(contract, self.licence, "2026-01-01")
+        self._satisfy(contract, self.installation, "2026-01-31")
+        self.env["revcycle.revenue.contract"].recognize_until("2026-01-31")
+        return order, contract
+
     def _invoice(self, order, on, lines=None, move_type="out_invoice"):
         """``lines``: (sale line, amount); default: the order's own invoice for everything."""
         if lines is None and move_type == "out_invoice":

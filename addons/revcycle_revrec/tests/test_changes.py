@@ -13,15 +13,6 @@ from .common import RevrecCommon
 
 @tagged("post_install", "-at_install", "revcycle")
 class TestChanges(RevrecCommon):
-    def _january(self):
-        order = self._confirmed_order()
-        contract = order.revcycle_revenue_contract_ids
-        self._invoice(order, "2026-01-01")
-        self._satisfy(contract, self.licence, "2026-01-01")
-        self._satisfy(contract, self.installation, "2026-01-31")
-        self.env["revcycle.revenue.contract"].recognize_until("2026-01-31")
-        return order, contract
-
     def test_credit_note_reverses_what_was_recognised(self):
         order, contract = self._january()
         support_line = order.order_line.filtered(lambda line: line.product_id == self.support)
@@ -158,12 +149,7 @@ class TestParallelRuns(RevrecCommon):
 @tagged("post_install", "-at_install", "revcycle")
 class TestModification(RevrecCommon):
     def test_added_line_reallocates_what_is_left_prospectively(self):
-        order = self._confirmed_order()
-        contract = order.revcycle_revenue_contract_ids
-        self._invoice(order, "2026-01-01")
-        self._satisfy(contract, self.licence, "2026-01-01")
-        self._satisfy(contract, self.installation, "2026-01-31")
-        self.env["revcycle.revenue.contract"].recognize_until("2026-01-31")
+        order, contract = self._january()
         training = self._revrec_product("Training", "delivery", 6000.0)
         with freeze_time("2026-02-15"):
             order.write({"order_line": [Command.create({"product_id": training.id, "price_unit": 6000.0,
