@@ -30,3 +30,9 @@ class ResCompany(models.Model):
         default=True,
         help="When a prepaid contract is terminated, issue a credit note for the invoiced time after its end.",
     )
+    revcycle_contract_auto_post = fields.Boolean(
+        string="Post Contract Invoices",
+        default=True,
+        help="Post the invoices the contract invoicing job creates. Off, they are left in draft for a review "
+        "before they are posted and sent.",
+    )

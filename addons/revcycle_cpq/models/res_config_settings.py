@@ -14,3 +14,4 @@ class ResConfigSettings(models.TransientModel):
     revcycle_contract_credit_unused = fields.Boolean(
         related="company_id.revcycle_contract_credit_unused", readonly=False
     )
+    revcycle_contract_auto_post = fields.Boolean(related="company_id.revcycle_contract_auto_post", readonly=False)

@@ -18,7 +18,7 @@ STATES = [
     ("expired", "Expired"),
     ("terminated", "Terminated"),
 ]
-BATCH_SIZE = 100
+BATCH_SIZE = 500
 
 _logger = logging.getLogger(__name__)
 BILLING_CHOICE_FIELDS = ("billing_period", "billing_mode", "billing_anchor")
@@ -416,20 +416,26 @@ class RevcycleContract(models.Model):
         due = [(contract, period) for contract in self for period in contract._revcycle_due_periods(on_date)]
         if not due:
             return self.env["account.move"]
-        period_rows = self.env["revcycle.contract.period"].create(
-            [
-                {"contract_id": contract.id, "date_start": period.start, "date_end": period.end}
-                for contract, period in due
-            ]
-        )
         moves_by_index = {}
         for company, indexes in self._revcycle_group_by_company(due).items():
             contracts = self.browse([due[index][0].id for index in indexes])
             vals_list = [due[index][0]._prepare_invoice_vals(due[index][1]) for index in indexes]
-            moves = contracts._revcycle_create_posted_invoices(company, vals_list)
+            moves = contracts._revcycle_create_invoices(company, vals_list)
             moves_by_index.update(zip(indexes, moves, strict=True))
-        for index, period_row in enumerate(period_rows):
-            period_row.move_id = moves_by_index[index]
+        # the period rows are written with their invoices in one statement; their unique key still stops a second
+        # worker, whose savepoint then takes its invoices back with them
+        self.env["revcycle.contract.period"].create(
+            [
+                {
+                    "contract_id": contract.id,
+                    "date_start": period.start,
+                    "date_end": period.end,
+                    "move_id": moves_by_index[index].id,
+                }
+                for index, (contract, period) in enumerate(due)
+            ]
+        )
+        self.env["revcycle.contract.period"].flush_model()
         return self.env["account.move"].concat(*(moves_by_index[index] for index in range(len(due))))
 
     @staticmethod
@@ -439,8 +445,9 @@ class RevcycleContract(models.Model):
             indexes_by_company.setdefault(contract.company_id, []).append(index)
         return indexes_by_company
 
-    def _revcycle_create_posted_invoices(self, company, vals_list):
-        """Create and post the invoices of one company, ``vals_list[i]`` invoicing the contract ``self[i]``.
+    def _revcycle_create_invoices(self, company, vals_list):
+        """Create the invoices of one company, ``vals_list[i]`` invoicing the contract ``self[i]``, and post them
+        unless the company reviews them in draft first.
 
         The sales journal is looked up once per currency, not once per invoice; the cron user does not follow every
         invoice; the creation note names the contract and is written in one batch instead of a notification per
@@ -463,7 +470,8 @@ class RevcycleContract(models.Model):
             }
         )
         moves = moves.with_context(mail_create_nolog=False, mail_create_nosubscribe=False)
-        moves.action_post()
+        if company.revcycle_contract_auto_post:
+            moves.action_post()
         return moves
 
     def _prepare_invoice_vals(self, period):
@@ -623,17 +631,23 @@ class RevcycleContract(models.Model):
             for kind, key_date in contract._revcycle_key_dates():
                 if not (today <= key_date <= today + lead):
                     continue
-                with self.env.cr.savepoint():
-                    if Reminder.search_count(
-                        [("contract_id", "=", contract.id), ("kind", "=", kind), ("date", "=", key_date)]
-                    ):
-                        continue
-                    Reminder.create({"contract_id": contract.id, "kind": kind, "date": key_date})
-                    if kind == "renewal" and not contract.auto_renew and not contract.renewal_order_id:
-                        # the customer gets the renewal offer with the reminder, the salesperson follows it up
-                        contract._revcycle_create_renewal_quotation()
-                    contract._revcycle_remind(kind, key_date)
-                    sent += 1
+                if Reminder.search_count(
+                    [("contract_id", "=", contract.id), ("kind", "=", kind), ("date", "=", key_date)]
+                ):
+                    continue
+                try:
+                    with self.env.cr.savepoint():
+                        Reminder.create({"contract_id": contract.id, "kind": kind, "date": key_date})
+                        if kind == "renewal" and not contract.auto_renew and not contract.renewal_order_id:
+                            # the customer gets the renewal offer with the reminder, the salesperson follows it up
+                            contract._revcycle_create_renewal_quotation()
+                        contract._revcycle_remind(kind, key_date)
+                        self.env.flush_all()
+                except Exception:  # one contract's failing reminder (a bad template, a removed product) is logged
+                    _logger.exception("Reminder %s of contract %s could not be sent", kind, contract.id)
+                    self.env.invalidate_all()
+                    continue
+                sent += 1
         return sent
 
     def _revcycle_key_dates(self):

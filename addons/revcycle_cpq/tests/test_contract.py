@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
@@ -92,6 +93,18 @@ class TestContract(AccountTestInvoicingCommon):
         self.Contract._cron_generate_invoices()  # a second run creates nothing
         self.assertEqual(len(contract.invoice_ids), 3)
         self.assertEqual(contract.next_invoice_date, date(2026, 4, 1))
+
+    @freeze_time("2026-02-20")
+    def test_invoices_posted_or_left_in_draft_per_setting(self):
+        posted = self._active()
+        self.Contract._cron_generate_invoices()
+        self.assertEqual(set(posted.invoice_ids.mapped("state")), {"posted"})
+        self.company_data["company"].revcycle_contract_auto_post = False
+        reviewed = self._active()
+        self.Contract._cron_generate_invoices()
+        self.assertEqual(len(reviewed.invoice_ids), 2)
+        self.assertEqual(set(reviewed.invoice_ids.mapped("state")), {"draft"})
+        self.assertEqual(reviewed.next_invoice_date, date(2026, 3, 1), "a draft invoice still invoices its period")
 
     @freeze_time("2026-02-20")
     def test_calendar_periods_prorate_the_first_and_postpaid_waits_for_the_end(self):
@@ -207,6 +220,30 @@ class TestContract(AccountTestInvoicingCommon):
         reminders = self.env["revcycle.contract.reminder"].search([("contract_id", "=", contract.id)])
         self.assertEqual(sorted(reminders.mapped("kind")), ["notice", "renewal", "uplift"])
         self.assertEqual(len(contract.activity_ids), 3)
+
+    def test_one_failing_reminder_does_not_stop_the_others(self):
+        failing = self._active(auto_renew=True, notice_days=20)
+        other = self._active(auto_renew=True, notice_days=20)
+        original = type(self.Contract)._revcycle_remind
+
+        def remind(contract, kind, key_date):
+            # a fault injected into one contract only: the reminder email of a contract can fail for reasons of its
+            # own (a template a user broke, a mail gateway refusing an address)
+            if contract == failing:
+                raise ValueError("mail gateway refused the address")
+            return original(contract, kind, key_date)
+
+        with (
+            freeze_time("2026-12-02"),
+            patch.object(type(self.Contract), "_revcycle_remind", remind),
+            mute_logger("odoo.addons.revcycle_cpq.models.revcycle_contract"),
+        ):
+            self.assertEqual(self.Contract._cron_send_reminders(), 2)
+        Reminder = self.env["revcycle.contract.reminder"]
+        self.assertEqual(len(Reminder.search([("contract_id", "=", other.id)])), 2)
+        self.assertFalse(Reminder.search([("contract_id", "=", failing.id)]), "its savepoint took the reminder back")
+        with freeze_time("2026-12-02"):
+            self.assertEqual(self.Contract._cron_send_reminders(), 2, "the failed reminders are tried again")
 
     def test_bad_input_refused(self):
         for values, error in [
