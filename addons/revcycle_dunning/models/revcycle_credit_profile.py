@@ -422,9 +422,9 @@ class RevcycleCreditProfile(models.Model):
         return result
 
     def _revcycle_dunning_counts(self, since):
-        """{(partner id, company id): dunning notices sent since ``since``}."""
+        """{(partner id, company id): dunning notices issued since ``since``, sent or queued for sending}."""
         groups = self.env["revcycle.dunning.notice"].sudo()._read_group(
-            [("state", "=", "sent"), ("date", ">=", since), ("partner_id", "in", self.partner_id.ids),
+            [("state", "in", ("draft", "sent")), ("date", ">=", since), ("partner_id", "in", self.partner_id.ids),
              ("company_id", "in", self.company_id.ids)],
             ["partner_id", "company_id"], ["__count"])
         return {(partner.id, company.id): count for partner, company, count in groups}

@@ -1,11 +1,17 @@
+import logging
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount
+from odoo.tools import SQL, format_amount, format_date
 
 from ..engine import fees as fee_engine
 from ..engine import levels as level_engine
 
+_logger = logging.getLogger(__name__)
+
 DEFAULT_TEMPLATE = "revcycle_dunning.mail_template_dunning_notice"
+SEND_BATCH_SIZE = 500
 
 CHANNELS = [("email", "Email"), ("letter", "Printed Letter"), ("phone", "Phone Call"),
             ("agency", "Collection Agency")]
@@ -31,15 +37,19 @@ class RevcycleDunningNotice(models.Model):
     channel = fields.Selection(CHANNELS, required=True, readonly=True)
     date = fields.Date(required=True, readonly=True, index=True)
     state = fields.Selection(
-        [("draft", "Draft"), ("sent", "Sent"), ("error", "Not Sent"), ("cancel", "Cancelled")],
-        default="draft", required=True, readonly=True, index=True, tracking=True)
+        [("draft", "To Send"), ("sent", "Sent"), ("error", "Not Sent"), ("cancel", "Cancelled")],
+        # not tracked: a notice's sending is logged by its own email or activity, a tracking note per notice would
+        # double the messages of every run
+        default="draft", required=True, readonly=True, index=True)
     user_id = fields.Many2one("res.users", string="Collector", tracking=True,
                               help="Who follows the customer up: the customer's salesperson, else the company's "
                               "collector, else whoever ran the dunning.")
     line_ids = fields.One2many("revcycle.dunning.notice.line", "notice_id", string="Invoices", readonly=True)
+    # read from the lines rather than stored: a run writes thousands of notices, and a stored copy of what the lines
+    # already say cost as much as the notices themselves
     invoice_ids = fields.Many2many("account.move", string="Invoice Records", compute="_compute_invoice_ids",
-                                   store=True)
-    invoice_count = fields.Integer(compute="_compute_invoice_ids", store=True)
+                                   search="_search_invoice_ids")
+    invoice_count = fields.Integer(compute="_compute_invoice_count")
     amount_overdue = fields.Monetary(string="Amount Dunned", readonly=True)
     fee_fixed = fields.Monetary(string="Fixed Fee", readonly=True)
     fee_percent_amount = fields.Monetary(string="Percentage Fee", readonly=True)
@@ -53,6 +63,9 @@ class RevcycleDunningNotice(models.Model):
     agency_handoff = fields.Boolean(string="Handed to Agency", readonly=True, index=True)
     credit_hold = fields.Boolean(string="Credit Hold Set", readonly=True)
     send_error = fields.Char(string="Sending Problem", readonly=True)
+    mail_invoice_table = fields.Html(
+        string="Invoice Table", compute="_compute_mail_invoice_table", sanitize=False,
+        help="The notice's invoices with their payment links, total and late fee, as its email shows them.")
 
     @api.depends("partner_id", "level_id", "date")
     def _compute_name(self):
@@ -64,7 +77,34 @@ class RevcycleDunningNotice(models.Model):
     def _compute_invoice_ids(self):
         for notice in self:
             notice.invoice_ids = notice.line_ids.invoice_id
-            notice.invoice_count = len(notice.line_ids)
+
+    @api.depends_context("lang")
+    @api.depends("line_ids", "amount_overdue", "fee_amount")
+    def _compute_mail_invoice_table(self):
+        """Rendered from a QWeb view, compiled once for all the notices being emailed, in the email's language."""
+        IrQweb = self.env["ir.qweb"]
+        values = {
+            "format_date": lambda date: format_date(self.env, date),
+            "format_amount": lambda amount, currency: format_amount(self.env, amount, currency),
+        }
+        for notice in self:
+            notice.mail_invoice_table = IrQweb._render(
+                "revcycle_dunning.notice_mail_invoice_table", {**values, "notice": notice})
+
+    def mail_allowed_qweb_expressions(self):
+        # the reminder template reads only these, so Odoo renders it without evaluating code, notice by notice
+        return super().mail_allowed_qweb_expressions() + (
+            "object.level_id.name", "object.company_id.name", "object.mail_invoice_table")
+
+    def _search_invoice_ids(self, operator, value):
+        return [("line_ids.invoice_id", operator, value)]
+
+    @api.depends("line_ids")
+    def _compute_invoice_count(self):
+        counts = dict(self.env["revcycle.dunning.notice.line"]._read_group(
+            [("notice_id", "in", self._origin.ids)], ["notice_id"], ["__count"]))
+        for notice in self:
+            notice.invoice_count = counts.get(notice._origin, 0)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_sent(self):
@@ -165,54 +205,150 @@ class RevcycleDunningNotice(models.Model):
         profile._revcycle_set_hold(reason, "dunning", True)
         self.credit_hold = True
 
-    def _revcycle_send(self):
-        self.ensure_one()
-        sender = getattr(self, f"_revcycle_send_{self.channel}")
-        sender()
-        self.state = "sent"
+    # ------------------------------------------------------------------
+    # Sending
+    # ------------------------------------------------------------------
 
-    def _revcycle_send_email(self):
-        template = self.level_id.mail_template_id or self.env.ref(DEFAULT_TEMPLATE)
-        if not self.partner_id.email:
-            self.send_error = self.env._("The customer has no email address.")
-            self._revcycle_schedule_activity("mail.mail_activity_data_todo", self.env._(
-                "Dunning email not sent: %(partner)s has no email address", partner=self.partner_id.display_name))
-            return
-        self.message_post_with_source(template, message_type="comment", subtype_xmlid="mail.mt_comment")
+    def action_send_now(self):
+        """Send these notices now instead of waiting for the sending job."""
+        self.env["revcycle.dunning.run"]._revcycle_check_user()
+        unsendable = self.filtered(lambda notice: notice.state not in ("draft", "error"))
+        if unsendable:
+            raise UserError(self.env._(
+                "Only notices to send or not sent can be sent; %(notices)s were sent or cancelled already.",
+                notices=", ".join(unsendable.mapped("name"))))
+        self._revcycle_send_in_batches()
+        return True
 
-    def _revcycle_send_letter(self):
-        attachment = self._revcycle_letter_pdf()
-        self.message_post(body=self.env._("Dunning letter to print and post: %(level)s", level=self.level_id.name),
-                          attachment_ids=attachment.ids, subtype_xmlid="mail.mt_note")
+    @api.model
+    def _revcycle_trigger_sending(self):
+        """A run queues its notices: the sending job is woken to send them now, outside the run's transaction."""
+        cron = self.env.ref("revcycle_dunning.ir_cron_dunning_send", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
 
-    def _revcycle_send_phone(self):
-        self._revcycle_schedule_activity("mail.mail_activity_data_call", self.env._(
-            "Call %(partner)s about %(amount)s overdue (%(level)s)", partner=self.partner_id.display_name,
-            amount=format_amount(self.env, self.amount_overdue, self.currency_id), level=self.level_id.name))
+    @api.model
+    def _cron_send_notices(self, batch_size=SEND_BATCH_SIZE):
+        """Send the notices the runs queued, in bounded batches. Each batch is locked with SKIP LOCKED, so a second
+        worker sends other notices, and a notice leaves the queue in the transaction that queued its email, so
+        nothing is sent twice. Returns the number of notices handled; the cron is told how many are left."""
+        self.flush_model(["state"])
+        rows = self.env.execute_query(SQL(
+            "SELECT id FROM revcycle_dunning_notice WHERE state = 'draft' ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+            batch_size))
+        notices = self.browse([row[0] for row in rows])
+        notices._revcycle_send_in_batches()
+        remaining = self.search_count([("state", "=", "draft")])
+        self.env["ir.cron"]._notify_progress(done=len(notices), remaining=remaining)
+        return len(notices)
 
-    def _revcycle_send_agency(self):
-        self.agency_handoff = True
-        self._revcycle_schedule_activity("mail.mail_activity_data_todo", self.env._(
-            "Hand %(partner)s over to the collection agency: %(amount)s overdue",
-            partner=self.partner_id.display_name,
-            amount=format_amount(self.env, self.amount_overdue, self.currency_id)))
-
-    def _revcycle_schedule_activity(self, activity_xmlid, summary):
-        self.activity_schedule(activity_xmlid, date_deadline=self.date, summary=summary, user_id=self.user_id.id)
-
-    def _revcycle_update_profile(self):
-        """The workbench columns: current level, last contact, next level and when it falls due."""
+    def _revcycle_send_in_batches(self):
+        """Send by channel, all at once in a savepoint; when anything fails, notice by notice, so a notice that
+        cannot be sent is marked with its problem and the others go out."""
         if not self:
             return
-        last = self.sorted(lambda notice: notice.level_id.sequence)[-1]
-        ladder = last.policy_id._revcycle_engine_levels()
-        following = level_engine.next_level(ladder, last.level_id.id)
-        oldest_due = min(last.line_ids.mapped("date_due"))
-        profile = self.env["revcycle.credit.profile"].sudo()._revcycle_ensure(
-            {(last.partner_id.id, last.company_id.id)})
-        profile.write({
-            "dunning_level_id": last.level_id.id,
-            "dunning_last_date": last.date,
-            "dunning_next_level_id": following.key if following else False,
-            "dunning_next_date": fields.Date.add(oldest_due, days=following.days) if following else False,
-        })
+        try:
+            with self.env.cr.savepoint():
+                self._revcycle_send()
+                self.env.flush_all()
+            return
+        except Exception as error:  # the notice-by-notice pass below finds and marks the failing notice
+            _logger.info("Sending %s dunning notices at once failed (%s); sending them one by one", len(self), error)
+            self.env.invalidate_all()
+        for notice in self:
+            try:
+                with self.env.cr.savepoint():
+                    notice._revcycle_send()
+                    self.env.flush_all()
+            except Exception as error:  # kept on the notice for a collector to see and retry
+                _logger.exception("Dunning notice %s could not be sent", notice.id)
+                self.env.invalidate_all()
+                notice.write({"state": "error", "send_error": str(error)})
+
+    def _revcycle_send(self):
+        """Send every notice of ``self`` through its channel, a channel at a time."""
+        for channel, _label in CHANNELS:
+            notices = self.filtered(lambda notice, channel=channel: notice.channel == channel)
+            if notices:
+                getattr(notices, f"_revcycle_send_{channel}")()
+        self.write({"state": "sent"})
+
+    def _revcycle_send_email(self):
+        """One email per notice, rendered in batches per template (Odoo's mass-mail composer) and queued in Odoo's
+        outgoing mail; each email is logged on its notice and the customer's reply comes back to it."""
+        no_address = self.filtered(lambda notice: not notice.partner_id.email)
+        for notice in no_address:
+            notice.send_error = self.env._("The customer has no email address.")
+            notice._revcycle_schedule_activity("mail.mail_activity_data_todo", self.env._(
+                "Dunning email not sent: %(partner)s has no email address",
+                partner=notice.partner_id.display_name))
+        default_template = self.env.ref(DEFAULT_TEMPLATE)
+        for template, notices in (self - no_address).grouped(
+                lambda notice: notice.level_id.mail_template_id or default_template).items():
+            notices.message_mail_with_source(template)
+
+    def _revcycle_send_letter(self):
+        for notice in self:
+            attachment = notice._revcycle_letter_pdf()
+            notice.message_post(
+                body=self.env._("Dunning letter to print and post: %(level)s", level=notice.level_id.name),
+                attachment_ids=attachment.ids, subtype_xmlid="mail.mt_note")
+
+    def _revcycle_send_phone(self):
+        for notice in self:
+            notice._revcycle_schedule_activity("mail.mail_activity_data_call", self.env._(
+                "Call %(partner)s about %(amount)s overdue (%(level)s)", partner=notice.partner_id.display_name,
+                amount=format_amount(self.env, notice.amount_overdue, notice.currency_id),
+                level=notice.level_id.name))
+
+    def _revcycle_send_agency(self):
+        self.write({"agency_handoff": True})
+        for notice in self:
+            notice._revcycle_schedule_activity("mail.mail_activity_data_todo", self.env._(
+                "Hand %(partner)s over to the collection agency: %(amount)s overdue",
+                partner=notice.partner_id.display_name,
+                amount=format_amount(self.env, notice.amount_overdue, notice.currency_id)))
+
+    def _revcycle_schedule_activity(self, activity_xmlid, summary):
+        self.ensure_one()
+        self.activity_schedule(activity_xmlid, date_deadline=self.date, summary=summary, user_id=self.user_id.id)
+
+    def _revcycle_follow_by_collectors(self):
+        """The collector of each notice follows it, to hear of the customer's replies: one subscription statement
+        per collector rather than one per notice."""
+        for partner, notices in self.grouped(lambda notice: notice.user_id.partner_id).items():
+            if partner:
+                notices.message_subscribe(partner_ids=partner.ids)
+
+    def _revcycle_update_profile(self):
+        """The workbench columns of each customer of these notices: current level, last contact, next level and
+        when it falls due; the profiles that get the same values are written together."""
+        if not self:
+            return
+        by_customer = self.grouped(lambda notice: (notice.partner_id.id, notice.company_id.id))
+        profiles = self.env["revcycle.credit.profile"].sudo()._revcycle_ensure(by_customer)
+        profile_of = {(profile.partner_id.id, profile.company_id.id): profile.id for profile in profiles}
+        last_by_customer = {
+            key: notices.sorted(lambda notice: notice.level_id.sequence)[-1] for key, notices in by_customer.items()}
+        oldest_due_by_notice = dict(self.env["revcycle.dunning.notice.line"]._read_group(
+            [("notice_id", "in", [notice.id for notice in last_by_customer.values()])],
+            ["notice_id"], ["date_due:min"]))
+        ladders = {}
+        profile_ids_by_values = defaultdict(list)
+        for key, last in last_by_customer.items():
+            policy = last.policy_id
+            if policy not in ladders:
+                ladders[policy] = policy._revcycle_engine_levels()
+            following = level_engine.next_level(ladders[policy], last.level_id.id)
+            oldest_due = oldest_due_by_notice[last]
+            values = (last.level_id.id, last.date, following.key if following else False,
+                      fields.Date.add(oldest_due, days=following.days) if following else False)
+            profile_ids_by_values[values].append(profile_of[key])
+        Profile = self.env["revcycle.credit.profile"].sudo()
+        for (level_id, last_date, next_level_id, next_date), profile_ids in profile_ids_by_values.items():
+            Profile.browse(profile_ids).write({
+                "dunning_level_id": level_id,
+                "dunning_last_date": last_date,
+                "dunning_next_level_id": next_level_id,
+                "dunning_next_date": next_date,
+            })

@@ -11,7 +11,7 @@ from ..engine import levels as level_engine
 
 _logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 200
+BATCH_SIZE = 500
 USER_GROUP = "revcycle_dunning.group_revcycle_dunning_user"
 
 
@@ -275,68 +275,135 @@ class RevcycleDunningRun(models.Model):
             run.env["account.move"].browse(
                 item[0] for by_level in plan.values() for items in by_level.values() for item in items
             )._revcycle_ensure_access_tokens()
-            partners = run.env["res.partner"].browse(plan)
-            for partner in partners:
-                try:
-                    with run.env.cr.savepoint():
-                        result = run._revcycle_dun_customer(partner, plan[partner.id])
-                        run.env.flush_all()
-                except IntegrityError:
-                    # another worker recorded these levels first: nothing of ours was kept, nothing is sent twice
-                    _logger.info("Dunning run %s: customer %s was dunned by another worker", run.id, partner.id)
-                    run.env.invalidate_all()
-                    continue
-                except Exception:
-                    _logger.exception("Dunning run %s: customer %s could not be dunned", run.id, partner.id)
-                    run.env.invalidate_all()
-                    run.failed_partner_ids = [fields.Command.link(partner.id)]
-                    totals["errors"] += 1
-                    failed += 1
-                    continue
-                for key, value in result.items():
-                    totals[key] += value
-                done += 1
+            result, batch_done, batch_failed = run._revcycle_dun_batch(plan)
+            for key, value in result.items():
+                totals[key] += value
+            done += batch_done
+            failed += batch_failed
         run.write({
             "notice_count": run.notice_count + int(totals["notices"]),
             "invoice_count": run.invoice_count + int(totals["invoices"]),
             "customer_count": run.customer_count + done,
             "fee_total": run.currency_id.round(run.fee_total + totals["fees"]),
             "hold_count": run.hold_count + int(totals["holds"]),
-            "error_count": run.error_count + int(totals["errors"]),
+            "error_count": run.error_count + failed,
         })
+        if totals["notices"]:
+            self.env["revcycle.dunning.notice"]._revcycle_trigger_sending()
         return done, failed
 
-    def _revcycle_dun_customer(self, partner, by_level):
-        """Make, fee and send one notice per level for one customer."""
-        # the notice's own email is its record: no 'created' note, and the collector is not emailed an assignment
-        # for every notice of a run (the notices are in their Collections list)
-        Notice = self.env["revcycle.dunning.notice"].with_context(
-            mail_create_nolog=True, mail_auto_subscribe_no_notify=True)
-        collector = self._revcycle_collector(partner)
+    def _revcycle_dun_batch(self, plan):
+        """Dun every customer of ``plan`` at once, in one savepoint: the notices, their lines and the profiles are
+        written in a few statements. When anything fails, the batch is done again customer by customer, each in a
+        savepoint of its own, so a customer that fails is set aside and the others go on.
+        Returns (totals, customers done, customers failed)."""
+        try:
+            with self.env.cr.savepoint():
+                result = self._revcycle_dun_customers(plan)
+                self.env.flush_all()
+            return result, len(plan), 0
+        except Exception as error:  # whatever broke, the customer-by-customer pass below finds and sets it aside
+            _logger.info("Dunning run %s: %s customers at once failed (%s); dunning them one by one",
+                         self.id, len(plan), error)
+            self.env.invalidate_all()
+        totals = defaultdict(float)
+        done = failed = 0
+        for partner_id, by_level in plan.items():
+            try:
+                with self.env.cr.savepoint():
+                    result = self._revcycle_dun_customers({partner_id: by_level})
+                    self.env.flush_all()
+            except IntegrityError:
+                # another worker recorded these levels first: nothing of ours was kept, nothing is sent twice
+                _logger.info("Dunning run %s: customer %s was dunned by another worker", self.id, partner_id)
+                self.env.invalidate_all()
+                continue
+            except Exception:
+                _logger.exception("Dunning run %s: customer %s could not be dunned", self.id, partner_id)
+                self.env.invalidate_all()
+                self.failed_partner_ids = [fields.Command.link(partner_id)]
+                failed += 1
+                continue
+            for key, value in result.items():
+                totals[key] += value
+            done += 1
+        return totals, done, failed
+
+    def _revcycle_dun_customers(self, plan):
+        """Make one notice per customer and level of ``plan``, with its lines, fee and credit hold, queued for
+        sending; returns the totals."""
+        # the notice's own email is its record: no 'created' note, no tracking of the initial values, and the
+        # collector is not emailed an assignment for every notice of a run (the notices are in their Collections
+        # list); the collector follows the notices, subscribed in one statement per collector below
+        Notice = self.env["revcycle.dunning.notice"].with_context(tracking_disable=True)
+        payment_urls = self.env["account.move"].browse(
+            item[0] for by_level in plan.values() for items in by_level.values() for item in items
+        )._revcycle_payment_urls()
+        partners = self.env["res.partner"].browse(plan)
+        keys, vals_list = [], []
+        for partner in partners:
+            collector = self._revcycle_collector(partner)
+            for level, items in sorted(plan[partner.id].items(), key=lambda item: item[0].sequence):
+                keys.append((level, items))
+                vals_list.append({
+                    "run_id": self.id, "partner_id": partner.id, "company_id": self.company_id.id,
+                    "level_id": level.id, "channel": level.channel, "date": self.date, "user_id": collector.id,
+                    "amount_overdue": self.currency_id.round(sum(item[2] for item in items)),
+                })
+        notices = Notice.create(vals_list).with_env(self.env)
+        self._revcycle_insert_notice_lines(notices, keys, payment_urls)
+        notices._revcycle_follow_by_collectors()
         result = defaultdict(float)
-        notices = Notice
-        for level, items in sorted(by_level.items(), key=lambda item: item[0].sequence):
-            invoices = self.env["account.move"].browse(item[0] for item in items)
-            notice = Notice.create({
-                "run_id": self.id, "partner_id": partner.id, "company_id": self.company_id.id, "level_id": level.id,
-                "channel": level.channel, "date": self.date, "user_id": collector.id,
-                "amount_overdue": self.currency_id.round(sum(item[2] for item in items)),
-                "line_ids": [fields.Command.create({
-                    "invoice_id": invoice_id, "level_id": level.id, "date_due": date_due, "days_overdue": days,
-                    "amount_residual": residual, "payment_url": invoices.browse(invoice_id)._revcycle_payment_url(),
-                }) for invoice_id, days, residual, date_due in items],
-            })
-            notice._revcycle_apply_fee([fee_engine.OverdueItem(item[2], item[1]) for item in items])
+        for notice, (level, items) in zip(notices, keys, strict=True):
+            if level.fee_fixed or level.fee_percent or level.interest_rate:
+                notice._revcycle_apply_fee([fee_engine.OverdueItem(item[2], item[1]) for item in items])
+                result["fees"] += notice.fee_amount
             if level.sets_credit_hold:
                 notice._revcycle_set_credit_hold()
                 result["holds"] += 1
-            notice._revcycle_send()
-            notices |= notice
-            result["notices"] += 1
             result["invoices"] += len(items)
-            result["fees"] += notice.fee_amount
+        result["notices"] = len(notices)
         notices._revcycle_update_profile()
         return result
+
+    def _revcycle_insert_notice_lines(self, notices, keys, payment_urls):
+        """The invoice lines of ``notices`` (``keys[i]`` = (level, items) of ``notices[i]``) in one INSERT.
+
+        A run writes one line per dunned invoice, tens of thousands at a time; through the ORM they cost more than
+        everything else the run does. The row is plain data, its related columns copied from its notice, and the
+        database's unique key on (invoice, level) refuses a level twice exactly as it does for an ORM create.
+        """
+        columns = defaultdict(list)
+        for notice, (level, items) in zip(notices, keys, strict=True):
+            for invoice_id, days, residual, date_due in items:
+                columns["notice"].append(notice.id)
+                columns["invoice"].append(invoice_id)
+                columns["level"].append(level.id)
+                columns["partner"].append(notice.partner_id.id)
+                columns["date_due"].append(date_due)
+                columns["days"].append(days)
+                columns["residual"].append(residual)
+                columns["url"].append(payment_urls[invoice_id])
+        if not columns:
+            return
+        self.env.execute_query(SQL(
+            """
+            INSERT INTO revcycle_dunning_notice_line
+                   (notice_id, invoice_id, level_id, partner_id, company_id, date, date_due, days_overdue,
+                    amount_residual, payment_url, create_uid, write_uid, create_date, write_date)
+            SELECT line.notice_id, line.invoice_id, line.level_id, line.partner_id, %(company)s, %(date)s,
+                   line.date_due, line.days_overdue, line.amount_residual, line.payment_url,
+                   %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
+              FROM unnest(%(notice)s::int[], %(invoice)s::int[], %(level)s::int[], %(partner)s::int[],
+                          %(date_due)s::date[], %(days)s::int[], %(residual)s::numeric[], %(url)s::varchar[])
+                   AS line(notice_id, invoice_id, level_id, partner_id, date_due, days_overdue, amount_residual,
+                           payment_url)
+            """,
+            company=self.company_id.id, date=self.date, uid=self.env.uid, **columns,
+        ))
+        self.env["revcycle.dunning.notice.line"].invalidate_model()
+        notices.invalidate_recordset(["line_ids"])
+        self.env["account.move"].invalidate_model(["revcycle_dunning_line_ids"])
 
     def _revcycle_collector(self, partner):
         return partner.user_id or self.company_id.revcycle_dunning_collector_id or self.env.user

@@ -73,12 +73,22 @@ class TestDunningConcurrency(TransactionCase):
                 again = self._run(self._env(cr_b), company_id, partner_id, today)
                 self.assertEqual(again.notice_count, 0)
                 cr_b.commit()
+                # two sending jobs at once: A holds the queued notice, B skips it; after A commits, B finds nothing
+                notice_a = self._env(cr_a)["revcycle.dunning.notice"]
+                notice_b = self._env(cr_b)["revcycle.dunning.notice"]
+                self.assertEqual(notice_a._cron_send_notices(), 1)
+                self.assertEqual(notice_b._cron_send_notices(), 0)
+                cr_b.commit()
+                cr_a.commit()
+                self.assertEqual(notice_b._cron_send_notices(), 0)
+                cr_b.commit()
             finally:
                 cr_a.close()
                 cr_b.close()
             with self.registry.cursor() as cr:
                 lines = self._env(cr)["revcycle.dunning.notice.line"].search([("invoice_id", "=", invoice_id)])
                 self.assertEqual(len(lines), 1)
+                self.assertEqual(lines.notice_id.state, "sent")
                 self.assertEqual(len(lines.notice_id.activity_ids), 1)
         finally:
             self._cleanup(policy_id, partner_id, invoice_id)

@@ -26,16 +26,30 @@ class TestDunningRun(RevcycleDunningCommon):
                 self.assertEqual(new.level_id, level or self.env["revcycle.dunning.level"])
                 if level:
                     self.assertEqual(new.date, day)
+                    # the run queues its notices and wakes the sending job, which sends them through their channel
+                    self.assertEqual(new.state, "draft")
+                    self.assertTrue(self.env["ir.cron.trigger"].search(
+                        [("cron_id", "=", self.env.ref("revcycle_dunning.ir_cron_dunning_send").id)]))
+                    self.assertEqual(self.Notice._cron_send_notices(), 1)
                     self.assertEqual(new.state, "sent")
                     self.assertEqual(new.invoice_ids, invoice)
         self.assertEqual(invoice.revcycle_dunning_level_id, self.agency)
         self.assertEqual(invoice.revcycle_dunning_line_ids.level_id, self.policy.level_ids)
 
         friendly, first, letter, call, agency = self._notices()
-        # email: the notice's email went to the customer and carries the invoice's portal payment link
-        message = friendly.message_ids.filtered(lambda msg: msg.message_type == "comment")
-        self.assertEqual(message.partner_ids, self.customer)
-        self.assertIn(invoice.get_portal_url(), message.body)
+        # email: the notice's email is queued for the customer, logged on the notice, and carries the invoice's
+        # portal payment link
+        mail = self.env["mail.mail"].search([("model", "=", friendly._name), ("res_id", "=", friendly.id)])
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.recipient_ids, self.customer)
+        self.assertIn(mail.state, ("outgoing", "sent"))
+        self.assertIn(mail.mail_message_id, friendly.message_ids)
+        self.assertIn(invoice.get_portal_url(), mail.body_html)
+        self.assertIn("1,000.00", mail.body_html)  # the total, in the invoice table the template shows
+        template = self.env.ref("revcycle_dunning.mail_template_dunning_notice")
+        self.assertFalse(template._has_unsafe_expression_template_qweb(template.body_html, self.Notice._name),
+                         "the shipped template reads fields only, so a run's emails render without evaluating code")
+        self.assertIn("First", first.message_ids.mapped("subject")[0])
         self.assertIn(invoice.access_token, friendly.line_ids.payment_url)
         # letter: the printed letter attached (tests render reports as HTML), and the fee invoiced with its tax
         letters = letter.message_ids.attachment_ids.filtered(lambda att: att.name.startswith("Dunning letter"))
@@ -130,9 +144,12 @@ class TestDunningRun(RevcycleDunningCommon):
         self._due_invoice(100.0, self._day(-10))
         self._due_invoice(200.0, self._day(-30))
         first = self.Run.run_for_date(self.base_date)
+        self.assertEqual(self.Notice._cron_send_notices(), 2)
         messages = self.env["mail.message"].search_count([("model", "=", "revcycle.dunning.notice")])
+        self.assertEqual(messages, 2)  # the first notice's email and the letter
         fee_invoices = self.env["account.move"].search_count([("revcycle_dunning_fee", "=", True)])
         second = self.Run.run_for_date(self.base_date)
+        self.assertEqual(self.Notice._cron_send_notices(), 0)
         self.assertEqual(first["notices"], 2)
         self.assertEqual((second["notices"], second["invoices"], second["fees"]), (0, 0, 0.0))
         self.assertEqual(self.env["mail.message"].search_count([("model", "=", "revcycle.dunning.notice")]),
@@ -185,7 +202,12 @@ class TestDunningRun(RevcycleDunningCommon):
         self.assertFalse(self._notices())
         summary = self.Run.with_user(self.collector).run_for_date(self.base_date)
         self.assertEqual(summary["notices"], 1)
+        with self.assertRaises(AccessError):
+            self._notices().with_user(self.salesman).action_send_now()
+        self._notices().with_user(self.collector).action_send_now()
         self.assertEqual(self._notices().with_user(self.collector).state, "sent")
+        with self.assertRaisesRegex(UserError, "sent or cancelled already"):
+            self._notices().with_user(self.collector).action_send_now()
 
     def test_manual_run_for_a_date(self):
         self._due_invoice(100.0, self._day(-10))
