@@ -68,6 +68,8 @@ def install_or_update(settings, tree, cluster, database, modules=S.MODULES, extr
         print(f"Odoo: updating {', '.join(to_update)} in '{database}' ...", flush=True)
     log = settings.log_dir / f"install-{database}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    # Odoo appends to its log file: start it empty so that only this install's errors are judged
+    log.write_text("")
     command = base_command(settings, tree, cluster, database, extra_addons) + args + ["--logfile", str(log)]
     done = subprocess.run(command, env=odoo_env())
     errors = [
