@@ -462,15 +462,23 @@ class RevcycleContract(models.Model):
                 ).journal_id.id
             if journals[currency_id]:
                 vals.setdefault("journal_id", journals[currency_id])
-        moves = Move.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(vals_list)
+        # no chatter work per invoice at creation (followers, initial tracking): the salespeople follow their
+        # invoices, subscribed below in one statement per salesperson, as Odoo's own creation would have done
+        moves = Move.with_context(tracking_disable=True).create(vals_list).with_env(Move.env)
+        for user, user_moves in moves.grouped("invoice_user_id").items():
+            if user.partner_id:
+                user_moves.message_subscribe(user.partner_id.ids)
         moves._message_log_batch(
             bodies={
                 move.id: Markup(self.env._("Invoice created from contract %(link)s.", link=contract._get_html_link()))
                 for move, contract in zip(moves, self, strict=True)
             }
         )
-        moves = moves.with_context(mail_create_nolog=False, mail_create_nosubscribe=False)
         if company.revcycle_contract_auto_post:
+            # posting subscribes each invoice's customer, one statement per invoice; done here one statement per
+            # customer, posting finds them subscribed already
+            for partner, partner_moves in moves.grouped("partner_id").items():
+                partner_moves.message_subscribe(partner.ids)
             moves.action_post()
         return moves
 

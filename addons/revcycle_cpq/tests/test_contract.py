@@ -99,6 +99,11 @@ class TestContract(AccountTestInvoicingCommon):
         posted = self._active()
         self.Contract._cron_generate_invoices()
         self.assertEqual(set(posted.invoice_ids.mapped("state")), {"posted"})
+        invoice = posted.invoice_ids[:1]
+        # the followers Odoo would give an invoice (salesperson at creation, customer at posting), and the note
+        self.assertIn(posted.user_id.partner_id, invoice.message_partner_ids)
+        self.assertIn(self.customer, invoice.message_partner_ids)
+        self.assertIn(posted.name, invoice.message_ids[-1].body)
         self.company_data["company"].revcycle_contract_auto_post = False
         reviewed = self._active()
         self.Contract._cron_generate_invoices()
