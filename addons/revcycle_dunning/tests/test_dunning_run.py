@@ -130,6 +130,30 @@ class TestDunningRun(RevcycleDunningCommon):
         self.Run.run_for_date(self._day(90))
         self.assertNotIn(self.agency, self._notices().level_id)
 
+    def test_a_notice_that_cannot_be_sent_does_not_stop_the_others(self):
+        # a template someone broke (a field that does not exist) on the level of one customer's own policy
+        broken = self.env.ref("revcycle_dunning.mail_template_dunning_notice").copy({
+            "subject": "{{ object.no_such_field }}"})
+        strict = self.env["revcycle.dunning.policy"].create({"name": "Broken template", "level_ids": [
+            Command.create({"sequence": 10, "name": "Broken", "days": 5, "channel": "email",
+                            "mail_template_id": broken.id})]})
+        other = self._customer("Other Customer", email="other@example.com", revcycle_dunning_policy_id=strict.id)
+        self._due_invoice(100.0, self._day(-10))
+        self._due_invoice(200.0, self._day(-10), partner=other)
+        self.Run.run_for_date(self.base_date)
+        with mute_logger("odoo.addons.revcycle_dunning.models.revcycle_dunning_notice",
+                         "odoo.addons.mail.models.mail_render_mixin"):
+            self.assertEqual(self.Notice._cron_send_notices(), 2)
+        self.assertEqual(self._notices().state, "sent")
+        failed = self._notices(other)
+        self.assertEqual(failed.state, "error")
+        self.assertTrue(failed.send_error)
+        self.assertFalse(self.env["mail.mail"].search([("model", "=", failed._name), ("res_id", "=", failed.id)]))
+        self.assertEqual(self.Notice._cron_send_notices(), 0, "a notice not sent waits for a collector")
+        broken.subject = "Reminder"
+        failed.action_send_now()
+        self.assertEqual(failed.state, "sent")
+
     def test_customer_policy_overrides_company_default(self):
         gentle = self.env["revcycle.dunning.policy"].create({"name": "Gentle", "level_ids": [
             Command.create({"sequence": 10, "name": "Gentle nudge", "days": 30, "channel": "phone"})]})
