@@ -71,20 +71,18 @@ class AccountMove(models.Model):
         self.invalidate_recordset(["access_token"])
 
     def _revcycle_payment_urls(self):
-        """{invoice id: payment link} for these invoices of one company, as ``_revcycle_payment_url`` makes them,
-        in one query: a run makes tens of thousands, and the portal's own URL computation reads each invoice."""
+        """{invoice id: payment link} for these invoices of one company: the customer portal page of each invoice
+        (``get_base_url() + get_portal_url()``), where Odoo's payment form (Stripe included) takes the payment.
+
+        Missing portal tokens are made first, then every link is built from one query: a run makes tens of
+        thousands, and the portal's own URL computation reads each invoice."""
         if not self:
             return {}
+        self._revcycle_ensure_access_tokens()
         base_url = self[:1].get_base_url()
-        self.flush_recordset(["access_token"])
         rows = self.env.execute_query(SQL(
             "SELECT id, access_token FROM account_move WHERE id = ANY(%s)", self.ids))
         return {move_id: f"{base_url}/my/invoices/{move_id}?access_token={token}" for move_id, token in rows}
-
-    def _revcycle_payment_url(self):
-        """The customer portal page of the invoice, where Odoo's payment form (Stripe included) takes the payment."""
-        self.ensure_one()
-        return self.get_base_url() + self.get_portal_url()
 
     def _revcycle_add_pending_fees(self):
         """Late fees of companies that bill them on the next invoice: added to it as it is posted."""

@@ -325,8 +325,10 @@ class RevcycleDunningNotice(models.Model):
         when it falls due; the profiles that get the same values are written together."""
         if not self:
             return
+        # profiles are read-only to every user: their columns are written by the system, here for the run
+        Profile = self.env["revcycle.credit.profile"].sudo()
         by_customer = self.grouped(lambda notice: (notice.partner_id.id, notice.company_id.id))
-        profiles = self.env["revcycle.credit.profile"].sudo()._revcycle_ensure(by_customer)
+        profiles = Profile._revcycle_ensure(by_customer)
         profile_of = {(profile.partner_id.id, profile.company_id.id): profile.id for profile in profiles}
         last_by_customer = {
             key: notices.sorted(lambda notice: notice.level_id.sequence)[-1] for key, notices in by_customer.items()}
@@ -344,7 +346,6 @@ class RevcycleDunningNotice(models.Model):
             values = (last.level_id.id, last.date, following.key if following else False,
                       fields.Date.add(oldest_due, days=following.days) if following else False)
             profile_ids_by_values[values].append(profile_of[key])
-        Profile = self.env["revcycle.credit.profile"].sudo()
         for (level_id, last_date, next_level_id, next_date), profile_ids in profile_ids_by_values.items():
             Profile.browse(profile_ids).write({
                 "dunning_level_id": level_id,

@@ -271,10 +271,6 @@ class RevcycleDunningRun(models.Model):
                 break
             after_id = partner_ids[-1]
             plan = run._revcycle_plan(run._revcycle_lock_invoices(partner_ids))
-            # the notices' payment links need the invoices' portal tokens: made for the whole batch at once
-            run.env["account.move"].browse(
-                item[0] for by_level in plan.values() for items in by_level.values() for item in items
-            )._revcycle_ensure_access_tokens()
             result, batch_done, batch_failed = run._revcycle_dun_batch(plan)
             for key, value in result.items():
                 totals[key] += value
