@@ -62,14 +62,16 @@ def _check_build_tools():
         )
 
 
-def _pip(settings, *args):
-    # pip < 25.3 hands PIP_CONSTRAINT to isolated build environments; newer pips read PIP_BUILD_CONSTRAINT.
-    env = {
-        **os.environ,
-        "PIP_CONSTRAINT": str(BUILD_CONSTRAINTS),
-        "PIP_BUILD_CONSTRAINT": str(BUILD_CONSTRAINTS),
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-    }
+def _pip(settings, *args, build_constraints=False):
+    """pip install into the venv. build_constraints=True applies BUILD_CONSTRAINTS (setuptools<70) to the isolated
+    build environments: Odoo's pinned cbor2 needs it, while current sdists such as localstripe's need a newer
+    setuptools, so it reaches Odoo's own requirements only."""
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    for name in ("PIP_CONSTRAINT", "PIP_BUILD_CONSTRAINT"):
+        env.pop(name, None)
+    if build_constraints:
+        # pip < 25.3 hands PIP_CONSTRAINT to isolated build environments; newer pips read PIP_BUILD_CONSTRAINT.
+        env["PIP_CONSTRAINT"] = env["PIP_BUILD_CONSTRAINT"] = str(BUILD_CONSTRAINTS)
     subprocess.run([str(settings.python), "-m", "pip", "install", "--quiet", *args], check=True, env=env)
 
 
@@ -99,7 +101,7 @@ def _install_requirements(settings, odoo_lines):
     try:
         _pip(settings, "--upgrade", "pip", "wheel")
         if odoo_lines:
-            _pip(settings, "-r", str(odoo_requirements))
+            _pip(settings, "-r", str(odoo_requirements), build_constraints=True)
         for path in PROJECT_REQUIREMENTS:
             if path.is_file():
                 _pip(settings, "-r", str(path))
