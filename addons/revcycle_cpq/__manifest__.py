@@ -1,16 +1,15 @@
 {
     "name": "Revenue Cycle: Configure, Price, Quote & Contracts",
     "summary": "Configuration rules, tiered and bundle pricing, discount approvals, quote revisions and contracts",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "revcycle",
     "website": "https://github.com/revcycle/revcycle",
-    "depends": ["sale_management", "sale_stock", "account"],
+    "depends": ["revcycle_base", "sale_management", "sale_stock", "account"],
     "data": [
         "security/revcycle_cpq_security.xml",
         "security/ir.model.access.csv",
-        "views/revcycle_root_menu.xml",
         "views/revcycle_price_tier_views.xml",
         "views/revcycle_config_rule_views.xml",
         "views/revcycle_approval_rule_views.xml",

@@ -1,12 +1,12 @@
 {
     "name": "Revenue Cycle: Credit Control & Dunning",
     "summary": "Credit checks that block, credit score, tiered dunning, late fees and Stripe automatic collection",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "revcycle",
     "website": "https://github.com/revcycle/revcycle",
-    "depends": ["sale", "account_payment", "payment_stripe", "mail"],
+    "depends": ["revcycle_base", "sale", "account_payment", "payment_stripe", "mail"],
     "external_dependencies": {"python": ["stripe"]},
     "data": [
         "security/revcycle_dunning_security.xml",
@@ -16,7 +16,6 @@
         "data/product_data.xml",
         "data/mail_template_data.xml",
         "report/revcycle_dunning_notice_report.xml",
-        "views/revcycle_root_menu.xml",
         "views/revcycle_dunning_policy_views.xml",
         "views/revcycle_credit_profile_views.xml",
         "views/revcycle_credit_override_views.xml",

@@ -3,6 +3,8 @@
 A KPI that cannot be computed (no sales, no churn) is None, never a made-up 0 or infinity: the caller shows "n/a".
 """
 
+from odoo.addons.revcycle_base.engine import aging, periods
+
 
 class KpiError(ValueError):
     """Input a KPI cannot be computed from; the message says what is wrong."""
@@ -57,12 +59,11 @@ def cltv(arpa, gross_margin, monthly_churn):
 
 
 def aging_bucket(days_past_due, buckets):
-    """Name of the bucket holding ``days_past_due``: buckets are (name, days_from, days_to or None), checked in order;
-    not-yet-due amounts (days <= 0) fall in the bucket whose range includes them."""
-    for name, days_from, days_to in buckets:
-        if (days_from is None or days_past_due >= days_from) and (days_to is None or days_past_due <= days_to):
-            return name
-    raise KpiError(f"No aging bucket covers {days_past_due} days past due; make the buckets cover every day.")
+    """Name of the bucket holding ``days_past_due`` by the suite's aging rule (revcycle_base ``aging``)."""
+    try:
+        return aging.bucket_name(days_past_due, buckets)
+    except aging.AgingError as error:
+        raise KpiError(str(error)) from error
 
 
 def best_possible_dso(current_ar, credit_sales, days):
@@ -77,15 +78,15 @@ def average_days_delinquent(dso, best_dso):
     return dso - best_dso
 
 
-BILLING_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+BILLING_MONTHS = periods.PERIOD_MONTHS
 
 
 def monthly_value(amount, billing_period):
-    """A recurring amount per billing period, normalised to one month (yearly / 12, quarterly / 3)."""
+    """A recurring amount per billing period normalised to one month (revcycle_base ``periods.monthly_value``)."""
     try:
-        return amount / BILLING_MONTHS[billing_period]
-    except KeyError as error:
-        raise KpiError(f"Unknown billing period {billing_period!r}: use one of {', '.join(BILLING_MONTHS)}.") from error
+        return periods.monthly_value(amount, billing_period)
+    except periods.PeriodError as error:
+        raise KpiError(str(error)) from error
 
 
 def mrr_movements(start, end, known_before=()):

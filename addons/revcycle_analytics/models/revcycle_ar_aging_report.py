@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.addons.revcycle_base.engine import aging
 from odoo.tools import SQL
 
 
@@ -38,17 +39,20 @@ class RevcycleArAgingReport(models.Model):
                  WHERE (candidate.company_id = line.company_id
                         OR (candidate.company_id IS NULL AND NOT EXISTS (
                             SELECT 1 FROM revcycle_aging_bucket own WHERE own.company_id = line.company_id)))
-                   AND (candidate.open_ended_start
-                        OR CURRENT_DATE - COALESCE(line.date_maturity, line.date) >= candidate.days_from)
-                   AND (candidate.open_ended_end
-                        OR CURRENT_DATE - COALESCE(line.date_maturity, line.date) <= candidate.days_to)
+                   AND %(in_bucket)s
               ORDER BY candidate.sequence, candidate.id
                  LIMIT 1) AS bucket ON TRUE
              WHERE account.account_type = 'asset_receivable'
                AND line.parent_state = 'posted'
                AND (line.reconciled IS NULL OR line.reconciled = false OR line.reconciled IS NOT true)
                AND line.amount_residual != 0
-            """
+            """,
+            # The suite's one aging rule (revcycle_base engine/aging.py) compiled to SQL; an open side is NULL.
+            in_bucket=aging.holds_sql(
+                SQL("(CURRENT_DATE - COALESCE(line.date_maturity, line.date))"),
+                SQL("(CASE WHEN candidate.open_ended_start THEN NULL ELSE candidate.days_from END)"),
+                SQL("(CASE WHEN candidate.open_ended_end THEN NULL ELSE candidate.days_to END)"),
+            ),
         )
 
     def init(self):

@@ -11,7 +11,8 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.addons.revcycle_base.engine import aging
+from odoo.exceptions import UserError
 from odoo.tools import SQL, float_round
 
 from .. import engine
@@ -33,7 +34,7 @@ class RevcycleKpi(models.AbstractModel):
     def get_kpis(self, date_from, date_to, company_ids=None):
         """Every KPI of the period [date_from, date_to] with the same-length period before it, for ``company_ids``
         (default: the current companies). See readme/USAGE.md for the keys."""
-        self._revcycle_check_kpi_access()
+        self.env["revcycle.access"]._revcycle_require_kpi_reader()
         date_from, date_to = self._revcycle_parse_period(date_from, date_to)
         companies = self._revcycle_kpi_companies(company_ids)
         return self._revcycle_compute_kpis(date_from, date_to, companies, self._revcycle_kpi_sources())
@@ -42,7 +43,7 @@ class RevcycleKpi(models.AbstractModel):
     def get_dashboard_data(self, date_from, date_to, company_ids=None):
         """All the dashboard shows, in one call: the KPI dict, the cards' labels and drill-down actions, the chart
         series (DSO over 12 months) and the companies the user may choose."""
-        self._revcycle_check_kpi_access()
+        self.env["revcycle.access"]._revcycle_require_kpi_reader()
         date_from, date_to = self._revcycle_parse_period(date_from, date_to)
         companies = self._revcycle_kpi_companies(company_ids)
         sources = self._revcycle_kpi_sources()
@@ -70,21 +71,6 @@ class RevcycleKpi(models.AbstractModel):
         if "revcycle_deferred_revenue_account_id" in self.env["res.company"]._fields:
             sources.add("revrec")
         return frozenset(sources)
-
-    @api.model
-    def _revcycle_check_kpi_access(self):
-        if self.env.su:
-            return
-        user = self.env.user
-        accounting = user.has_group("account.group_account_readonly") or user.has_group("account.group_account_invoice")
-        if not (accounting and user.has_group("revcycle_analytics.group_revcycle_analytics_user")):
-            raise AccessError(
-                self.env._(
-                    "%(user)s may not see the revenue-cycle KPIs: they need the 'Revenue Cycle: Analytics / User' "
-                    "group and read access to accounting. Ask an administrator to grant them.",
-                    user=user.name,
-                )
-            )
 
     @api.model
     def _revcycle_parse_period(self, date_from, date_to):
@@ -322,29 +308,8 @@ class RevcycleKpi(models.AbstractModel):
             return result
         earliest = min(as_of_dates)
         days_list = sorted(set(as_of_dates))
-        bucket_case = SQL(
-            "CASE %s END",
-            SQL(" ").join(
-                SQL(
-                    "WHEN %s THEN %s",
-                    SQL(" AND ").join(
-                        [SQL("TRUE")]
-                        + (
-                            [SQL("item.day - COALESCE(item.date_maturity, item.date) >= %s", start)]
-                            if start is not None
-                            else []
-                        )
-                        + (
-                            [SQL("item.day - COALESCE(item.date_maturity, item.date) <= %s", end)]
-                            if end is not None
-                            else []
-                        )
-                    ),
-                    index,
-                )
-                for index, (_name, start, end) in enumerate(buckets)
-            ),
-        )
+        # The bucket of each item, by the suite's one aging rule (revcycle_base engine/aging.py) compiled to SQL.
+        bucket_case = aging.bucket_index_sql(SQL("(item.day - COALESCE(item.date_maturity, item.date))"), buckets)
         rows = self.env.execute_query(
             SQL(
                 """

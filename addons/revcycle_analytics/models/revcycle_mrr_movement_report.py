@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.addons.revcycle_base.engine import periods
 from odoo.tools import SQL
 
 from .revcycle_kpi import CONTRACT_STATES
@@ -51,8 +52,7 @@ class RevcycleMrrMovementReport(models.Model):
                        date_trunc('month', CURRENT_DATE), INTERVAL '1 month') AS month
             ), mrr AS (
                 SELECT months.month, contract.company_id, contract.partner_id,
-                       SUM(line.price_subtotal / CASE contract.billing_period WHEN 'quarter' THEN 3
-                                                 WHEN 'year' THEN 12 ELSE 1 END) AS mrr
+                       SUM(line.price_subtotal / %(period_months)s) AS mrr
                   FROM months
                   JOIN revcycle_contract contract
                     ON contract.state IN %(states)s AND contract.date_start <= months.month_end
@@ -88,6 +88,7 @@ class RevcycleMrrMovementReport(models.Model):
               JOIN res_company company ON company.id = pairs.company_id
             """,
             states=CONTRACT_STATES,
+            period_months=periods.period_months_sql(SQL("contract.billing_period")),
         )
 
     def init(self):

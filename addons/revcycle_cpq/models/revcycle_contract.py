@@ -4,10 +4,9 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 from odoo import Command, api, fields, models
+from odoo.addons.revcycle_base.engine import periods as period_engine
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
-
-from ..engine import periods as period_engine
 
 STATES = [
     ("draft", "Draft"),
@@ -41,7 +40,7 @@ class RevcycleContract(models.Model):
     date_start = fields.Date(string="Start", required=True, tracking=True, default=fields.Date.context_today)
     date_end = fields.Date(string="End", tracking=True, help="Last day of the current term; empty: open-ended.")
     auto_renew = fields.Boolean(string="Renew Automatically", tracking=True)
-    renewal_months = fields.Integer(string="Renewal Term (Months)", default=12)
+    renewal_months = fields.Integer(string="Renewal Term (Months)", default=period_engine.DEFAULT_TERM_MONTHS)
     notice_days = fields.Integer(
         string="Notice Period (Days)",
         default=30,
@@ -322,7 +321,7 @@ class RevcycleContract(models.Model):
         renewal = self.copy(
             {
                 "date_start": start,
-                "date_end": start + relativedelta(months=self.renewal_months) - timedelta(days=1),
+                "date_end": period_engine.term_end(start, self.renewal_months),
                 "previous_contract_id": self.id,
                 "sale_order_id": self.sale_order_id.id,
                 "line_ids": [
@@ -379,7 +378,7 @@ class RevcycleContract(models.Model):
         return {
             "previous_contract_id": self.id,
             "date_start": start,
-            "date_end": start + relativedelta(months=self.renewal_months) - timedelta(days=1),
+            "date_end": period_engine.term_end(start, self.renewal_months),
             "billing_mode": self.billing_mode,
             "billing_anchor": self.billing_anchor,
             "renewal_months": self.renewal_months,

@@ -1,6 +1,5 @@
 from odoo import api, fields, models
-
-from ..engine import periods as period_engine
+from odoo.addons.revcycle_base.engine import periods as period_engine
 
 
 class RevcycleContractLine(models.Model):
@@ -38,11 +37,23 @@ class RevcycleContractLine(models.Model):
         ),
     ]
 
-    @api.depends("quantity", "price_unit", "discount", "contract_id.currency_id")
+    @api.depends("quantity", "price_unit", "discount", "tax_ids", "contract_id.currency_id", "contract_id.company_id")
     def _compute_price_subtotal(self):
+        """The untaxed amount per period, as the period's invoice line will carry it: through Odoo's tax engine, so a
+        tax-included price counts net of its tax (revcycle_base ``account.tax._revcycle_line_amounts``)."""
+        Tax = self.env["account.tax"]
         for line in self:
-            amount = line.quantity * line.price_unit * (1 - (line.discount or 0.0) / 100.0)
-            line.price_subtotal = line.currency_id.round(amount) if line.currency_id else amount
+            currency = line.currency_id or line.contract_id.company_id.currency_id or self.env.company.currency_id
+            line.price_subtotal = Tax._revcycle_line_amounts(
+                price_unit=line.price_unit,
+                quantity=line.quantity,
+                discount=line.discount,
+                taxes=line.tax_ids,
+                currency=currency,
+                company=line.contract_id.company_id or self.env.company,
+                product=line.product_id,
+                partner=line.contract_id.partner_id,
+            )["untaxed"]
 
     @api.onchange("product_id")
     def _onchange_product_id(self):

@@ -1,8 +1,7 @@
-from datetime import timedelta
 
-from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 from odoo import Command, api, fields, models
+from odoo.addons.revcycle_base.engine import periods as period_engine
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare
 
@@ -372,7 +371,7 @@ class SaleOrder(models.Model):
             "sale_order_id": self.id,
             "payment_term_id": self.payment_term_id.id,
             "date_start": start,
-            "date_end": start + relativedelta(months=12) - timedelta(days=1),
+            "date_end": period_engine.term_end(start, period_engine.DEFAULT_TERM_MONTHS),
             "billing_period": billing_period,
             "billing_mode": self.company_id.revcycle_contract_billing_mode,
             "line_ids": [

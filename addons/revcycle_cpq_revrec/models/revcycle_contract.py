@@ -1,8 +1,6 @@
-from datetime import timedelta
 
-from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
-from odoo.addons.revcycle_cpq.engine import periods as period_engine
+from odoo.addons.revcycle_base.engine import periods as period_engine
 from odoo.exceptions import UserError
 
 RATABLE = ("ratable_daily", "ratable_monthly")
@@ -144,7 +142,7 @@ class RevcycleContract(models.Model):
     def _revcycle_term_end(self):
         """Last day of the term recognised: the contract's end, or one renewal term for an open-ended contract."""
         self.ensure_one()
-        return self.date_end or self.date_start + relativedelta(months=self.renewal_months) - timedelta(days=1)
+        return self.date_end or period_engine.term_end(self.date_start, self.renewal_months)
 
     def _revcycle_revenue_items(self):
         """Engine inputs: one obligation per line, priced at what the term's invoices charge for it (so the

@@ -2,6 +2,7 @@ from . import account_move
 from . import account_partial_reconcile
 from . import payment_provider
 from . import res_company
+from . import revcycle_access
 from . import res_config_settings
 from . import res_partner
 from . import revcycle_credit_override

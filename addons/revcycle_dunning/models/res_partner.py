@@ -7,7 +7,6 @@ from odoo.tools import float_compare
 from ..engine import credit as credit_engine
 
 CREDIT_GROUPS = "account.group_account_invoice,account.group_account_readonly"
-MANAGER_GROUP = "revcycle_dunning.group_revcycle_dunning_manager"
 PROFILE_DEPENDS = ("exposure", "over_limit", "hold", "hold_reason", "score", "risk_class", "overdue_amount",
                    "oldest_overdue_date")
 OPERATORS = {
@@ -83,7 +82,7 @@ class ResPartner(models.Model):
         return {profile.partner_id.id: profile for profile in profiles}
 
     def _inverse_revcycle_credit_hold(self):
-        self.env["revcycle.credit.override"]._revcycle_check_manager()
+        self.env["revcycle.access"]._revcycle_require_credit_manager()
         to_hold = self.filtered("revcycle_credit_hold")
         if to_hold:
             to_hold.action_revcycle_credit_hold(self.env._("set by hand by %(user)s", user=self.env.user.name))
@@ -175,7 +174,7 @@ class ResPartner(models.Model):
 
     def action_revcycle_credit_hold(self, reason, release_on_payment=False):
         """Put the customers on credit hold in the current company (credit managers)."""
-        self.env["revcycle.credit.override"]._revcycle_check_manager()
+        self.env["revcycle.access"]._revcycle_require_credit_manager()
         if not (reason or "").strip():
             raise ValidationError(self.env._("Say why the customer goes on credit hold: a reason is required."))
         self._revcycle_company_profiles()._revcycle_set_hold(reason.strip(), "manual", bool(release_on_payment))
@@ -183,7 +182,7 @@ class ResPartner(models.Model):
 
     def action_revcycle_credit_release(self, reason=""):
         """Lift the credit hold in the current company (credit managers)."""
-        self.env["revcycle.credit.override"]._revcycle_check_manager()
+        self.env["revcycle.access"]._revcycle_require_credit_manager()
         reason = (reason or "").strip() or self.env._("lifted by %(user)s", user=self.env.user.name)
         self._revcycle_company_profiles()._revcycle_release_hold(reason)
         return True

@@ -1,8 +1,6 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tools import format_amount, format_date
-
-MANAGER_GROUP = "revcycle_dunning.group_revcycle_dunning_manager"
 
 
 class RevcycleCreditOverride(models.Model):
@@ -105,7 +103,7 @@ class RevcycleCreditOverride(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self._revcycle_check_manager()
+        self.env["revcycle.access"]._revcycle_require_credit_manager()
         for vals in vals_list:
             if vals.get("partner_id"):
                 # limits are kept per commercial entity, as Odoo keeps credit_limit
@@ -119,7 +117,7 @@ class RevcycleCreditOverride(models.Model):
         return overrides
 
     def write(self, vals):
-        self._revcycle_check_manager()
+        self.env["revcycle.access"]._revcycle_require_credit_manager()
         result = super().write(vals)
         self.env["revcycle.credit.profile"]._revcycle_mark_dirty(
             (override.partner_id.id, override.company_id.id) for override in self)
@@ -150,14 +148,6 @@ class RevcycleCreditOverride(models.Model):
             "Temporary credit limit of %(limit)s until %(date)s approved by %(user)s in %(company)s: %(reason)s",
             limit=format_amount(self.env, self.credit_limit, self.company_currency_id),
             date=format_date(self.env, self.date_end), **values)
-
-    @api.model
-    def _revcycle_check_manager(self):
-        if self.env.su or self.env.user.has_group(MANAGER_GROUP):
-            return
-        raise AccessError(self.env._(
-            "Only a Credit Manager can approve credit overrides, temporary limits and holds; "
-            "ask one to do it, or to give you the Credit Manager group."))
 
     def _revcycle_covers(self, order):
         """Does this override still allow ``order``: active, and the order did not grow since approval?"""

@@ -115,7 +115,7 @@ class RevcycleDunningNotice(models.Model):
 
     def action_cancel(self):
         """Take a notice back: its invoices may receive its level again on the next run."""
-        self.env["revcycle.dunning.run"]._revcycle_check_user()
+        self.env["revcycle.access"]._revcycle_require_collections_user()
         for notice in self:
             if notice.fee_state == "invoiced":
                 raise UserError(self.env._(
@@ -211,7 +211,7 @@ class RevcycleDunningNotice(models.Model):
 
     def action_send_now(self):
         """Send these notices now instead of waiting for the sending job."""
-        self.env["revcycle.dunning.run"]._revcycle_check_user()
+        self.env["revcycle.access"]._revcycle_require_collections_user()
         unsendable = self.filtered(lambda notice: notice.state not in ("draft", "error"))
         if unsendable:
             raise UserError(self.env._(

@@ -2,7 +2,7 @@ import logging
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 from psycopg2 import IntegrityError
 
@@ -12,7 +12,6 @@ from ..engine import levels as level_engine
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-USER_GROUP = "revcycle_dunning.group_revcycle_dunning_user"
 
 
 class RevcycleDunningRun(models.Model):
@@ -73,7 +72,7 @@ class RevcycleDunningRun(models.Model):
 
         Running twice over the same date, or in two workers at once, sends nothing twice.
         """
-        self._revcycle_check_user()
+        self.env["revcycle.access"]._revcycle_require_collections_user()
         try:
             date = fields.Date.to_date(date) if date else fields.Date.context_today(self)
         except (TypeError, ValueError) as error:
@@ -85,7 +84,7 @@ class RevcycleDunningRun(models.Model):
 
     def action_run(self):
         """Run now, as of the run's date, every batch until no customer is left."""
-        self._revcycle_check_user()
+        self.env["revcycle.access"]._revcycle_require_collections_user()
         for run in self:
             if run.state == "done":
                 raise UserError(self.env._(
@@ -140,11 +139,6 @@ class RevcycleDunningRun(models.Model):
             "holds": sum(self.mapped("hold_count")),
             "errors": sum(self.mapped("error_count")),
         }
-
-    @api.model
-    def _revcycle_check_user(self):
-        if not (self.env.su or self.env.user.has_group(USER_GROUP)):
-            raise AccessError(self.env._("Only collections users can run dunning or change dunning notices."))
 
     # ------------------------------------------------------------------
     # Finding what to send

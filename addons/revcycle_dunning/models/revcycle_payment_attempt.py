@@ -278,7 +278,7 @@ class RevcyclePaymentAttempt(models.Model):
 
     def action_retry_now(self):
         """Let a collector charge a stopped or waiting invoice again on the next run (e.g. after a new card)."""
-        self.env["revcycle.dunning.run"]._revcycle_check_user()
+        self.env["revcycle.access"]._revcycle_require_collections_user()
         invoices = self.invoice_id.filtered(lambda move: move.revcycle_autocollect_state in ("retrying", "stopped"))
         if not invoices:
             raise UserError(self.env._("Only invoices whose card collection waits or stopped can be tried again."))

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from odoo.addons.revcycle_base.engine import periods
+
 METHODS = ("invoice", "delivery", "ratable_daily", "ratable_monthly")
 
 
@@ -30,13 +32,12 @@ class ScheduleEntry:
 
 
 def term_end(date_start, months):
-    """Last day of a term of ``months`` months starting on ``date_start`` (1 Jan + 12 months -> 31 Dec)."""
-    if not isinstance(months, int) or months <= 0:
-        raise ScheduleError(f"A term of {months} months is not possible; give a term of at least 1 month.")
-    month_index = date_start.month - 1 + months
-    year, month = date_start.year + month_index // 12, month_index % 12 + 1
-    day = min(date_start.day, calendar.monthrange(year, month)[1])
-    return date(year, month, day) - timedelta(days=1)
+    """Last day of a term of ``months`` months starting on ``date_start``: the suite's one term rule
+    (revcycle_base ``periods.term_end``), refused as a ScheduleError."""
+    try:
+        return periods.term_end(date_start, months)
+    except periods.PeriodError as error:
+        raise ScheduleError(str(error)) from error
 
 
 def _month_end(day):

@@ -10,3 +10,4 @@ from . import sale_order_line
 from . import account_move
 from . import account_move_line
 from . import stock_picking
+from . import revcycle_access

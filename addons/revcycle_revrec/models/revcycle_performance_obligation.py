@@ -144,7 +144,7 @@ class RevcyclePerformanceObligation(models.Model):
 
     def action_revcycle_satisfy(self):
         """Mark a delivery obligation met (a service without picking) and post its revenue now."""
-        self.env["revcycle.revenue.contract"]._revcycle_check_manager()
+        self.env["revcycle.access"]._revcycle_require_revrec_manager()
         on_date = fields.Date.to_date(self.env.context.get("revcycle_date")) or fields.Date.context_today(self)
         lines = self.sudo()._revcycle_satisfy(on_date)
         for contract in lines.contract_id:

@@ -2,7 +2,7 @@ import logging
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import SQL, float_is_zero
 
 from .. import engine
@@ -247,7 +247,7 @@ class RevcycleRevenueContract(models.Model):
 
     def action_cancel(self):
         """Reverse what was recognised (dated today) and drop what was planned."""
-        self._revcycle_check_manager()
+        self.env["revcycle.access"]._revcycle_require_revrec_manager()
         today = fields.Date.context_today(self)
         for contract in self.filtered(lambda c: c.state == "active"):
             reversals = contract.obligation_ids._revcycle_reverse_fraction(1.0, today)
@@ -273,7 +273,7 @@ class RevcycleRevenueContract(models.Model):
         is unique per obligation and period in the database, so a re-run posts nothing twice.
         ``limit``: stop after that many contracts (the cron's batch). Returns a summary dict.
         """
-        self._revcycle_check_manager()
+        self.env["revcycle.access"]._revcycle_require_revrec_manager()
         date = fields.Date.to_date(date)
         company_ids = company_ids or self.env.companies.ids
         summary = {"date": fields.Date.to_string(date), "contracts": 0, "lines": 0, "amount": 0.0,
@@ -490,10 +490,6 @@ class RevcycleRevenueContract(models.Model):
         companies = self.env["res.company"].sudo().search([("revcycle_recognition_journal_id", "!=", False)])
         return self.recognize_until(fields.Date.context_today(self), company_ids=companies.ids, limit=BATCH_SIZE)
 
-    def _revcycle_check_manager(self):
-        if not self.env.su and not self.env.user.has_group("revcycle_revrec.group_revcycle_revrec_manager"):
-            raise AccessError(self.env._(
-                "Only a Revenue Recognition manager can post or reverse revenue; ask one to do it."))
 
     # ------------------------------------------------------------------
     # Reports

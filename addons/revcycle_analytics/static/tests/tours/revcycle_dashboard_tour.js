@@ -20,7 +20,7 @@ registry.category("web_tour.tours").add("revcycle_dashboard_tour", {
         },
         {
             content: "Open the Revenue Cycle app: the dashboard is its first menu",
-            trigger: ".dropdown-item[data-menu-xmlid='base.revcycle_menu_root']",
+            trigger: ".dropdown-item[data-menu-xmlid='revcycle_base.revcycle_menu_root']",
             run: "click",
         },
         {

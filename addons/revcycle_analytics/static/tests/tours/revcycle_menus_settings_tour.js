@@ -11,17 +11,17 @@ function settingsSteps(withSiblings) {
         },
         {
             content: "Open the Revenue Cycle app",
-            trigger: ".dropdown-item[data-menu-xmlid='base.revcycle_menu_root']",
+            trigger: ".dropdown-item[data-menu-xmlid='revcycle_base.revcycle_menu_root']",
             run: "click",
         },
         {
             content: "Open Configuration",
-            trigger: ".o_menu_sections button[data-menu-xmlid='base.revcycle_menu_config']",
+            trigger: ".o_menu_sections button[data-menu-xmlid='revcycle_base.revcycle_menu_config']",
             run: "click",
         },
         {
             content: "Open Settings",
-            trigger: ".dropdown-item[data-menu-xmlid='base.revcycle_menu_settings']",
+            trigger: ".dropdown-item[data-menu-xmlid='revcycle_base.revcycle_menu_settings']",
             run: "click",
         },
         ...(withSiblings

@@ -1,4 +1,7 @@
-"""Contract billing periods, proration, uplifts and key dates.
+"""Billing periods, terms, proration, uplifts and key dates: the calendar rules every revcycle addon shares.
+
+Months per billing period, the end of a term and the boundaries of a billing period are defined here only; SQL that
+needs the months per period is built by ``period_months_sql`` from the same table (``docs/domain.md``, "Periods").
 
 Periods are anchored on the contract's start date: a monthly contract starting on 31 January has periods
 31 Jan-27 Feb, 28 Feb-30 Mar, 31 Mar-29 Apr, ... (the anchor day is kept, clamped to short months). A period's
@@ -10,9 +13,12 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from odoo.tools import SQL
 from odoo.tools.float_utils import float_round
 
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+# The term of a new contract (and its renewals) unless the contract says otherwise.
+DEFAULT_TERM_MONTHS = 12
 
 
 class PeriodError(ValueError):
@@ -57,6 +63,26 @@ def period_months(billing_period):
             "period", f"Unknown billing period {billing_period!r}; use one of {', '.join(PERIOD_MONTHS)}."
         )
     return PERIOD_MONTHS[billing_period]
+
+
+def period_months_sql(period_sql):
+    """SQL ``CASE`` giving the months of the billing period held by the SQL expression ``period_sql``, built from
+    ``PERIOD_MONTHS`` (NULL for an unknown period, as ``period_months`` refuses it)."""
+    whens = SQL(" ").join(SQL("WHEN %s THEN %s", name, months) for name, months in PERIOD_MONTHS.items())
+    return SQL("(CASE %s %s END)", period_sql, whens)
+
+
+def monthly_value(amount, billing_period):
+    """A recurring amount per billing period normalised to one month: yearly / 12, quarterly / 3 (MRR)."""
+    return amount / period_months(billing_period)
+
+
+def term_end(date_start, months):
+    """Last day of a term of ``months`` months starting on ``date_start``: 1 Jan + 12 months -> 31 Dec, 31 Jan + 1
+    month -> 27 Feb (the anchor day clamped to the short month, minus one day)."""
+    if isinstance(months, bool) or not isinstance(months, int) or months <= 0:
+        raise PeriodError("term", f"A term of {months} months is not possible; give a term of at least 1 month.")
+    return add_months(date_start, months) - timedelta(days=1)
 
 
 def calendar_anchor(day, months):

@@ -113,3 +113,30 @@ class TestPeriodEngine(BaseCase):
             with self.subTest(code=code), self.assertRaises(P.PeriodError) as caught:
                 P.periods(*args)
             self.assertEqual(caught.exception.code, code)
+
+
+@tagged("post_install", "-at_install", "revcycle", "revcycle_engine")
+class TestTermsAndMonths(BaseCase):
+    def test_term_end(self):
+        cases = [
+            # (start, months, last day): a term ends the day before the same day N months later, that day clamped
+            (date(2026, 1, 1), 12, date(2026, 12, 31)),
+            (date(2026, 1, 31), 1, date(2026, 2, 27)),  # 31 Jan + 1 month -> 28 Feb, minus a day
+            (date(2028, 1, 31), 1, date(2028, 2, 28)),  # leap year: 29 Feb, minus a day
+            (date(2026, 3, 15), 3, date(2026, 6, 14)),
+            (date(2026, 11, 30), 3, date(2027, 2, 27)),  # across the year end, clamped to February
+        ]
+        for start, months, expected in cases:
+            with self.subTest(start=start, months=months):
+                self.assertEqual(P.term_end(start, months), expected)
+        for bad in (0, -3, 1.5, True, None):
+            with self.subTest(months=bad), self.assertRaisesRegex(P.PeriodError, "term of"):
+                P.term_end(date(2026, 1, 1), bad)
+
+    def test_monthly_value(self):
+        # 1,200 a year is 100 a month; 300 a quarter is 100 a month; 100 a month stays 100
+        for amount, period, monthly in ((1200.0, "year", 100.0), (300.0, "quarter", 100.0), (100.0, "month", 100.0)):
+            with self.subTest(period=period):
+                self.assertAlmostEqual(P.monthly_value(amount, period), monthly)
+        with self.assertRaisesRegex(P.PeriodError, "Unknown billing period 'week'"):
+            P.monthly_value(10.0, "week")

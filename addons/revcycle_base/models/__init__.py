@@ -1,0 +1,1 @@
+from . import revcycle_access, account_tax, res_currency

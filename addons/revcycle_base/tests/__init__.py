@@ -1,0 +1,1 @@
+from . import test_engine_periods, test_engine_aging, test_shared_rules
