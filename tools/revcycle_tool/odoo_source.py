@@ -1,4 +1,4 @@
-"""Find an Odoo 18.0 source tree, in the order RUNTIME.md gives.
+"""Find an Odoo 18.0 source tree, in the order README.md gives (Requirements).
 
 1. ``odoo`` already importable in the project's virtual environment (not through our own .pth link);
 2. ``$ODOO_SRC``;

@@ -1,4 +1,4 @@
-"""Pure KPI arithmetic: no ORM, plain values in and out (formulas of DOMAIN.md section 2)."""
+"""Pure KPI arithmetic: no ORM, plain values in and out (formulas of docs/domain.md §2)."""
 
 from .kpis import (
     BILLING_MONTHS,

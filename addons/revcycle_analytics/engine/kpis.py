@@ -1,4 +1,4 @@
-"""Revenue-cycle KPI formulas, exactly as DOMAIN.md section 2 defines them.
+"""Revenue-cycle KPI formulas, as docs/domain.md §2 defines them.
 
 A KPI that cannot be computed (no sales, no churn) is None, never a made-up 0 or infinity: the caller shows "n/a".
 """

@@ -1,4 +1,4 @@
-"""The revenue-cycle KPIs of DOMAIN.md section 2 for a period and its predecessor, in one JSON-ready dict.
+"""The revenue-cycle KPIs of docs/domain.md §2 for a period and its predecessor, in one JSON-ready dict.
 
 Aggregates come from a handful of SQL queries (one pass over the receivable journal items for every AR balance and
 credit-sales window, one for the as-of aging, one per sibling source); the formulas live in ``engine/``.

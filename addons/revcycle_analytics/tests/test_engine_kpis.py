@@ -1,4 +1,4 @@
-"""KPI formulas on the worked examples of DOMAIN.md section 2 and edge cases: no database."""
+"""KPI formulas on the worked examples of docs/domain.md §2 and edge cases: no database."""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""Pure pricing and configuration arithmetic: no ORM, plain values in and out (see ARCHITECTURE.md)."""
+"""Pure pricing and configuration arithmetic: no ORM, plain values in and out (see docs/architecture.md)."""
 
 from .bundles import BundleError, BundlePrice, Component, price_bundle, spread_amounts
 from .approvals import ApprovalRule, BrokenRule, QuoteFigures, broken_rules, margin_percent

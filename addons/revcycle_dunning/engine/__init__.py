@@ -1,4 +1,4 @@
-"""Pure dunning and credit arithmetic: no ORM, plain values in and out (see ARCHITECTURE.md)."""
+"""Pure dunning and credit arithmetic: no ORM, plain values in and out (see docs/architecture.md)."""
 from .credit import (
     CreditDecision,
     CreditScoreError,

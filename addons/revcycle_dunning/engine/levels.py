@@ -8,6 +8,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import date
 
+from odoo.tools import SQL
 from odoo.tools.float_utils import float_compare
 
 
@@ -40,20 +41,41 @@ def validate_levels(levels):
                 f"(day {previous.days}); later levels must come later relative to the due date.")
 
 
+def is_reached(level, days_overdue, open_amount, precision_digits=2):
+    """A level is reached once the invoice is at least ``level.days`` past due and its open amount is at least the
+    level's minimum."""
+    return level.days <= days_overdue and float_compare(
+        open_amount, level.min_overdue_amount or 0.0, precision_digits=precision_digits) >= 0
+
+
+def is_reached_sql(level_days, level_min_amount, days_overdue, open_amount):
+    """``is_reached`` in SQL, over SQL expressions (the run's candidate query selects invoices with it)."""
+    return SQL("(%s <= %s AND COALESCE(%s, 0) <= %s)", level_days, days_overdue, level_min_amount, open_amount)
+
+
+def is_covered(sent_sequence, reached_sequence):
+    """A reached level is not sent when a level at least as severe was already sent for the invoice."""
+    return sent_sequence is not None and sent_sequence >= reached_sequence
+
+
+def is_covered_sql(sent_sequence, reached_sequence):
+    """``is_covered`` in SQL, over SQL expressions."""
+    return SQL("(%s >= %s)", sent_sequence, reached_sequence)
+
+
 def choose_level(days_overdue, levels, already_sent=(), open_amount=0.0, precision_digits=2):
     """The level to send now, or None: the most severe level reached that was not sent yet, and none at all once
     an equal or more severe level has been sent."""
     sent = set(already_sent)
     reached = [
         level for level in sorted(levels, key=lambda level: level.sequence)
-        if level.days <= days_overdue
-        and float_compare(open_amount, level.min_overdue_amount, precision_digits=precision_digits) >= 0
+        if is_reached(level, days_overdue, open_amount, precision_digits)
     ]
     if not reached:
         return None
     highest = reached[-1]
     max_sent_sequence = max((level.sequence for level in levels if level.key in sent), default=None)
-    if max_sent_sequence is not None and max_sent_sequence >= highest.sequence:
+    if is_covered(max_sent_sequence, highest.sequence):
         return None
     return highest
 

@@ -166,8 +166,7 @@ class RevcycleDunningRun(models.Model):
                     SELECT level.id, level.sequence
                       FROM revcycle_dunning_level level
                      WHERE level.policy_id = policy.id
-                       AND level.days <= %(date)s - move.invoice_date_due
-                       AND COALESCE(level.min_overdue_amount, 0) <= move.amount_residual_signed
+                       AND %(reached)s
                      ORDER BY level.sequence DESC
                      LIMIT 1
                    ) reached ON TRUE
@@ -189,13 +188,18 @@ class RevcycleDunningRun(models.Model):
                       JOIN revcycle_dunning_level sent_level ON sent_level.id = sent.level_id
                      WHERE sent.invoice_id = move.id
                        AND sent_level.policy_id = policy.id
-                       AND sent_level.sequence >= reached.sequence)
+                       AND %(covered)s)
                AND move.commercial_partner_id != ALL(%(failed)s)
                %(partner_filter)s
                %(scope)s
             %(lock)s
             """,
             select=select, date=self.date, company=self.company_id.id, failed=self.failed_partner_ids.ids,
+            # the engine's level rules (engine/levels.py), compiled to SQL from the same definitions
+            reached=level_engine.is_reached_sql(
+                SQL("level.days"), SQL("level.min_overdue_amount"),
+                SQL("(%s - move.invoice_date_due)", self.date), SQL("move.amount_residual_signed")),
+            covered=level_engine.is_covered_sql(SQL("sent_level.sequence"), SQL("reached.sequence")),
             partner_filter=SQL("AND move.commercial_partner_id = ANY(%s)", partner_ids) if partner_ids else SQL(),
             scope=SQL("AND move.commercial_partner_id = ANY(%s)", self.partner_ids.commercial_partner_id.ids)
             if self.partner_ids else SQL(),

@@ -1,4 +1,4 @@
-"""Pure revenue-recognition arithmetic: no ORM, plain values in and out (see ARCHITECTURE.md)."""
+"""Pure revenue-recognition arithmetic: no ORM, plain values in and out (see docs/architecture.md)."""
 from .allocation import AllocationError, allocate_by_ssp
 from .schedule import (
     METHODS,

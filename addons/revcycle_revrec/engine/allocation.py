@@ -3,7 +3,7 @@
 Each obligation gets price x its SSP / total SSP, rounded down to the currency's precision; the cents left over go,
 one each, to the obligations with the largest remainders (ties: the earlier obligation). The shares therefore sum
 exactly to the transaction price. Obligations without an SSP (None) are weighted by their own selling price,
-as DOMAIN.md says; an SSP of 0 takes no share.
+as docs/domain.md §3 says; an SSP of 0 takes no share.
 """
 from decimal import ROUND_FLOOR, Decimal
 

@@ -4,7 +4,7 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 
 class RevrecCommon(AccountTestInvoicingCommon):
-    """A company with a chart and the recognition settings, and the three products of DOMAIN.md section 3."""
+    """A company with a chart and the recognition settings, and the three products of docs/domain.md §3."""
 
     @classmethod
     def setUpClass(cls):

@@ -1,4 +1,4 @@
-"""SSP allocation on a table of cases, the worked example of DOMAIN.md section 3 first: no database."""
+"""SSP allocation on a table of cases, the worked example of docs/domain.md §3 first: no database."""
 from odoo.tests import BaseCase, tagged
 
 from ..engine import AllocationError, allocate_by_ssp
@@ -9,7 +9,7 @@ class TestAllocationEngine(BaseCase):
     def test_allocation_table(self):
         cases = [
             # name, transaction price, (ssp, selling price) per obligation, precision, expected
-            ("DOMAIN.md worked example", 90000.0,
+            ("docs/domain.md worked example", 90000.0,
              [(60000.0, 60000.0), (36000.0, 36000.0), (24000.0, 24000.0)], 2, [45000.0, 27000.0, 18000.0]),
             ("one cent over three lines", 100.0, [(1, 0), (1, 0), (1, 0)], 2, [33.34, 33.33, 33.33]),
             ("two cents, largest remainders win", 0.05, [(1, 0), (2, 0), (3, 0)], 2, [0.01, 0.02, 0.02]),

@@ -1,4 +1,4 @@
-"""DOMAIN.md section 3 end to end: allocation, schedules and the journal entries, for both billing patterns."""
+"""docs/domain.md §3 end to end: allocation, schedules and the journal entries, for both billing patterns."""
 from odoo.tests import tagged
 
 from .common import RevrecCommon

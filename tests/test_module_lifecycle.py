@@ -1,0 +1,116 @@
+"""Each revcycle addon installs alone on top of revcycle_base, all of them install together, and uninstalling every
+revcycle addon leaves nothing of revcycle behind: no menu, action, view, setting, group, category, model or field.
+
+Runs on a database of its own (the test database's name + "_modules"), without demo data, through Odoo's command
+line and an ``odoo shell`` script, as a consultant would install and remove the addons."""
+
+import ast
+import subprocess
+import textwrap
+
+import pytest
+
+from revcycle_tool import environment, odoo_server, odoo_source
+from revcycle_tool import settings as S
+from revcycle_tool.postgres import Cluster
+
+# Odoo modules the revcycle addons stand on: installed once, so each cycle below installs revcycle alone.
+FOUNDATION = "base_setup,account,sale_management,sale_stock,account_payment,payment_stripe,mail"
+MAIN_ADDONS = ("revcycle_cpq", "revcycle_dunning", "revcycle_revrec", "revcycle_analytics")
+LEFTOVER_QUERIES = {
+    "xml ids": "SELECT module || '.' || name FROM ir_model_data WHERE module LIKE 'revcycle%'"
+               " OR name LIKE 'revcycle%'",
+    "menus": "SELECT id FROM ir_ui_menu WHERE name->>'en_US' = 'Revenue Cycle' OR web_icon LIKE 'revcycle%'",
+    "actions": "SELECT name->>'en_US' FROM ir_act_window WHERE res_model LIKE 'revcycle.%'"
+               " OR context LIKE '%''module'': ''revcycle''%'",
+    "views": "SELECT name FROM ir_ui_view WHERE arch_db::text LIKE '%revcycle%' OR name LIKE '%revcycle%'",
+    "models": "SELECT model FROM ir_model WHERE model LIKE 'revcycle.%'",
+    "fields": "SELECT model || '.' || name FROM ir_model_fields WHERE name LIKE 'revcycle%'",
+    "categories": "SELECT name->>'en_US' FROM ir_module_category WHERE name->>'en_US' LIKE 'Revenue Cycle%'",
+    "settings": "SELECT key FROM ir_config_parameter WHERE key LIKE 'revcycle%'",
+    "crons": "SELECT cron_name FROM ir_cron WHERE cron_name LIKE '%Revenue Cycle%'",
+    "tables": "SELECT tablename FROM pg_tables WHERE tablename LIKE 'revcycle%'",
+}
+UNINSTALL_SCRIPT = textwrap.dedent(
+    """
+    modules = env["ir.module.module"].search([("name", "like", "revcycle_"), ("state", "=", "installed")])
+    modules.button_immediate_uninstall()
+    env.cr.commit()
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def lifecycle_db():
+    settings = S.load()
+    cluster = Cluster(settings)
+    if cluster.running_port() != cluster.port:
+        pytest.fail("The project's PostgreSQL cluster is not running: run ./revcycle test, which starts it.")
+    tree = odoo_source.locate(settings.python, environment.venv_site_packages(settings.venv_dir))
+    database = f"{settings.test_db_name}_modules"
+    cluster.drop_database(database)
+
+    def odoo(*args, stdin=None, subcommand=None):
+        command = odoo_server.base_command(settings, tree, cluster, database)
+        if subcommand:  # odoo's sub-commands come before its options
+            command.insert(command.index("-c"), subcommand)
+        command += args
+        done = subprocess.run(command, env=odoo_server.odoo_env(), input=stdin, capture_output=True, text=True)
+        errors = [line for line in done.stderr.splitlines() + done.stdout.splitlines()
+                  if " ERROR " in line or " CRITICAL " in line]
+        assert done.returncode == 0 and not errors, f"odoo {' '.join(args)} failed:\n" + "\n".join(
+            errors or done.stderr.splitlines()[-30:])
+
+    def install(modules):
+        odoo("-i", modules, "--without-demo", "all", "--stop-after-init", "--http-port", str(odoo_server.free_port()),
+             "--max-cron-threads", "0")
+
+    def uninstall_all():
+        odoo("--no-http", stdin=UNINSTALL_SCRIPT, subcommand="shell")
+
+    def query(sql):
+        return cluster.psql(database, sql)
+
+    install(FOUNDATION)
+    yield install, uninstall_all, query
+    cluster.drop_database(database)
+
+
+def _installed_revcycle(query):
+    return {row[0] for row in query("SELECT name FROM ir_module_module WHERE name LIKE 'revcycle_%' "
+                                    "AND state = 'installed'")}
+
+
+def _manifest(module):
+    return ast.literal_eval((S.ADDONS / module / "__manifest__.py").read_text(encoding="utf-8"))
+
+
+def _leftovers(query):
+    found = {what: query(sql) for what, sql in LEFTOVER_QUERIES.items()}
+    return {what: rows for what, rows in found.items() if rows}
+
+
+def test_each_addon_alone_then_all_then_nothing_left(lifecycle_db):
+    install, uninstall_all, query = lifecycle_db
+    for addon in MAIN_ADDONS:
+        install(addon)
+        # alone: the addon, the floor it stands on, and only the bridges whose revcycle sides are all there
+        # (revcycle_dunning_stock joins revcycle_dunning and Odoo's sale_stock, so it comes with dunning alone)
+        installed = _installed_revcycle(query)
+        assert installed & set(MAIN_ADDONS) == {addon}
+        for other in installed - {"revcycle_base", addon}:
+            manifest = _manifest(other)
+            assert manifest.get("auto_install"), f"{other} came with {addon} without being a bridge"
+            assert {d for d in manifest["depends"] if d.startswith("revcycle_")} <= installed
+        (root,) = query("SELECT count(*) FROM ir_ui_menu WHERE name->>'en_US' = 'Revenue Cycle' AND parent_id IS NULL")
+        assert root == ["1"], f"{addon}: one Revenue Cycle app menu expected"
+        uninstall_all()
+        assert not _installed_revcycle(query)
+        assert not _leftovers(query), f"after uninstalling {addon}: {_leftovers(query)}"
+    install(",".join(MAIN_ADDONS))
+    installed = _installed_revcycle(query)
+    expected = set(S.MODULES)  # the four, revcycle_base and every auto-installed bridge of addons/
+    assert installed == expected, f"missing {expected - installed}, unexpected {installed - expected}"
+    uninstall_all()
+    assert not _installed_revcycle(query)
+    assert not _leftovers(query), f"after uninstalling every revcycle addon: {_leftovers(query)}"
