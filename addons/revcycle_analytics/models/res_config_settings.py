@@ -7,7 +7,9 @@ class ResConfigSettings(models.TransientModel):
     revcycle_aging_bucket_count = fields.Integer(string="Aging Buckets", compute="_compute_revcycle_aging_bucket_count")
 
     def _compute_revcycle_aging_bucket_count(self):
+        """The buckets the company's aging really uses: its own, else the shared defaults (never both added up)."""
+        Bucket = self.env["revcycle.aging.bucket"]
         for settings in self:
-            settings.revcycle_aging_bucket_count = self.env["revcycle.aging.bucket"].search_count(
-                [("company_id", "in", (settings.company_id.id, False))]
-            )
+            settings.revcycle_aging_bucket_count = Bucket.search_count(
+                [("company_id", "=", settings.company_id.id)]
+            ) or Bucket.search_count([("company_id", "=", False)])

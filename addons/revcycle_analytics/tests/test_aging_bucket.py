@@ -42,3 +42,18 @@ class TestAgingBucket(TransactionCase):
         self.assertEqual(len(buckets), 5)
         with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_model"):
             buckets[:1].write({"name": "Renamed"})
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestAgingBucketSettings(TransactionCase):
+    def test_settings_count_the_buckets_in_use(self):
+        Bucket = self.env["revcycle.aging.bucket"]
+        shared = Bucket.search_count([("company_id", "=", False)])
+        self.assertEqual(shared, 5)  # the shipped defaults: not due, 1-30, 31-60, 61-90, over 90
+        self.assertEqual(self.env["res.config.settings"].create({}).revcycle_aging_bucket_count, 5)
+        # a company with buckets of its own uses those two only: the count says 2, not 2 + 5
+        Bucket.create([
+            {"name": "Current", "open_ended_start": True, "days_to": 0, "company_id": self.env.company.id},
+            {"name": "Late", "days_from": 1, "open_ended_end": True, "company_id": self.env.company.id},
+        ])
+        self.assertEqual(self.env["res.config.settings"].create({}).revcycle_aging_bucket_count, 2)

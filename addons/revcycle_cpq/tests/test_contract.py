@@ -77,6 +77,28 @@ class TestContract(AccountTestInvoicingCommon):
             contract.unlink()  # deleting contracts is for managers
         self.assertEqual(contract.state, "active")
 
+    @freeze_time("2026-02-20")
+    def test_tax_included_price_counts_net_like_its_invoice(self):
+        # CHECKLIST: tax-included prices and discounts. 2 seats at 121.00 VAT 21 % included, less 10 %:
+        # gross 242.00 less 10 % = 217.80 tax included; net of VAT 217.80 / 1.21 = 180.00 (tax 37.80).
+        # The contract's amount per period (and so its MRR) must be the invoice's untaxed 180.00, not 217.80.
+        vat_included = self.env["account.tax"].create({
+            "name": "VAT 21% included", "amount": 21.0, "amount_type": "percent", "type_tax_use": "sale",
+            "price_include_override": "tax_included", "company_id": self.company_data["company"].id,
+        })
+        contract = self._contract(line_ids=[Command.create({
+            "product_id": self.service.id, "name": "Seats", "quantity": 2, "price_unit": 121.0, "discount": 10.0,
+            "tax_ids": [Command.set(vat_included.ids)],
+        })])
+        self.assertAlmostEqual(contract.line_ids.price_subtotal, 180.0, places=2)
+        self.assertAlmostEqual(contract.recurring_total, 180.0, places=2)
+        contract.action_sign()
+        contract.action_activate()
+        self.Contract._cron_generate_invoices()
+        invoice = contract.invoice_ids[:1]
+        self.assertAlmostEqual(invoice.amount_untaxed, contract.recurring_total, places=2)
+        self.assertAlmostEqual(invoice.amount_total, 217.8, places=2)
+
     @freeze_time("2026-03-20")
     def test_cron_catches_up_every_missed_period_once(self):
         contract = self._active()

@@ -38,6 +38,7 @@ class ResCompany(models.Model):
         help="Post each notice's late fee as an invoice of its own, or add it to the customer's next invoice.")
     revcycle_dunning_fee_product_id = fields.Many2one(
         "product.product", string="Late Fee Product", domain="[('type', '=', 'service')]",
+        default=lambda self: self.env.ref("revcycle_dunning.product_product_late_fee", raise_if_not_found=False),
         help="Its income account and taxes are used on late fees; empty uses the Late Fee product of this addon.")
     revcycle_dunning_collector_id = fields.Many2one(
         "res.users", string="Default Collector",

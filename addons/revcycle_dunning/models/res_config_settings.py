@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -39,6 +39,16 @@ class ResConfigSettings(models.TransientModel):
     revcycle_autocollect = fields.Boolean(related="company_id.revcycle_autocollect", readonly=False)
     revcycle_retry_max_tries = fields.Integer(related="company_id.revcycle_retry_max_tries", readonly=False)
     revcycle_retry_window_days = fields.Integer(related="company_id.revcycle_retry_window_days", readonly=False)
+    revcycle_stripe_provider_ready = fields.Boolean(compute="_compute_revcycle_stripe_provider_ready")
     revcycle_stripe_api_base = fields.Char(
         string="Stripe API Address", config_parameter="revcycle_dunning.stripe_api_base",
         help="Leave empty for Stripe itself; tests point it at a local fake Stripe server.")
+
+    @api.depends("company_id")
+    def _compute_revcycle_stripe_provider_ready(self):
+        """Saved cards can be charged only through an enabled (or test-mode) Stripe provider of the company: the
+        settings warn when card collection is on without one."""
+        for settings in self:
+            settings.revcycle_stripe_provider_ready = bool(self.env["payment.provider"].sudo().search_count(
+                [("code", "=", "stripe"), ("state", "in", ("enabled", "test")),
+                 ("company_id", "=", settings.company_id.id)], limit=1))  # sudo: settings are for administrators

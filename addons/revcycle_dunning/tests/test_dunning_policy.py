@@ -46,3 +46,24 @@ class TestDunningPolicy(TransactionCase):
         other = self.Policy.create({"name": "Other", "company_id": company_b.id, "level_ids": self._levels(7)})
         visible = self.Policy.with_user(self.credit_manager).search([("id", "in", (own | other).ids)])
         self.assertEqual(visible, own)
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestDunningSettingsShowWhatIsUsed(TransactionCase):
+    def test_fee_product_in_use_is_shown(self):
+        late_fee = self.env.ref("revcycle_dunning.product_product_late_fee")
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.revcycle_dunning_fee_product_id, late_fee)
+        self.assertEqual(self.env.company._revcycle_fee_product(), late_fee)
+        # a company created later gets it as well
+        self.assertEqual(self.env["res.company"].create({"name": "Later Co"}).revcycle_dunning_fee_product_id, late_fee)
+
+    def test_card_collection_without_stripe_is_flagged(self):
+        Provider = self.env["payment.provider"]
+        stripe = Provider.search([("code", "=", "stripe"), ("company_id", "=", self.env.company.id)])
+        stripe.state = "disabled"
+        self.env.company.revcycle_autocollect = True
+        self.assertFalse(self.env["res.config.settings"].create({}).revcycle_stripe_provider_ready)
+        self.assertTrue(stripe, "payment_stripe ships a Stripe provider for the main company")
+        stripe[:1].write({"state": "test", "stripe_secret_key": "sk_test_x", "stripe_publishable_key": "pk_test_x"})
+        self.assertTrue(self.env["res.config.settings"].create({}).revcycle_stripe_provider_ready)
