@@ -39,7 +39,8 @@ class ResConfigSettings(models.TransientModel):
     revcycle_autocollect = fields.Boolean(related="company_id.revcycle_autocollect", readonly=False)
     revcycle_retry_max_tries = fields.Integer(related="company_id.revcycle_retry_max_tries", readonly=False)
     revcycle_retry_window_days = fields.Integer(related="company_id.revcycle_retry_window_days", readonly=False)
-    revcycle_stripe_provider_ready = fields.Boolean(compute="_compute_revcycle_stripe_provider_ready")
+    revcycle_stripe_provider_ready = fields.Boolean(
+        string="Stripe Provider Ready", compute="_compute_revcycle_stripe_provider_ready")
     revcycle_stripe_api_base = fields.Char(
         string="Stripe API Address", config_parameter="revcycle_dunning.stripe_api_base",
         help="Leave empty for Stripe itself; tests point it at a local fake Stripe server.")
