@@ -35,6 +35,9 @@
         "demo/revcycle_credit_demo.xml",
         "demo/revcycle_dunning_run_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["revcycle_dunning/static/tests/tours/**/*"],
+    },
     "post_init_hook": "post_init_hook",
     "installable": True,
     "application": False,

@@ -1,31 +1,15 @@
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
-
 from odoo import Command
+from odoo.addons.revcycle_base.tests.common import pdf_text
 from odoo.tests import HttpCase, tagged
 
 
 @tagged("post_install", "-at_install", "revcycle")
 class TestQuotePdf(HttpCase):
-    """A real PDF through wkhtmltopdf, read back with OCR (Debian's wkhtmltopdf draws web fonts as outlines, so the
-    PDF holds no extractable text). HttpCase: wkhtmltopdf fetches the report's assets from the test server, which
-    must see the test transaction."""
+    """A real PDF through wkhtmltopdf, read back with OCR (revcycle_base's pdf_text). HttpCase: wkhtmltopdf fetches
+    the report's assets from the test server, which must see the test transaction."""
 
     def _pdf_text(self, pdf):
-        missing = [tool for tool in ("pdftoppm", "tesseract") if not shutil.which(tool)]
-        self.assertFalse(missing, f"install poppler-utils and tesseract-ocr to read the PDF back: {missing}")
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "quote.pdf"
-            path.write_bytes(pdf)
-            subprocess.run(["pdftoppm", "-r", "200", "-png", str(path), str(Path(folder) / "page")], check=True)
-            pages = sorted(Path(folder).glob("page*.png"))
-            texts = [
-                subprocess.run(["tesseract", str(page), "-"], capture_output=True, text=True, check=True).stdout
-                for page in pages
-            ]
-        return " ".join(" ".join(texts).split())
+        return pdf_text(self, pdf)
 
     def test_quote_pdf_renders_with_revision_configuration_and_breakdown(self):
         attribute = self.env["product.attribute"].create(

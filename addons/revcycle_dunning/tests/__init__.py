@@ -10,3 +10,4 @@ from . import test_dunning_run
 from . import test_dunning_concurrency
 from . import test_stripe_collection
 from . import test_level_sql
+from . import test_payment_link_tour
