@@ -6,8 +6,13 @@ from .credit import (
     ScoreResult,
     ScoreSettings,
     ScoreWeights,
+    REASON_PREPAYMENT,
+    UNRATED,
     check_credit,
     credit_score,
+    history_months,
+    is_rated,
+    monthly_sales,
     risk_class,
     suggested_limit,
 )

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from ..engine import credit as credit_engine
 from ..engine import retries as retry_engine
@@ -43,6 +44,18 @@ class ResCompany(models.Model):
     revcycle_dunning_collector_id = fields.Many2one(
         "res.users", string="Default Collector",
         help="Gets phone calls and agency handoffs of customers without a salesperson.")
+    revcycle_new_customer_policy = fields.Selection(
+        selection=[("none", "Same as Everyone"), ("limit", "Default Credit Limit"), ("prepayment", "Prepayment")],
+        string="New Customers", default="none", required=True,
+        help="Customers without payment history yet (unrated): no special rule, a default credit limit until they "
+        "have one of their own, or orders paid in advance.")
+    revcycle_new_customer_limit = fields.Monetary(
+        string="New Customer Credit Limit", currency_field="currency_id",
+        help="The credit limit of unrated customers without a limit of their own, with the 'Default Credit Limit' "
+        "policy.")
+    revcycle_new_customer_payment_term_id = fields.Many2one(
+        "account.payment.term", string="New Customer Payment Terms",
+        help="Suggested on the credit profile of unrated customers.")
     revcycle_autocollect = fields.Boolean(
         string="Charge Saved Cards When Due", default=True,
         help="Charge the saved Stripe payment method of a customer when an invoice falls due, and retry declines.")
@@ -96,6 +109,19 @@ class ResCompany(models.Model):
                 raise ValidationError(self.env._(
                     "Company %(company)s, card retries: %(reason)s", company=company.name,
                     reason=str(error))) from error
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"revcycle_new_customer_policy", "revcycle_new_customer_limit"} & set(vals):
+            # the limit of unrated customers follows the policy: their stored figures are measured again at the
+            # next decision (a NULL refresh date makes them stale) rather than all of them rewritten now
+            self.env["revcycle.credit.profile"].flush_model()
+            self.env.execute_query(SQL(
+                """UPDATE revcycle_credit_profile SET refresh_date = NULL
+                    WHERE company_id = ANY(%s) AND (risk_class IS NULL OR risk_class = %s)""",
+                self.ids, credit_engine.UNRATED))
+            self.env["revcycle.credit.profile"].invalidate_model(["refresh_date"])
+        return result
 
     def _revcycle_retry_settings(self):
         self.ensure_one()

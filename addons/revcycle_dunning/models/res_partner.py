@@ -2,7 +2,7 @@ import operator as py_operator
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_compare
+from odoo.tools import float_compare, format_amount
 
 from ..engine import credit as credit_engine
 
@@ -26,6 +26,9 @@ class ResPartner(models.Model):
         currency_field="currency_id", groups=CREDIT_GROUPS,
         help="Open receivables, unpaid invoices, orders not invoiced and draft invoices, in the company currency "
         "(the parts switched on in Settings).")
+    revcycle_credit_limit_display = fields.Char(
+        string="Credit Limit", compute="_compute_revcycle_credit_limit_display", groups=CREDIT_GROUPS,
+        help="The customer's credit limit in this company; 'No limit' when none is set.")
     revcycle_credit_over_limit = fields.Boolean(
         string="Over Credit Limit", compute="_compute_revcycle_credit", search="_search_revcycle_credit_over_limit",
         groups=CREDIT_GROUPS)
@@ -39,7 +42,8 @@ class ResPartner(models.Model):
         string="Credit Score", compute="_compute_revcycle_credit", search="_search_revcycle_credit_score",
         groups=CREDIT_GROUPS, help="0 to 100 from payment behaviour; 100 is the best payer.")
     revcycle_risk_class = fields.Selection(
-        selection=[(code, code) for code in credit_engine.RISK_CLASSES], string="Risk Class",
+        selection=[*((code, code) for code in credit_engine.RISK_CLASSES), (credit_engine.UNRATED, "Unrated")],
+        string="Risk Class",
         compute="_compute_revcycle_credit", search="_search_revcycle_risk_class", groups=CREDIT_GROUPS)
     revcycle_credit_overdue_amount = fields.Monetary(
         string="Overdue Amount", compute="_compute_revcycle_credit", currency_field="currency_id",
@@ -71,9 +75,19 @@ class ResPartner(models.Model):
             partner.revcycle_credit_hold = profile.hold if profile else False
             partner.revcycle_credit_hold_reason = profile.hold_reason if profile else False
             partner.revcycle_credit_score = profile.score if profile else 0
-            partner.revcycle_risk_class = profile.risk_class if profile else False
+            partner.revcycle_risk_class = profile.risk_class if profile else credit_engine.UNRATED
             partner.revcycle_credit_overdue_amount = profile.overdue_amount if profile else 0.0
             partner.revcycle_credit_oldest_overdue_date = profile.oldest_overdue_date if profile else False
+
+    @api.depends_context("company")
+    @api.depends("credit_limit")
+    def _compute_revcycle_credit_limit_display(self):
+        currency = self.env.company.currency_id
+        for partner in self:
+            limit = partner.commercial_partner_id.credit_limit
+            partner.revcycle_credit_limit_display = (
+                format_amount(self.env, limit, currency) if currency.compare_amounts(limit, 0.0) > 0
+                else self.env._("No limit"))
 
     def _revcycle_current_profiles(self):
         """{commercial partner id: profile} in the current company; the fields' groups guard what is shown."""

@@ -114,6 +114,7 @@ class RevcycleCreditOverride(models.Model):
             (override.partner_id.id, override.company_id.id) for override in overrides)
         for override in overrides:
             override._revcycle_stamp_and_log()
+        overrides.sale_order_id._revcycle_close_credit_requests()
         return overrides
 
     def write(self, vals):

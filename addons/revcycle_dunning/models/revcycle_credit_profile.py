@@ -1,6 +1,7 @@
 import logging
 from datetime import timedelta
 
+from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import SQL, float_compare, float_is_zero, format_amount, format_date
 
@@ -11,7 +12,11 @@ _logger = logging.getLogger(__name__)
 CUSTOMER_DOCUMENTS = ("out_invoice", "out_refund", "out_receipt")
 DIRTY_KEY = "revcycle_credit_dirty"
 SCORE_LOOKBACK_DAYS = 365
+SCORE_LOOKBACK_MONTHS = 12
 CRON_BATCH_SIZE = 200
+
+
+RISK_CLASS_SELECTION = [*((code, code) for code in credit_engine.RISK_CLASSES), (credit_engine.UNRATED, "Unrated")]
 
 
 class RevcycleCreditProfile(models.Model):
@@ -53,6 +58,9 @@ class RevcycleCreditProfile(models.Model):
     open_amount = fields.Monetary(string="Open Debit", readonly=True,
                                   help="Open receivable lines in the customer's debit (before payments on account).")
     overdue_amount = fields.Monetary(string="Overdue", readonly=True)
+    overdue_average_days = fields.Float(
+        string="Average Days Overdue", readonly=True, digits=(16, 1),
+        help="Of what is overdue now, the amount-weighted average number of days past its due date.")
     oldest_overdue_date = fields.Date(string="Oldest Overdue Due Date", readonly=True)
     overdue_days = fields.Integer(string="Days Overdue", compute="_compute_overdue_days")
     hold = fields.Boolean(string="On Credit Hold", readonly=True, index=True)
@@ -63,10 +71,21 @@ class RevcycleCreditProfile(models.Model):
     hold_release_on_payment = fields.Boolean(
         string="Lift When Paid", readonly=True,
         help="The hold is lifted automatically once nothing is overdue any more.")
-    score = fields.Integer(string="Credit Score", readonly=True, aggregator="avg")
+    score = fields.Integer(string="Credit Score", readonly=True, aggregator="avg",
+                           help="0 to 100 from payment behaviour; empty while the customer is unrated.")
     risk_class = fields.Selection(
-        selection=[(code, code) for code in credit_engine.RISK_CLASSES], string="Risk Class", readonly=True,
-        index=True)
+        selection=RISK_CLASS_SELECTION, string="Risk Class", readonly=True, index=True,
+        help="A (best) to E from the score; Unrated while there is no payment behaviour to judge (nothing paid in "
+        "the last twelve months, nothing overdue): the company's policy for new customers applies.")
+    score_breakdown = fields.Html(
+        string="Why This Class", readonly=True, sanitize_overridable=False,
+        help="Each factor of the score: its inputs, its value between 0 and 1, its weight and the points it gives.")
+    history_months = fields.Integer(
+        string="Months of History", readonly=True,
+        help="Months the customer has been invoiced, up to twelve: the average monthly sales divide by these.")
+    monthly_sales = fields.Monetary(
+        string="Average Monthly Sales", readonly=True,
+        help="Invoiced in the last twelve months divided by the months of history.")
     score_date = fields.Date(string="Scored On", readonly=True, index=True)
     suggested_limit = fields.Monetary(readonly=True)
     suggested_payment_term_id = fields.Many2one("account.payment.term", readonly=True)
@@ -233,6 +252,8 @@ class RevcycleCreditProfile(models.Model):
             "exposure_draft": exposure.get("draft", 0.0),
             "open_amount": exposure.get("open", 0.0),
             "overdue_amount": exposure.get("overdue", 0.0),
+            "overdue_average_days": (exposure.get("overdue_days", 0.0) / exposure["overdue"]
+                                     if exposure.get("overdue") else 0.0),
             "oldest_overdue_date": exposure.get("oldest_overdue_date") or False,
             "credit_limit": limit.get("limit", 0.0),
             "temporary_limit_date_end": limit.get("date_end") or False,
@@ -251,14 +272,24 @@ class RevcycleCreditProfile(models.Model):
         self.env["sale.order"].flush_model()
         today = fields.Date.context_today(self)
         result = {}
-        for partner_id, company_id, invoice, receivable, open_amount, overdue, oldest in self.env.execute_query(SQL(
-            # the WHERE clause repeats the predicate of account_move_line__unreconciled_index so it is used
+        companies = {company.id: company for company in self.company_id}
+        for row in self.env.execute_query(SQL(
+            # the WHERE clause repeats the predicate of account_move_line__unreconciled_index so it is used.
+            # Per currency: an item in a foreign currency counts at today's rate, as orders do (its company-currency
+            # residual is at the rate of its own date); "days" sums open overdue amount x days past due.
             """
-            SELECT partner.commercial_partner_id, line.company_id,
+            SELECT partner.commercial_partner_id, line.company_id, line.currency_id,
                    SUM(line.amount_residual) FILTER (WHERE move.move_type IN %(documents)s),
                    SUM(line.amount_residual) FILTER (WHERE move.move_type NOT IN %(documents)s),
                    SUM(line.amount_residual) FILTER (WHERE line.amount_residual > 0),
                    SUM(line.amount_residual) FILTER (WHERE line.amount_residual > 0 AND line.date_maturity < %(today)s),
+                   SUM(line.amount_residual_currency) FILTER (WHERE move.move_type IN %(documents)s),
+                   SUM(line.amount_residual_currency) FILTER (WHERE move.move_type NOT IN %(documents)s),
+                   SUM(line.amount_residual_currency) FILTER (WHERE line.amount_residual > 0),
+                   SUM(line.amount_residual_currency)
+                       FILTER (WHERE line.amount_residual > 0 AND line.date_maturity < %(today)s),
+                   SUM(line.amount_residual * (%(today)s - line.date_maturity))
+                       FILTER (WHERE line.amount_residual > 0 AND line.date_maturity < %(today)s),
                    MIN(line.date_maturity) FILTER (WHERE line.amount_residual > 0 AND line.date_maturity < %(today)s)
               FROM account_move_line line
               JOIN account_account account ON account.id = line.account_id
@@ -269,61 +300,105 @@ class RevcycleCreditProfile(models.Model):
                AND account.account_type = 'asset_receivable'
                AND line.partner_id IN (%(partners)s)
                AND line.company_id = ANY(%(companies)s)
-             GROUP BY partner.commercial_partner_id, line.company_id
+             GROUP BY partner.commercial_partner_id, line.company_id, line.currency_id
             """,
             documents=CUSTOMER_DOCUMENTS, today=today, partners=self._revcycle_sql_partner_ids(),
             companies=self.company_id.ids,
         )):
-            result[partner_id, company_id] = {
-                "invoice": invoice or 0.0, "receivable": receivable or 0.0, "open": open_amount or 0.0,
-                "overdue": overdue or 0.0, "oldest_overdue_date": oldest,
-            }
+            partner_id, company_id, currency_id = row[:3]
+            company = companies[company_id]
+            own, foreign = row[3:7], row[7:11]
+            if currency_id != company.currency_id.id:
+                currency = self.env["res.currency"].browse(currency_id)
+                own = [currency._revcycle_to_company_currency(amount or 0.0, company, today) for amount in foreign]
+            parts = result.setdefault((partner_id, company_id), {
+                "invoice": 0.0, "receivable": 0.0, "open": 0.0, "overdue": 0.0, "overdue_days": 0.0,
+                "oldest_overdue_date": None})
+            for key, amount in zip(("invoice", "receivable", "open", "overdue"), own, strict=True):
+                parts[key] += amount or 0.0
+            parts["overdue_days"] += row[11] or 0.0
+            oldest = row[12]
+            if oldest and (not parts["oldest_overdue_date"] or oldest < parts["oldest_overdue_date"]):
+                parts["oldest_overdue_date"] = oldest
         for (partner_id, company_id), amount in self._revcycle_gather_orders(today).items():
             result.setdefault((partner_id, company_id), {})["order"] = amount
-        for partner_id, company_id, amount in self.env.execute_query(SQL(
+        for partner_id, company_id, currency_id, amount in self.env.execute_query(SQL(
             """
-            SELECT partner.commercial_partner_id, move.company_id, SUM(move.amount_total_signed)
+            SELECT partner.commercial_partner_id, move.company_id, move.currency_id,
+                   SUM(move.amount_total_in_currency_signed)
               FROM account_move move
               JOIN res_partner partner ON partner.id = move.partner_id
              WHERE move.state = 'draft'
                AND move.move_type IN %(documents)s
                AND move.partner_id IN (%(partners)s)
                AND move.company_id = ANY(%(companies)s)
-             GROUP BY partner.commercial_partner_id, move.company_id
+             GROUP BY partner.commercial_partner_id, move.company_id, move.currency_id
             """,
             documents=CUSTOMER_DOCUMENTS, partners=self._revcycle_sql_partner_ids(), companies=self.company_id.ids,
         )):
-            result.setdefault((partner_id, company_id), {})["draft"] = amount or 0.0
+            converted = self.env["res.currency"].browse(currency_id)._revcycle_to_company_currency(
+                amount or 0.0, companies[company_id], today)
+            parts = result.setdefault((partner_id, company_id), {})
+            parts["draft"] = parts.get("draft", 0.0) + converted
         return result
 
     def _revcycle_gather_orders(self, today):
-        """Confirmed orders, the part not invoiced yet (draft invoices count as invoiced: they have a part of
-        their own), taxes included, converted to the company currency at today's rate."""
+        """Confirmed orders, the part that will still be billed (draft invoices count as invoiced: they have a part
+        of their own), taxes included, converted to the company currency at today's rate.
+
+        A down payment is billed out of the order's total: once invoiced (draft or posted) it is counted by its
+        invoice, so the order counts that much less, until the final invoice deducts it again (10,000 ordered, 3,000
+        down payment invoiced: 7,000 here + 3,000 invoiced = 10,000, not 13,000). Lines whose billing another addon
+        takes over (``_revcycle_order_lines_billed_elsewhere``) are left to that addon's own exposure part."""
         rows = self.env.execute_query(SQL(
             """
-            SELECT partner.commercial_partner_id, sale.company_id, sale.currency_id,
-                   SUM(line.price_total * GREATEST(line.product_uom_qty - line.qty_invoiced, 0)
-                       / line.product_uom_qty)
-              FROM sale_order_line line
-              JOIN sale_order sale ON sale.id = line.order_id
+            SELECT partner.commercial_partner_id, sale.company_id, sale.currency_id, SUM(remaining.amount)
+              FROM (
+                    SELECT line.order_id,
+                           line.price_total * GREATEST(line.product_uom_qty - line.qty_invoiced, 0)
+                           / line.product_uom_qty AS amount
+                      FROM sale_order_line line
+                     WHERE line.display_type IS NULL
+                       AND line.product_uom_qty > 0
+                       AND line.is_downpayment IS NOT TRUE
+                       AND NOT (%(billed_elsewhere)s)
+                 UNION ALL
+                    -- down payments invoiced and not yet deducted, taxes included, in the invoice (= order) currency
+                    -- (the final invoice's deduction line is negative; a credit note of the down payment counts
+                    -- against it)
+                    SELECT sol.order_id,
+                           -SUM(aml.price_total * CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END)
+                      FROM sale_order_line sol
+                      JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
+                      JOIN account_move_line aml ON aml.id = rel.invoice_line_id
+                      JOIN account_move am ON am.id = aml.move_id
+                     WHERE sol.is_downpayment AND am.state != 'cancel'
+                  GROUP BY sol.order_id
+                   ) remaining
+              JOIN sale_order sale ON sale.id = remaining.order_id
               JOIN res_partner partner ON partner.id = sale.partner_id
              WHERE sale.state = 'sale'
-               AND line.display_type IS NULL
-               AND line.product_uom_qty > 0
                AND sale.partner_id IN (%(partners)s)
                AND sale.company_id = ANY(%(companies)s)
              GROUP BY partner.commercial_partner_id, sale.company_id, sale.currency_id
             """,
             partners=self._revcycle_sql_partner_ids(), companies=self.company_id.ids,
+            billed_elsewhere=self._revcycle_order_lines_billed_elsewhere(SQL("line")),
         ))
         companies = self.env["res.company"].browse({row[1] for row in rows})
         currencies = self.env["res.currency"].browse({row[2] for row in rows})
         result = {}
         for partner_id, company_id, currency_id, amount in rows:
             company = companies.browse(company_id)
-            converted = currencies.browse(currency_id)._convert(amount or 0.0, company.currency_id, company, today)
+            converted = currencies.browse(currency_id)._revcycle_to_company_currency(amount or 0.0, company, today)
             result[partner_id, company_id] = result.get((partner_id, company_id), 0.0) + converted
         return result
+
+    @api.model
+    def _revcycle_order_lines_billed_elsewhere(self, line):
+        """SQL condition on the sale order line alias ``line``: lines another addon bills and measures itself
+        (revcycle_cpq_dunning: recurring lines, billed by their contract). None here."""
+        return SQL("FALSE")
 
     def _revcycle_gather_limits(self):
         """{(partner id, company id): {'limit': effective limit, 'date_end': end of the temporary limit}}."""
@@ -339,8 +414,13 @@ class RevcycleCreditProfile(models.Model):
         for company, profiles in self.grouped("company_id").items():
             # one read of the company-dependent column for the whole batch
             partners = profiles.partner_id.with_company(company).sudo()
+            unrated = {profile.partner_id.id for profile in profiles if profile._revcycle_is_unrated()}
+            new_customer_limit = (company.revcycle_new_customer_limit
+                                  if company.revcycle_new_customer_policy == "limit" else 0.0)
             for partner in partners:
                 base = partner.credit_limit
+                if partner.id in unrated and float_is_zero(base, precision_rounding=company.currency_id.rounding):
+                    base = new_customer_limit  # no limit of their own yet: the policy's default limit
                 temporary_limit, date_end = temporary.get((partner.id, company.id), (0.0, False))
                 # 0 means no limit: a temporary limit raises a limit, it never imposes one
                 has_base = float_compare(base, 0.0, precision_rounding=company.currency_id.rounding) > 0
@@ -412,11 +492,14 @@ class RevcycleCreditProfile(models.Model):
             key = (profile.partner_id.id, profile.company_id.id)
             paid, days_late, on_time = payments.get(key, (0.0, 0.0, 0.0))
             first_date, sales = invoicing.get(key, (False, 0.0))
+            months = credit_engine.history_months(first_date, today, SCORE_LOOKBACK_MONTHS)
             result[key] = {
                 "paid_amount": paid, "paid_days_late": days_late, "paid_on_time_amount": on_time,
                 "account_age_days": (today - first_date).days if first_date else 0,
                 "dunning_count": dunning.get(key, 0),
-                "monthly_sales": max(sales, 0.0) / 12.0,
+                "history_months": months,
+                "monthly_sales": credit_engine.monthly_sales(max(sales, 0.0), first_date, today,
+                                                             SCORE_LOOKBACK_MONTHS),
                 "classes": classes,
             }
         return result
@@ -436,19 +519,78 @@ class RevcycleCreditProfile(models.Model):
         behaviour = credit_engine.PaymentBehaviour(
             paid_amount=inputs["paid_amount"], paid_days_late=inputs["paid_days_late"],
             paid_on_time_amount=inputs["paid_on_time_amount"], open_amount=self.open_amount,
-            overdue_amount=self.overdue_amount, exposure=self.exposure, credit_limit=self.credit_limit,
+            overdue_amount=self.overdue_amount, overdue_days_late=self.overdue_amount * self.overdue_average_days,
+            exposure=self.exposure, credit_limit=self.credit_limit,
             account_age_days=inputs["account_age_days"], dunning_count=inputs["dunning_count"])
         settings = credit_engine.ScoreSettings(precision_digits=company.currency_id.decimal_places)
-        result = self._revcycle_compute_score(behaviour, company._revcycle_score_weights(), settings)
-        risk_class = inputs["classes"].get((company.id, result.risk_class))
+        weights = company._revcycle_score_weights()
+        result = self._revcycle_compute_score(behaviour, weights, settings)
+        if result.risk_class == credit_engine.UNRATED:
+            suggested = company.revcycle_new_customer_limit if company.revcycle_new_customer_policy == "limit" else 0.0
+            payment_term = company.revcycle_new_customer_payment_term_id
+        else:
+            risk_class = inputs["classes"].get((company.id, result.risk_class))
+            suggested = credit_engine.suggested_limit(
+                inputs["monthly_sales"], risk_class.limit_months if risk_class else 0.0)
+            payment_term = risk_class.payment_term_id if risk_class else self.env["account.payment.term"]
         return {
-            "score": result.score,
+            "score": result.score if result.score is not None else False,
             "risk_class": result.risk_class,
+            "score_breakdown": self._revcycle_score_breakdown(behaviour, weights, result),
             "score_date": fields.Date.context_today(self),
-            "suggested_limit": credit_engine.suggested_limit(
-                inputs["monthly_sales"], risk_class.limit_months if risk_class else 0.0),
-            "suggested_payment_term_id": risk_class.payment_term_id.id if risk_class else False,
+            "history_months": inputs["history_months"],
+            "monthly_sales": inputs["monthly_sales"],
+            "suggested_limit": suggested,
+            "suggested_payment_term_id": payment_term.id,
         }
+
+    def _revcycle_score_breakdown(self, behaviour, weights, result):
+        """The score explained: one row per factor with its inputs, value, weight and points (what a credit manager
+        reads under "Why this class")."""
+        self.ensure_one()
+        currency = self.currency_id
+        money = lambda amount: format_amount(self.env, amount, currency)  # noqa: E731
+        fell_due = behaviour.paid_amount + behaviour.overdue_amount
+        inputs = {
+            "lateness": self.env._(
+                "%(paid)s paid in 12 months and %(overdue)s overdue now, on average %(days)s days late",
+                paid=money(behaviour.paid_amount), overdue=money(behaviour.overdue_amount),
+                days=round((behaviour.paid_days_late + behaviour.overdue_days_late) / fell_due, 1) if fell_due else 0),
+            "on_time": self.env._("%(on_time)s of %(due)s paid by the due date",
+                                  on_time=money(behaviour.paid_on_time_amount), due=money(fell_due)),
+            "overdue": self.env._("%(overdue)s overdue of %(open)s open", overdue=money(behaviour.overdue_amount),
+                                  open=money(behaviour.open_amount)),
+            "utilisation": self.env._("exposure %(exposure)s against a limit of %(limit)s",
+                                      exposure=money(behaviour.exposure),
+                                      limit=money(behaviour.credit_limit) if behaviour.credit_limit
+                                      else self.env._("none")),
+            "age": self.env._("%(days)s days since the first invoice", days=behaviour.account_age_days),
+            "dunning": self.env._("%(count)s dunning notices in 12 months", count=behaviour.dunning_count),
+        }
+        labels = {
+            "lateness": self.env._("Lateness"), "on_time": self.env._("Paid on time"),
+            "overdue": self.env._("Overdue now"), "utilisation": self.env._("Limit used"),
+            "age": self.env._("Customer age"), "dunning": self.env._("Dunning"),
+        }
+        total_weight = sum(getattr(weights, name) for name in credit_engine.FACTORS) or 1
+        rows = Markup("").join(
+            Markup("<tr><td>%s</td><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td>"
+                   "<td class='text-end'>%s</td></tr>") % (
+                labels[name], inputs[name], f"{result.factors[name]:.2f}", getattr(weights, name),
+                f"{100.0 * result.factors[name] * getattr(weights, name) / total_weight:.1f}")
+            for name in credit_engine.FACTORS)
+        header = Markup("<tr><th>%s</th><th>%s</th><th class='text-end'>%s</th><th class='text-end'>%s</th>"
+                        "<th class='text-end'>%s</th></tr>") % (
+            self.env._("Factor"), self.env._("Inputs"), self.env._("Value"), self.env._("Weight"),
+            self.env._("Points"))
+        if result.risk_class == credit_engine.UNRATED:
+            verdict = self.env._("Unrated: nothing paid in the last twelve months and nothing overdue; the policy "
+                                 "for new customers applies.")
+        else:
+            verdict = self.env._("Score %(score)s, class %(risk_class)s.", score=result.score,
+                                 risk_class=result.risk_class)
+        return Markup("<p>%s</p><table class='table table-sm'><thead>%s</thead><tbody>%s</tbody></table>") % (
+            verdict, header, rows)
 
     @api.model
     def _revcycle_compute_score(self, behaviour, weights, settings):
@@ -517,7 +659,8 @@ class RevcycleCreditProfile(models.Model):
         currency = company.currency_id
         decision = credit_engine.check_credit(
             self.exposure, amount, self.credit_limit, on_hold=self.hold, oldest_overdue_days=self.overdue_days,
-            block_after_days=company.revcycle_credit_overdue_days, precision_digits=currency.decimal_places)
+            block_after_days=company.revcycle_credit_overdue_days, precision_digits=currency.decimal_places,
+            prepayment_required=self._revcycle_is_unrated() and company.revcycle_new_customer_policy == "prepayment")
         return {
             "allowed": decision.allowed,
             "reason_code": decision.reason or False,
@@ -533,6 +676,11 @@ class RevcycleCreditProfile(models.Model):
             "score": self.score,
             "risk_class": self.risk_class or False,
         }
+
+    def _revcycle_is_unrated(self):
+        """No payment behaviour judged yet: never scored, or scored unrated."""
+        self.ensure_one()
+        return self.risk_class in (False, credit_engine.UNRATED)
 
     def _revcycle_reason_text(self, decision, amount):
         self.ensure_one()
@@ -553,6 +701,11 @@ class RevcycleCreditProfile(models.Model):
                 "%(partner)s is on credit hold (%(hold_reason)s); exposure %(exposure)s, credit limit %(limit)s. "
                 "A credit manager can lift the hold or approve an override.",
                 hold_reason=hold_reason, **values)
+        if decision.reason == credit_engine.REASON_PREPAYMENT:
+            return self.env._(
+                "%(partner)s is a new customer without payment history, and new customers pay in advance in "
+                "%(company)s: have the order paid first, or ask a credit manager to set a credit limit or approve an "
+                "override.", company=self.company_id.name, **values)
         if decision.reason == credit_engine.REASON_OVERDUE:
             return self.env._(
                 "%(partner)s has an invoice overdue by %(days)s days, more than the %(max_days)s days allowed "

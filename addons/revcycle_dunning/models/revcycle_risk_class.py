@@ -22,8 +22,8 @@ class RevcycleRiskClass(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
     limit_months = fields.Float(
         string="Suggested Limit (Months of Sales)", digits=(16, 2), default=1.0,
-        help="The suggested credit limit is this many months of the customer's average monthly invoicing over the "
-        "last year; 0 suggests prepayment.")
+        help="The suggested credit limit is this many months of the customer's average monthly invoicing, averaged "
+        "over the months the customer has been invoiced (at most the last twelve); 0 suggests prepayment.")
     payment_term_id = fields.Many2one("account.payment.term", string="Suggested Payment Terms")
 
     _sql_constraints = [

@@ -9,6 +9,15 @@ class SaleOrder(models.Model):
     revcycle_credit_override_ids = fields.One2many(
         "revcycle.credit.override", "sale_order_id", string="Credit Overrides",
         groups="revcycle_dunning.group_revcycle_dunning_user")
+    revcycle_credit_blocked = fields.Boolean(
+        string="Credit Blocked", compute="_compute_revcycle_credit_warning",
+        help="Confirming this quotation would be refused by the credit check now.")
+    revcycle_credit_warning = fields.Char(
+        string="Credit Warning", compute="_compute_revcycle_credit_warning",
+        help="Why the credit check would refuse this quotation, with the amounts.")
+    revcycle_credit_approval_requested = fields.Boolean(
+        string="Credit Approval Requested", readonly=True, copy=False, tracking=True,
+        help="The salesperson asked the credit managers for an override.")
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -17,6 +26,10 @@ class SaleOrder(models.Model):
         return orders
 
     def write(self, vals):
+        if "revcycle_credit_approval_requested" in vals and not self.env.context.get("revcycle_credit_request"):
+            raise UserError(self.env._(
+                "'Credit Approval Requested' is set by the Request Credit Approval button and cleared by the credit "
+                "manager's override; it cannot be written directly."))
         # a confirmed order moved to another customer changes the exposure of both
         before = self.filtered(lambda order: order.state == "sale") if "partner_id" in vals else self.browse()
         before._revcycle_mark_credit_dirty()
@@ -30,6 +43,65 @@ class SaleOrder(models.Model):
     def unlink(self):
         self.filtered(lambda order: order.state == "sale")._revcycle_mark_credit_dirty()
         return super().unlink()
+
+    @api.depends("partner_id", "company_id", "amount_total", "currency_id", "state")
+    def _compute_revcycle_credit_warning(self):
+        """What the confirmation's credit check would say now, shown on the quotation before anyone hits Confirm.
+        Salespeople see the decision, not the customer's credit file: the figures come from the system's profile."""
+        for order in self:
+            order.revcycle_credit_blocked = False
+            order.revcycle_credit_warning = False
+            if (order.state not in ("draft", "sent") or not order.partner_id or not order.company_id
+                    or not order.company_id.revcycle_credit_check_on_confirm):
+                continue
+            decision = order._revcycle_credit_check_result()
+            if decision and not decision["allowed"]:
+                order.revcycle_credit_blocked = True
+                order.revcycle_credit_warning = decision["reason"]
+
+    def _revcycle_credit_check_result(self):
+        """The credit decision confirming this order alone would get, or None when nothing would be checked (an
+        active override covers it, or it is paid upfront and the customer is not on hold)."""
+        self.ensure_one()
+        if self.id and isinstance(self.id, int) and self._revcycle_credit_override_covers():
+            return None
+        amount = self._revcycle_credit_amount(paid=None if isinstance(self.id, int) else 0.0)
+        company = self.company_id
+        # sudo: the decision reads the system's credit profile, which salespeople cannot read themselves
+        decision = self.partner_id.commercial_partner_id.with_company(company).sudo()._revcycle_credit_decision(amount)
+        prepaid = company.currency_id.compare_amounts(amount, 0.0) <= 0
+        if not decision["allowed"] and prepaid and decision["reason_code"] != "hold":
+            return None
+        return decision
+
+    def action_revcycle_request_credit_approval(self):
+        """The salesperson asks the credit managers of the company for an override: an activity for each of them,
+        the quotation marked and the request logged. Only for quotations the credit check would refuse."""
+        for order in self:
+            order.check_access("write")
+            if not order.revcycle_credit_blocked:
+                raise UserError(self.env._(
+                    "%(order)s needs no credit approval: the credit check would let it be confirmed.",
+                    order=order.name))
+            managers = self.env.ref("revcycle_dunning.group_revcycle_dunning_manager").sudo().users.filtered(
+                lambda user, order=order: order.company_id in user.company_ids and user.active
+                and not user.share and user.id != self.env.ref("base.user_root").id)
+            if not managers:
+                raise UserError(self.env._(
+                    "No credit manager works in %(company)s to approve %(order)s: ask an administrator to give "
+                    "someone the 'Credit Manager' group.", company=order.company_id.name, order=order.name))
+            summary = self.env._("Credit approval for %(order)s", order=order.name)
+            # sudo: activities for other users on an order the salesperson may write; the decision stays theirs
+            for manager in managers:
+                order.sudo().activity_schedule(
+                    "mail.mail_activity_data_todo", user_id=manager.id, summary=summary,
+                    note=order.revcycle_credit_warning)
+            # a mark only the request action writes (write() refuses it otherwise)
+            order.sudo().with_context(revcycle_credit_request=True).revcycle_credit_approval_requested = True
+            order.message_post(body=self.env._(
+                "%(user)s asked the credit managers to approve: %(reason)s",
+                user=self.env.user.name, reason=order.revcycle_credit_warning))
+        return True
 
     def action_confirm(self):
         self._revcycle_check_credit_on_confirm()
@@ -106,6 +178,14 @@ class SaleOrder(models.Model):
         self.env["revcycle.credit.override"].create([
             {"override_type": "order", "sale_order_id": order.id, "reason": reason} for order in self])
         return True
+
+    def _revcycle_close_credit_requests(self):
+        """An override answers the salesperson's request: its activities are done, the mark cleared."""
+        requested = self.sudo().filtered("revcycle_credit_approval_requested")
+        summaries = [self.env._("Credit approval for %(order)s", order=order.name) for order in requested]
+        requested.activity_ids.filtered(lambda activity: activity.summary in summaries).action_feedback(
+            feedback=self.env._("Credit override approved."))
+        requested.with_context(revcycle_credit_request=True).revcycle_credit_approval_requested = False
 
     def action_revcycle_open_credit_override(self):
         self.ensure_one()

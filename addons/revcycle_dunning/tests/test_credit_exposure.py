@@ -97,3 +97,64 @@ class TestCreditExposure(RevcycleCreditCommon):
         visible = self.env["revcycle.credit.profile"].with_user(self.credit_manager).search(
             [("partner_id", "=", self.customer.id)])
         self.assertEqual(visible.company_id, self.company)
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestCreditExposureOrdinaryCases(RevcycleCreditCommon):
+    """CHECKLIST rows for exposure: down payments, foreign currency (orders, invoices, drafts, payments), credit
+    notes. Every expected figure is worked out by hand in the comment beside it."""
+
+    def _down_payment(self, order, percent):
+        wizard = self.env["sale.advance.payment.inv"].with_context(
+            active_model="sale.order", active_ids=order.ids).create(
+            {"advance_payment_method": "percentage", "amount": percent})
+        wizard.create_invoices()
+        return order.invoice_ids.sorted("id")[-1:]
+
+    def test_down_payment_counts_once(self):
+        self.customer.credit_limit = 0.0
+        order = self._order(quantity=100)  # 100 x 100 = 10,000, untaxed
+        order.action_confirm()
+        down_payment = self._down_payment(order, 30)  # 30 % = 3,000
+        down_payment.action_post()
+        self._commit_events()
+        profile = self._profile()
+        # unpaid down payment: 3,000 invoiced + 7,000 still to bill = the 10,000 ordered (it was 13,000)
+        self.assertRecordValues(profile, [{"exposure_invoice": 3000.0, "exposure_order": 7000.0, "exposure": 10000.0}])
+        self._pay(down_payment, 3000.0)
+        self._commit_events()
+        # paid: only the 7,000 still to bill (it was 10,000)
+        self.assertRecordValues(profile, [{"exposure_invoice": 0.0, "exposure_order": 7000.0, "exposure": 7000.0}])
+        # the final invoice deducts the down payment: 10,000 - 3,000 = 7,000 invoiced, nothing left on the order
+        final = order._create_invoices(final=True)
+        final.action_post()
+        self._commit_events()
+        self.assertEqual(final.amount_total, 7000.0)
+        self.assertRecordValues(profile, [{"exposure_invoice": 7000.0, "exposure_order": 0.0, "exposure": 7000.0}])
+
+    def test_foreign_currency_parts_at_todays_rate(self):
+        # the company is in USD; 1 USD = 2 EUR a year ago, 1 USD = 4 EUR today: every EUR part counts at today's
+        # rate, so 1,000 EUR is 250 USD whatever rate its document was booked at
+        eur = self.setup_other_currency("EUR", rates=[(str(self.today.replace(year=self.today.year - 1)), 2.0),
+                                                      (str(self.today), 4.0)])
+        self.customer.credit_limit = 0.0
+        pricelist = self.env["product.pricelist"].create({"name": "EUR", "currency_id": eur.id})
+        order = self._order(quantity=10, price=100.0, pricelist=pricelist)  # 1,000 EUR
+        order.action_confirm()
+        booked_last_year = self.init_invoice(
+            "out_invoice", partner=self.customer, invoice_date=self.today.replace(year=self.today.year - 1),
+            amounts=[2000.0], taxes=[], currency=eur, post=True)  # 2,000 EUR booked at 2 -> 1,000 USD then
+        draft = self.init_invoice("out_invoice", partner=self.customer, invoice_date=self.today.replace(
+            year=self.today.year - 1), amounts=[400.0], taxes=[], currency=eur, post=False)  # 400 EUR draft
+        self.init_payment(800.0, post=True, date=self.today.replace(year=self.today.year - 1),
+                          partner=self.customer, currency=eur)  # 800 EUR received on account, not allocated
+        self._commit_events()
+        self.assertEqual(booked_last_year.amount_residual_signed, 1000.0)
+        self.assertTrue(draft)
+        self.assertRecordValues(self._profile(), [{
+            "exposure_order": 250.0,        # 1,000 EUR / 4
+            "exposure_invoice": 500.0,      # 2,000 EUR / 4 (not the 1,000 USD it was booked at)
+            "exposure_draft": 100.0,        # 400 EUR / 4
+            "exposure_receivable": -200.0,  # -800 EUR / 4: the unallocated payment nets the exposure
+            "exposure": 650.0,              # 250 + 500 + 100 - 200
+        }])
