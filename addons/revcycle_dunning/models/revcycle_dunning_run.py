@@ -2,7 +2,7 @@ import logging
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from psycopg2 import IntegrityError
 
@@ -57,6 +57,20 @@ class RevcycleDunningRun(models.Model):
          "Run counters cannot be negative."),
     ]
 
+    @api.constrains("date")
+    def _check_date(self):
+        for run in self:
+            run._revcycle_check_not_future(run.date)
+
+    @api.model
+    def _revcycle_check_not_future(self, date):
+        today = fields.Date.context_today(self)
+        if date > today:
+            raise ValidationError(self.env._(
+                "A dunning run cannot be dated %(date)s, after today (%(today)s): fees and levels would be charged "
+                "for days that have not come. Run it as of today at the latest.",
+                date=fields.Date.to_string(date), today=fields.Date.to_string(today)))
+
     @api.depends("date", "company_id")
     def _compute_name(self):
         for run in self:
@@ -74,11 +88,14 @@ class RevcycleDunningRun(models.Model):
         Running twice over the same date, or in two workers at once, sends nothing twice.
         """
         self._revcycle_check_user()
+        if not date:
+            raise UserError(self.env._("Give the run date to dun as of, like 2025-01-31 (today at the latest)."))
         try:
-            date = fields.Date.to_date(date) if date else fields.Date.context_today(self)
+            date = fields.Date.to_date(date)
         except (TypeError, ValueError) as error:
             raise UserError(self.env._(
                 "The run date must be a date like 2025-01-31, not %(date)r.", date=date)) from error
+        self._revcycle_check_not_future(date)
         runs = self.create([{"date": date, "company_id": company.id} for company in self.env.companies])
         runs.action_run()
         return runs._revcycle_summary()
@@ -87,6 +104,7 @@ class RevcycleDunningRun(models.Model):
         """Run now, as of the run's date, every batch until no customer is left."""
         self._revcycle_check_user()
         for run in self:
+            run._revcycle_check_not_future(run.date)
             if run.state == "done":
                 raise UserError(self.env._(
                     "%(run)s is done already; make a new run to dun again (it only sends what is new).",
@@ -331,7 +349,7 @@ class RevcycleDunningRun(models.Model):
         # the notice's own email is its record: no 'created' note, no tracking of the initial values, and the
         # collector is not emailed an assignment for every notice of a run (the notices are in their Collections
         # list); the collector follows the notices, subscribed in one statement per collector below
-        Notice = self.env["revcycle.dunning.notice"].with_context(tracking_disable=True)
+        Notice = self.env["revcycle.dunning.notice"].with_context(tracking_disable=True)._revcycle_system()
         payment_urls = self.env["account.move"].browse(
             item[0] for by_level in plan.values() for items in by_level.values() for item in items
         )._revcycle_payment_urls()

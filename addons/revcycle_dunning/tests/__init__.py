@@ -9,3 +9,4 @@ from . import test_engine_fees_retries
 from . import test_dunning_run
 from . import test_dunning_concurrency
 from . import test_stripe_collection
+from . import test_dunning_security
