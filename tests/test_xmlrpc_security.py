@@ -163,3 +163,20 @@ def test_dunning_run_in_the_future_is_refused(admin_rpc, rpc_as):
     assert admin_rpc("revcycle.dunning.run", "search_count", []) == runs
     future_fees = [("revcycle_dunning_fee", "=", True), ("invoice_date", ">", datetime.date.today().isoformat())]
     assert not admin_rpc("account.move", "search", future_fees)
+
+
+def test_sql_constraint_names_fit_postgresql_identifiers(admin_rpc):
+    # Reproduction: six _sql_constraints names were over 63 characters once prefixed with their table, so PostgreSQL
+    # truncated them and Odoo could not map a violation back to its message.
+    constraints = admin_rpc(
+        "ir.model.constraint", "search_read", [("module.name", "=like", "revcycle%")], fields=["name"]
+    )
+    assert constraints
+    assert [c["name"] for c in constraints if len(c["name"]) > 63] == []
+
+
+def test_get_ssp_without_an_ssp_answers_over_xmlrpc(admin_rpc):
+    # Reproduction: revcycle_get_ssp returned None, which XML-RPC cannot send: the caller got a marshalling Fault.
+    template = admin_rpc("product.template", "create", {"name": "RPC No SSP", "type": "service"})
+    currency = admin_rpc("res.currency", "search", [("name", "=", "EUR"), ("active", "in", [True, False])])[0]
+    assert admin_rpc("revcycle.ssp", "revcycle_get_ssp", template, currency, "2026-01-01") is False

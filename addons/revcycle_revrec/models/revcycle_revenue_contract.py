@@ -135,7 +135,7 @@ class RevcycleRevenueContract(models.Model):
     @api.model
     def _revcycle_item_ssp(self, item, currency, date, company):
         """SSP of the whole item (the SSP table / product field times the quantity), or None: use the price."""
-        unit = self.env["revcycle.ssp"].revcycle_get_ssp(
+        unit = self.env["revcycle.ssp"]._revcycle_ssp(
             item["product"].product_tmpl_id.id, currency.id, date, company.id)
         return None if unit is None else currency.round(unit * item["quantity"] * item.get("ssp_factor", 1.0))
 
