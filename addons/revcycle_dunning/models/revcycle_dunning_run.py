@@ -13,6 +13,10 @@ _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 USER_GROUP = "revcycle_dunning.group_revcycle_dunning_user"
+# Held only by the run's own methods: no XML-RPC or JSON-RPC caller can put this object in a context.
+_RUN_TOKEN = object()
+# What a collections user sets on a run: when, where and whom to dun, before it runs. The rest is its record.
+USER_FIELDS = frozenset({"date", "company_id", "partner_ids"})
 
 
 class RevcycleDunningRun(models.Model):
@@ -56,6 +60,36 @@ class RevcycleDunningRun(models.Model):
         ("revcycle_dunning_run_counts_positive", "CHECK (notice_count >= 0 AND invoice_count >= 0)",
          "Run counters cannot be negative."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self._revcycle_system_call():
+            self._revcycle_refuse_record_fields({name for vals in vals_list for name in vals} - USER_FIELDS)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self._revcycle_system_call():
+            self._revcycle_refuse_record_fields(set(vals) - USER_FIELDS)
+            started = self.filtered(lambda run: run.state != "draft")
+            if started:
+                raise UserError(self.env._(
+                    "%(runs)s ran already: its date, company and customers are the record of what it did and "
+                    "cannot change; make a new run.", runs=", ".join(started.mapped("name"))))
+        return super().write(vals)
+
+    def _revcycle_system_call(self):
+        return self.env.su or self.env.context.get("revcycle_run_write") is _RUN_TOKEN
+
+    def _revcycle_refuse_record_fields(self, names):
+        if names:
+            raise AccessError(self.env._(
+                "%(fields)s of a dunning run are written by the run itself, not by hand.",
+                fields=", ".join(self._fields[name]._description_string(self.env) if name in self._fields else name
+                                 for name in sorted(names))))
+
+    def _revcycle_system(self):
+        """These runs, writable by the run's own methods (and only by them)."""
+        return self.with_context(revcycle_run_write=_RUN_TOKEN)
 
     @api.constrains("date")
     def _check_date(self):
@@ -109,11 +143,11 @@ class RevcycleDunningRun(models.Model):
                 raise UserError(self.env._(
                     "%(run)s is done already; make a new run to dun again (it only sends what is new).",
                     run=run.name))
-            run.state = "running"
+            run._revcycle_system().state = "running"
             # a batch stops short of its size only when no customer is left to dun
             while sum(run._revcycle_process_batch(BATCH_SIZE)) >= BATCH_SIZE:
                 continue
-            run.state = "done"
+            run._revcycle_system().state = "done"
         return True
 
     @api.model
@@ -132,7 +166,7 @@ class RevcycleDunningRun(models.Model):
                 done += processed
             left = run._revcycle_count_candidates()
             if not left:
-                run.state = "done"
+                run._revcycle_system().state = "done"
             remaining += left
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
@@ -294,7 +328,7 @@ class RevcycleDunningRun(models.Model):
                 totals[key] += value
             done += batch_done
             failed += batch_failed
-        run.write({
+        run._revcycle_system().write({
             "notice_count": run.notice_count + int(totals["notices"]),
             "invoice_count": run.invoice_count + int(totals["invoices"]),
             "customer_count": run.customer_count + done,
@@ -335,7 +369,7 @@ class RevcycleDunningRun(models.Model):
             except Exception:
                 _logger.exception("Dunning run %s: customer %s could not be dunned", self.id, partner_id)
                 self.env.invalidate_all()
-                self.failed_partner_ids = [fields.Command.link(partner_id)]
+                self._revcycle_system().failed_partner_ids = [fields.Command.link(partner_id)]
                 failed += 1
                 continue
             for key, value in result.items():

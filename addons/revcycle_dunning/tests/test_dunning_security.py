@@ -141,3 +141,19 @@ class TestRunDateSecurity(RevcycleDunningCommon):
         # today itself is a run date
         summary = self.Run.with_user(self.collector).run_for_date(fields.Date.context_today(self.Run))
         self.assertEqual(summary["notices"], 1)
+
+    def test_run_record_is_the_runs_own(self):
+        # Reproduction: a collections user rewrote a run's figures and state, and moved a done run to another date.
+        self._due_invoice(1000.0, self._day(-60))
+        run = self.Run.with_user(self.collector).create({"date": self.base_date})
+        for values in ({"state": "done"}, {"fee_total": 0.0}, {"notice_count": 0}, {"is_cron": True}):
+            with self.subTest(values=values), self.assertRaisesRegex(AccessError, "written by the run itself"), \
+                    self.env.cr.savepoint():
+                run.write(values)
+        with self.assertRaisesRegex(AccessError, "written by the run itself"), self.env.cr.savepoint():
+            self.Run.with_user(self.collector).create({"date": self.base_date, "state": "done"})
+        run.action_run()
+        self.assertEqual((run.state, run.notice_count), ("done", 1))
+        with self.assertRaisesRegex(UserError, "ran already"), self.env.cr.savepoint():
+            run.write({"date": self._day(-1)})
+        self.assertEqual(run.date, self.base_date)
