@@ -81,8 +81,9 @@ class RevcycleContract(models.Model):
     recurring_total = fields.Monetary(compute="_compute_recurring_total", string="Recurring Amount", store=True)
     next_invoice_date = fields.Date(compute="_compute_next_invoice_date", store=True, index=True)
     notice_deadline = fields.Date(compute="_compute_notice_deadline", store=True)
-    signed_date = fields.Date(copy=False, tracking=True)
-    signed_by = fields.Char(copy=False)
+    # set by Sign (or the portal signature of the quotation), never typed in: the signature gates the billing
+    signed_date = fields.Date(copy=False, tracking=True, readonly=True)
+    signed_by = fields.Char(copy=False, readonly=True)
     termination_date = fields.Date(copy=False, tracking=True)
     termination_reason = fields.Text(copy=False)
     previous_contract_id = fields.Many2one("revcycle.contract", string="Renews", copy=False, index="btree_not_null")
