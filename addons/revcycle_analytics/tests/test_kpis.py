@@ -15,6 +15,7 @@ import io
 import zipfile
 from datetime import date
 
+from freezegun import freeze_time
 from odoo import Command
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.exceptions import AccessError, UserError
@@ -184,7 +185,10 @@ class TestRevcycleKpis(AccountTestInvoicingCommon):
                     }
                 )
             )
-            order.write({"state": state, "date_order": date_order})
+            # confirmed on its own date, as it was: writing the state passes the credit check of revcycle_dunning
+            # like action_confirm (issue 15), which judges the invoices overdue on that day, not years later
+            with freeze_time(date_order):
+                order.write({"state": state, "date_order": date_order})
             order.flush_recordset()
             cls.env.cr.execute("UPDATE sale_order SET create_date = %s WHERE id = %s", (created, order.id))
         cls.env.invalidate_all()

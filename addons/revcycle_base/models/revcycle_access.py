@@ -32,7 +32,8 @@ class RevcycleAccess(models.AbstractModel):
     def _revcycle_check_companies(self, company_ids):
         """The companies the caller asked for, as records, refused unless each is one the user may work in.
         Callers that then work as superuser (to post in journals the user cannot write, say) check this first."""
-        companies = self.env["res.company"].browse(company_ids).exists()
+        # sudo: only which ids exist is read here; whether the user may act in them is checked next
+        companies = self.env["res.company"].sudo().browse(company_ids).exists()
         if len(companies) != len(set(company_ids)):
             unknown = sorted(set(company_ids) - set(companies.ids))
             raise AccessError(self.env._("Unknown company ids: %(ids)s.", ids=unknown))
@@ -41,9 +42,9 @@ class RevcycleAccess(models.AbstractModel):
             if forbidden:
                 raise AccessError(
                     self.env._(
-                        "%(user)s may not act for %(companies)s: choose among your allowed companies.",
+                        "%(user)s may not act for %(companies)s: it is not one of your companies.",
                         user=self.env.user.name,
                         companies=", ".join(forbidden.mapped("name")),
                     )
                 )
-        return companies
+        return companies.sudo(self.env.su)

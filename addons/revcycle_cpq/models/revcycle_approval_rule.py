@@ -48,7 +48,8 @@ class RevcycleApprovalRule(models.Model):
         ),
         (
             "revcycle_approval_rule_checks_something",
-            "CHECK (check_discount OR check_margin OR check_amount)",
+            # a flag never written is NULL, and NULL OR NULL passes a CHECK: an empty flag counts as unchecked
+            "CHECK (COALESCE(check_discount, FALSE) OR COALESCE(check_margin, FALSE) OR COALESCE(check_amount, FALSE))",
             "An approval rule must check at least one of discount, margin or amount.",
         ),
     ]

@@ -20,7 +20,7 @@ class RevcycleBundleComponent(models.Model):
 
     _sql_constraints = [
         (
-            "revcycle_bundle_component_quantity_positive",
+            "bundle_component_quantity_positive",
             "CHECK (quantity > 0)",
             "A bundle component needs a positive quantity.",
         ),

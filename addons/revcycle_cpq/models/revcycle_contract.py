@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.addons.revcycle_base.engine import periods as period_engine
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 STATES = [
@@ -21,6 +21,10 @@ BATCH_SIZE = 500
 
 _logger = logging.getLogger(__name__)
 BILLING_CHOICE_FIELDS = ("billing_period", "billing_mode", "billing_anchor")
+# The state and the signature change through the contract's actions only (Negotiate, Sign, Activate, ...), which
+# hold this token: no XML-RPC or JSON-RPC caller can put the object in a context.
+_LIFECYCLE_TOKEN = object()
+LIFECYCLE_FIELDS = ("state", "signed_date", "signed_by")
 
 
 class RevcycleContract(models.Model):
@@ -76,8 +80,9 @@ class RevcycleContract(models.Model):
     recurring_total = fields.Monetary(compute="_compute_recurring_total", string="Recurring Amount", store=True)
     next_invoice_date = fields.Date(compute="_compute_next_invoice_date", store=True, index=True)
     notice_deadline = fields.Date(compute="_compute_notice_deadline", store=True)
-    signed_date = fields.Date(copy=False, tracking=True)
-    signed_by = fields.Char(copy=False)
+    # set by Sign (or the portal signature of the quotation), never typed in: the signature gates the billing
+    signed_date = fields.Date(copy=False, tracking=True, readonly=True)
+    signed_by = fields.Char(copy=False, readonly=True)
     termination_date = fields.Date(copy=False, tracking=True)
     termination_reason = fields.Text(copy=False)
     previous_contract_id = fields.Many2one("revcycle.contract", string="Renews", copy=False, index="btree_not_null")
@@ -144,6 +149,12 @@ class RevcycleContract(models.Model):
     # -- CRUD ------------------------------------------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        self._revcycle_refuse_lifecycle_fields(
+            [
+                {key: value for key, value in vals.items() if not (key == "state" and value == "draft")}
+                for vals in vals_list
+            ]
+        )
         for vals in vals_list:
             self._revcycle_check_billing_choices(vals)
             if vals.get("name", "/") == "/":
@@ -151,8 +162,29 @@ class RevcycleContract(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self._revcycle_refuse_lifecycle_fields([vals])
         self._revcycle_check_billing_choices(vals)
         return super().write(vals)
+
+    def _revcycle_refuse_lifecycle_fields(self, vals_list):
+        """A contract is signed, activated, suspended... by its actions, which check what each step needs (lines, a
+        signature before billing): a plain write of the state or the signature is refused. The superuser (the
+        contracts made when an order is confirmed, the crons) writes them as the code decides."""
+        if self.env.su or self.env.context.get("revcycle_lifecycle_write") is _LIFECYCLE_TOKEN:
+            return
+        written = sorted({name for vals in vals_list for name in vals if name in LIFECYCLE_FIELDS})
+        if written:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s of a contract change through its actions (Negotiate, Sign, Activate, Suspend, Resume, "
+                    "Terminate, Renew), not by writing them.",
+                    fields=", ".join(self._fields[name]._description_string(self.env) for name in written),
+                )
+            )
+
+    def _revcycle_lifecycle_write(self, vals):
+        """The one way the contract's actions write its state and signature."""
+        return self.with_context(revcycle_lifecycle_write=_LIFECYCLE_TOKEN).write(vals)
 
     def _revcycle_check_billing_choices(self, vals):
         """Refuse an unknown billing period, mode or alignment with the choices, before the ORM's bare "Wrong
@@ -193,7 +225,7 @@ class RevcycleContract(models.Model):
 
     def action_negotiate(self):
         self._revcycle_require_state(("draft",), self.env._("put in negotiation"))
-        self.write({"state": "negotiation"})
+        self._revcycle_lifecycle_write({"state": "negotiation"})
         return True
 
     def action_sign(self, signed_by=None):
@@ -201,7 +233,7 @@ class RevcycleContract(models.Model):
         for contract in self:
             if not contract.line_ids:
                 raise UserError(self.env._("%(contract)s has no lines to sign for.", contract=contract.name))
-        self.write(
+        self._revcycle_lifecycle_write(
             {
                 "state": "signed",
                 "signed_date": fields.Date.context_today(self),
@@ -217,17 +249,17 @@ class RevcycleContract(models.Model):
                     self.env._("%(contract)s is not signed yet: sign it before activating it.", contract=contract.name)
                 )
         self._revcycle_require_state(("signed",), self.env._("activated"))
-        self.write({"state": "active", "invoicing_error": False})
+        self._revcycle_lifecycle_write({"state": "active", "invoicing_error": False})
         return True
 
     def action_suspend(self):
         self._revcycle_require_state(("active",), self.env._("suspended"))
-        self.write({"state": "suspended"})
+        self._revcycle_lifecycle_write({"state": "suspended"})
         return True
 
     def action_resume(self):
         self._revcycle_require_state(("suspended",), self.env._("resumed"))
-        self.write({"state": "active"})
+        self._revcycle_lifecycle_write({"state": "active"})
         return True
 
     def action_terminate(self, termination_date=None, reason=None, override_notice=False):
@@ -263,7 +295,7 @@ class RevcycleContract(models.Model):
                 )
         for contract in self:
             credit = contract._revcycle_credit_unused_time(termination_date)
-            contract.write(
+            contract._revcycle_lifecycle_write(
                 {
                     "state": "terminated",
                     "termination_date": termination_date,
@@ -330,8 +362,10 @@ class RevcycleContract(models.Model):
                 ],
             }
         )
-        renewal.write({"state": "active", "signed_date": self.signed_date, "signed_by": self.signed_by})
-        self.write({"state": "expired"})
+        renewal._revcycle_lifecycle_write(
+            {"state": "active", "signed_date": self.signed_date, "signed_by": self.signed_by}
+        )
+        self._revcycle_lifecycle_write({"state": "expired"})
         self.message_post(body=Markup(self.env._("Renewed by %(link)s.", link=renewal._get_html_link())))
         renewal.message_post(
             body=Markup(
@@ -613,7 +647,7 @@ class RevcycleContract(models.Model):
                 if contract.auto_renew and not contract.next_contract_ids:
                     contract._revcycle_renew_contract()
                 else:
-                    contract.state = "expired"
+                    contract._revcycle_lifecycle_write({"state": "expired"})
         return len(ending)
 
     @api.model

@@ -31,6 +31,11 @@ class RevcycleContractLine(models.Model):
             "A contract line needs a quantity above zero: correct the quantity, or remove the line.",
         ),
         (
+            "revcycle_contract_line_discount_range",
+            "CHECK (COALESCE(discount, 0) >= 0 AND COALESCE(discount, 0) <= 100)",
+            "A contract line's discount is a percentage between 0 and 100.",
+        ),
+        (
             "revcycle_contract_line_price_positive",
             "CHECK (price_unit >= 0)",
             "A contract line's price cannot be negative; use a discount or a credit note.",

@@ -2,11 +2,32 @@
 from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.addons.revcycle_base.engine import periods as period_engine
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare
 
 from ..engine import approvals as approval_engine
 from ..engine import config_rules as rule_engine
+
+# Held only by the actions that own the approval decision: no XML-RPC or JSON-RPC caller can put this object in a
+# context, so a context flag made of it cannot be forged from outside.
+_DECISION_TOKEN = object()
+# Written only by the approval actions (and the salesperson history by create/write): refused to everyone else.
+DECISION_FIELDS = (
+    "revcycle_approval_state",
+    "revcycle_approval_rule_ids",
+    "revcycle_approval_reason",
+    "revcycle_approval_decision",
+    "revcycle_approval_requested",
+    "revcycle_approved_by_id",
+    "revcycle_approval_date",
+    "revcycle_rejection_reason",
+    "revcycle_approved_max_discount",
+    "revcycle_approved_margin",
+    "revcycle_approved_amount",
+    "revcycle_salesperson_ids",
+)
+GATED_STATES = ("sent", "sale")
+STATE_KEYS = frozenset({"state", "date_order"})
 
 
 class SaleOrder(models.Model):
@@ -48,6 +69,17 @@ class SaleOrder(models.Model):
     revcycle_approved_max_discount = fields.Float(copy=False, readonly=True)
     revcycle_approved_margin = fields.Float(copy=False, readonly=True)
     revcycle_approved_amount = fields.Float(copy=False, readonly=True)
+    revcycle_salesperson_ids = fields.Many2many(
+        "res.users",
+        "revcycle_sale_order_salesperson_rel",
+        "order_id",
+        "user_id",
+        string="Salespeople So Far",
+        copy=False,
+        readonly=True,
+        help="Everyone who was the salesperson of this quotation (or of its earlier revisions) at some time: none "
+        "of them may approve its discount.",
+    )
 
     # -- revisions ------------------------------------------------------------------------------------------------
     revcycle_revision = fields.Integer(string="Revision", default=0, copy=False, readonly=True)
@@ -171,8 +203,15 @@ class SaleOrder(models.Model):
         self.ensure_one()
         users = self.revcycle_approval_rule_ids.approver_group_id.users
         return users.filtered(
-            lambda user: not user.share and user != self.user_id and self.company_id in user.company_ids
+            lambda user: not user.share
+            and user not in self._revcycle_interested_users()
+            and self.company_id in user.company_ids
         )
+
+    def _revcycle_interested_users(self):
+        """Who may never decide on this quotation's approval: its salesperson, everyone who was, and its author."""
+        self.ensure_one()
+        return self.user_id | self.revcycle_salesperson_ids | self.create_uid
 
     def _revcycle_check_can_decide(self):
         for order in self:
@@ -193,11 +232,22 @@ class SaleOrder(models.Model):
                         "You are the salesperson of %(order)s: another approver must decide on it.", order=order.name
                     )
                 )
+            if self.env.user in order.revcycle_salesperson_ids:
+                raise UserError(
+                    self.env._(
+                        "You were the salesperson of %(order)s: another approver must decide on it.",
+                        order=order.name,
+                    )
+                )
+            if order.create_uid == self.env.user:
+                raise UserError(
+                    self.env._("You created %(order)s: another approver must decide on it.", order=order.name)
+                )
 
     def _revcycle_record_decision(self, decision, reason=False):
         for order in self:
             figures = order._revcycle_approval_figures()
-            order.write(
+            order._revcycle_write_decision(
                 {
                     "revcycle_approval_decision": decision,
                     "revcycle_approved_by_id": self.env.user.id,
@@ -233,7 +283,7 @@ class SaleOrder(models.Model):
                     summary=self.env._("Approve the discount of %(order)s", order=order.name),
                     note=order.revcycle_approval_reason,
                 )
-            order.revcycle_approval_requested = True
+            order._revcycle_write_decision({"revcycle_approval_requested": True})
             order.message_post(
                 body=self.env._(
                     "Approval requested (%(reason)s) from %(approvers)s.",
@@ -319,10 +369,68 @@ class SaleOrder(models.Model):
         self._revcycle_check_ready_to_leave_draft()
         return super().action_quotation_send()
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._revcycle_refuse_decision_fields(vals_list)
+        # A quotation created straight as sent or confirmed passes the same gates as one that gets there later:
+        # it is created as a draft and moved to its state by write(), which checks them.
+        vals_list = [dict(vals) for vals in vals_list]
+        states = [vals.pop("state") if vals.get("state") in GATED_STATES else None for vals in vals_list]
+        orders = super().create(vals_list)
+        for order, state in zip(orders, states, strict=True):
+            if state:
+                order.write({"state": state})
+        return orders
+
     def write(self, vals):
-        if vals.get("state") == "sent":
-            self.filtered(lambda order: order.state == "draft")._revcycle_check_ready_to_leave_draft()
+        self._revcycle_refuse_decision_fields([vals])
+        leaving = self._revcycle_leaving_draft(vals.get("state"))
+        if leaving and set(vals) - STATE_KEYS:
+            # what the gates look at (lines, discounts, team) may change in the same write as the state: it is
+            # written first, then the state goes through the gates on the new figures
+            self.write({key: value for key, value in vals.items() if key not in STATE_KEYS})
+            return self.write({key: vals[key] for key in STATE_KEYS if key in vals})
+        leaving._revcycle_check_ready_to_leave_draft()
+        if "user_id" in vals:
+            # the salespeople being replaced are remembered before the write, while the caller may still write
+            # these orders, and the new one with the write itself
+            self._revcycle_record_salespeople()
+            if vals["user_id"]:
+                vals = {**vals, "revcycle_salesperson_ids": [Command.link(vals["user_id"])]}
         return super().write(vals)
+
+    def _revcycle_leaving_draft(self, state):
+        """The orders of ``self`` that writing ``state`` takes past the send / confirm gates."""
+        if state == "sent":
+            return self.filtered(lambda order: order.state in ("draft", "cancel"))
+        if state == "sale":
+            return self.filtered(lambda order: order.state != "sale")
+        return self.browse()
+
+    def _revcycle_refuse_decision_fields(self, vals_list):
+        if self.env.context.get("revcycle_decision_write") is _DECISION_TOKEN:
+            return
+        written = sorted({name for vals in vals_list for name in vals if name in DECISION_FIELDS})
+        if written:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s can only be set by the approval actions (Request Approval, Approve, Reject), "
+                    "not written directly.",
+                    fields=", ".join(self._fields[name]._description_string(self.env) for name in written),
+                )
+            )
+
+    def _revcycle_write_decision(self, vals):
+        """The one way the approval actions write their fields: with the token no caller can forge."""
+        return self.with_context(revcycle_decision_write=_DECISION_TOKEN).write(vals)
+
+    def _revcycle_record_salespeople(self):
+        """Remember the current salesperson of each order, before another replaces it: none of the salespeople a
+        quotation ever had may approve it later."""
+        for user, orders in self.grouped("user_id").items():
+            orders = orders.filtered(lambda order, user=user: user not in order.revcycle_salesperson_ids)
+            if user and orders:
+                orders._revcycle_write_decision({"revcycle_salesperson_ids": [Command.link(user.id)]})
 
     def _confirmation_error_message(self):
         message = super()._confirmation_error_message()
@@ -423,6 +531,14 @@ class SaleOrder(models.Model):
                 "revcycle_base_name": base_name,
                 "revcycle_previous_revision_id": self.id,
                 "origin": self.origin,
+            }
+        )
+        # who sold or wrote an earlier revision is no more an approver of the new one than of the old
+        new_order._revcycle_write_decision(
+            {
+                "revcycle_salesperson_ids": [
+                    Command.link(user.id) for user in self.revcycle_salesperson_ids | self.user_id | self.create_uid
+                ]
             }
         )
         self._action_cancel()

@@ -5,3 +5,5 @@ from . import test_quote_flow
 from . import test_quote_pdf
 from . import test_contract
 from . import test_contract_portal
+from . import test_quote_gates_security
+from . import test_contract_security

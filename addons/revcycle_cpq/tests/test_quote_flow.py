@@ -57,6 +57,7 @@ class TestQuoteFlow(TransactionCase):
         )
         cls.salesman = new_test_user(cls.env, "rc_quote_salesman", groups="sales_team.group_sale_salesman")
         cls.manager = new_test_user(cls.env, "rc_quote_manager", groups="revcycle_cpq.group_revcycle_cpq_manager")
+        cls.manager_2 = new_test_user(cls.env, "rc_quote_manager_2", groups="revcycle_cpq.group_revcycle_cpq_manager")
 
     def _variant(self, *values):
         return self.desk._get_variant_for_combination(
@@ -202,13 +203,17 @@ class TestQuoteFlow(TransactionCase):
         with self.assertRaisesRegex(UserError, "You are the salesperson"), self.env.cr.savepoint():
             order.with_user(self.manager).action_revcycle_approve()
         order.user_id = self.salesman
+        # having been its salesperson, the manager may not decide on it any more (issue 15: reassign, approve,
+        # reassign back); another manager decides from here on
+        with self.assertRaisesRegex(UserError, "You were the salesperson"), self.env.cr.savepoint():
+            order.with_user(self.manager).action_revcycle_approve()
         with self.assertRaisesRegex(UserError, "Give a reason"), self.env.cr.savepoint():
-            order.with_user(self.manager).action_revcycle_reject("  ")
-        order.with_user(self.manager).action_revcycle_reject("Too generous for 2 chairs")
+            order.with_user(self.manager_2).action_revcycle_reject("  ")
+        order.with_user(self.manager_2).action_revcycle_reject("Too generous for 2 chairs")
         self.assertEqual(order.revcycle_approval_state, "rejected")
         order.order_line.discount = 12.0  # the salesperson revises: back to pending
         self.assertEqual(order.revcycle_approval_state, "pending")
-        order.with_user(self.manager).action_revcycle_approve()
+        order.with_user(self.manager_2).action_revcycle_approve()
         self.assertEqual(order.revcycle_approval_state, "approved")
         order.order_line.discount = 11.0  # a smaller discount stays approved
         self.assertEqual(order.revcycle_approval_state, "approved")

@@ -40,7 +40,7 @@ class RevcycleCreditOverride(models.Model):
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
 
     _sql_constraints = [
-        ("revcycle_credit_override_limit_positive", "CHECK (credit_limit IS NULL OR credit_limit >= 0)",
+        ("credit_override_limit_positive", "CHECK (credit_limit IS NULL OR credit_limit >= 0)",
          "A temporary credit limit cannot be negative."),
     ]
 

@@ -98,7 +98,7 @@ class RevcycleCreditProfile(models.Model):
     dunning_next_date = fields.Date(string="Next Action On", readonly=True)
 
     _sql_constraints = [
-        ("revcycle_credit_profile_partner_company_unique", "UNIQUE (partner_id, company_id)",
+        ("credit_profile_partner_company_unique", "UNIQUE (partner_id, company_id)",
          "A customer has one credit profile per company."),
     ]
 

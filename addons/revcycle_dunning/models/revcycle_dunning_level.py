@@ -44,7 +44,7 @@ class RevcycleDunningLevel(models.Model):
         ("revcycle_dunning_level_fees_positive",
          "CHECK (fee_fixed >= 0 AND fee_percent >= 0 AND COALESCE(interest_rate, 0) >= 0)",
          "Late fees cannot be negative: use 0 for no fee."),
-        ("revcycle_dunning_level_min_amount_positive", "CHECK (min_overdue_amount >= 0)",
+        ("dunning_level_min_amount_positive", "CHECK (min_overdue_amount >= 0)",
          "The minimum overdue amount cannot be negative."),
     ]
 

@@ -2,7 +2,7 @@ import logging
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, format_date
 
 from ..engine import fees as fee_engine
@@ -11,6 +11,11 @@ from ..engine import levels as level_engine
 _logger = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATE = "revcycle_dunning.mail_template_dunning_notice"
+# Held only by the dunning run and the notice's own actions: no XML-RPC or JSON-RPC caller can put this object in a
+# context, so what a notice says (its amounts, fee, state, lines) cannot be written from outside.
+_SYSTEM_TOKEN = object()
+# What a collections user may change on a notice by hand: who follows it up (and its chatter).
+USER_FIELDS = frozenset({"user_id"})
 SEND_BATCH_SIZE = 500
 
 CHANNELS = [("email", "Email"), ("letter", "Printed Letter"), ("phone", "Phone Call"),
@@ -106,6 +111,32 @@ class RevcycleDunningNotice(models.Model):
         for notice in self:
             notice.invoice_count = counts.get(notice._origin, 0)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self._revcycle_system_call():
+            raise AccessError(self.env._(
+                "Dunning notices are made by dunning runs, not by hand: run dunning for the date instead."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self._revcycle_system_call():
+            written = sorted(name for name in vals if name not in USER_FIELDS
+                             and not name.startswith(("message_", "activity_")))
+            if written:
+                raise AccessError(self.env._(
+                    "%(fields)s of a dunning notice are set by the dunning run and its sending, not by hand; only "
+                    "the collector can be changed.",
+                    fields=", ".join(self._fields[name]._description_string(self.env) if name in self._fields
+                                     else name for name in written)))
+        return super().write(vals)
+
+    def _revcycle_system_call(self):
+        return self.env.su or self.env.context.get("revcycle_notice_write") is _SYSTEM_TOKEN
+
+    def _revcycle_system(self):
+        """These notices, writable by the run and the notice's own actions (and only by them)."""
+        return self.with_context(revcycle_notice_write=_SYSTEM_TOKEN)
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_sent(self):
         if any(notice.state == "sent" for notice in self):
@@ -121,8 +152,9 @@ class RevcycleDunningNotice(models.Model):
                 raise UserError(self.env._(
                     "Notice %(notice)s has a fee invoice, %(invoice)s: reverse it with a credit note before "
                     "cancelling the notice.", notice=notice.name, invoice=notice.fee_invoice_id.display_name))
-        self.line_ids.unlink()
-        self.write({"state": "cancel", "fee_state": "none", "fee_amount": 0.0})
+        self.check_access("write")
+        self.line_ids.sudo().unlink()  # sudo: notice lines are the run's record, removed only by a cancellation
+        self._revcycle_system().write({"state": "cancel", "fee_state": "none", "fee_amount": 0.0})
         return True
 
     def action_view_invoices(self):
@@ -162,10 +194,11 @@ class RevcycleDunningNotice(models.Model):
             raise UserError(self.env._("Level %(level)s: %(reason)s", level=level.name, reason=str(error))) from error
         if currency.is_zero(fee.total):
             return
-        self.write({"fee_fixed": fee.fixed, "fee_percent_amount": fee.percent, "fee_interest": fee.interest,
-                    "fee_amount": currency.round(fee.total)})
+        self._revcycle_system().write({
+            "fee_fixed": fee.fixed, "fee_percent_amount": fee.percent, "fee_interest": fee.interest,
+            "fee_amount": currency.round(fee.total)})
         if self.company_id.revcycle_dunning_fee_mode == "next_invoice":
-            self.fee_state = "pending"
+            self._revcycle_system().fee_state = "pending"
         else:
             self._revcycle_create_fee_invoice()
 
@@ -193,7 +226,7 @@ class RevcycleDunningNotice(models.Model):
             "invoice_line_ids": [fields.Command.create(self._revcycle_fee_line_vals())],
         })
         invoice.action_post()
-        self.write({"fee_invoice_id": invoice.id, "fee_state": "invoiced"})
+        self._revcycle_system().write({"fee_invoice_id": invoice.id, "fee_state": "invoiced"})
 
     def _revcycle_set_credit_hold(self):
         self.ensure_one()
@@ -203,7 +236,7 @@ class RevcycleDunningNotice(models.Model):
         profile = self.env["revcycle.credit.profile"].sudo()._revcycle_ensure(
             {(self.partner_id.id, self.company_id.id)})
         profile._revcycle_set_hold(reason, "dunning", True)
-        self.credit_hold = True
+        self._revcycle_system().credit_hold = True
 
     # ------------------------------------------------------------------
     # Sending
@@ -263,7 +296,7 @@ class RevcycleDunningNotice(models.Model):
             except Exception as error:  # kept on the notice for a collector to see and retry
                 _logger.exception("Dunning notice %s could not be sent", notice.id)
                 self.env.invalidate_all()
-                notice.write({"state": "error", "send_error": str(error)})
+                notice._revcycle_system().write({"state": "error", "send_error": str(error)})
 
     def _revcycle_send(self):
         """Send every notice of ``self`` through its channel, a channel at a time."""
@@ -271,14 +304,14 @@ class RevcycleDunningNotice(models.Model):
             notices = self.filtered(lambda notice, channel=channel: notice.channel == channel)
             if notices:
                 getattr(notices, f"_revcycle_send_{channel}")()
-        self.write({"state": "sent"})
+        self._revcycle_system().write({"state": "sent"})
 
     def _revcycle_send_email(self):
         """One email per notice, rendered in batches per template (Odoo's mass-mail composer) and queued in Odoo's
         outgoing mail; each email is logged on its notice and the customer's reply comes back to it."""
         no_address = self.filtered(lambda notice: not notice.partner_id.email)
         for notice in no_address:
-            notice.send_error = self.env._("The customer has no email address.")
+            notice._revcycle_system().send_error = self.env._("The customer has no email address.")
             notice._revcycle_schedule_activity("mail.mail_activity_data_todo", self.env._(
                 "Dunning email not sent: %(partner)s has no email address",
                 partner=notice.partner_id.display_name))
@@ -302,7 +335,7 @@ class RevcycleDunningNotice(models.Model):
                 level=notice.level_id.name))
 
     def _revcycle_send_agency(self):
-        self.write({"agency_handoff": True})
+        self._revcycle_system().write({"agency_handoff": True})
         for notice in self:
             notice._revcycle_schedule_activity("mail.mail_activity_data_todo", self.env._(
                 "Hand %(partner)s over to the collection agency: %(amount)s overdue",

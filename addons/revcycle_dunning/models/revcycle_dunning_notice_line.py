@@ -29,6 +29,6 @@ class RevcycleDunningNoticeLine(models.Model):
                               help="The invoice's customer portal page, where it can be paid online.")
 
     _sql_constraints = [
-        ("revcycle_dunning_notice_line_invoice_level_unique", "UNIQUE (invoice_id, level_id)",
+        ("notice_line_invoice_level_unique", "UNIQUE (invoice_id, level_id)",
          "An invoice never receives the same dunning level twice."),
     ]

@@ -2,7 +2,7 @@ import logging
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 from psycopg2 import IntegrityError
 
@@ -12,6 +12,10 @@ from ..engine import levels as level_engine
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+# Held only by the run's own methods: no XML-RPC or JSON-RPC caller can put this object in a context.
+_RUN_TOKEN = object()
+# What a collections user sets on a run: when, where and whom to dun, before it runs. The rest is its record.
+USER_FIELDS = frozenset({"date", "company_id", "partner_ids"})
 
 
 class RevcycleDunningRun(models.Model):
@@ -56,6 +60,50 @@ class RevcycleDunningRun(models.Model):
          "Run counters cannot be negative."),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self._revcycle_system_call():
+            self._revcycle_refuse_record_fields({name for vals in vals_list for name in vals} - USER_FIELDS)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self._revcycle_system_call():
+            self._revcycle_refuse_record_fields(set(vals) - USER_FIELDS)
+            started = self.filtered(lambda run: run.state != "draft")
+            if started:
+                raise UserError(self.env._(
+                    "%(runs)s ran already: its date, company and customers are the record of what it did and "
+                    "cannot change; make a new run.", runs=", ".join(started.mapped("name"))))
+        return super().write(vals)
+
+    def _revcycle_system_call(self):
+        return self.env.su or self.env.context.get("revcycle_run_write") is _RUN_TOKEN
+
+    def _revcycle_refuse_record_fields(self, names):
+        if names:
+            raise AccessError(self.env._(
+                "%(fields)s of a dunning run are written by the run itself, not by hand.",
+                fields=", ".join(self._fields[name]._description_string(self.env) if name in self._fields else name
+                                 for name in sorted(names))))
+
+    def _revcycle_system(self):
+        """These runs, writable by the run's own methods (and only by them)."""
+        return self.with_context(revcycle_run_write=_RUN_TOKEN)
+
+    @api.constrains("date")
+    def _check_date(self):
+        for run in self:
+            run._revcycle_check_not_future(run.date)
+
+    @api.model
+    def _revcycle_check_not_future(self, date):
+        today = fields.Date.context_today(self)
+        if date > today:
+            raise ValidationError(self.env._(
+                "A dunning run cannot be dated %(date)s, after today (%(today)s): fees and levels would be charged "
+                "for days that have not come. Run it as of today at the latest.",
+                date=fields.Date.to_string(date), today=fields.Date.to_string(today)))
+
     @api.depends("date", "company_id")
     def _compute_name(self):
         for run in self:
@@ -73,11 +121,14 @@ class RevcycleDunningRun(models.Model):
         Running twice over the same date, or in two workers at once, sends nothing twice.
         """
         self.env["revcycle.access"]._revcycle_require_collections_user()
+        if not date:
+            raise UserError(self.env._("Give the run date to dun as of, like 2025-01-31 (today at the latest)."))
         try:
-            date = fields.Date.to_date(date) if date else fields.Date.context_today(self)
+            date = fields.Date.to_date(date)
         except (TypeError, ValueError) as error:
             raise UserError(self.env._(
                 "The run date must be a date like 2025-01-31, not %(date)r.", date=date)) from error
+        self._revcycle_check_not_future(date)
         runs = self.create([{"date": date, "company_id": company.id} for company in self.env.companies])
         runs.action_run()
         return runs._revcycle_summary()
@@ -86,15 +137,16 @@ class RevcycleDunningRun(models.Model):
         """Run now, as of the run's date, every batch until no customer is left."""
         self.env["revcycle.access"]._revcycle_require_collections_user()
         for run in self:
+            run._revcycle_check_not_future(run.date)
             if run.state == "done":
                 raise UserError(self.env._(
                     "%(run)s is done already; make a new run to dun again (it only sends what is new).",
                     run=run.name))
-            run.state = "running"
+            run._revcycle_system().state = "running"
             # a batch stops short of its size only when no customer is left to dun
             while sum(run._revcycle_process_batch(BATCH_SIZE)) >= BATCH_SIZE:
                 continue
-            run.state = "done"
+            run._revcycle_system().state = "done"
         return True
 
     @api.model
@@ -113,7 +165,7 @@ class RevcycleDunningRun(models.Model):
                 done += processed
             left = run._revcycle_count_candidates()
             if not left:
-                run.state = "done"
+                run._revcycle_system().state = "done"
             remaining += left
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
@@ -274,7 +326,7 @@ class RevcycleDunningRun(models.Model):
                 totals[key] += value
             done += batch_done
             failed += batch_failed
-        run.write({
+        run._revcycle_system().write({
             "notice_count": run.notice_count + int(totals["notices"]),
             "invoice_count": run.invoice_count + int(totals["invoices"]),
             "customer_count": run.customer_count + done,
@@ -315,7 +367,7 @@ class RevcycleDunningRun(models.Model):
             except Exception:
                 _logger.exception("Dunning run %s: customer %s could not be dunned", self.id, partner_id)
                 self.env.invalidate_all()
-                self.failed_partner_ids = [fields.Command.link(partner_id)]
+                self._revcycle_system().failed_partner_ids = [fields.Command.link(partner_id)]
                 failed += 1
                 continue
             for key, value in result.items():
@@ -329,7 +381,7 @@ class RevcycleDunningRun(models.Model):
         # the notice's own email is its record: no 'created' note, no tracking of the initial values, and the
         # collector is not emailed an assignment for every notice of a run (the notices are in their Collections
         # list); the collector follows the notices, subscribed in one statement per collector below
-        Notice = self.env["revcycle.dunning.notice"].with_context(tracking_disable=True)
+        Notice = self.env["revcycle.dunning.notice"].with_context(tracking_disable=True)._revcycle_system()
         payment_urls = self.env["account.move"].browse(
             item[0] for by_level in plan.values() for items in by_level.values() for item in items
         )._revcycle_payment_urls()

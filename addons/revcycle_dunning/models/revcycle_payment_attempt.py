@@ -51,7 +51,7 @@ class RevcyclePaymentAttempt(models.Model):
     payment_id = fields.Many2one(related="transaction_id.payment_id", string="Payment")
 
     _sql_constraints = [
-        ("revcycle_payment_attempt_invoice_sequence_unique", "UNIQUE (invoice_id, sequence)",
+        ("attempt_invoice_sequence_unique", "UNIQUE (invoice_id, sequence)",
          "An invoice's card tries are numbered once: this try was made already."),
         ("revcycle_payment_attempt_intent_unique", "UNIQUE (stripe_payment_intent)",
          "A Stripe PaymentIntent belongs to one attempt."),

@@ -21,8 +21,15 @@ class SaleOrder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # An order created straight as confirmed passes the credit check like one confirmed later: it is created as
+        # a quotation and confirmed by write(), which checks.
+        vals_list = [dict(vals) for vals in vals_list]
+        confirmed = [vals.get("state") == "sale" and bool(vals.pop("state")) for vals in vals_list]
         orders = super().create(vals_list)
         orders.filtered(lambda order: order.state == "sale")._revcycle_mark_credit_dirty()
+        orders.browse(
+            [order.id for order, is_confirmed in zip(orders, confirmed, strict=True) if is_confirmed]
+        ).write({"state": "sale"})
         return orders
 
     def write(self, vals):
@@ -30,6 +37,13 @@ class SaleOrder(models.Model):
             raise UserError(self.env._(
                 "'Credit Approval Requested' is set by the Request Credit Approval button and cleared by the credit "
                 "manager's override; it cannot be written directly."))
+        if vals.get("state") == "sale":
+            if set(vals) - {"state", "date_order"}:
+                # lines or prices written with the state: written first, so the credit check sees the new amount
+                self.write({key: value for key, value in vals.items() if key not in ("state", "date_order")})
+                return self.write({key: vals[key] for key in ("state", "date_order") if key in vals})
+            # every way to confirm (action_confirm, a plain write, XML-RPC) stops here when the credit says no
+            self._revcycle_check_credit_on_confirm()
         # a confirmed order moved to another customer changes the exposure of both
         before = self.filtered(lambda order: order.state == "sale") if "partner_id" in vals else self.browse()
         before._revcycle_mark_credit_dirty()

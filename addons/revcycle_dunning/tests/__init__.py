@@ -12,3 +12,4 @@ from . import test_stripe_collection
 from . import test_level_sql
 from . import test_payment_link_tour
 from . import test_credit_sales_side
+from . import test_dunning_security

@@ -38,3 +38,21 @@ class TestCreditXmlRpc(RevcycleCreditCommon, HttpCase):
         self.assertTrue(self._call(self.salesman, "sale.order", "action_confirm", order.ids))
         order.invalidate_recordset()
         self.assertEqual(order.state, "sale")
+
+    def test_write_and_create_as_confirmed_are_refused_over_the_limit(self):
+        # Reproduction (issue 15): write({'state': 'sale'}) and create({'state': 'sale'}) over XML-RPC confirmed an
+        # order refused by the credit check.
+        self._invoice(700.0)
+        order = self._order(quantity=4)
+        with self.assertRaises(xmlrpc.client.Fault) as caught, mute_logger("odoo.http"):
+            self._call(self.salesman, "sale.order", "write", order.ids, {"state": "sale"})
+        self.assertIn("credit limit", caught.exception.faultString)
+        order.invalidate_recordset()
+        self.assertEqual(order.state, "draft")
+        before = self.env["sale.order"].search_count([("partner_id", "=", self.customer.id)])
+        with self.assertRaises(xmlrpc.client.Fault) as caught, mute_logger("odoo.http"):
+            self._call(self.salesman, "sale.order", "create", {
+                "partner_id": self.customer.id, "state": "sale",
+                "order_line": [(0, 0, {"product_id": self.product.id, "product_uom_qty": 4, "tax_id": [(5, 0, 0)]})]})
+        self.assertIn("credit limit", caught.exception.faultString)
+        self.assertEqual(self.env["sale.order"].search_count([("partner_id", "=", self.customer.id)]), before)

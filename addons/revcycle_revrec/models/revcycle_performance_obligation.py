@@ -144,9 +144,12 @@ class RevcyclePerformanceObligation(models.Model):
 
     def action_revcycle_satisfy(self):
         """Mark a delivery obligation met (a service without picking) and post its revenue now."""
+        Contract = self.env["revcycle.revenue.contract"]
         self.env["revcycle.access"]._revcycle_require_revrec_manager()
-        on_date = fields.Date.to_date(self.env.context.get("revcycle_date")) or fields.Date.context_today(self)
-        lines = self.sudo()._revcycle_satisfy(on_date)
+        self.check_access("write")
+        date = self.env.context.get("revcycle_date")
+        on_date = Contract._revcycle_check_date(date) if date else fields.Date.context_today(self)
+        lines = self.sudo()._revcycle_satisfy(on_date)  # sudo: revenue lines are the system's; access checked above
         for contract in lines.contract_id:
             contract._revcycle_post_lines(lines.filtered(lambda line, c=contract: line.contract_id == c), on_date)
         return True

@@ -135,7 +135,7 @@ class RevcycleRevenueContract(models.Model):
     @api.model
     def _revcycle_item_ssp(self, item, currency, date, company):
         """SSP of the whole item (the SSP table / product field times the quantity), or None: use the price."""
-        unit = self.env["revcycle.ssp"].revcycle_get_ssp(
+        unit = self.env["revcycle.ssp"]._revcycle_ssp(
             item["product"].product_tmpl_id.id, currency.id, date, company.id)
         return None if unit is None else currency.round(unit * item["quantity"] * item.get("ssp_factor", 1.0))
 
@@ -248,10 +248,11 @@ class RevcycleRevenueContract(models.Model):
     def action_cancel(self):
         """Reverse what was recognised (dated today) and drop what was planned."""
         self.env["revcycle.access"]._revcycle_require_revrec_manager()
+        self.check_access("write")
         today = fields.Date.context_today(self)
         for contract in self.filtered(lambda c: c.state == "active"):
             reversals = contract.obligation_ids._revcycle_reverse_fraction(1.0, today)
-            contract.sudo().line_ids.filtered(
+            contract.sudo().line_ids.filtered(  # sudo: revenue lines are never deleted by hand; access checked above
                 lambda line, keep=reversals: line.state == "planned" and line not in keep).unlink()
             contract.sudo().state = "cancelled"
             if reversals:
@@ -274,18 +275,21 @@ class RevcycleRevenueContract(models.Model):
         ``limit``: stop after that many contracts (the cron's batch). Returns a summary dict.
         """
         self.env["revcycle.access"]._revcycle_require_revrec_manager()
-        date = fields.Date.to_date(date)
-        company_ids = company_ids or self.env.companies.ids
+        date = self._revcycle_check_date(date)
+        contracts = self._revcycle_for_companies(company_ids)
+        company_ids = contracts.env.companies.ids
         summary = {"date": fields.Date.to_string(date), "contracts": 0, "lines": 0, "amount": 0.0,
                    "move_ids": [], "failed_contract_ids": []}
         last_id = 0
         while limit is None or summary["contracts"] < limit:
             size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - summary["contracts"])
-            contract_ids = self._revcycle_lock_due(date, company_ids, last_id, size)
+            contract_ids = contracts._revcycle_lock_due(date, company_ids, last_id, size)
             if not contract_ids:
                 break
             last_id = contract_ids[-1]
-            self.sudo().browse(contract_ids)._revcycle_recognize_batch(date, summary)
+            batch = contracts.browse(contract_ids)
+            batch.check_access("write")
+            batch.sudo()._revcycle_recognize_batch(date, summary)  # sudo: posts journal entries; access checked above
         summary["amount"] = round(summary["amount"], 6)
         return summary
 
@@ -490,6 +494,35 @@ class RevcycleRevenueContract(models.Model):
         companies = self.env["res.company"].sudo().search([("revcycle_recognition_journal_id", "!=", False)])
         return self.recognize_until(fields.Date.context_today(self), company_ids=companies.ids, limit=BATCH_SIZE)
 
+    @api.model
+    def _revcycle_check_date(self, date):
+        """The date revenue is recognised up to: a real date, today at the latest. Returns it as a date."""
+        if not date:
+            raise UserError(self.env._("Give the date to recognise revenue up to, like 2026-01-31."))
+        try:
+            date = fields.Date.to_date(date)
+        except (TypeError, ValueError) as error:
+            raise UserError(self.env._(
+                "Revenue is recognised up to a date like 2026-01-31, not %(date)r.", date=date)) from error
+        today = fields.Date.context_today(self)
+        if date > today:
+            raise UserError(self.env._(
+                "Revenue cannot be recognised up to %(date)s: it is after today (%(today)s). Recognise up to "
+                "today at the latest.", date=fields.Date.to_string(date), today=fields.Date.to_string(today)))
+        return date
+
+    @api.model
+    def _revcycle_for_companies(self, company_ids):
+        """This model in an environment whose companies are ``company_ids`` (default: the companies of the call),
+        once checked that the user may act in each of them. The superuser (the cron) may act in any company."""
+        if not company_ids:
+            return self.with_context(allowed_company_ids=self.env.companies.ids)
+        if not isinstance(company_ids, list | tuple) or not all(
+                isinstance(company_id, int) and not isinstance(company_id, bool) for company_id in company_ids):
+            raise UserError(self.env._(
+                "company_ids is a list of company ids, like [1, 2], not %(value)r.", value=company_ids))
+        companies = self.env["revcycle.access"]._revcycle_check_companies(company_ids)
+        return self.with_context(allowed_company_ids=companies.ids)
 
     # ------------------------------------------------------------------
     # Reports

@@ -45,7 +45,13 @@ class RevcycleSsp(models.Model):
     @api.model
     def revcycle_get_ssp(self, product_tmpl_id, currency_id, on_date, company_id=None):
         """SSP of the product in that currency on that date: the table's row, else the product's field (in the
-        company currency only), else None (the caller then uses the selling price)."""
+        company currency only), else False (the caller then uses the selling price): XML-RPC cannot carry None."""
+        ssp = self._revcycle_ssp(product_tmpl_id, currency_id, on_date, company_id)
+        return False if ssp is None else ssp
+
+    @api.model
+    def _revcycle_ssp(self, product_tmpl_id, currency_id, on_date, company_id=None):
+        """revcycle_get_ssp for Python callers: None when there is no SSP (an SSP of 0.0 is one)."""
         company_id = company_id or self.env.company.id
         row = self.search([
             ("product_tmpl_id", "=", product_tmpl_id), ("company_id", "=", company_id),

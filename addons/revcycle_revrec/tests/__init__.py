@@ -6,3 +6,4 @@ from . import test_changes
 from . import test_multi
 from . import test_engine_delivery
 from . import test_delivery
+from . import test_revrec_security

@@ -26,7 +26,8 @@ class TestChanges(RevrecCommon):
                          12375.0)
         # Billed 75,000; earned 45,000 + 18,000 + 1,125: liability 10,875.
         self.assertBalances("2026-02-15", {self.income: -64125.0, self.deferred: -10875.0, self.asset: 0.0})
-        self.env["revcycle.revenue.contract"].recognize_until("2026-12-31")
+        with freeze_time("2027-01-01"):  # on 2027-01-01, 2026-12-31 is past: no future recognition
+            self.env["revcycle.revenue.contract"].recognize_until("2026-12-31")
         self.assertBalances("2026-12-31", {self.income: -76500.0, self.deferred: 0.0, self.asset: 1500.0})
 
     def test_cancelled_order_reverses_everything(self):
@@ -36,7 +37,8 @@ class TestChanges(RevrecCommon):
         self.assertFalse(contract.line_ids.filtered(lambda line: line.state == "planned"))
         self.assertEqual(contract.recognized_amount, 0.0)
         self.assertEqual(self._balances("2099-12-31").get(self.income, 0.0), 0.0)
-        summary = self.env["revcycle.revenue.contract"].recognize_until("2026-12-31")
+        with freeze_time("2027-01-01"):  # on 2027-01-01, 2026-12-31 is past: no future recognition
+            summary = self.env["revcycle.revenue.contract"].recognize_until("2026-12-31")
         self.assertEqual(summary["lines"], 0)
 
     def test_rerun_posts_nothing_twice(self):

@@ -1,4 +1,5 @@
 """Multi-currency contracts, multi-company rules, roles and bad input."""
+from freezegun import freeze_time
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
@@ -52,8 +53,9 @@ class TestMultiCurrencyCompany(RevrecCommon):
                 self.assertFalse(self.env[model].with_user(outsider).search([("id", "in", records.ids)]))
                 self.assertEqual(self.env[model].with_user(insider).search([("id", "in", records.ids)]), records)
         # The outsider's run sees nothing of the other company and posts nothing there.
-        summary = self.env["revcycle.revenue.contract"].with_user(outsider).with_company(other).recognize_until(
-            "2026-12-31")
+        with freeze_time("2027-01-01"):  # on 2027-01-01, 2026-12-31 is past: no future recognition
+            summary = self.env["revcycle.revenue.contract"].with_user(outsider).with_company(other).recognize_until(
+                "2026-12-31")
         self.assertEqual(summary["lines"], 0)
         self.assertEqual(contract.recognized_amount, 0.0)
 

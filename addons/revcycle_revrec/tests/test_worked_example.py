@@ -1,4 +1,5 @@
 """docs/domain.md §3 end to end: allocation, schedules and the journal entries, for both billing patterns."""
+from freezegun import freeze_time
 from odoo.tests import tagged
 
 from .common import RevrecCommon
@@ -47,7 +48,8 @@ class TestWorkedExample(RevrecCommon):
         self.env["revcycle.revenue.contract"].recognize_until("2026-02-28")
         self.assertBalances("2026-02-28", {self.receivable: 90000.0, self.deferred: -22500.0, self.asset: 0.0,
                                            self.income: -67500.0})
-        self.env["revcycle.revenue.contract"].recognize_until("2026-12-31")
+        with freeze_time("2027-01-01"):  # on 2027-01-01, 2026-12-31 is past: no future recognition
+            self.env["revcycle.revenue.contract"].recognize_until("2026-12-31")
         self.assertBalances("2026-12-31", {self.receivable: 90000.0, self.deferred: 0.0, self.asset: 0.0,
                                            self.income: -90000.0})
         self.assertEqual(contract.recognized_amount, 90000.0)
@@ -79,7 +81,8 @@ class TestWorkedExample(RevrecCommon):
                                            self.income: -67500.0})
         for month in range(3, 13):
             self._invoice(order, f"2026-{month:02d}-01", [(support_line, 7500.0)])
-        Contract.recognize_until("2026-12-31")
+        with freeze_time("2027-01-01"):  # on 2027-01-01, 2026-12-31 is past: no future recognition
+            Contract.recognize_until("2026-12-31")
         self.assertBalances("2026-11-30", {self.asset: 5250.0, self.deferred: 0.0, self.income: -87750.0})
         self.assertBalances("2026-12-31", {self.receivable: 90000.0, self.deferred: 0.0, self.asset: 0.0,
                                            self.income: -90000.0})

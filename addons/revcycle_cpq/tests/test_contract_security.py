@@ -1,0 +1,92 @@
+"""Issue 15: a contract's state and signature change through its actions only; line discounts stay within 0-100."""
+
+from datetime import date
+
+from odoo import Command
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
+from psycopg2 import IntegrityError
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestContractSecurity(AccountTestInvoicingCommon):
+    @classmethod
+    def get_default_groups(cls):
+        return super().get_default_groups() | cls.env.ref("revcycle_cpq.group_revcycle_cpq_manager")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.service = cls.env["product.product"].create(
+            {
+                "name": "Guarded support",
+                "type": "service",
+                "list_price": 310.0,
+                "revcycle_recurring": True,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        cls.customer = cls.env["res.partner"].create({"name": "Guarded Customer"})
+        cls.salesman = new_test_user(
+            cls.env,
+            "rc_guard_salesman",
+            groups="revcycle_cpq.group_revcycle_cpq_user,account.group_account_invoice",
+            company_id=cls.company_data["company"].id,
+        )
+
+    def _vals(self, **values):
+        return {
+            "partner_id": self.customer.id,
+            "company_id": self.company_data["company"].id,
+            "currency_id": self.company_data["currency"].id,
+            "date_start": date(2026, 1, 1),
+            "date_end": date(2026, 12, 31),
+            "line_ids": [
+                Command.create({"product_id": self.service.id, "name": "Support", "quantity": 1, "price_unit": 310.0})
+            ],
+            **values,
+        }
+
+    def test_unsigned_contract_cannot_be_activated_by_a_write(self):
+        # Reproduction: writing state='active' on an unsigned draft contract bills it.
+        contract = self.env["revcycle.contract"].with_user(self.salesman).create(self._vals())
+        for values in (
+            {"state": "active"},
+            {"state": "signed"},
+            {"signed_date": date(2026, 1, 1), "signed_by": "Nobody"},
+        ):
+            with (
+                self.subTest(values=values),
+                self.assertRaisesRegex(AccessError, "change through its actions"),
+                self.env.cr.savepoint(),
+            ):
+                contract.write(values)
+        self.assertRecordValues(contract, [{"state": "draft", "signed_date": False, "next_invoice_date": False}])
+        with self.assertRaisesRegex(AccessError, "change through its actions"), self.env.cr.savepoint():
+            self.env["revcycle.contract"].with_user(self.salesman).create(self._vals(state="active"))
+        # the context key of the actions does not unlock it from outside
+        with self.assertRaises(AccessError), self.env.cr.savepoint():
+            contract.with_context(revcycle_lifecycle_write=True).write({"state": "active"})
+        # the actions still do it, signature first
+        contract.action_sign()
+        contract.action_activate()
+        self.assertEqual((contract.state, contract.signed_by), ("active", self.salesman.name))
+
+    def test_line_discount_is_a_percentage(self):
+        # Reproduction: contract line discounts of 150 % and -50 %.
+        contract = self.env["revcycle.contract"].create(self._vals())
+        for discount in (150.0, -50.0):
+            with (
+                self.subTest(discount=discount),
+                self.assertRaisesRegex(IntegrityError, "revcycle_contract_line_discount_range"),
+                mute_logger("odoo.sql_db"),
+                self.env.cr.savepoint(),
+            ):
+                contract.line_ids.write({"discount": discount})
+                contract.line_ids.flush_recordset()
+        contract.line_ids.invalidate_recordset()
+        self.assertEqual(contract.line_ids.discount, 0.0)
+        contract.line_ids.discount = 100.0
+        self.assertEqual(contract.recurring_total, 0.0)
