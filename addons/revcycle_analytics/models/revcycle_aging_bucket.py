@@ -24,7 +24,10 @@ class RevcycleAgingBucket(models.Model):
     _sql_constraints = [
         (
             "revcycle_aging_bucket_range",
-            "CHECK (open_ended_start OR open_ended_end OR days_to >= days_from)",
+            # NULL flags and NULL bounds must not pass: a NULL in an OR makes the whole CHECK NULL, which PostgreSQL
+            # accepts, so each term is made a plain boolean
+            "CHECK (COALESCE(open_ended_start, FALSE) OR COALESCE(open_ended_end, FALSE)"
+            " OR COALESCE(days_to >= days_from, FALSE))",
             "An aging bucket's 'To' must be on or after its 'From'.",
         ),
     ]

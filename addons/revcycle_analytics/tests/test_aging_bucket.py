@@ -1,6 +1,7 @@
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
+from psycopg2 import IntegrityError
 
 
 @tagged("post_install", "-at_install", "revcycle")
@@ -35,6 +36,14 @@ class TestAgingBucket(TransactionCase):
                     {"name": "B", "days_from": 5, "open_ended_end": True, "company_id": self.env.company.id},
                 ]
             )
+        self.assertEqual(self.Bucket.search_count([]), before)
+
+    def test_reversed_range_without_flags_is_refused(self):
+        # issue 15: a bucket 50 -> 10 created without the open-ended flags (NULL, not false) passed the CHECK
+        before = self.Bucket.search_count([])
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            self.env.cr.execute(
+                "INSERT INTO revcycle_aging_bucket (name, days_from, days_to, sequence) VALUES ('{}', 50, 10, 99)")
         self.assertEqual(self.Bucket.search_count([]), before)
 
     def test_analyst_reads_but_cannot_change(self):
