@@ -269,3 +269,16 @@ class TestQuoteFlow(TransactionCase):
             self.Rule.with_user(self.salesman).create(
                 {"product_tmpl_id": self.desk.id, "message": "x", "target_product_ids": [Command.set(self.chair.ids)]}
             )
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestSalespersonMenus(TransactionCase):
+    def test_salesperson_sees_their_quotations_in_the_app(self):
+        # a plain salesperson (no Revenue Cycle group) still gets the app with their quotations, not no app at all
+        salesperson = new_test_user(self.env, "rc_plain_salesperson", groups="sales_team.group_sale_salesman")
+        visible = self.env["ir.ui.menu"].with_user(salesperson)._visible_menu_ids()
+        for xmlid in ("revcycle_base.revcycle_menu_root", "revcycle_cpq.revcycle_cpq_menu",
+                      "revcycle_cpq.revcycle_quotation_menu"):
+            self.assertIn(self.env.ref(xmlid).id, visible, xmlid)
+        # configuration stays with the managers
+        self.assertNotIn(self.env.ref("revcycle_cpq.revcycle_cpq_config_menu").id, visible)

@@ -3,6 +3,7 @@ reaches the credit managers, the override button only where it is needed, and no
 
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import RevcycleCreditCommon
 
@@ -52,3 +53,16 @@ class TestCreditSalesSide(RevcycleCreditCommon, HttpCase):
         self.assertIn(quotation.name, page)
         self.assertNotIn("cheque bounced", page)
         self.assertNotIn("credit hold", page.lower())
+
+    def test_salesperson_sees_the_credit_holds_in_the_app(self):
+        # a salesperson without any credit group still gets the Revenue Cycle app, with who is on credit hold
+        visible = self.env["ir.ui.menu"].with_user(self.salesman)._visible_menu_ids()
+        for xmlid in ("revcycle_base.revcycle_menu_root", "revcycle_dunning.revcycle_credit_menu",
+                      "revcycle_dunning.revcycle_customer_credit_hold_menu"):
+            self.assertIn(self.env.ref(xmlid).id, visible, xmlid)
+        self.assertNotIn(self.env.ref("revcycle_dunning.revcycle_credit_profile_menu").id, visible)
+        self.customer.action_revcycle_credit_hold("cheque bounced")
+        action = self.env.ref("revcycle_dunning.revcycle_customer_credit_hold_action")
+        on_hold = self.env["res.partner"].with_user(self.salesman).search(safe_eval(action.domain))
+        self.assertIn(self.customer, on_hold)
+        self.assertEqual(self.customer.with_user(self.salesman).revcycle_credit_hold_reason, "cheque bounced")

@@ -1,0 +1,17 @@
+{
+    "name": "Revenue Cycle: Contracts Credit Control",
+    "summary": "Contracts count in credit exposure by what they will bill, and are credit-checked when activated",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "license": "LGPL-3",
+    "author": "revcycle",
+    "website": "https://github.com/revcycle/revcycle",
+    "depends": ["revcycle_cpq", "revcycle_dunning"],
+    "data": [
+        "views/res_config_settings_views.xml",
+        "views/revcycle_credit_profile_views.xml",
+    ],
+    "installable": True,
+    "auto_install": True,
+    "application": False,
+}

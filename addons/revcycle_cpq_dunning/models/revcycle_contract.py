@@ -1,0 +1,71 @@
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from odoo import api, fields, models
+from odoo.addons.revcycle_base.engine import periods as period_engine
+from odoo.exceptions import UserError
+
+# what changes a contract's future billing, hence its customer's exposure
+EXPOSURE_FIELDS = {"state", "partner_id", "company_id", "currency_id", "date_start", "date_end", "billing_period",
+                   "billing_mode", "billing_anchor", "line_ids"}
+
+
+class RevcycleContract(models.Model):
+    _inherit = "revcycle.contract"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        contracts = super().create(vals_list)
+        contracts._revcycle_mark_credit_dirty()
+        return contracts
+
+    def write(self, vals):
+        if EXPOSURE_FIELDS & set(vals):
+            self._revcycle_mark_credit_dirty()  # the customer before a change of customer or company
+        result = super().write(vals)
+        if EXPOSURE_FIELDS & set(vals):
+            self._revcycle_mark_credit_dirty()
+        return result
+
+    def action_activate(self):
+        self._revcycle_check_credit_on_activate()
+        return super().action_activate()
+
+    def _revcycle_mark_credit_dirty(self):
+        self.env["revcycle.credit.profile"]._revcycle_mark_dirty(
+            (contract.partner_id.commercial_partner_id.id, contract.company_id.id) for contract in self)
+
+    def _revcycle_check_credit_on_activate(self):
+        """An activated contract is future exposure: refuse to activate it when what it will bill over the horizon
+        would take the customer over their limit (or the customer is on hold, or overdue), as an order is refused at
+        confirmation. A UserError an XML-RPC caller gets as a Fault, before anything is written."""
+        today = fields.Date.context_today(self)
+        for contract in self.filtered(lambda c: c.state == "signed" and c.company_id.revcycle_credit_check_on_confirm):
+            amount = contract._revcycle_billing_ahead(today)
+            partner = contract.partner_id.commercial_partner_id.with_company(contract.company_id)
+            decision = partner._revcycle_credit_decision(amount)
+            if not decision["allowed"]:
+                raise UserError(self.env._(
+                    "%(contract)s cannot be activated: %(reason)s", contract=contract.name, reason=decision["reason"]))
+
+    def _revcycle_billing_ahead(self, today):
+        """What this contract will bill from ``today`` over its company's contract horizon, periods not invoiced yet
+        (overdue ones included), taxes included, prorated like its invoices, in the company currency at today's
+        rate."""
+        self.ensure_one()
+        company = self.company_id
+        # the next N months: periods invoiced from today up to the day before today + N months
+        horizon_end = today + relativedelta(months=company.revcycle_exposure_contract_months) - timedelta(days=1)
+        periods = self._revcycle_due_periods(horizon_end)
+        if not periods:
+            return 0.0
+        currency = self.currency_id or company.currency_id
+        Tax = self.env["account.tax"]
+        per_full_period = sum(
+            Tax._revcycle_line_amounts(
+                price_unit=line.price_unit, quantity=line.quantity, discount=line.discount, taxes=line.tax_ids,
+                currency=currency, company=company, product=line.product_id, partner=self.partner_id)["total"]
+            for line in self.line_ids)
+        amount = sum(
+            period_engine.period_amount(per_full_period, period, currency.decimal_places) for period in periods)
+        return currency._revcycle_to_company_currency(amount, company, today)
