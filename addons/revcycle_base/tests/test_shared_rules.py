@@ -3,7 +3,7 @@ tax engine, currency conversion, the access helper and the hand-over of the lega
 
 from datetime import date
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL
 
@@ -97,7 +97,7 @@ class TestSharedRules(TransactionCase):
         other = self.env["res.company"].create({"name": "Elsewhere Ltd"})
         with self.assertRaisesRegex(AccessError, "may not act for Elsewhere Ltd"):
             Access._revcycle_check_companies([other.id])
-        with self.assertRaisesRegex(AccessError, "Unknown company ids"):
+        with self.assertRaisesRegex(UserError, "no company with the id"):
             Access._revcycle_check_companies([other.id + 1000])
 
     def test_legacy_xmlids_are_handed_over(self):
