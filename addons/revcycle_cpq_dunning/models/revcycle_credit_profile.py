@@ -17,10 +17,14 @@ class RevcycleCreditProfile(models.Model):
                  "company_id.revcycle_exposure_include_receivable", "company_id.revcycle_exposure_include_invoice",
                  "company_id.revcycle_exposure_include_order", "company_id.revcycle_exposure_include_draft",
                  "company_id.revcycle_exposure_include_contract")
-    def _compute_exposure(self):
-        super()._compute_exposure()
-        for profile in self.filtered(lambda profile: profile.company_id.revcycle_exposure_include_contract):
-            profile.exposure = profile.currency_id.round(profile.exposure + profile.exposure_contract)
+    def _compute_exposure(self):  # pylint: disable=useless-parent-delegation
+        # only the dependencies change: the sum itself goes through _revcycle_exposure_part_fields below
+        return super()._compute_exposure()
+
+    @api.model
+    def _revcycle_exposure_part_fields(self):
+        return {**super()._revcycle_exposure_part_fields(),
+                "contract": ("exposure_contract", "revcycle_exposure_include_contract")}
 
     @api.model
     def _revcycle_order_lines_billed_elsewhere(self, line):

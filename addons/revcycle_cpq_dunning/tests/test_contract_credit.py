@@ -47,6 +47,7 @@ class TestContractCredit(RevcycleCreditCommon):
         self._commit_events()
         # prepaid from today, 100 a month, 3-month horizon: today, +1 month, +2 months = 300
         self.assertRecordValues(self._profile(), [{"exposure_contract": 300.0, "exposure": 300.0}])
+        self.assertEqual(self.customer.revcycle_check_credit(0.0)["exposure_parts"]["contract"], 300.0)
         self.company.revcycle_exposure_contract_months = 6
         self.customer.write({"credit_limit": 0.0})  # marks the customer: measured again at the commit
         self._commit_events()

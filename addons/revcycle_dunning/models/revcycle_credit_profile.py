@@ -107,14 +107,7 @@ class RevcycleCreditProfile(models.Model):
                  "company_id.revcycle_exposure_include_order", "company_id.revcycle_exposure_include_draft")
     def _compute_exposure(self):
         for profile in self:
-            company = profile.company_id
-            parts = (
-                (company.revcycle_exposure_include_receivable, profile.exposure_receivable),
-                (company.revcycle_exposure_include_invoice, profile.exposure_invoice),
-                (company.revcycle_exposure_include_order, profile.exposure_order),
-                (company.revcycle_exposure_include_draft, profile.exposure_draft),
-            )
-            profile.exposure = profile.currency_id.round(sum(amount for included, amount in parts if included))
+            profile.exposure = profile.currency_id.round(sum(profile._revcycle_exposure_parts().values()))
 
     @api.depends("exposure", "credit_limit")
     def _compute_over_limit(self):
@@ -668,6 +661,7 @@ class RevcycleCreditProfile(models.Model):
             "partner": self.partner_id.display_name,
             "currency": currency.name,
             "exposure": self.exposure,
+            "exposure_parts": self._revcycle_exposure_parts(),
             "amount": currency.round(amount),
             "limit": self.credit_limit,
             "hold": self.hold,
@@ -675,6 +669,22 @@ class RevcycleCreditProfile(models.Model):
             "overdue_days": self.overdue_days,
             "score": self.score,
             "risk_class": self.risk_class or False,
+        }
+
+    def _revcycle_exposure_parts(self):
+        """{part: amount} of the parts the company counts in the exposure (they add up to it)."""
+        self.ensure_one()
+        return {part: self[fname] for part, (fname, included) in self._revcycle_exposure_part_fields().items()
+                if self.company_id[included]}
+
+    @api.model
+    def _revcycle_exposure_part_fields(self):
+        """{part: (profile field, company switch)}; a bridge adding a part adds it here."""
+        return {
+            "receivable": ("exposure_receivable", "revcycle_exposure_include_receivable"),
+            "invoice": ("exposure_invoice", "revcycle_exposure_include_invoice"),
+            "order": ("exposure_order", "revcycle_exposure_include_order"),
+            "draft": ("exposure_draft", "revcycle_exposure_include_draft"),
         }
 
     def _revcycle_is_unrated(self):

@@ -158,3 +158,7 @@ class TestCreditExposureOrdinaryCases(RevcycleCreditCommon):
             "exposure_receivable": -200.0,  # -800 EUR / 4: the unallocated payment nets the exposure
             "exposure": 650.0,              # 250 + 500 + 100 - 200
         }])
+        # the public check shows each part, adding up to the exposure
+        parts = self.customer.revcycle_check_credit(0.0)["exposure_parts"]
+        self.assertEqual({key: parts[key] for key in ("order", "invoice", "draft", "receivable")},
+                         {"order": 250.0, "invoice": 500.0, "draft": 100.0, "receivable": -200.0})
