@@ -487,7 +487,9 @@ class RevcycleKpi(models.AbstractModel):
 
     @api.model
     def _revcycle_kpi_drilldown_open_receivables(self, declaration, period, companies):
-        """The receivable items posted up to the period end and open today."""
+        """The receivable items open on the as-of date (the period end), by the rule the AR balance and the aging
+        use: posted on or before it and not yet reconciled then (open today, or reconciled after that date)."""
+        as_of = fields.Date.to_string(period[1])
         return self._revcycle_list_action(
             self.env._("Open Receivables"),
             "account.move.line",
@@ -495,8 +497,12 @@ class RevcycleKpi(models.AbstractModel):
                 ("company_id", "in", companies.ids),
                 ("account_id.account_type", "=", "asset_receivable"),
                 ("parent_state", "=", "posted"),
+                ("date", "<=", as_of),
+                "|",
+                "|",
                 ("reconciled", "=", False),
-                ("date", "<=", fields.Date.to_string(period[1])),
+                ("matched_debit_ids.max_date", ">", as_of),
+                ("matched_credit_ids.max_date", ">", as_of),
             ],
         )
 

@@ -110,8 +110,29 @@ class TestRevcycleKpis(RevcycleKpiCommon):
         self.assertEqual(action["res_model"], "sale.order")
         self.assertEqual(self.env["sale.order"].search_count(action["domain"]), 3)
         self.assertEqual(self.env["account.move"].search_count(cards["credit_sales"]["action"]["domain"]), 3)
-        receivables = self.env["account.move.line"].search(cards["ar_total"]["action"]["domain"])
-        self.assertAlmostEqual(sum(receivables.mapped("amount_residual")), 1500.0)  # I2 open today
+
+    def test_ar_drilldown_lists_what_was_open_on_the_period_end(self):
+        """The AR card is computed as of the period end; its drill-down lists the items open on that same date
+        (I2 part-paid, I3 paid only in April), not what is open today (I2 alone), and their open amounts on that
+        date add up to the card's figure."""
+        data = self.Kpi.get_dashboard_data(DATE_FROM, DATE_TO, self.company.ids)
+        ar_total = data["kpis"]["ar_total"]["value"]
+        for key in ("ar_total", "dso_simple", "cei"):
+            card = next(card for card in data["cards"] if card["key"] == key)
+            items = self.env["account.move.line"].search(card["action"]["domain"])
+            self.assertEqual(items.move_id, self.invoices["I2"] | self.invoices["I3"], key)
+        as_of = date(2024, 3, 31)
+        open_then = sum(
+            item.amount_residual
+            + sum(p.amount for p in item.matched_credit_ids if p.max_date > as_of)
+            - sum(p.amount for p in item.matched_debit_ids if p.max_date > as_of)
+            for item in items
+        )
+        self.assertAlmostEqual(open_then, ar_total)
+        self.assertAlmostEqual(ar_total, 2500.0)
+        # as of the previous period's end, only I0 was open (it is reconciled today)
+        previous = self.Kpi._revcycle_drilldown("ar_total", (date(2023, 10, 1), date(2023, 12, 31)), self.company)
+        self.assertEqual(self.env["account.move.line"].search(previous["domain"]).move_id, self.invoices["I0"])
 
     def test_xlsx_export_workbook(self):
         content = RevcycleAnalyticsController()._revcycle_workbook(self.env, self._kpis())
