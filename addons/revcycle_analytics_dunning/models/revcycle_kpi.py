@@ -28,7 +28,8 @@ class RevcycleKpi(models.AbstractModel):
     @api.model
     def _revcycle_kpi_compute_dunning(self, periods, companies, run):
         """Of the amounts dunned by the notices sent in the period (each invoice once, at its largest open amount),
-        the share paid since."""
+        the share paid since. Both sides in company currency: the notice line's open amount and the invoice's
+        signed residual."""
         result = {}
         for which, (start, end) in periods.items():
             rows = self.env.execute_query(
@@ -36,7 +37,7 @@ class RevcycleKpi(models.AbstractModel):
                     """
                     SELECT SUM(dunned), SUM(GREATEST(0, LEAST(dunned, dunned - open_now)))
                       FROM (SELECT MAX(notice_line.amount_residual) AS dunned,
-                                   MAX(invoice.amount_residual) AS open_now
+                                   MAX(invoice.amount_residual_signed) AS open_now
                               FROM revcycle_dunning_notice_line notice_line
                               JOIN revcycle_dunning_notice notice ON notice.id = notice_line.notice_id
                               JOIN account_move invoice ON invoice.id = notice_line.invoice_id

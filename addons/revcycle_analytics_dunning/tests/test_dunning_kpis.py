@@ -1,5 +1,5 @@
 """The dunning recovery rate, now registered by this bridge, on the ledger scene of revcycle_analytics plus two
-dunning notices."""
+dunning notices; and a foreign-currency invoice, whose recovery is counted in company currency on both sides."""
 
 from datetime import date
 
@@ -25,6 +25,7 @@ class TestRevcycleDunningKpis(RevcycleKpiCommon):
             .sudo()
             .create({"policy_id": policy.id, "name": "Reminder", "days": 1, "channel": "email"})
         )
+        cls.level = level
         for invoice, notice_date, open_amount in (
             (cls.invoices["I1"], "2024-02-12", 3000),
             (cls.invoices["I2"], "2024-03-05", 2000),
@@ -43,6 +44,28 @@ class TestRevcycleDunningKpis(RevcycleKpiCommon):
                     ],
                 }
             )
+
+    def _notice(self, invoice, notice_date, open_amount):
+        return (
+            self.env["revcycle.dunning.notice"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": invoice.partner_id.id,
+                    "company_id": self.company.id,
+                    "level_id": self.level.id,
+                    "channel": "email",
+                    "date": notice_date,
+                    "state": "sent",
+                    "amount_overdue": open_amount,
+                    "line_ids": [
+                        Command.create(
+                            {"invoice_id": invoice.id, "level_id": self.level.id, "amount_residual": open_amount}
+                        )
+                    ],
+                }
+            )
+        )
 
     def test_bridge_is_auto_installed_with_its_two_addons(self):
         manifest = get_manifest("revcycle_analytics_dunning")
@@ -66,3 +89,27 @@ class TestRevcycleDunningKpis(RevcycleKpiCommon):
         self.assertEqual((card["label"], card["unit"], card["higher_is_better"]), ("Dunning Recovery", "percent", True))
         notices = self.env["revcycle.dunning.notice"].sudo().search(card["action"]["domain"])
         self.assertEqual(notices.line_ids.invoice_id, self.invoices["I1"] | self.invoices["I2"])
+
+    def test_foreign_currency_invoice_counts_in_company_currency(self):
+        """A EUR invoice of 2,000 (1,000 in the company's USD at 2 EUR per USD) dunned in June at its 1,000 USD open
+        amount, then half paid (1,000 EUR = 500 USD): half of it recovered, not nothing."""
+        eur = self.setup_other_currency("EUR")
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "currency_id": eur.id,
+                "invoice_date": "2024-05-10",
+                "invoice_date_due": "2024-05-31",
+                "invoice_payment_term_id": False,
+                "invoice_line_ids": [
+                    Command.create({"name": "Service", "quantity": 1, "price_unit": 2000, "tax_ids": []})
+                ],
+            }
+        )
+        invoice.action_post()
+        self.assertAlmostEqual(invoice.amount_total_signed, 1000.0)
+        self._notice(invoice, "2024-06-05", 1000)
+        self._pay(invoice, 1000, "2024-06-20")
+        kpis = self.Kpi.get_kpis("2024-06-01", "2024-06-30", self.company.ids)
+        self.assertKpi(kpis, "dunning_recovery_rate", 50.0, False)
