@@ -32,6 +32,7 @@ ALL_KEYS = {
     "nrr",
     "arpa",
     "cltv",
+    "renewal_rate",
     "dunning_recovery_rate",
     "deferred_revenue",
 }

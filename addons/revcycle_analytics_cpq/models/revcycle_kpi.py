@@ -1,5 +1,5 @@
 """The contract KPIs of revcycle_cpq in the KPI registry of revcycle_analytics: MRR, ARR and their movements,
-customer churn, gross and net revenue retention, ARPA and CLTV (DOMAIN.md section 2)."""
+customer churn, gross and net revenue retention, ARPA and CLTV (DOMAIN.md section 2), and the renewal rate."""
 
 from collections import defaultdict
 from datetime import timedelta
@@ -10,6 +10,7 @@ from odoo.addons.revcycle_analytics.engine import KpiDeclaration
 from odoo.tools import SQL
 
 CONTRACT_STATES = ("active", "expired", "terminated")  # contracts that billed; suspended ones bill nothing
+RENEWAL_STATES = ("signed", "active", "suspended", "expired", "terminated")  # a renewal the customer committed to
 
 
 class RevcycleKpi(models.AbstractModel):
@@ -41,6 +42,16 @@ class RevcycleKpi(models.AbstractModel):
                 sequence=70,
                 requires=("receivables",),  # the gross margin comes from the ledger
                 **contracts,
+            ),
+            KpiDeclaration(
+                "renewal_rate",
+                self.env._("Renewal Rate"),
+                "percent",
+                True,
+                source="contracts",
+                compute="_revcycle_kpi_compute_renewals",
+                drilldown="_revcycle_kpi_drilldown_contracts",
+                sequence=75,
             ),
             KpiDeclaration(
                 "mrr_movements",
@@ -123,14 +134,43 @@ class RevcycleKpi(models.AbstractModel):
                 result[which]["cltv"] = cltv
         return result
 
+    @api.model
+    def _revcycle_kpi_compute_renewals(self, periods, companies, run):
+        """Of the contracts whose term ended in the period (those that billed: active, expired, terminated), the
+        share renewed: a contract renewing them (its 'Renews' link) was signed."""
+        result = {}
+        for which, (start, end) in periods.items():
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT COUNT(*),
+                           COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM revcycle_contract renewal
+                                                          WHERE renewal.previous_contract_id = contract.id
+                                                            AND renewal.state IN %(renewed)s))
+                      FROM revcycle_contract contract
+                     WHERE contract.state IN %(states)s
+                       AND contract.company_id IN %(companies)s
+                       AND contract.date_end BETWEEN %(start)s AND %(end)s
+                    """,
+                    renewed=RENEWAL_STATES,
+                    states=CONTRACT_STATES,
+                    companies=tuple(companies.ids),
+                    start=start,
+                    end=end,
+                )
+            )
+            ended, renewed = rows[0]
+            result[which] = {"renewal_rate": engine.ratio_percent(renewed, ended)}
+        return result
+
     # -- drill-down and export ---------------------------------------------------------------------------------------
     @api.model
     def _revcycle_kpi_drilldown_contracts(self, declaration, period, companies):
         """The contracts behind the figure: those that billed on the as-of date (the period end), or for the churn
-        those whose term ended in the period."""
+        and the renewal rate those whose term ended in the period."""
         date_from, date_to = (fields.Date.to_string(day) for day in period)
         domain = [("company_id", "in", companies.ids), ("state", "in", CONTRACT_STATES), ("date_start", "<=", date_to)]
-        if declaration.key == "customer_churn_rate":
+        if declaration.key in ("customer_churn_rate", "renewal_rate"):
             domain += [("date_end", ">=", date_from), ("date_end", "<=", date_to)]
         else:
             domain += ["|", ("date_end", "=", False), ("date_end", ">=", date_to)]

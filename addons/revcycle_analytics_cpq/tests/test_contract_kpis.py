@@ -12,7 +12,7 @@ from odoo.addons.revcycle_analytics.tests.common import DATE_FROM, DATE_TO, Revc
 from odoo.modules.module import get_manifest
 from odoo.tests import tagged
 
-CONTRACT_KEYS = {"mrr", "arr", "mrr_movements", "customer_churn_rate", "grr", "nrr", "arpa", "cltv"}
+CONTRACT_KEYS = {"mrr", "arr", "mrr_movements", "customer_churn_rate", "grr", "nrr", "arpa", "cltv", "renewal_rate"}
 
 
 @tagged("post_install", "-at_install", "revcycle")
@@ -102,6 +102,23 @@ class TestRevcycleContractKpis(RevcycleKpiCommon):
         # CLTV = ARPA 100 x margin 0.8 / monthly churn (1/3 over 3 months = 1/9); no churn before: unbounded
         self.assertKpi(kpis, "cltv", 720.0, False)
 
+    def test_renewal_rate(self):
+        """Terms ended in the period: B's (29 February, not renewed) and C's first (31 January); none in the previous
+        period. Once C's second contract is recorded as renewing the first, one of the two was renewed."""
+        self.assertKpi(self._kpis(), "renewal_rate", 0.0, False)
+        subscriber_c = self.env["revcycle.contract"].sudo().search(
+            [("company_id", "=", self.company.id), ("partner_id.name", "=", "Subscriber C")], order="date_start"
+        )
+        subscriber_c[1].previous_contract_id = subscriber_c[0]
+        self.assertKpi(self._kpis(), "renewal_rate", 50.0, False)
+        subscriber_c[1].state = "draft"  # a renewal not signed yet renews nothing
+        self.assertKpi(self._kpis(), "renewal_rate", 0.0, False)
+        data = self.Kpi.get_dashboard_data(DATE_FROM, DATE_TO, self.company.ids)
+        card = next(card for card in data["cards"] if card["key"] == "renewal_rate")
+        self.assertEqual((card["label"], card["unit"], card["higher_is_better"]), ("Renewal Rate", "percent", True))
+        ended = self.env["revcycle.contract"].sudo().search(card["action"]["domain"])
+        self.assertEqual(sorted(ended.partner_id.mapped("name")), ["Subscriber B", "Subscriber C"])
+
     def test_contract_kpis_need_their_sources(self):
         start, end = date(2024, 1, 1), date(2024, 3, 31)
         only_ar = self.Kpi._revcycle_compute_kpis(start, end, self.company, {"receivables"})
@@ -114,7 +131,9 @@ class TestRevcycleContractKpis(RevcycleKpiCommon):
     def test_cards_drilldown_and_export(self):
         data = self.Kpi.get_dashboard_data(DATE_FROM, DATE_TO, self.company.ids)
         cards = {card["key"]: card for card in data["cards"]}
-        self.assertEqual(list(cards)[:7], ["mrr", "arr", "nrr", "grr", "customer_churn_rate", "arpa", "cltv"])
+        self.assertEqual(
+            list(cards)[:8], ["mrr", "arr", "nrr", "grr", "customer_churn_rate", "arpa", "cltv", "renewal_rate"]
+        )
         self.assertNotIn("mrr_movements", cards)  # the waterfall chart, not a card
         Contract = self.env["revcycle.contract"].sudo()
         # MRR at 2024-03-31: A (two lines), C's second contract, D, E
