@@ -13,6 +13,7 @@
         "views/revcycle_mrr_movement_report_views.xml",
         "views/revcycle_analytics_cpq_menus.xml",
     ],
+    "pre_init_hook": "pre_init_hook",
     "installable": True,
     "auto_install": True,
     "application": False,

@@ -9,6 +9,7 @@ from datetime import date
 from odoo import Command
 from odoo.addons.revcycle_analytics.controllers.main import RevcycleAnalyticsController
 from odoo.addons.revcycle_analytics.tests.common import DATE_FROM, DATE_TO, RevcycleKpiCommon
+from odoo.addons.revcycle_analytics_cpq.hooks import move_report_xmlids
 from odoo.modules.module import get_manifest
 from odoo.tests import tagged
 
@@ -149,6 +150,23 @@ class TestRevcycleContractKpis(RevcycleKpiCommon):
             strings = workbook.read("xl/sharedStrings.xml").decode()
         for label in ("MRR", "MRR movements", "MRR at start", "Reactivation", "MRR at end"):
             self.assertIn(label, strings)
+
+    def test_report_xmlids_of_an_older_analytics_are_handed_over(self):
+        """A database where revcycle_analytics defined the MRR movements report: its rows become this bridge's before
+        its data loads (pre-init hook), so the bridge updates them instead of creating a second action."""
+        view = self.env.ref("revcycle_analytics_cpq.revcycle_mrr_movement_report_view_list")
+        legacy = self.env["ir.model.data"].create(
+            {"module": "revcycle_analytics", "name": "revcycle_mrr_movement_report_view_legacy",
+             "model": "ir.ui.view", "res_id": view.id}
+        )
+        other = self.env["ir.model.data"].create(
+            {"module": "revcycle_analytics", "name": "revcycle_other_legacy", "model": "ir.ui.view", "res_id": view.id}
+        )
+        self.env.flush_all()
+        self.assertEqual(move_report_xmlids(self.env.cr), 1)
+        self.env["ir.model.data"].invalidate_model()
+        self.assertEqual((legacy.module, other.module), ("revcycle_analytics_cpq", "revcycle_analytics"))
+        self.assertEqual(move_report_xmlids(self.env.cr), 0)  # the ids this bridge has are left alone
 
     def test_mrr_movement_report(self):
         movements = self.env["revcycle.mrr.movement.report"].read_group(
