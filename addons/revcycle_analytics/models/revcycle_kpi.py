@@ -194,8 +194,8 @@ class RevcycleKpi(models.AbstractModel):
             },
         }
         if with_trend and run.get("dso_trend") is not None:
-            dso = next((d for d in declarations if d.key == "dso_simple"), None)
-            dso_digits = dso.rounding_digits(currency.decimal_places) if dso else 1
+            dso_declaration = next((d for d in declarations if d.key == "dso_simple"), None)
+            dso_digits = dso_declaration.rounding_digits(currency.decimal_places) if dso_declaration else 1
             result["dso_trend"] = [
                 {"month": month.isoformat(), "dso": self._revcycle_json_ready(dso, dso_digits)}
                 for month, dso in run["dso_trend"]
