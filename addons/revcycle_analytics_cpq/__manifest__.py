@@ -13,6 +13,10 @@
         "views/revcycle_mrr_movement_report_views.xml",
         "views/revcycle_analytics_cpq_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["revcycle_analytics_cpq/static/src/dashboard/**/*"],
+        "web.assets_tests": ["revcycle_analytics_cpq/static/tests/tours/**/*"],
+    },
     "pre_init_hook": "pre_init_hook",
     "installable": True,
     "auto_install": True,
