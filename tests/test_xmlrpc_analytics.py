@@ -6,6 +6,36 @@ import xmlrpc.client
 import pytest
 
 NO_ACCOUNTING_LOGIN = "rc_xmlrpc_no_accounting"
+BRIDGES = {
+    "revcycle_analytics_cpq": "revcycle_cpq",
+    "revcycle_analytics_dunning": "revcycle_dunning",
+    "revcycle_analytics_revrec": "revcycle_revrec",
+}
+# every key of get_kpis with all the addons installed: the ledger's, then the bridges'
+ALL_KEYS = {
+    "ar_total",
+    "credit_sales",
+    "dso_simple",
+    "dso_countback",
+    "best_possible_dso",
+    "add",
+    "cei",
+    "ar_aging",
+    "win_rate",
+    "quote_to_close_days",
+    "average_deal_size",
+    "mrr",
+    "arr",
+    "mrr_movements",
+    "customer_churn_rate",
+    "grr",
+    "nrr",
+    "arpa",
+    "cltv",
+    "renewal_rate",
+    "dunning_recovery_rate",
+    "deferred_revenue",
+}
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +94,33 @@ def test_manager_gets_the_kpi_dict(admin_rpc):
     )
     assert balance == pytest.approx(movements["end"], abs=0.05)
     assert kpis["ar_aging"]["value"][0]["bucket"] == "Not due"
+
+
+def test_analytics_bridges_are_auto_installed_with_their_addons(admin_rpc):
+    names = ["revcycle_analytics", *BRIDGES, *BRIDGES.values()]
+    rows = admin_rpc(
+        "ir.module.module", "search_read", [("name", "in", names)], fields=["name", "state", "auto_install"]
+    )
+    modules = {row["name"]: row for row in rows}
+    for bridge, sibling in BRIDGES.items():
+        assert modules[sibling]["state"] == modules["revcycle_analytics"]["state"] == "installed"
+        assert (modules[bridge]["state"], modules[bridge]["auto_install"]) == ("installed", True), bridge
+
+
+def test_get_kpis_keeps_its_keys_with_every_addon_installed(admin_rpc):
+    result = admin_rpc("revcycle.kpi", "get_kpis", "2025-01-01", "2025-03-31")
+    assert set(result) == {
+        "date_from",
+        "date_to",
+        "previous_date_from",
+        "previous_date_to",
+        "company_ids",
+        "currency",
+        "currency_digits",
+        "sources",
+        "kpis",
+    }
+    assert set(result["kpis"]) == ALL_KEYS
 
 
 def test_company_filter(admin_rpc):

@@ -1,19 +1,18 @@
 {
     "name": "Revenue Cycle: Analytics",
-    "summary": "DSO, CEI, AR aging, MRR movements, churn, retention, CLTV and win rate, on screen and over XML-RPC",
-    "version": "18.0.1.2.0",
+    "summary": "DSO, CEI, AR aging, win rate and a KPI registry the bridges extend, on screen and over XML-RPC",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "revcycle",
     "website": "https://github.com/revcycle/revcycle",
-    # The sibling revcycle addons are optional sources: their KPIs appear when they are installed (see readme).
+    # The sibling addons' KPIs come from the auto-installed bridges revcycle_analytics_cpq, _dunning and _revrec.
     "depends": ["revcycle_base", "sale_management", "account"],
     "data": [
         "security/revcycle_analytics_security.xml",
         "security/ir.model.access.csv",
         "views/revcycle_aging_bucket_views.xml",
         "views/revcycle_ar_aging_report_views.xml",
-        "views/revcycle_mrr_movement_report_views.xml",
         "views/revcycle_dashboard_views.xml",
         "views/res_config_settings_views.xml",
         "views/revcycle_analytics_menus.xml",

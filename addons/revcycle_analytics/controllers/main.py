@@ -38,13 +38,14 @@ class RevcycleAnalyticsController(http.Controller):
         sheet.write_row(4, 0, [env._("KPI"), env._("Unit"), env._("Value"), env._("Previous"), env._("Change")], bold)
         units = {"money": data["currency"], "days": env._("days"), "percent": "%"}
         row = 5
-        for card in Kpi._revcycle_kpi_catalog():
-            kpi = data["kpis"].get(card["key"])
-            if kpi is None:
+        declarations = [d for d in Kpi._revcycle_kpi_registry() if d.key in data["kpis"]]
+        for declaration in declarations:
+            if not declaration.card:
                 continue
+            kpi = data["kpis"][declaration.key]
             value, previous = kpi["value"], kpi["previous"]
-            sheet.write(row, 0, card["label"])
-            sheet.write(row, 1, units[card["unit"]])
+            sheet.write(row, 0, declaration.label)
+            sheet.write(row, 1, units[declaration.unit])
             for column, figure in ((2, value), (3, previous)):
                 if figure is not False:
                     sheet.write_number(row, column, figure, number)
@@ -52,32 +53,18 @@ class RevcycleAnalyticsController(http.Controller):
                 sheet.write_number(row, 4, value - previous, number)
             row += 1
         row += 1
-        for title, key in ((env._("AR aging"), "ar_aging"), (env._("MRR movements"), "mrr_movements")):
-            kpi = data["kpis"].get(key)
-            if not kpi:
+        # the structured KPIs (aging buckets, MRR movements): one row per part, as their declaration breaks them down
+        for declaration in declarations:
+            kpi = data["kpis"][declaration.key]
+            if not declaration.breakdown or not kpi["value"]:
                 continue
-            sheet.write(row, 0, title, bold)
+            sheet.write(row, 0, declaration.label, bold)
             row += 1
-            if key == "ar_aging":
-                pairs = [
-                    (bucket["bucket"], bucket["amount"], before["amount"])
-                    for bucket, before in zip(kpi["value"], kpi["previous"], strict=True)
-                ]
-            else:
-                labels = {
-                    "start": env._("MRR at start"),
-                    "new": env._("New"),
-                    "expansion": env._("Expansion"),
-                    "reactivation": env._("Reactivation"),
-                    "contraction": env._("Contraction"),
-                    "churn": env._("Churn"),
-                    "end": env._("MRR at end"),
-                }
-                pairs = [(label, kpi["value"][name], kpi["previous"][name]) for name, label in labels.items()]
-            for label, value, previous in pairs:
+            for label, value, previous in getattr(Kpi, declaration.breakdown)(declaration, kpi):
                 sheet.write(row, 0, label)
-                sheet.write_number(row, 2, value, number)
-                sheet.write_number(row, 3, previous, number)
+                for column, figure in ((2, value), (3, previous)):
+                    if figure is not False:
+                        sheet.write_number(row, column, figure, number)
                 row += 1
             row += 1
         sheet.set_column(0, 0, 32)

@@ -21,4 +21,5 @@ from .kpis import (
     net_revenue_retention,
     ratio_percent,
 )
+from .declarations import UNITS, KpiDeclaration, check_declarations
 from .periods import countback_months, period_days, previous_period, trend_months

@@ -2,5 +2,4 @@ from . import res_config_settings
 from . import revcycle_aging_bucket
 from . import revcycle_kpi
 from . import revcycle_ar_aging_report
-from . import revcycle_mrr_movement_report
 from . import revcycle_access

@@ -1,12 +1,14 @@
 """The revenue-cycle KPIs of docs/domain.md §2 for a period and its predecessor, in one JSON-ready dict.
 
+Every KPI is declared once, in ``_revcycle_kpi_declarations`` (see ``engine/declarations.py``): the dict, its
+rounding, the dashboard cards, the XLSX export and the drill-downs all derive from the declarations. This addon
+declares the ledger KPIs (receivables, sales); the bridges ``revcycle_analytics_<addon>`` add theirs with ``super()``,
+so a KPI whose addon is missing is absent from the dict, never 0.
+
 Aggregates come from a handful of SQL queries (one pass over the receivable journal items for every AR balance and
-credit-sales window, one for the as-of aging, one per sibling source); the formulas live in ``engine/``.
-Which sources exist is decided in one place, ``_revcycle_kpi_sources``: a KPI whose source addon is missing is absent
-from the dict, never 0.
+credit-sales window, one for the as-of aging, one per batch of KPIs); the formulas live in ``engine/``.
 """
 
-from collections import defaultdict
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -16,13 +18,10 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, float_round
 
 from .. import engine
+from ..engine import KpiDeclaration
 
 COUNTBACK_MONTHS = 24  # AR older than two years of sales counts no further countback days
 TREND_MONTHS = 12
-CONTRACT_STATES = ("active", "expired", "terminated")  # contracts that billed; suspended ones bill nothing
-AR_KPIS = ("ar_total", "credit_sales", "dso_simple", "dso_countback", "best_possible_dso", "add", "cei", "ar_aging")
-CONTRACT_KPIS = ("mrr", "arr", "mrr_movements", "customer_churn_rate", "grr", "nrr", "arpa", "cltv")
-SALES_KPIS = ("win_rate", "quote_to_close_days", "average_deal_size")
 
 
 class RevcycleKpi(models.AbstractModel):
@@ -48,29 +47,70 @@ class RevcycleKpi(models.AbstractModel):
         companies = self._revcycle_kpi_companies(company_ids)
         sources = self._revcycle_kpi_sources()
         result = self._revcycle_compute_kpis(date_from, date_to, companies, sources, with_trend=True)
-        result["cards"] = [
-            dict(card, action=self._revcycle_drilldown(card["key"], date_from, date_to, companies))
-            for card in self._revcycle_kpi_catalog()
-            if card["key"] in result["kpis"]
-        ]
+        result["cards"] = self._revcycle_kpi_cards(result, (date_from, date_to), companies)
         result["allowed_companies"] = [
             {"id": company.id, "name": company.name} for company in self.env.user.company_ids.sorted("name")
         ]
         return result
 
+    # -- the registry ----------------------------------------------------------------------------------------------
+    @api.model
+    def _revcycle_kpi_declarations(self):
+        """Every KPI this database offers, one ``KpiDeclaration`` each. This addon declares the ledger KPIs; a bridge
+        ``revcycle_analytics_<addon>`` extends this method and appends its own (``super()`` + its list)."""
+        receivables = {"source": "receivables", "compute": "_revcycle_kpi_compute_receivables"}
+        open_items = {**receivables, "drilldown": "_revcycle_kpi_drilldown_open_receivables"}
+        sales = {
+            "source": "sales",
+            "compute": "_revcycle_kpi_compute_sales",
+            "drilldown": "_revcycle_kpi_drilldown_orders",
+        }
+        return [
+            KpiDeclaration("ar_total", self.env._("Accounts Receivable"), "money", False, sequence=100, **open_items),
+            KpiDeclaration(
+                "credit_sales",
+                self.env._("Credit Sales"),
+                "money",
+                True,
+                sequence=110,
+                drilldown="_revcycle_kpi_drilldown_invoices",
+                **receivables,
+            ),
+            KpiDeclaration("dso_simple", self.env._("DSO"), "days", False, sequence=120, **open_items),
+            KpiDeclaration("dso_countback", self.env._("DSO (countback)"), "days", False, sequence=130, **open_items),
+            KpiDeclaration(
+                "best_possible_dso", self.env._("Best Possible DSO"), "days", False, sequence=140, **open_items
+            ),
+            KpiDeclaration("add", self.env._("Average Days Delinquent"), "days", False, sequence=150, **open_items),
+            KpiDeclaration("cei", self.env._("Collection Effectiveness"), "percent", True, sequence=160, **open_items),
+            KpiDeclaration(
+                "ar_aging",
+                self.env._("AR aging"),
+                "money",
+                False,
+                card=False,
+                sequence=170,
+                breakdown="_revcycle_kpi_rows_aging",
+                **open_items,
+            ),
+            KpiDeclaration("win_rate", self.env._("Win Rate"), "percent", True, sequence=400, **sales),
+            KpiDeclaration(
+                "quote_to_close_days", self.env._("Quote to Close (median)"), "days", False, sequence=410, **sales
+            ),
+            KpiDeclaration("average_deal_size", self.env._("Average Deal Size"), "money", True, sequence=420, **sales),
+        ]
+
+    @api.model
+    def _revcycle_kpi_registry(self):
+        """The declarations in card order, checked (one declaration per key)."""
+        return engine.check_declarations(self._revcycle_kpi_declarations())
+
     # -- what is available and allowed -----------------------------------------------------------------------------
     @api.model
     def _revcycle_kpi_sources(self):
-        """The data sources installed in this database; override to add or hide one. 'receivables' and 'sales'
-        come from account and sale (dependencies); the others from the sibling revcycle addons when installed."""
-        sources = {"receivables", "sales"}
-        if "revcycle.contract.line" in self.env:
-            sources.add("contracts")
-        if "revcycle.dunning.notice.line" in self.env:
-            sources.add("dunning")
-        if "revcycle_deferred_revenue_account_id" in self.env["res.company"]._fields:
-            sources.add("revrec")
-        return frozenset(sources)
+        """The data sources of the declared KPIs: 'receivables' and 'sales' from this addon, the others from the
+        bridges installed with their sibling addon."""
+        return frozenset(declaration.source for declaration in self._revcycle_kpi_declarations())
 
     @api.model
     def _revcycle_parse_period(self, date_from, date_to):
@@ -121,23 +161,18 @@ class RevcycleKpi(models.AbstractModel):
     # -- the computation -------------------------------------------------------------------------------------------
     @api.model
     def _revcycle_compute_kpis(self, date_from, date_to, companies, sources, with_trend=False):
-        """The KPI dict for ``companies`` from the given ``sources`` only (a subset is how a missing addon looks)."""
+        """The KPI dict for ``companies`` from the given ``sources`` only (a subset is how a missing addon looks):
+        every declared KPI whose sources are there, each batch method called once for all the KPIs it computes."""
         prev_from, prev_to = engine.previous_period(date_from, date_to)
-        self.env.flush_all()  # the queries below read journal items, contracts, orders and notices in SQL
+        declarations = [declaration for declaration in self._revcycle_kpi_registry() if declaration.available(sources)]
+        self.env.flush_all()  # the batch methods read journal items, orders and the siblings' records in SQL
         periods = {"value": (date_from, date_to), "previous": (prev_from, prev_to)}
+        run = {"sources": frozenset(sources), "keys": {d.key for d in declarations}, "with_trend": with_trend}
         figures = {"value": {}, "previous": {}}
-        trend = None
-        if "receivables" in sources:
-            receivables, trend = self._revcycle_receivable_kpis(periods, companies, with_trend)
-            self._revcycle_merge(figures, receivables)
-        if "contracts" in sources:
-            self._revcycle_merge(figures, self._revcycle_contract_kpis(periods, companies, "receivables" in sources))
-        if "sales" in sources:
-            self._revcycle_merge(figures, self._revcycle_sales_kpis(periods, companies))
-        if "dunning" in sources:
-            self._revcycle_merge(figures, self._revcycle_dunning_kpis(periods, companies))
-        if "revrec" in sources:
-            self._revcycle_merge(figures, self._revcycle_revrec_kpis(periods, companies))
+        for compute in dict.fromkeys(declaration.compute for declaration in declarations):
+            computed = getattr(self, compute)(periods, companies, run)
+            for which in figures:
+                figures[which].update(computed[which])
         currency = (companies & self.env.company or companies[:1]).currency_id
         result = {
             "date_from": date_from.isoformat(),
@@ -149,60 +184,45 @@ class RevcycleKpi(models.AbstractModel):
             "currency_digits": currency.decimal_places,
             "sources": sorted(sources),
             "kpis": {
-                key: {
-                    "value": self._revcycle_json_ready(key, value, currency),
-                    "previous": self._revcycle_json_ready(key, figures["previous"].get(key), currency),
+                declaration.key: {
+                    which: self._revcycle_json_ready(
+                        figures[which].get(declaration.key), declaration.rounding_digits(currency.decimal_places)
+                    )
+                    for which in ("value", "previous")
                 }
-                for key, value in figures["value"].items()
+                for declaration in declarations
             },
         }
-        if with_trend and trend is not None:
+        if with_trend and run.get("dso_trend") is not None:
+            dso_declaration = next((d for d in declarations if d.key == "dso_simple"), None)
+            dso_digits = dso_declaration.rounding_digits(currency.decimal_places) if dso_declaration else 1
             result["dso_trend"] = [
-                {"month": month.isoformat(), "dso": self._revcycle_json_ready("dso_simple", dso, currency)}
-                for month, dso in trend
+                {"month": month.isoformat(), "dso": self._revcycle_json_ready(dso, dso_digits)}
+                for month, dso in run["dso_trend"]
             ]
         return result
 
-    @staticmethod
-    def _revcycle_merge(figures, computed):
-        for which in ("value", "previous"):
-            figures[which].update(computed[which])
-
     @api.model
-    def _revcycle_json_ready(self, key, value, currency):
-        """Money to the currency's precision, days and percentages to one decimal, unknown as False (XML-RPC has no
-        None), dicts and lists recursively."""
+    def _revcycle_json_ready(self, value, digits):
+        """Figures rounded to ``digits`` decimals, unknown as False (XML-RPC has no None), counts and labels as they
+        are, dicts and lists recursively (the aging buckets, the MRR movements)."""
         if value is None:
             return False
         if isinstance(value, dict):
-            return {k: self._revcycle_json_ready(k, v, currency) for k, v in value.items()}
+            return {k: self._revcycle_json_ready(v, digits) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._revcycle_json_ready(key, item, currency) for item in value]
+            return [self._revcycle_json_ready(item, digits) for item in value]
         if isinstance(value, date):
             return value.isoformat()
         if isinstance(value, bool | int | str):
             return value
-        if key.startswith("customers_"):
-            return int(value)
-        if key in {
-            "dso_simple",
-            "dso_countback",
-            "best_possible_dso",
-            "add",
-            "cei",
-            "customer_churn_rate",
-            "grr",
-            "nrr",
-            "win_rate",
-            "quote_to_close_days",
-            "dunning_recovery_rate",
-        }:
-            return float_round(value, precision_digits=1)
-        return float_round(value, precision_digits=currency.decimal_places)
+        return float_round(value, precision_digits=digits)
 
     # -- receivables: AR, DSO, CEI, aging --------------------------------------------------------------------------
     @api.model
-    def _revcycle_receivable_kpis(self, periods, companies, with_trend):
+    def _revcycle_kpi_compute_receivables(self, periods, companies, run):
+        """AR, credit sales, DSO (simple, countback, best possible), ADD, CEI and the aging, for both periods; with
+        ``run["with_trend"]`` also the 12-month DSO trend, from the same pass over the journal items."""
         date_to = periods["value"][1]
         prev_from, prev_to = periods["previous"]
         trend_months = engine.trend_months(date_to, TREND_MONTHS)
@@ -240,13 +260,12 @@ class RevcycleKpi(models.AbstractModel):
                 "cei": engine.cei(opening_ar, sales, months, ending_ar, current_ar),
                 "ar_aging": buckets,
             }
-        trend = None
-        if with_trend:
-            trend = [
+        if run.get("with_trend"):
+            run["dso_trend"] = [
                 (start, engine.dso_simple(ar_at(end), sales_between(start, end), engine.period_days(start, end)))
                 for start, end in trend_months
             ]
-        return result, trend
+        return result
 
     @staticmethod
     def _revcycle_receivable_accounts():
@@ -382,76 +401,9 @@ class RevcycleKpi(models.AbstractModel):
             margins["value" if current else "previous"] = engine.gross_margin(revenue or 0.0, cost or 0.0)
         return margins
 
-    # -- contracts: MRR and its movements, churn, retention, CLTV ---------------------------------------------------
-    @api.model
-    def _revcycle_contract_kpis(self, periods, companies, with_margin):
-        """MRR per customer at the start (the day before the period) and at the end of each period, from the
-        contracts that billed (active, expired, terminated) with their lines normalised to one month."""
-        (start, end), (prev_start, _prev_end) = periods["value"], periods["previous"]
-        days = {"prev_start": prev_start - timedelta(days=1), "start": start - timedelta(days=1), "end": end}
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT contract.partner_id, contract.billing_period,
-                       SUM(line.price_subtotal) FILTER (WHERE contract.date_start <= %(prev_start)s
-                           AND (contract.date_end IS NULL OR contract.date_end >= %(prev_start)s)),
-                       SUM(line.price_subtotal) FILTER (WHERE contract.date_start <= %(start)s
-                           AND (contract.date_end IS NULL OR contract.date_end >= %(start)s)),
-                       SUM(line.price_subtotal) FILTER (WHERE contract.date_start <= %(end)s
-                           AND (contract.date_end IS NULL OR contract.date_end >= %(end)s)),
-                       BOOL_OR(contract.date_start <= %(prev_start)s),
-                       BOOL_OR(contract.date_start <= %(start)s)
-                  FROM revcycle_contract contract
-                  JOIN revcycle_contract_line line ON line.contract_id = contract.id
-                 WHERE contract.state IN %(states)s
-                   AND contract.company_id IN %(companies)s
-                   AND contract.date_start <= %(end)s
-              GROUP BY 1, 2
-                """,
-                states=CONTRACT_STATES,
-                companies=tuple(companies.ids),
-                **days,
-            )
-        )
-        mrr = {key: defaultdict(float) for key in days}
-        known = {"prev_start": set(), "start": set()}
-        for partner, billing_period, at_prev_start, at_start, at_end, before_prev, before_start in rows:
-            for key, amount in (("prev_start", at_prev_start), ("start", at_start), ("end", at_end)):
-                if amount:
-                    mrr[key][partner] += engine.monthly_value(amount, billing_period)
-            if before_prev:
-                known["prev_start"].add(partner)
-            if before_start:
-                known["start"].add(partner)
-        margins = self._revcycle_gross_margins(periods, companies) if with_margin else {}
-        result = {}
-        for which, first, last in (("value", "start", "end"), ("previous", "prev_start", "start")):
-            period_start, period_end = periods[which]
-            months = engine.months_in_period(engine.period_days(period_start, period_end))
-            moves = engine.mrr_movements(mrr[first], mrr[last], known[first])
-            churn_rate = engine.ratio_percent(moves["customers_lost"], moves["customers_start"])
-            arpa = moves["end"] / moves["customers_end"] if moves["customers_end"] else None
-            margin = margins.get(which)
-            monthly_churn = engine.monthly_rate(churn_rate, months)
-            result[which] = {
-                "mrr": moves["end"],
-                "arr": moves["end"] * 12,
-                "mrr_movements": moves,
-                "customer_churn_rate": churn_rate,
-                "grr": engine.gross_revenue_retention(moves["start"], moves["churn"], moves["contraction"]),
-                "nrr": engine.net_revenue_retention(
-                    moves["start"], moves["expansion"], moves["contraction"], moves["churn"]
-                ),
-                "arpa": arpa,
-            }
-            if with_margin:
-                cltv = None if arpa is None or margin is None else engine.cltv(arpa, margin, monthly_churn)
-                result[which]["cltv"] = cltv
-        return result
-
     # -- sales: win rate, quote-to-close, deal size ----------------------------------------------------------------
     @api.model
-    def _revcycle_sales_kpis(self, periods, companies):
+    def _revcycle_kpi_compute_sales(self, periods, companies, run):
         """Won = confirmed in the period (order date), lost = cancelled quotations dated in the period;
         quote-to-close = days from the quotation's creation to its confirmation."""
         result = {}
@@ -482,45 +434,13 @@ class RevcycleKpi(models.AbstractModel):
             }
         return result
 
-    # -- dunning: recovery rate -------------------------------------------------------------------------------------
+    # -- ledger helpers the bridges use ------------------------------------------------------------------------------
     @api.model
-    def _revcycle_dunning_kpis(self, periods, companies):
-        """Of the amounts dunned by the notices sent in the period (each invoice once, at its largest open amount),
-        the share paid since."""
-        result = {}
-        for which, (start, end) in periods.items():
-            rows = self.env.execute_query(
-                SQL(
-                    """
-                    SELECT SUM(dunned), SUM(GREATEST(0, LEAST(dunned, dunned - open_now)))
-                      FROM (SELECT MAX(notice_line.amount_residual) AS dunned,
-                                   MAX(invoice.amount_residual) AS open_now
-                              FROM revcycle_dunning_notice_line notice_line
-                              JOIN revcycle_dunning_notice notice ON notice.id = notice_line.notice_id
-                              JOIN account_move invoice ON invoice.id = notice_line.invoice_id
-                             WHERE notice.state = 'sent'
-                               AND notice.company_id IN %(companies)s
-                               AND notice.date BETWEEN %(start)s AND %(end)s
-                          GROUP BY notice_line.invoice_id) AS dunned_invoice
-                    """,
-                    companies=tuple(companies.ids),
-                    start=start,
-                    end=end,
-                )
-            )
-            dunned, recovered = rows[0]
-            result[which] = {"dunning_recovery_rate": engine.ratio_percent(recovered or 0.0, dunned or 0.0)}
-        return result
-
-    # -- revrec: deferred revenue balance ---------------------------------------------------------------------------
-    @api.model
-    def _revcycle_revrec_kpis(self, periods, companies):
-        """Balance of the companies' deferred revenue (contract liability) accounts at each period end, as a positive
-        liability; unknown when no selected company has the account set."""
-        accounts = companies.sudo().revcycle_deferred_revenue_account_id
-        result = {"value": {"deferred_revenue": None}, "previous": {"deferred_revenue": None}}
+    def _revcycle_account_balances(self, accounts, periods, companies):
+        """Credit balance of ``accounts`` (a liability or income as a positive figure) at the end of each period, as
+        ``{"value": ..., "previous": ...}``; None for both when no account is given."""
         if not accounts:
-            return result
+            return {"value": None, "previous": None}
         end, prev_end = periods["value"][1], periods["previous"][1]
         rows = self.env.execute_query(
             SQL(
@@ -538,139 +458,96 @@ class RevcycleKpi(models.AbstractModel):
                 prev_end=prev_end,
             )
         )
-        result["value"]["deferred_revenue"] = rows[0][0] or 0.0
-        result["previous"]["deferred_revenue"] = rows[0][1] or 0.0
-        return result
+        return {"value": rows[0][0] or 0.0, "previous": rows[0][1] or 0.0}
 
-    # -- dashboard metadata -----------------------------------------------------------------------------------------
+    # -- drill-downs: the records behind a figure, for the period and as-of date it was computed for ----------------
     @api.model
-    def _revcycle_kpi_catalog(self):
-        """The dashboard cards in display order: key, label, unit ('money', 'days', 'percent'), and whether a rise is
-        good news (for the trend colour)."""
+    def _revcycle_kpi_cards(self, result, period, companies):
+        """The dashboard cards of the KPIs in ``result``, in declaration order, each with its drill-down action."""
         return [
-            {"key": "mrr", "label": self.env._("MRR"), "unit": "money", "higher_is_better": True},
-            {"key": "arr", "label": self.env._("ARR"), "unit": "money", "higher_is_better": True},
-            {"key": "nrr", "label": self.env._("Net Revenue Retention"), "unit": "percent", "higher_is_better": True},
-            {"key": "grr", "label": self.env._("Gross Revenue Retention"), "unit": "percent", "higher_is_better": True},
             {
-                "key": "customer_churn_rate",
-                "label": self.env._("Customer Churn"),
-                "unit": "percent",
-                "higher_is_better": False,
-            },
-            {"key": "arpa", "label": self.env._("ARPA"), "unit": "money", "higher_is_better": True},
-            {"key": "cltv", "label": self.env._("Customer Lifetime Value"), "unit": "money", "higher_is_better": True},
-            {"key": "ar_total", "label": self.env._("Accounts Receivable"), "unit": "money", "higher_is_better": False},
-            {"key": "credit_sales", "label": self.env._("Credit Sales"), "unit": "money", "higher_is_better": True},
-            {"key": "dso_simple", "label": self.env._("DSO"), "unit": "days", "higher_is_better": False},
-            {"key": "dso_countback", "label": self.env._("DSO (countback)"), "unit": "days", "higher_is_better": False},
-            {
-                "key": "best_possible_dso",
-                "label": self.env._("Best Possible DSO"),
-                "unit": "days",
-                "higher_is_better": False,
-            },
-            {"key": "add", "label": self.env._("Average Days Delinquent"), "unit": "days", "higher_is_better": False},
-            {
-                "key": "cei",
-                "label": self.env._("Collection Effectiveness"),
-                "unit": "percent",
-                "higher_is_better": True,
-            },
-            {
-                "key": "dunning_recovery_rate",
-                "label": self.env._("Dunning Recovery"),
-                "unit": "percent",
-                "higher_is_better": True,
-            },
-            {
-                "key": "deferred_revenue",
-                "label": self.env._("Deferred Revenue"),
-                "unit": "money",
-                "higher_is_better": True,
-            },
-            {"key": "win_rate", "label": self.env._("Win Rate"), "unit": "percent", "higher_is_better": True},
-            {
-                "key": "quote_to_close_days",
-                "label": self.env._("Quote to Close (median)"),
-                "unit": "days",
-                "higher_is_better": False,
-            },
-            {
-                "key": "average_deal_size",
-                "label": self.env._("Average Deal Size"),
-                "unit": "money",
-                "higher_is_better": True,
-            },
+                "key": declaration.key,
+                "label": declaration.label,
+                "unit": declaration.unit,
+                "higher_is_better": declaration.higher_is_better,
+                "action": self._revcycle_drilldown(declaration, period, companies),
+            }
+            for declaration in self._revcycle_kpi_registry()
+            if declaration.card and declaration.key in result["kpis"]
         ]
 
     @api.model
-    def _revcycle_drilldown(self, key, date_from, date_to, companies):
-        """The window action listing the records behind a KPI card."""
-        date_from, date_to = fields.Date.to_string(date_from), fields.Date.to_string(date_to)
-        day_after = fields.Datetime.to_string(fields.Date.to_date(date_to) + timedelta(days=1))
-        company_domain = [("company_id", "in", companies.ids)]
-        if key in AR_KPIS or key == "credit_sales":
-            if key == "credit_sales":
-                return self._revcycle_list_action(
-                    self.env._("Invoices of the Period"),
-                    "account.move",
-                    company_domain
-                    + [
-                        ("move_type", "in", ("out_invoice", "out_refund")),
-                        ("state", "=", "posted"),
-                        ("date", ">=", date_from),
-                        ("date", "<=", date_to),
-                    ],
-                )
-            return self._revcycle_list_action(
-                self.env._("Open Receivables"),
-                "account.move.line",
-                company_domain
-                + [
-                    ("account_id.account_type", "=", "asset_receivable"),
-                    ("parent_state", "=", "posted"),
-                    ("reconciled", "=", False),
-                    ("date", "<=", date_to),
-                ],
-            )
-        if key in CONTRACT_KPIS:
-            domain = company_domain + [("state", "in", CONTRACT_STATES), ("date_start", "<=", date_to)]
-            if key == "customer_churn_rate":
-                domain += [("date_end", ">=", date_from), ("date_end", "<=", date_to)]
-            else:
-                domain += ["|", ("date_end", "=", False), ("date_end", ">=", date_to)]
-            return self._revcycle_list_action(self.env._("Contracts"), "revcycle.contract", domain)
-        if key in SALES_KPIS:
-            states = ("sale", "cancel") if key == "win_rate" else ("sale",)
-            return self._revcycle_list_action(
-                self.env._("Orders of the Period"),
-                "sale.order",
-                company_domain
-                + [
-                    ("state", "in", states),
-                    ("date_order", ">=", date_from + " 00:00:00"),
-                    ("date_order", "<", day_after),
-                ],
-            )
-        if key == "dunning_recovery_rate":
-            return self._revcycle_list_action(
-                self.env._("Dunning Notices"),
-                "revcycle.dunning.notice",
-                company_domain + [("state", "=", "sent"), ("date", ">=", date_from), ("date", "<=", date_to)],
-            )
-        if key == "deferred_revenue":
-            return self._revcycle_list_action(
-                self.env._("Deferred Revenue Items"),
-                "account.move.line",
-                company_domain
-                + [
-                    ("account_id", "in", companies.sudo().revcycle_deferred_revenue_account_id.ids),
-                    ("parent_state", "=", "posted"),
-                    ("date", "<=", date_to),
-                ],
-            )
-        return False
+    def _revcycle_drilldown(self, declaration, period, companies):
+        """The window action listing the records behind a KPI (a declaration or its key) for ``period``."""
+        if isinstance(declaration, str):
+            declaration = next((d for d in self._revcycle_kpi_registry() if d.key == declaration), None)
+        if not declaration or not declaration.drilldown:
+            return False
+        return getattr(self, declaration.drilldown)(declaration, period, companies)
+
+    @api.model
+    def _revcycle_kpi_drilldown_open_receivables(self, declaration, period, companies):
+        """The receivable items open on the as-of date (the period end), by the rule the AR balance and the aging
+        use: posted on or before it and not yet reconciled then (open today, or reconciled after that date)."""
+        as_of = fields.Date.to_string(period[1])
+        return self._revcycle_list_action(
+            self.env._("Open Receivables"),
+            "account.move.line",
+            [
+                ("company_id", "in", companies.ids),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("date", "<=", as_of),
+                "|",
+                "|",
+                ("reconciled", "=", False),
+                ("matched_debit_ids.max_date", ">", as_of),
+                ("matched_credit_ids.max_date", ">", as_of),
+            ],
+        )
+
+    @api.model
+    def _revcycle_kpi_drilldown_invoices(self, declaration, period, companies):
+        date_from, date_to = (fields.Date.to_string(day) for day in period)
+        return self._revcycle_list_action(
+            self.env._("Invoices of the Period"),
+            "account.move",
+            [
+                ("company_id", "in", companies.ids),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("state", "=", "posted"),
+                ("date", ">=", date_from),
+                ("date", "<=", date_to),
+            ],
+        )
+
+    @api.model
+    def _revcycle_kpi_drilldown_orders(self, declaration, period, companies):
+        states = ("sale", "cancel") if declaration.key == "win_rate" else ("sale",)
+        return self._revcycle_list_action(
+            self.env._("Orders of the Period"),
+            "sale.order",
+            [
+                ("company_id", "in", companies.ids),
+                ("state", "in", states),
+                ("date_order", ">=", fields.Datetime.to_string(period[0])),
+                ("date_order", "<", fields.Datetime.to_string(period[1] + timedelta(days=1))),
+            ],
+        )
+
+    @api.model
+    def _revcycle_account_items_action(self, name, accounts, period, companies):
+        """Posted items of ``accounts`` up to the as-of date: the lines behind ``_revcycle_account_balances``."""
+        return self._revcycle_list_action(
+            name,
+            "account.move.line",
+            [
+                ("company_id", "in", companies.ids),
+                ("account_id", "in", accounts.ids),
+                ("parent_state", "=", "posted"),
+                ("date", "<=", fields.Date.to_string(period[1])),
+            ],
+        )
 
     @api.model
     def _revcycle_list_action(self, name, model, domain):
@@ -683,3 +560,11 @@ class RevcycleKpi(models.AbstractModel):
             "context": {"create": False},
             "target": "current",
         }
+
+    # -- export rows of the structured KPIs -------------------------------------------------------------------------
+    @api.model
+    def _revcycle_kpi_rows_aging(self, declaration, kpi):
+        return [
+            (bucket["bucket"], bucket["amount"], before["amount"])
+            for bucket, before in zip(kpi["value"], kpi["previous"], strict=True)
+        ]

@@ -2,3 +2,4 @@ from . import test_aging_bucket
 from . import test_engine_kpis
 from . import test_ui
 from . import test_kpis
+from . import test_kpi_registry

@@ -54,7 +54,6 @@ export class RevcycleDashboard extends Component {
             data: null,
             loading: false,
         });
-        this.waterfallRef = useRef("waterfall");
         this.agingRef = useRef("aging");
         this.trendRef = useRef("trend");
         this.charts = [];
@@ -190,9 +189,6 @@ export class RevcycleDashboard extends Component {
             return;
         }
         const kpis = data.kpis;
-        if (kpis.mrr_movements && this.waterfallRef.el) {
-            this.charts.push(new Chart(this.waterfallRef.el, this.waterfallConfig(kpis.mrr_movements.value)));
-        }
         if (kpis.ar_aging && this.agingRef.el) {
             const buckets = kpis.ar_aging.value;
             this.charts.push(
@@ -237,48 +233,6 @@ export class RevcycleDashboard extends Component {
                 })
             );
         }
-    }
-
-    /** A waterfall as floating bars: each movement spans from the running total before it to the one after. */
-    waterfallConfig(movements) {
-        const steps = [
-            [_t("Start"), movements.start, "total"],
-            [_t("New"), movements.new, "up"],
-            [_t("Expansion"), movements.expansion, "up"],
-            [_t("Reactivation"), movements.reactivation, "up"],
-            [_t("Contraction"), -movements.contraction, "down"],
-            [_t("Churn"), -movements.churn, "down"],
-            [_t("End"), movements.end, "total"],
-        ];
-        const colors = { total: "#017e84", up: "#28a745", down: "#dc3545" };
-        let running = 0;
-        const bars = steps.map(([, amount, kind]) => {
-            if (kind === "total") {
-                running = amount;
-                return [0, amount];
-            }
-            const bar = [running, running + amount];
-            running += amount;
-            return bar;
-        });
-        return {
-            type: "bar",
-            data: {
-                labels: steps.map(([label]) => label),
-                datasets: [
-                    {
-                        label: _t("MRR"),
-                        data: bars,
-                        backgroundColor: steps.map(([, , kind]) => colors[kind]),
-                    },
-                ],
-            },
-            options: {
-                maintainAspectRatio: false,
-                animation: false,
-                plugins: { legend: { display: false } },
-            },
-        };
     }
 }
 

@@ -16,7 +16,7 @@ MOVEMENTS = [
 
 class RevcycleMrrMovementReport(models.Model):
     """MRR per customer at each month end and how it moved since the previous month end, from the contracts of
-    revcycle_cpq. Without that addon the view is empty (and is rebuilt when this addon is updated after it)."""
+    revcycle_cpq (the contracts that billed, as the MRR KPIs count them)."""
 
     _name = "revcycle.mrr.movement.report"
     _description = "MRR Movements Analysis"
@@ -34,15 +34,6 @@ class RevcycleMrrMovementReport(models.Model):
     amount = fields.Monetary(string="MRR Change", readonly=True, currency_field="currency_id")
 
     def _revcycle_query(self):
-        if "revcycle.contract.line" not in self.env:
-            return SQL(
-                """
-                SELECT NULL::integer AS id, NULL::date AS date, NULL::integer AS company_id,
-                       NULL::integer AS currency_id, NULL::integer AS partner_id, NULL::varchar AS movement,
-                       NULL::numeric AS mrr_start, NULL::numeric AS mrr_end, NULL::numeric AS amount
-                 WHERE FALSE
-                """
-            )
         return SQL(
             """
             WITH months AS (
@@ -94,14 +85,3 @@ class RevcycleMrrMovementReport(models.Model):
     def init(self):
         self.env.cr.execute(SQL("DROP VIEW IF EXISTS %s", SQL.identifier(self._table)))
         self.env.cr.execute(SQL("CREATE VIEW %s AS (%s)", SQL.identifier(self._table), self._revcycle_query()))
-
-    def _register_hook(self):
-        """revcycle_cpq is no dependency: when it was installed after this addon (or loaded after it in the same
-        install), the view was made empty; rebuild it once the contracts are there."""
-        super()._register_hook()
-        if "revcycle.contract.line" not in self.env:
-            return
-        self.env.cr.execute(SQL("SELECT definition FROM pg_views WHERE viewname = %s", self._table))
-        row = self.env.cr.fetchone()
-        if row and "revcycle_contract" not in row[0]:
-            self.init()

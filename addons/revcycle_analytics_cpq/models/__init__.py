@@ -1,0 +1,2 @@
+from . import revcycle_kpi
+from . import revcycle_mrr_movement_report

@@ -1,0 +1,191 @@
+"""The contract KPIs of revcycle_cpq in the KPI registry of revcycle_analytics: MRR, ARR and their movements,
+customer churn, gross and net revenue retention, ARPA and CLTV (DOMAIN.md section 2), and the renewal rate."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.addons.revcycle_analytics import engine
+from odoo.addons.revcycle_analytics.engine import KpiDeclaration
+from odoo.tools import SQL
+
+CONTRACT_STATES = ("active", "expired", "terminated")  # contracts that billed; suspended ones bill nothing
+RENEWAL_STATES = ("signed", "active", "suspended", "expired", "terminated")  # a renewal the customer committed to
+
+
+class RevcycleKpi(models.AbstractModel):
+    _inherit = "revcycle.kpi"
+
+    # -- declarations ----------------------------------------------------------------------------------------------
+    @api.model
+    def _revcycle_kpi_declarations(self):
+        contracts = {
+            "source": "contracts",
+            "compute": "_revcycle_kpi_compute_contracts",
+            "drilldown": "_revcycle_kpi_drilldown_contracts",
+        }
+        return [
+            *super()._revcycle_kpi_declarations(),
+            KpiDeclaration("mrr", self.env._("MRR"), "money", True, sequence=10, **contracts),
+            KpiDeclaration("arr", self.env._("ARR"), "money", True, sequence=20, **contracts),
+            KpiDeclaration("nrr", self.env._("Net Revenue Retention"), "percent", True, sequence=30, **contracts),
+            KpiDeclaration("grr", self.env._("Gross Revenue Retention"), "percent", True, sequence=40, **contracts),
+            KpiDeclaration(
+                "customer_churn_rate", self.env._("Customer Churn"), "percent", False, sequence=50, **contracts
+            ),
+            KpiDeclaration("arpa", self.env._("ARPA"), "money", True, sequence=60, **contracts),
+            KpiDeclaration(
+                "cltv",
+                self.env._("Customer Lifetime Value"),
+                "money",
+                True,
+                sequence=70,
+                requires=("receivables",),  # the gross margin comes from the ledger
+                **contracts,
+            ),
+            KpiDeclaration(
+                "renewal_rate",
+                self.env._("Renewal Rate"),
+                "percent",
+                True,
+                source="contracts",
+                compute="_revcycle_kpi_compute_renewals",
+                drilldown="_revcycle_kpi_drilldown_contracts",
+                sequence=75,
+            ),
+            KpiDeclaration(
+                "mrr_movements",
+                self.env._("MRR movements"),
+                "money",
+                True,
+                card=False,
+                sequence=80,
+                breakdown="_revcycle_kpi_rows_mrr_movements",
+                **contracts,
+            ),
+        ]
+
+    # -- computation -------------------------------------------------------------------------------------------------
+    @api.model
+    def _revcycle_kpi_compute_contracts(self, periods, companies, run):
+        """MRR per customer at the start (the day before the period) and at the end of each period, from the
+        contracts that billed (active, expired, terminated) with their lines normalised to one month; CLTV with the
+        ledger's gross margin when it is asked for."""
+        with_margin = "cltv" in run["keys"]
+        (start, end), (prev_start, _prev_end) = periods["value"], periods["previous"]
+        days = {"prev_start": prev_start - timedelta(days=1), "start": start - timedelta(days=1), "end": end}
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT contract.partner_id, contract.billing_period,
+                       SUM(line.price_subtotal) FILTER (WHERE contract.date_start <= %(prev_start)s
+                           AND (contract.date_end IS NULL OR contract.date_end >= %(prev_start)s)),
+                       SUM(line.price_subtotal) FILTER (WHERE contract.date_start <= %(start)s
+                           AND (contract.date_end IS NULL OR contract.date_end >= %(start)s)),
+                       SUM(line.price_subtotal) FILTER (WHERE contract.date_start <= %(end)s
+                           AND (contract.date_end IS NULL OR contract.date_end >= %(end)s)),
+                       BOOL_OR(contract.date_start <= %(prev_start)s),
+                       BOOL_OR(contract.date_start <= %(start)s)
+                  FROM revcycle_contract contract
+                  JOIN revcycle_contract_line line ON line.contract_id = contract.id
+                 WHERE contract.state IN %(states)s
+                   AND contract.company_id IN %(companies)s
+                   AND contract.date_start <= %(end)s
+              GROUP BY 1, 2
+                """,
+                states=CONTRACT_STATES,
+                companies=tuple(companies.ids),
+                **days,
+            )
+        )
+        mrr = {key: defaultdict(float) for key in days}
+        known = {"prev_start": set(), "start": set()}
+        for partner, billing_period, at_prev_start, at_start, at_end, before_prev, before_start in rows:
+            for key, amount in (("prev_start", at_prev_start), ("start", at_start), ("end", at_end)):
+                if amount:
+                    mrr[key][partner] += engine.monthly_value(amount, billing_period)
+            if before_prev:
+                known["prev_start"].add(partner)
+            if before_start:
+                known["start"].add(partner)
+        margins = self._revcycle_gross_margins(periods, companies) if with_margin else {}
+        result = {}
+        for which, first, last in (("value", "start", "end"), ("previous", "prev_start", "start")):
+            period_start, period_end = periods[which]
+            months = engine.months_in_period(engine.period_days(period_start, period_end))
+            moves = engine.mrr_movements(mrr[first], mrr[last], known[first])
+            churn_rate = engine.ratio_percent(moves["customers_lost"], moves["customers_start"])
+            arpa = moves["end"] / moves["customers_end"] if moves["customers_end"] else None
+            margin = margins.get(which)
+            monthly_churn = engine.monthly_rate(churn_rate, months)
+            result[which] = {
+                "mrr": moves["end"],
+                "arr": moves["end"] * 12,
+                "mrr_movements": moves,
+                "customer_churn_rate": churn_rate,
+                "grr": engine.gross_revenue_retention(moves["start"], moves["churn"], moves["contraction"]),
+                "nrr": engine.net_revenue_retention(
+                    moves["start"], moves["expansion"], moves["contraction"], moves["churn"]
+                ),
+                "arpa": arpa,
+            }
+            if with_margin:
+                cltv = None if arpa is None or margin is None else engine.cltv(arpa, margin, monthly_churn)
+                result[which]["cltv"] = cltv
+        return result
+
+    @api.model
+    def _revcycle_kpi_compute_renewals(self, periods, companies, run):
+        """Of the contracts whose term ended in the period (those that billed: active, expired, terminated), the
+        share renewed: a contract renewing them (its 'Renews' link) was signed."""
+        result = {}
+        for which, (start, end) in periods.items():
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT COUNT(*),
+                           COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM revcycle_contract renewal
+                                                          WHERE renewal.previous_contract_id = contract.id
+                                                            AND renewal.state IN %(renewed)s))
+                      FROM revcycle_contract contract
+                     WHERE contract.state IN %(states)s
+                       AND contract.company_id IN %(companies)s
+                       AND contract.date_end BETWEEN %(start)s AND %(end)s
+                    """,
+                    renewed=RENEWAL_STATES,
+                    states=CONTRACT_STATES,
+                    companies=tuple(companies.ids),
+                    start=start,
+                    end=end,
+                )
+            )
+            ended, renewed = rows[0]
+            result[which] = {"renewal_rate": engine.ratio_percent(renewed, ended)}
+        return result
+
+    # -- drill-down and export ---------------------------------------------------------------------------------------
+    @api.model
+    def _revcycle_kpi_drilldown_contracts(self, declaration, period, companies):
+        """The contracts behind the figure: those that billed on the as-of date (the period end), or for the churn
+        and the renewal rate those whose term ended in the period."""
+        date_from, date_to = (fields.Date.to_string(day) for day in period)
+        domain = [("company_id", "in", companies.ids), ("state", "in", CONTRACT_STATES), ("date_start", "<=", date_to)]
+        if declaration.key in ("customer_churn_rate", "renewal_rate"):
+            domain += [("date_end", ">=", date_from), ("date_end", "<=", date_to)]
+        else:
+            domain += ["|", ("date_end", "=", False), ("date_end", ">=", date_to)]
+        return self._revcycle_list_action(self.env._("Contracts"), "revcycle.contract", domain)
+
+    @api.model
+    def _revcycle_kpi_rows_mrr_movements(self, declaration, kpi):
+        labels = {
+            "start": self.env._("MRR at start"),
+            "new": self.env._("New"),
+            "expansion": self.env._("Expansion"),
+            "reactivation": self.env._("Reactivation"),
+            "contraction": self.env._("Contraction"),
+            "churn": self.env._("Churn"),
+            "end": self.env._("MRR at end"),
+        }
+        previous = kpi["previous"] or {}
+        return [(label, kpi["value"][name], previous.get(name, False)) for name, label in labels.items()]

@@ -1,0 +1,2 @@
+from . import test_contract_kpis
+from . import test_ui
