@@ -4,6 +4,7 @@ A KPI that cannot be computed (no sales, no churn) is None, never a made-up 0 or
 """
 
 from odoo.addons.revcycle_base.engine import aging, periods
+from odoo.tools import SQL
 
 
 class KpiError(ValueError):
@@ -89,6 +90,38 @@ def monthly_value(amount, billing_period):
         raise KpiError(str(error)) from error
 
 
+# How one customer's MRR moved between two dates, in order (the first that holds wins), with the same condition in
+# Python and as an SQL template over {before}, {after} and {known} (had recurring revenue earlier): one definition for
+# the KPIs and the MRR movements report.
+MOVEMENT_RULES = (
+    ("reactivation", lambda before, after, known: before <= 0 < after and known,
+     "({before} <= 0 AND {after} > 0 AND {known})"),
+    ("new", lambda before, after, known: before <= 0 < after, "({before} <= 0 AND {after} > 0)"),
+    ("churn", lambda before, after, known: after <= 0 < before, "({before} > 0 AND {after} <= 0)"),
+    ("expansion", lambda before, after, known: after > before, "({after} > {before})"),
+    ("contraction", lambda before, after, known: after < before, "({after} < {before})"),
+)
+NO_MOVEMENT = "flat"
+
+
+def movement_kind(before, after, known_before=False):
+    """The movement of one customer's MRR from ``before`` to ``after`` (see MOVEMENT_RULES), or 'flat'."""
+    before, after = before or 0.0, after or 0.0
+    for kind, holds, _sql in MOVEMENT_RULES:
+        if holds(before, after, known_before):
+            return kind
+    return NO_MOVEMENT
+
+
+def movement_kind_sql(before, after, known_before):
+    """``movement_kind`` as an SQL CASE over SQL expressions, built from the same rules."""
+    whens = SQL(" ").join(
+        SQL(f"WHEN {template.format(before='%(before)s', after='%(after)s', known='%(known)s')} THEN %(kind)s",
+            before=before, after=after, known=known_before, kind=kind)
+        for kind, _holds, template in MOVEMENT_RULES)
+    return SQL("(CASE %s ELSE %s END)", whens, NO_MOVEMENT)
+
+
 def mrr_movements(start, end, known_before=()):
     """MRR movements between two dates, per customer: ``start`` and ``end`` map a customer to its MRR on each date,
     ``known_before`` holds the customers that had recurring revenue at some time before the start (a customer
@@ -97,24 +130,17 @@ def mrr_movements(start, end, known_before=()):
     known_before = set(known_before)
     result = dict.fromkeys(("new", "expansion", "contraction", "churn", "reactivation"), 0.0)
     result.update(customers_start=0, customers_end=0, customers_lost=0, customers_new=0, customers_reactivated=0)
+    counters = {"churn": "customers_lost", "reactivation": "customers_reactivated", "new": "customers_new"}
     for customer in set(start) | set(end):
         before, after = start.get(customer, 0.0) or 0.0, end.get(customer, 0.0) or 0.0
         result["customers_start"] += before > 0
         result["customers_end"] += after > 0
-        if before > 0 and after <= 0:
-            result["churn"] += before
-            result["customers_lost"] += 1
-        elif before <= 0 and after > 0:
-            if customer in known_before:
-                result["reactivation"] += after
-                result["customers_reactivated"] += 1
-            else:
-                result["new"] += after
-                result["customers_new"] += 1
-        elif after > before:
-            result["expansion"] += after - before
-        elif after < before:
-            result["contraction"] += before - after
+        kind = movement_kind(before, after, customer in known_before)
+        if kind == NO_MOVEMENT:
+            continue
+        result[kind] += abs(after - before)  # churn and contraction count what was lost, as a positive amount
+        if kind in counters:
+            result[counters[kind]] += 1
     result["start"] = sum(v for v in start.values() if v and v > 0)
     result["end"] = sum(v for v in end.values() if v and v > 0)
     return result

@@ -1,7 +1,9 @@
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 from psycopg2 import IntegrityError
+
+from ..engine import kpis
 
 
 @tagged("post_install", "-at_install", "revcycle")
@@ -66,3 +68,21 @@ class TestAgingBucketSettings(TransactionCase):
             {"name": "Late", "days_from": 1, "open_ended_end": True, "company_id": self.env.company.id},
         ])
         self.assertEqual(self.env["res.config.settings"].create({}).revcycle_aging_bucket_count, 2)
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestMovementSqlAgreesWithEngine(TransactionCase):
+    def test_movement_kind(self):
+        # (MRR before, MRR after, had MRR earlier): every rule, its boundaries and the flat case
+        cases = [(0.0, 100.0, False), (0.0, 100.0, True), (100.0, 0.0, False), (100.0, 150.0, False),
+                 (150.0, 100.0, True), (100.0, 100.0, False), (0.0, 0.0, True), (0.0, 0.0, False)]
+        rows = self.env.execute_query(SQL(
+            "SELECT i, %s FROM unnest(%s::int[], %s::numeric[], %s::numeric[], %s::bool[]) AS c(i, b, a, k)",
+            kpis.movement_kind_sql(SQL("c.b"), SQL("c.a"), SQL("c.k")),
+            list(range(len(cases))), *[list(column) for column in zip(*cases, strict=True)]))
+        self.assertEqual(len(rows), len(cases))
+        for index, in_sql in rows:
+            with self.subTest(case=cases[index]):
+                self.assertEqual(in_sql, kpis.movement_kind(*cases[index]))
+        self.assertEqual([kpis.movement_kind(*case) for case in cases],
+                         ["new", "reactivation", "churn", "expansion", "contraction", "flat", "flat", "flat"])

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.addons.revcycle_analytics.engine import kpis
 from odoo.addons.revcycle_base.engine import periods
 from odoo.tools import SQL
 
@@ -64,22 +65,19 @@ class RevcycleMrrMovementReport(models.Model):
             )
             SELECT row_number() OVER (ORDER BY pairs.month, pairs.company_id, pairs.partner_id)::integer AS id,
                    pairs.month AS date, pairs.company_id, company.currency_id, pairs.partner_id,
-                   CASE WHEN pairs.mrr_start = 0 AND pairs.mrr_end > 0 THEN
-                            CASE WHEN EXISTS (SELECT 1 FROM mrr earlier
-                                               WHERE earlier.partner_id = pairs.partner_id
-                                                 AND earlier.company_id = pairs.company_id
-                                                 AND earlier.month < pairs.month)
-                                 THEN 'reactivation' ELSE 'new' END
-                        WHEN pairs.mrr_start > 0 AND pairs.mrr_end = 0 THEN 'churn'
-                        WHEN pairs.mrr_end > pairs.mrr_start THEN 'expansion'
-                        WHEN pairs.mrr_end < pairs.mrr_start THEN 'contraction'
-                        ELSE 'flat' END AS movement,
+                   %(movement)s AS movement,
                    pairs.mrr_start, pairs.mrr_end, pairs.mrr_end - pairs.mrr_start AS amount
               FROM pairs
               JOIN res_company company ON company.id = pairs.company_id
             """,
             states=CONTRACT_STATES,
             period_months=periods.period_months_sql(SQL("contract.billing_period")),
+            # the movement rules of the KPIs (revcycle_analytics engine), compiled to SQL
+            movement=kpis.movement_kind_sql(
+                SQL("pairs.mrr_start"), SQL("pairs.mrr_end"),
+                SQL("""EXISTS (SELECT 1 FROM mrr earlier
+                                WHERE earlier.partner_id = pairs.partner_id AND earlier.company_id = pairs.company_id
+                                  AND earlier.month < pairs.month)""")),
         )
 
     def init(self):
