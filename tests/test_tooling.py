@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from revcycle_tool import bench, environment, odoo_source, postgres, testing
+from revcycle_tool import bench, environment, odoo_server, odoo_source, postgres, testing
 from revcycle_tool.errors import SetupError
 
 
@@ -131,3 +131,9 @@ def test_bench_declarations_are_read_without_importing(tmp_path):
     assert bench.declared(script, "PEER_MODULES", ()) == ("contract",)
     assert bench.declared(script, "MODULES", ("all",)) == ("revcycle_cpq",)
     assert bench.declared(script, "OTHER", ("default",)) == ("default",)
+
+
+def test_missing_wkhtmltopdf_is_one_line_that_says_how_to_install_it():
+    line = odoo_server.wkhtmltopdf_missing_line(which=lambda name: None)
+    assert "\n" not in line and "PDFs" in line and "apt-get install wkhtmltopdf" in line
+    assert odoo_server.wkhtmltopdf_missing_line(which=lambda name: f"/usr/bin/{name}") is None

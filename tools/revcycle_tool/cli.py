@@ -40,6 +40,9 @@ def cmd_run(settings, args):
         f"stop with: ./revcycle stop\n",
         flush=True,
     )
+    missing_pdf_tool = odoo_server.wkhtmltopdf_missing_line()
+    if missing_pdf_tool:
+        print(missing_pdf_tool, flush=True)  # Odoo goes on without it: only PDF printing is affected
     if args.foreground:
         try:
             return process.wait()

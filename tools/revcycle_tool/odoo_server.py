@@ -1,6 +1,7 @@
 """Odoo as a subprocess of the venv's python: installing/updating the addons and serving HTTP on 127.0.0.1."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -47,6 +48,16 @@ def base_command(settings, tree, cluster, database, extra_addons=()):
         "--db-filter",
         f"^{database}$",
     ]
+
+
+def wkhtmltopdf_missing_line(which=shutil.which):
+    """One line for ./revcycle run when wkhtmltopdf is not on PATH (Odoo then serves PDFs as HTML), else None."""
+    if which("wkhtmltopdf"):
+        return None
+    return (
+        "Note: PDFs (quotes, dunning letters) need wkhtmltopdf, which is not on PATH (Odoo falls back to HTML): "
+        "install it (Debian/Ubuntu: apt-get install wkhtmltopdf), then ./revcycle run again to restart Odoo."
+    )
 
 
 def odoo_env():
