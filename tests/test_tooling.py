@@ -1,12 +1,21 @@
-"""The project's own tooling: finding Odoo, reading test reports, PostgreSQL helpers. No database needed."""
+"""The project's own tooling: finding Odoo, reading test reports, PostgreSQL helpers, the commands Odoo is started
+with. No database needed, but for the one test that starts Odoo in multi-process mode on the test database."""
 
+import base64
+import os
+import signal
 import socket
+import subprocess
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from revcycle_tool import bench, environment, odoo_server, odoo_source, postgres, testing
+from revcycle_tool import settings as S
 from revcycle_tool.errors import SetupError
+from revcycle_tool.postgres import Cluster
 
 
 def make_tree(root, series="18.0", git_layout=False):
@@ -137,3 +146,116 @@ def test_missing_wkhtmltopdf_is_one_line_that_says_how_to_install_it():
     line = odoo_server.wkhtmltopdf_missing_line(which=lambda name: None)
     assert "\n" not in line and "PDFs" in line and "apt-get install wkhtmltopdf" in line
     assert odoo_server.wkhtmltopdf_missing_line(which=lambda name: f"/usr/bin/{name}") is None
+
+
+def fake_setup(tmp_path):
+    tree = odoo_source.OdooTree(make_tree(tmp_path / "odoo-src"), "test")
+    settings = S.Settings(
+        state_dir=tmp_path / ".local",
+        venv_dir=tmp_path / "venv",
+        pg_port=55999,
+        http_port=8999,
+        db_name="rc",
+        test_db_name="rc_test",
+    )
+    cluster = SimpleNamespace(socket_dir=tmp_path / "run", port=55999, user="revcycle")
+    return settings, tree, cluster
+
+
+def test_odoo_starts_through_a_script_so_that_its_gevent_worker_can_reexecute_it(tmp_path):
+    settings, tree, cluster = fake_setup(tmp_path)
+    command = odoo_server.server_command(settings, tree, cluster, "rc", 8999, workers=2, gevent_port=40123)
+    assert command[:2] == [str(settings.python), str(tree.root / "odoo-bin")]  # not "python -m odoo"
+    assert "-m" not in command
+    assert command[command.index("--workers") + 1] == "2"
+    assert command[command.index("--gevent-port") + 1] == "40123"
+    assert command[command.index("--http-port") + 1] == "8999"
+    single = odoo_server.server_command(settings, tree, cluster, "rc", 8999)
+    assert "--workers" not in single and "--gevent-port" not in single
+
+
+def test_odoo_entry_without_a_source_tree(tmp_path):
+    settings, tree, _cluster = fake_setup(tmp_path)
+    site_packages = odoo_source.OdooTree(tmp_path / "site-packages", "the virtual environment's importable odoo")
+    entry = odoo_server.odoo_entry(settings, site_packages)  # nothing of Odoo's own: the tooling writes one
+    assert entry == settings.venv_dir / "bin" / "revcycle-odoo"
+    assert "odoo.cli.main()" in entry.read_text()
+    console_script = settings.venv_dir / "bin" / "odoo"
+    console_script.write_text("#!/usr/bin/env python3\n")
+    assert odoo_server.odoo_entry(settings, site_packages) == console_script
+    assert odoo_server.odoo_entry(settings, tree) == tree.root / "odoo-bin"
+
+
+def child_pids(pid):
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def gevent_worker_pid(pid):
+    for child in child_pids(pid):
+        try:
+            argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"gevent" in argv[1:3]:
+            return child
+    return None
+
+
+def websocket_handshake_status(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(
+            f"GET /websocket?version=18.0-1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+            f"Sec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n\r\n".encode()
+        )
+        return connection.recv(200).split(b"\r\n", 1)[0].decode(errors="replace")
+
+
+def test_workers_mode_keeps_its_gevent_worker_alive_and_serving_websockets():
+    """./revcycle run --workers 2, on the test database: Odoo's gevent worker (a re-execution of the script Odoo was
+    started with) stays up past 20 s, one process, and answers a websocket upgrade."""
+    settings = S.load()
+    database = os.environ.get("REVCYCLE_TEST_DB") or settings.test_db_name
+    cluster = Cluster(settings)
+    if cluster.running_port() != cluster.port or not cluster.database_exists(database):
+        pytest.fail(f"The test database '{database}' is not there: run ./revcycle test, which builds it first.")
+    tree = odoo_source.locate(settings.python, environment.venv_site_packages(settings.venv_dir))
+    http_port = odoo_server.free_port()
+    gevent_port = odoo_server.free_port()
+    log = settings.log_dir / "test-workers-server.log"
+    command = odoo_server.server_command(settings, tree, cluster, database, http_port, 2, gevent_port, log)
+    started = time.monotonic()
+    with open(settings.log_dir / "test-workers-server.stderr", "w") as stderr:
+        process = subprocess.Popen(
+            [*command, "--max-cron-threads", "0"],
+            env=odoo_server.odoo_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    try:
+        assert odoo_server.wait_until_answering(f"http://127.0.0.1:{http_port}/web/login", process, timeout=120), log
+        first = None
+        while first is None and time.monotonic() - started < 60:
+            first = gevent_worker_pid(process.pid)
+            time.sleep(0.5)
+        assert first, f"no gevent worker started; see {log} and its .stderr"
+        time.sleep(max(0.0, 20 - (time.monotonic() - started)))
+        assert gevent_worker_pid(process.pid) == first, f"the gevent worker was restarted; see {log} and its .stderr"
+        assert websocket_handshake_status(gevent_port).split()[1] == "101"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -24,20 +24,28 @@ def prepare(settings):
 
 
 def cmd_run(settings, args):
+    if args.workers < 0:
+        raise SetupError(f"--workers {args.workers}: the number of worker processes cannot be negative.")
     tree, cluster = prepare(settings)
     if odoo_server.stop_server(settings, quiet=True):
         print("Odoo: stopped the server of the previous run to update the addons.", flush=True)
     odoo_server.check_http_port_free(settings.http_port)  # before the update, not after minutes of it
     odoo_server.install_or_update(settings, tree, cluster, settings.db_name)
-    process, url = odoo_server.start_server(
-        settings, tree, cluster, settings.db_name, settings.http_port, foreground=args.foreground
+    process, url, gevent_port = odoo_server.start_server(
+        settings, tree, cluster, settings.db_name, settings.http_port, args.foreground, args.workers
     )
     login, password = DEMO_LOGIN
     print(
         f"\nrevcycle is running: {url}/odoo\n"
         f"  database: {settings.db_name}   login: {login}   password: {password}\n"
         f"  log: {settings.log_dir / 'odoo.log' if not args.foreground else 'this terminal'}   "
-        f"stop with: ./revcycle stop\n",
+        f"stop with: ./revcycle stop\n"
+        + (
+            f"  workers: {args.workers} HTTP worker processes; websocket/longpolling on 127.0.0.1:{gevent_port} "
+            "(behind a proxy, route /websocket there)\n"
+            if args.workers
+            else ""
+        ),
         flush=True,
     )
     missing_pdf_tool = odoo_server.wkhtmltopdf_missing_line()
@@ -126,7 +134,7 @@ def cmd_bench(settings, args):
     extra_addons = (bench.peer_addons_dir(settings),) if peers else ()
     database = os.environ.get("REVCYCLE_BENCH_DB") or f"revcycle_bench_{args.name}"
     odoo_server.install_or_update(settings, tree, cluster, database, (*modules, *peers), extra_addons)
-    odoo_args = odoo_server.base_command(settings, tree, cluster, database, extra_addons)[3:]  # no "python -m odoo"
+    odoo_args = odoo_server.odoo_options(settings, cluster, odoo_server.addons_path(tree, extra_addons), database)
     command = [str(settings.python), str(script), *odoo_args, "--no-http", "--log-level", "warn", *args.odoo_args]
     return subprocess.run(command, env=odoo_server.odoo_env()).returncode
 
@@ -136,6 +144,13 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="set up what is missing, install/update the addons, start Odoo")
     run.add_argument("--foreground", action="store_true", help="keep Odoo attached to this terminal")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Odoo's multi-process mode: N HTTP worker processes plus its gevent worker for websockets (default 0)",
+    )
     run.set_defaults(handler=cmd_run)
     test = commands.add_parser("test", help="lint, fresh test database, every addon test and tests/, one summary")
     test.add_argument("--no-lint", action="store_true", help="skip the linters (CI never does)")
