@@ -6,13 +6,14 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
 import pytest
 
-from revcycle_tool import bench, environment, odoo_server, odoo_source, postgres, testing
+from revcycle_tool import bench, environment, odoo_server, odoo_source, postgres, pytest_odoo18, testing
 from revcycle_tool import settings as S
 from revcycle_tool.errors import SetupError
 from revcycle_tool.postgres import Cluster
@@ -84,32 +85,35 @@ def test_ldap_requirement_is_left_out_unless_asked(tmp_path, monkeypatch):
     assert len(environment.odoo_requirement_lines(requirements)) == 3
 
 
-ODOO_LOG_OK = """\
-2026-01-01 10:00:00,000 1 INFO db odoo.modules.loading: Modules loaded.
-2026-01-01 10:00:01,000 1 INFO db odoo.addons.revcycle_cpq.tests.test_x: skipped test_y (x.T.test_y) : no reason
-2026-01-01 10:00:02,000 1 INFO db odoo.tests.result: 0 failed, 0 error(s) of 12 tests when loading database 'db'
-"""
+def test_one_pytest_session_runs_the_addon_tests_through_pytest_odoo(tmp_path):
+    settings, tree, cluster = fake_setup(tmp_path)
+    command = testing.pytest_command(settings, tree, cluster, "rc_test", junit=tmp_path / "j.xml", summary=True)
+    assert command[1:5] == ["-m", "pytest", "-p", "revcycle_tool.pytest_odoo18"]
+    assert command[-2:] == ["addons", "tests"]  # one session, one junit, one closing line
+    for option in (
+        "--odoo-database=rc_test",
+        "--odoo-http",  # HttpCase tests (tours, XML-RPC) need Odoo's HTTP server in the pytest process
+        f"--odoo-extra=db_host={tmp_path / 'run'}",
+        "--odoo-extra=db-filter=^rc_test$",
+        "--odoo-extra=max-cron-threads=0",
+        f"--junitxml={tmp_path / 'j.xml'}",
+        "--revcycle-summary",
+    ):
+        assert option in command
+    assert "--revcycle-summary" not in testing.pytest_command(settings, tree, cluster, "rc_test")
 
 
-def test_odoo_log_counts():
-    counts = testing.parse_odoo_log(ODOO_LOG_OK.splitlines(), 0)
-    assert (counts.passed, counts.failed, counts.skipped) == (11, 0, 1)
-
-
-def test_odoo_log_failures_and_stray_errors_fail():
-    failing = ODOO_LOG_OK.replace("0 failed, 0 error(s) of 12", "2 failed, 1 error(s) of 12")
-    assert testing.parse_odoo_log(failing.splitlines(), 1).failed == 3
-    stray = "2026-01-01 10:00:00,500 1 ERROR db odoo.modules.registry: Failed to load registry\n" + ODOO_LOG_OK
-    assert testing.parse_odoo_log(stray.splitlines(), 0).failed == 1
-    assert testing.parse_odoo_log(["no report at all"], 255).failed == 1
-
-
-def test_junit_counts(tmp_path):
-    junit = tmp_path / "junit.xml"
-    junit.write_text('<testsuites><testsuite tests="7" failures="1" errors="1" skipped="2"/></testsuites>')
-    counts = testing.parse_junit(junit)
-    assert (counts.passed, counts.failed, counts.skipped) == (3, 2, 2)
-    assert testing.parse_junit(tmp_path / "missing.xml").failed == 1
+def test_summary_counts_follow_pytests_closing_line():
+    report = SimpleNamespace
+    stats = {
+        "passed": [report(when="call")] * 5 + [report(when="setup")],  # a passed setup is no test of its own
+        "failed": [report(when="call")],
+        "error": [report(when="teardown")],
+        "skipped": [report(when="setup")] * 2,
+    }
+    assert pytest_odoo18.summary_counts(stats) == (5, 2, 2)
+    assert pytest_odoo18.summary_counts(stats, prior_failures=1) == (5, 3, 2)
+    assert pytest_odoo18.summary_counts({}) == (0, 0, 0)
 
 
 def test_port_in_use_detects_a_listener():
@@ -259,3 +263,55 @@ def test_workers_mode_keeps_its_gevent_worker_alive_and_serving_websockets():
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def test_addon_tests_are_selected_as_odoos_loader_selects_them(monkeypatch):
+    """Each test once, as Odoo's runner: no class a module imports, no inherited method, nothing Odoo leaves out."""
+    from odoo.tests import BaseCase, tagged
+
+    def module(name):
+        created = ModuleType(name)
+        monkeypatch.setitem(sys.modules, name, created)
+        return created
+
+    package = module("odoo.addons.fake_addon.tests")
+    test_a, test_b, helpers = (module(f"odoo.addons.fake_addon.tests.{n}") for n in ("test_a", "test_b", "test_c"))
+    package.test_a, package.test_b = test_a, test_b  # tests/__init__.py imports test_a and test_b, not test_c
+
+    class TestA(BaseCase):
+        __module__ = test_a.__name__
+
+        def test_one(self):
+            pass
+
+    class TestB(TestA):
+        __module__ = test_b.__name__
+
+        def test_two(self):
+            pass
+
+    @tagged("-standard")
+    class TestSlow(BaseCase):
+        __module__ = test_b.__name__
+
+        def test_slow(self):
+            pass
+
+    class TestHelper(BaseCase):
+        __module__ = helpers.__name__
+
+        def test_helper(self):
+            pass
+
+    def item(cls, mod, name):
+        return SimpleNamespace(cls=cls, module=mod, name=name, originalname=name)
+
+    selected = pytest_odoo18.odoo_would_run
+    assert selected(item(TestA, test_a, "test_one"))
+    assert not selected(item(TestA, test_b, "test_one"))  # TestA as test_b imports it
+    assert not selected(item(TestB, test_b, "test_one"))  # inherited
+    assert selected(item(TestB, test_b, "test_two"))
+    assert not selected(item(TestSlow, test_b, "test_slow"))  # -standard
+    assert not selected(item(TestHelper, helpers, "test_helper"))  # a module tests/__init__.py does not import
+    assert not selected(item(None, test_a, "test_function"))  # a plain function in an addon: Odoo never runs it
+    assert selected(item(None, ModuleType("test_tooling"), "test_anything"))  # tests/ keeps pytest's own rules
