@@ -20,13 +20,15 @@ Checks after each scenario: no contract period invoiced twice (invoices per cont
 customer and level (never two), each invoice at most once per level; and the same totals with one and with two
 workers (invoices, contracts left due or flagged with an invoicing error, notices, invoices dunned, run errors).
 
-Run: ./revcycle bench scale_out [--contracts N] [--customers N] [--batch-size N] [--contract-customers N]
+Run: ./revcycle bench scale_out [--contracts N] [--customers N] [--batch-size N] [--contract-customers N] [--draft]
 Defaults: 2000 contracts, each of a customer of its own; 2000 dunned customers, about 20,000 overdue invoices; the
 crons' own batches of 500 (a batch is what one worker locks and does at a time, so there is something to share only
 with several batches). The whole benchmark takes about five minutes on two cores. --contract-customers N makes the
 contracts share N customers (contract i is customer i mod N's): then two workers invoice the same customers at once.
-Environment variables BENCH_CONTRACTS, BENCH_CUSTOMERS, BENCH_BATCH_SIZE, BENCH_CONTRACT_CUSTOMERS do the same;
-other options after the name go to Odoo.
+--draft turns the company's "Post contract invoices" setting off: posting takes the sale journal's sequence number,
+which Odoo 18 locks until the transaction ends (account's sequence.mixin, _locked_increment), so workers posting into
+one journal wait for each other's batch. Environment variables BENCH_CONTRACTS, BENCH_CUSTOMERS, BENCH_BATCH_SIZE,
+BENCH_CONTRACT_CUSTOMERS, BENCH_DRAFT=1 do the same; other options after the name go to Odoo.
 """
 
 import json
@@ -54,19 +56,22 @@ JOBS = {
 
 def own_options(argv):
     """This script's options (see the docstring), as {"--contracts": N, ...}; the rest is Odoo's."""
-    sizes = {"--contracts": int(os.environ.get("BENCH_CONTRACTS", "2000")),
+    options = {"--contracts": int(os.environ.get("BENCH_CONTRACTS", "2000")),
              "--customers": int(os.environ.get("BENCH_CUSTOMERS", "2000")),
              "--batch-size": int(os.environ.get("BENCH_BATCH_SIZE", "0")),
-             "--contract-customers": int(os.environ.get("BENCH_CONTRACT_CUSTOMERS", "0"))}
+             "--contract-customers": int(os.environ.get("BENCH_CONTRACT_CUSTOMERS", "0")),
+             "--draft": int(os.environ.get("BENCH_DRAFT", "0"))}
     rest = []
     args = iter(argv)
     for arg in args:
         name, _, value = arg.partition("=")
-        if name in sizes:
-            sizes[name] = int(value or next(args))
+        if name == "--draft":
+            options[name] = 1
+        elif name in options:
+            options[name] = int(value or next(args))
         else:
             rest.append(arg)
-    return sizes, rest
+    return options, rest
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -127,7 +132,7 @@ def run_workers(job, count, database, batch_size, odoo_argv):
 # data set and checks (main process)
 # ----------------------------------------------------------------------------------------------------------------
 
-def generate(env, contracts, customers, contract_customers):
+def generate(env, contracts, customers, contract_customers, draft):
     import bench_cpq_contracts  # the script's folder is on sys.path
     from bench_dunning_credit import generate_customers, generate_invoices
     from bench_dunning_runs import our_policy
@@ -142,6 +147,8 @@ def generate(env, contracts, customers, contract_customers):
     generate_invoices(env, partners, INVOICES_PER_CUSTOMER, 1, MOVE_PREFIX, age_sql=SQL("41 + mod(n * 7, 90)"),
                       open_sql=SQL("true"))
     our_policy(env)
+    if draft:
+        env.company.revcycle_contract_auto_post = False
     env.flush_all()
 
 
@@ -211,9 +218,9 @@ def scenario(workers, seed, batch_size, odoo_argv):
 def main(argv):
     from odoo.service import db
 
-    sizes, odoo_argv = own_options(argv)
-    contracts, customers, batch_size = sizes["--contracts"], sizes["--customers"], sizes["--batch-size"]
-    contract_customers = sizes["--contract-customers"] or contracts
+    options, odoo_argv = own_options(argv)
+    contracts, customers, batch_size = options["--contracts"], options["--customers"], options["--batch-size"]
+    contract_customers = options["--contract-customers"] or contracts
     odoo.tools.config.parse_config(odoo_argv, setup_logging=True)
     source = odoo.tools.config["db_name"]
     source = source[0] if isinstance(source, list) else source
@@ -223,7 +230,7 @@ def main(argv):
     db.exp_duplicate_database(source, seed)
     with odoo.modules.registry.Registry(seed).cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
-        generate(env, contracts, customers, contract_customers)
+        generate(env, contracts, customers, contract_customers, options["--draft"])
         today = fields.Date.context_today(env["res.partner"])
         due = one(env, "SELECT count(*) FROM revcycle_contract WHERE state = 'active' AND next_invoice_date <= %s",
                   today)
@@ -240,7 +247,8 @@ def main(argv):
     finally:
         db.exp_drop(seed)
     batches = f"batches of {batch_size}" if batch_size else "the crons' own batch size (500)"
-    print(f"Scale-out over {due} contracts due and {overdue} overdue invoices, {batches}:")
+    invoices = "draft contract invoices" if options["--draft"] else "posted contract invoices (the default)"
+    print(f"Scale-out over {due} contracts due and {overdue} overdue invoices, {batches}, {invoices}:")
     for job in JOBS:
         single, double = one_worker[job][0], two_workers[job][0]
         print(f"  {job:9}: 1 worker {single:7.1f} s, 2 workers {double:7.1f} s, speed-up {single / double:5.2f}")
