@@ -1,12 +1,22 @@
-"""The project's own tooling: finding Odoo, reading test reports, PostgreSQL helpers. No database needed."""
+"""The project's own tooling: finding Odoo, reading test reports, PostgreSQL helpers, the commands Odoo is started
+with. No database needed, but for the one test that starts Odoo in multi-process mode on the test database."""
 
+import base64
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+from types import ModuleType, SimpleNamespace
 
 import pytest
 
-from revcycle_tool import bench, environment, odoo_source, postgres, testing
+from revcycle_tool import bench, environment, odoo_server, odoo_source, postgres, pytest_odoo18, testing
+from revcycle_tool import settings as S
 from revcycle_tool.errors import SetupError
+from revcycle_tool.postgres import Cluster
 
 
 def make_tree(root, series="18.0", git_layout=False):
@@ -75,32 +85,35 @@ def test_ldap_requirement_is_left_out_unless_asked(tmp_path, monkeypatch):
     assert len(environment.odoo_requirement_lines(requirements)) == 3
 
 
-ODOO_LOG_OK = """\
-2026-01-01 10:00:00,000 1 INFO db odoo.modules.loading: Modules loaded.
-2026-01-01 10:00:01,000 1 INFO db odoo.addons.revcycle_cpq.tests.test_x: skipped test_y (x.T.test_y) : no reason
-2026-01-01 10:00:02,000 1 INFO db odoo.tests.result: 0 failed, 0 error(s) of 12 tests when loading database 'db'
-"""
+def test_one_pytest_session_runs_the_addon_tests_through_pytest_odoo(tmp_path):
+    settings, tree, cluster = fake_setup(tmp_path)
+    command = testing.pytest_command(settings, tree, cluster, "rc_test", junit=tmp_path / "j.xml", summary=True)
+    assert command[1:5] == ["-m", "pytest", "-p", "revcycle_tool.pytest_odoo18"]
+    assert command[-2:] == ["addons", "tests"]  # one session, one junit, one closing line
+    for option in (
+        "--odoo-database=rc_test",
+        "--odoo-http",  # HttpCase tests (tours, XML-RPC) need Odoo's HTTP server in the pytest process
+        f"--odoo-extra=db_host={tmp_path / 'run'}",
+        "--odoo-extra=db-filter=^rc_test$",
+        "--odoo-extra=max-cron-threads=0",
+        f"--junitxml={tmp_path / 'j.xml'}",
+        "--revcycle-summary",
+    ):
+        assert option in command
+    assert "--revcycle-summary" not in testing.pytest_command(settings, tree, cluster, "rc_test")
 
 
-def test_odoo_log_counts():
-    counts = testing.parse_odoo_log(ODOO_LOG_OK.splitlines(), 0)
-    assert (counts.passed, counts.failed, counts.skipped) == (11, 0, 1)
-
-
-def test_odoo_log_failures_and_stray_errors_fail():
-    failing = ODOO_LOG_OK.replace("0 failed, 0 error(s) of 12", "2 failed, 1 error(s) of 12")
-    assert testing.parse_odoo_log(failing.splitlines(), 1).failed == 3
-    stray = "2026-01-01 10:00:00,500 1 ERROR db odoo.modules.registry: Failed to load registry\n" + ODOO_LOG_OK
-    assert testing.parse_odoo_log(stray.splitlines(), 0).failed == 1
-    assert testing.parse_odoo_log(["no report at all"], 255).failed == 1
-
-
-def test_junit_counts(tmp_path):
-    junit = tmp_path / "junit.xml"
-    junit.write_text('<testsuites><testsuite tests="7" failures="1" errors="1" skipped="2"/></testsuites>')
-    counts = testing.parse_junit(junit)
-    assert (counts.passed, counts.failed, counts.skipped) == (3, 2, 2)
-    assert testing.parse_junit(tmp_path / "missing.xml").failed == 1
+def test_summary_counts_follow_pytests_closing_line():
+    report = SimpleNamespace
+    stats = {
+        "passed": [report(when="call")] * 5 + [report(when="setup")],  # a passed setup is no test of its own
+        "failed": [report(when="call")],
+        "error": [report(when="teardown")],
+        "skipped": [report(when="setup")] * 2,
+    }
+    assert pytest_odoo18.summary_counts(stats) == (5, 2, 2)
+    assert pytest_odoo18.summary_counts(stats, prior_failures=1) == (5, 3, 2)
+    assert pytest_odoo18.summary_counts({}) == (0, 0, 0)
 
 
 def test_port_in_use_detects_a_listener():
@@ -131,3 +144,174 @@ def test_bench_declarations_are_read_without_importing(tmp_path):
     assert bench.declared(script, "PEER_MODULES", ()) == ("contract",)
     assert bench.declared(script, "MODULES", ("all",)) == ("revcycle_cpq",)
     assert bench.declared(script, "OTHER", ("default",)) == ("default",)
+
+
+def test_missing_wkhtmltopdf_is_one_line_that_says_how_to_install_it():
+    line = odoo_server.wkhtmltopdf_missing_line(which=lambda name: None)
+    assert "\n" not in line and "PDFs" in line and "apt-get install wkhtmltopdf" in line
+    assert odoo_server.wkhtmltopdf_missing_line(which=lambda name: f"/usr/bin/{name}") is None
+
+
+def fake_setup(tmp_path):
+    tree = odoo_source.OdooTree(make_tree(tmp_path / "odoo-src"), "test")
+    settings = S.Settings(
+        state_dir=tmp_path / ".local",
+        venv_dir=tmp_path / "venv",
+        pg_port=55999,
+        http_port=8999,
+        db_name="rc",
+        test_db_name="rc_test",
+    )
+    cluster = SimpleNamespace(socket_dir=tmp_path / "run", port=55999, user="revcycle")
+    return settings, tree, cluster
+
+
+def test_odoo_starts_through_a_script_so_that_its_gevent_worker_can_reexecute_it(tmp_path):
+    settings, tree, cluster = fake_setup(tmp_path)
+    command = odoo_server.server_command(settings, tree, cluster, "rc", 8999, workers=2, gevent_port=40123)
+    assert command[:2] == [str(settings.python), str(tree.root / "odoo-bin")]  # not "python -m odoo"
+    assert "-m" not in command
+    assert command[command.index("--workers") + 1] == "2"
+    assert command[command.index("--gevent-port") + 1] == "40123"
+    assert command[command.index("--http-port") + 1] == "8999"
+    single = odoo_server.server_command(settings, tree, cluster, "rc", 8999)
+    assert "--workers" not in single and "--gevent-port" not in single
+
+
+def test_odoo_entry_without_a_source_tree(tmp_path):
+    settings, tree, _cluster = fake_setup(tmp_path)
+    site_packages = odoo_source.OdooTree(tmp_path / "site-packages", "the virtual environment's importable odoo")
+    entry = odoo_server.odoo_entry(settings, site_packages)  # nothing of Odoo's own: the tooling writes one
+    assert entry == settings.venv_dir / "bin" / "revcycle-odoo"
+    assert "odoo.cli.main()" in entry.read_text()
+    console_script = settings.venv_dir / "bin" / "odoo"
+    console_script.write_text("#!/usr/bin/env python3\n")
+    assert odoo_server.odoo_entry(settings, site_packages) == console_script
+    assert odoo_server.odoo_entry(settings, tree) == tree.root / "odoo-bin"
+
+
+def child_pids(pid):
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def gevent_worker_pid(pid):
+    for child in child_pids(pid):
+        try:
+            argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"gevent" in argv[1:3]:
+            return child
+    return None
+
+
+def websocket_handshake_status(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(
+            f"GET /websocket?version=18.0-1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+            f"Sec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n\r\n".encode()
+        )
+        return connection.recv(200).split(b"\r\n", 1)[0].decode(errors="replace")
+
+
+def test_workers_mode_keeps_its_gevent_worker_alive_and_serving_websockets():
+    """./revcycle run --workers 2, on the test database: Odoo's gevent worker (a re-execution of the script Odoo was
+    started with) stays up past 20 s, one process, and answers a websocket upgrade."""
+    settings = S.load()
+    database = os.environ.get("REVCYCLE_TEST_DB") or settings.test_db_name
+    cluster = Cluster(settings)
+    if cluster.running_port() != cluster.port or not cluster.database_exists(database):
+        pytest.fail(f"The test database '{database}' is not there: run ./revcycle test, which builds it first.")
+    tree = odoo_source.locate(settings.python, environment.venv_site_packages(settings.venv_dir))
+    http_port = odoo_server.free_port()
+    gevent_port = odoo_server.free_port()
+    log = settings.log_dir / "test-workers-server.log"
+    command = odoo_server.server_command(settings, tree, cluster, database, http_port, 2, gevent_port, log)
+    started = time.monotonic()
+    with open(settings.log_dir / "test-workers-server.stderr", "w") as stderr:
+        process = subprocess.Popen(
+            [*command, "--max-cron-threads", "0"],
+            env=odoo_server.odoo_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    try:
+        assert odoo_server.wait_until_answering(f"http://127.0.0.1:{http_port}/web/login", process, timeout=120), log
+        first = None
+        while first is None and time.monotonic() - started < 60:
+            first = gevent_worker_pid(process.pid)
+            time.sleep(0.5)
+        assert first, f"no gevent worker started; see {log} and its .stderr"
+        time.sleep(max(0.0, 20 - (time.monotonic() - started)))
+        assert gevent_worker_pid(process.pid) == first, f"the gevent worker was restarted; see {log} and its .stderr"
+        assert websocket_handshake_status(gevent_port).split()[1] == "101"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_addon_tests_are_selected_as_odoos_loader_selects_them(monkeypatch):
+    """Each test once, as Odoo's runner: no class a module imports, no inherited method, nothing Odoo leaves out."""
+    from odoo.tests import BaseCase, tagged
+
+    def module(name):
+        created = ModuleType(name)
+        monkeypatch.setitem(sys.modules, name, created)
+        return created
+
+    package = module("odoo.addons.fake_addon.tests")
+    test_a, test_b, helpers = (module(f"odoo.addons.fake_addon.tests.{n}") for n in ("test_a", "test_b", "test_c"))
+    package.test_a, package.test_b = test_a, test_b  # tests/__init__.py imports test_a and test_b, not test_c
+
+    class TestA(BaseCase):
+        __module__ = test_a.__name__
+
+        def test_one(self):
+            pass
+
+    class TestB(TestA):
+        __module__ = test_b.__name__
+
+        def test_two(self):
+            pass
+
+    @tagged("-standard")
+    class TestSlow(BaseCase):
+        __module__ = test_b.__name__
+
+        def test_slow(self):
+            pass
+
+    class TestHelper(BaseCase):
+        __module__ = helpers.__name__
+
+        def test_helper(self):
+            pass
+
+    def item(cls, mod, name):
+        return SimpleNamespace(cls=cls, module=mod, name=name, originalname=name)
+
+    selected = pytest_odoo18.odoo_would_run
+    assert selected(item(TestA, test_a, "test_one"))
+    assert not selected(item(TestA, test_b, "test_one"))  # TestA as test_b imports it
+    assert not selected(item(TestB, test_b, "test_one"))  # inherited
+    assert selected(item(TestB, test_b, "test_two"))
+    assert not selected(item(TestSlow, test_b, "test_slow"))  # -standard
+    assert not selected(item(TestHelper, helpers, "test_helper"))  # a module tests/__init__.py does not import
+    assert not selected(item(None, test_a, "test_function"))  # a plain function in an addon: Odoo never runs it
+    assert selected(item(None, ModuleType("test_tooling"), "test_anything"))  # tests/ keeps pytest's own rules

@@ -24,22 +24,33 @@ def prepare(settings):
 
 
 def cmd_run(settings, args):
+    if args.workers < 0:
+        raise SetupError(f"--workers {args.workers}: the number of worker processes cannot be negative.")
     tree, cluster = prepare(settings)
     if odoo_server.stop_server(settings, quiet=True):
         print("Odoo: stopped the server of the previous run to update the addons.", flush=True)
     odoo_server.check_http_port_free(settings.http_port)  # before the update, not after minutes of it
     odoo_server.install_or_update(settings, tree, cluster, settings.db_name)
-    process, url = odoo_server.start_server(
-        settings, tree, cluster, settings.db_name, settings.http_port, foreground=args.foreground
+    process, url, gevent_port = odoo_server.start_server(
+        settings, tree, cluster, settings.db_name, settings.http_port, args.foreground, args.workers
     )
     login, password = DEMO_LOGIN
     print(
         f"\nrevcycle is running: {url}/odoo\n"
         f"  database: {settings.db_name}   login: {login}   password: {password}\n"
         f"  log: {settings.log_dir / 'odoo.log' if not args.foreground else 'this terminal'}   "
-        f"stop with: ./revcycle stop\n",
+        f"stop with: ./revcycle stop\n"
+        + (
+            f"  workers: {args.workers} HTTP worker processes; websocket/longpolling on 127.0.0.1:{gevent_port} "
+            "(behind a proxy, route /websocket there)\n"
+            if args.workers
+            else ""
+        ),
         flush=True,
     )
+    missing_pdf_tool = odoo_server.wkhtmltopdf_missing_line()
+    if missing_pdf_tool:
+        print(missing_pdf_tool, flush=True)  # Odoo goes on without it: only PDF printing is affected
     if args.foreground:
         try:
             return process.wait()
@@ -49,20 +60,33 @@ def cmd_run(settings, args):
 
 
 def cmd_test(settings, args):
-    started = time.monotonic()
     tree, cluster = prepare(settings)
-    totals = testing.Counts()
+    lint_failures = 0
     if not args.no_lint and not lint.run(settings):
-        totals.failed += 1  # lint findings fail the test command, counted as one failed check
+        lint_failures = 1  # lint findings fail the test command, counted as one failed check
     database = settings.test_db_name
     cluster.drop_database(database)
-    totals += testing.run_odoo_tests(settings, tree, cluster, database)
-    totals += testing.run_pytest(settings, database)
-    minutes, seconds = divmod(int(time.monotonic() - started), 60)
-    print(f"(test command wall time {minutes}m{seconds:02d}s)")
-    ok = totals.failed == 0 and totals.passed > 0
-    print(f"summary: {totals.passed} passed, {totals.failed} failed, {totals.skipped} skipped", flush=True)
-    return 0 if ok else 1
+    started = time.monotonic()
+    try:
+        odoo_server.install_or_update(settings, tree, cluster, database)  # a fresh database: installs, runs no test
+    except SetupError as error:
+        print(f"revcycle: {error}", flush=True)
+        print(f"summary: 0 passed, {lint_failures + 1} failed, 0 skipped", flush=True)
+        return 1
+    print(f"Odoo: installed in {time.monotonic() - started:.0f} s.", flush=True)
+    # pytest prints the summary line (lint findings included), then its own closing line
+    returncode = testing.run_pytest(settings, tree, cluster, database, prior_failures=lint_failures)
+    return 0 if returncode == 0 and not lint_failures else 1
+
+
+def cmd_pytest(settings, args):
+    tree, cluster = prepare(settings)
+    database = settings.test_db_name
+    if not cluster.database_exists(database):
+        raise SetupError(f"The test database '{database}' does not exist yet.", "Build it with: ./revcycle test")
+    command = testing.pytest_command(settings, tree, cluster, database, paths=args.pytest_args or testing.DEFAULT_PATHS)
+    print("pytest:", " ".join(command), flush=True)
+    return subprocess.run(command, cwd=S.ROOT, env=testing.pytest_env(database)).returncode
 
 
 def cmd_lint(settings, args):
@@ -123,7 +147,7 @@ def cmd_bench(settings, args):
     extra_addons = (bench.peer_addons_dir(settings),) if peers else ()
     database = os.environ.get("REVCYCLE_BENCH_DB") or f"revcycle_bench_{args.name}"
     odoo_server.install_or_update(settings, tree, cluster, database, (*modules, *peers), extra_addons)
-    odoo_args = odoo_server.base_command(settings, tree, cluster, database, extra_addons)[3:]  # no "python -m odoo"
+    odoo_args = odoo_server.odoo_options(settings, cluster, odoo_server.addons_path(tree, extra_addons), database)
     command = [str(settings.python), str(script), *odoo_args, "--no-http", "--log-level", "warn", *args.odoo_args]
     return subprocess.run(command, env=odoo_server.odoo_env()).returncode
 
@@ -133,10 +157,24 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="set up what is missing, install/update the addons, start Odoo")
     run.add_argument("--foreground", action="store_true", help="keep Odoo attached to this terminal")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Odoo's multi-process mode: N HTTP worker processes plus its gevent worker for websockets (default 0)",
+    )
     run.set_defaults(handler=cmd_run)
     test = commands.add_parser("test", help="lint, fresh test database, every addon test and tests/, one summary")
     test.add_argument("--no-lint", action="store_true", help="skip the linters (CI never does)")
     test.set_defaults(handler=cmd_test)
+    pytest_parser = commands.add_parser(
+        "pytest", help="pytest with pytest-odoo on the test database ./revcycle test built, e.g. one addon's tests"
+    )
+    pytest_parser.add_argument(
+        "pytest_args", nargs=argparse.REMAINDER, help="pytest's arguments: paths and options (default: addons tests)"
+    )
+    pytest_parser.set_defaults(handler=cmd_pytest)
     commands.add_parser("lint", help="ruff and pylint-odoo").set_defaults(handler=cmd_lint)
     commands.add_parser("stop", help="stop Odoo and the project PostgreSQL").set_defaults(handler=cmd_stop)
     commands.add_parser("status", help="what is running").set_defaults(handler=cmd_status)

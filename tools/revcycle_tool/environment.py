@@ -18,6 +18,11 @@ OPTIONAL_ODOO_REQUIREMENTS = ("python-ldap",)
 BUILD_CONSTRAINTS = S.ROOT / "tools" / "pip-build-constraints.txt"
 PROJECT_REQUIREMENTS = (S.ROOT / "requirements.txt", S.ROOT / "requirements-dev.txt")
 STAMP_NAME = ".revcycle-requirements.sha256"
+# Installed last, into the venv itself (not a build constraint). gevent, Odoo's websocket worker in multi-process mode
+# (--workers), loads its plugins through pkg_resources, which before setuptools 80 does not find distributions whose
+# metadata folder has a normalized name (zope_interface-8.7.dist-info): that worker then dies at each start with
+# "DistributionNotFound: The 'zope.interface' distribution was not found". setuptools 82 no longer ships pkg_resources.
+RUNTIME_PINS = ("setuptools>=80,<82",)
 
 
 def check_python():
@@ -48,7 +53,7 @@ def odoo_requirement_lines(requirements_path):
 
 def _requirements_digest(odoo_lines):
     digest = hashlib.sha256(sys.version.encode())
-    digest.update("\n".join(odoo_lines).encode())
+    digest.update("\n".join((*odoo_lines, *RUNTIME_PINS)).encode())
     for path in (*PROJECT_REQUIREMENTS, BUILD_CONSTRAINTS):
         digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()
@@ -105,6 +110,7 @@ def _install_requirements(settings, odoo_lines):
         for path in PROJECT_REQUIREMENTS:
             if path.is_file():
                 _pip(settings, "-r", str(path))
+        _pip(settings, *RUNTIME_PINS)
     except subprocess.CalledProcessError as error:
         raise SetupError(
             "Installing Python requirements failed (pip's output is above).",

@@ -14,7 +14,8 @@ def addon_dirs():
 # Odoo exports translatable strings with Babel, which silently skips a whole file it cannot parse (an f-string
 # among a _() call's arguments, for one): such files would lose every translation without a word.
 _EXTRACT_CHECK = """
-import glob, sys
+import glob, sys, warnings
+warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)  # babel's, under setuptools 81
 from babel.messages import extract
 failed = 0
 for path in sorted(glob.glob("addons/*/**/*.py", recursive=True)):

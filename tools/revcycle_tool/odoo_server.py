@@ -1,6 +1,7 @@
 """Odoo as a subprocess of the venv's python: installing/updating the addons and serving HTTP on 127.0.0.1."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,15 +26,42 @@ def addons_path(tree, extra_addons=()):
     return ",".join(str(p) for p in (*tree.core_addons_paths, S.ADDONS, *extra_addons))
 
 
-def base_command(settings, tree, cluster, database, extra_addons=()):
+# What odoo-bin holds: when no script of Odoo's own is found (odoo importable without a source tree and without
+# its console script), the tooling writes this one into the venv.
+ENTRY_SCRIPT = """#!/usr/bin/env python3
+# Written by ./revcycle: starts Odoo like odoo-bin does (a script path, so that Odoo can re-execute it).
+__import__("os").environ["TZ"] = "UTC"
+import odoo
+
+if __name__ == "__main__":
+    odoo.cli.main()
+"""
+
+
+def odoo_entry(settings, tree):
+    """The script Odoo is started through. Not ``python -m odoo``: in multi-process mode Odoo starts its gevent
+    (websocket/longpolling) worker by re-executing ``sys.argv[0]``, which must then be a runnable script."""
+    for candidate in (
+        tree.root / "odoo-bin",  # a source tree, git or nightly layout
+        settings.venv_dir / "bin" / "odoo-bin",
+        settings.venv_dir / "bin" / "odoo",  # odoo pip-installed into the venv: its console script
+    ):
+        if candidate.is_file():
+            return candidate
+    entry = settings.venv_dir / "bin" / "revcycle-odoo"
+    if not entry.is_file() or entry.read_text(encoding="utf-8") != ENTRY_SCRIPT:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        entry.write_text(ENTRY_SCRIPT, encoding="utf-8")
+    return entry
+
+
+def odoo_options(settings, cluster, addons, database):
+    """Odoo's options for this machine: the project's odoo.conf plus the paths and ports found here."""
     return [
-        str(settings.python),
-        "-m",
-        "odoo",
         "-c",
         str(CONFIG),
         "--addons-path",
-        addons_path(tree, extra_addons),
+        addons,
         "--data-dir",
         str(settings.data_dir),
         "--db_host",
@@ -47,6 +75,42 @@ def base_command(settings, tree, cluster, database, extra_addons=()):
         "--db-filter",
         f"^{database}$",
     ]
+
+
+def base_command(settings, tree, cluster, database, extra_addons=()):
+    """The venv's python running Odoo's script, with ``odoo_options``."""
+    return [
+        str(settings.python),
+        str(odoo_entry(settings, tree)),
+        *odoo_options(settings, cluster, addons_path(tree, extra_addons), database),
+    ]
+
+
+def server_command(settings, tree, cluster, database, http_port, workers=0, gevent_port=None, logfile=None):
+    """The command of a serving Odoo on 127.0.0.1. workers > 0: Odoo's multi-process mode, whose gevent worker
+    serves /websocket (and longpolling) on ``gevent_port``."""
+    command = [
+        *base_command(settings, tree, cluster, database),
+        "--http-interface",
+        "127.0.0.1",
+        "--http-port",
+        str(http_port),
+    ]
+    if workers:
+        command += ["--workers", str(workers), "--gevent-port", str(gevent_port or free_port())]
+    if logfile:
+        command += ["--logfile", str(logfile)]
+    return command
+
+
+def wkhtmltopdf_missing_line(which=shutil.which):
+    """One line for ./revcycle run when wkhtmltopdf is not on PATH (Odoo then serves PDFs as HTML), else None."""
+    if which("wkhtmltopdf"):
+        return None
+    return (
+        "Note: PDFs (quotes, dunning letters) need wkhtmltopdf, which is not on PATH (Odoo falls back to HTML): "
+        "install it (Debian/Ubuntu: apt-get install wkhtmltopdf), then ./revcycle run again to restart Odoo."
+    )
 
 
 def odoo_env():
@@ -132,18 +196,14 @@ def check_http_port_free(http_port):
         )
 
 
-def start_server(settings, tree, cluster, database, http_port, foreground=False):
+def start_server(settings, tree, cluster, database, http_port, foreground=False, workers=0):
+    """Start Odoo in the background (or in this terminal); return (process, url, gevent_port or None)."""
     check_http_port_free(http_port)
     log = settings.log_dir / "odoo.log"
-    command = [
-        *base_command(settings, tree, cluster, database),
-        "--http-interface",
-        "127.0.0.1",
-        "--http-port",
-        str(http_port),
-    ]
-    if not foreground:
-        command += ["--logfile", str(log)]
+    gevent_port = free_port() if workers else None
+    command = server_command(
+        settings, tree, cluster, database, http_port, workers, gevent_port, logfile=None if foreground else log
+    )
     # Detached, the server writes to its logfile only: holding our stdout would keep a pipe reader
     # (./revcycle run | tee ...) waiting for as long as the server runs.
     quiet = {} if foreground else {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
@@ -153,4 +213,4 @@ def start_server(settings, tree, cluster, database, http_port, foreground=False)
     if not wait_until_answering(f"{url}/web/login", process):
         stop_server(settings, quiet=True)
         raise SetupError(f"Odoo did not answer on {url} (log: {log if not foreground else 'above'}).")
-    return process, url
+    return process, url, gevent_port

@@ -1,137 +1,67 @@
-"""The test command's pieces: Odoo's own test runner for the addons, pytest for tests/, one summary line."""
+"""The test command's pieces: Odoo installs the addons into a fresh test database (running no test), then ONE pytest
+session runs every addon test through pytest-odoo and every test of tests/, writes one junit and ends with the
+summary line and pytest's own closing line."""
 
 import os
-import re
 import subprocess
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 
 from . import odoo_server
 from . import settings as S
 
-_REPORT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
-_SKIP_RE = re.compile(r" INFO \S+ [\w.]+: skipped ")
-_LEVEL_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (\w+) ")
-_ALWAYS_SHOWN = ("odoo.tests.result", "odoo.tests.stats", "Starting post tests", "post-tests in")
+PLUGIN = "revcycle_tool.pytest_odoo18"  # tools/revcycle_tool/pytest_odoo18.py, beside pytest-odoo
+DEFAULT_PATHS = ("addons", "tests")
 
 
-@dataclass
-class Counts:
-    passed: int = 0
-    failed: int = 0
-    skipped: int = 0
-
-    def __add__(self, other):
-        return Counts(self.passed + other.passed, self.failed + other.failed, self.skipped + other.skipped)
-
-    @property
-    def total(self):
-        return self.passed + self.failed + self.skipped
-
-
-def parse_odoo_log(lines, returncode):
-    """Counts from Odoo's final test report; an ERROR logged outside any test counts as one failure too."""
-    report = None
-    skipped = 0
-    errors_logged = 0
-    for line in lines:
-        match = _REPORT_RE.search(line)
-        if match:
-            report = tuple(int(g) for g in match.groups())
-        if _SKIP_RE.search(line):
-            skipped += 1
-        level = _LEVEL_RE.match(line)
-        if level and level.group(1) in ("ERROR", "CRITICAL"):
-            errors_logged += 1
-    if report is None:
-        # Odoo never reached its test report: installation failed.
-        return Counts(failed=1)
-    failed, errored, run = report
-    counts = Counts(passed=run - failed - errored - skipped, failed=failed + errored, skipped=skipped)
-    if (counts.failed == 0 and errors_logged) or (counts.failed == 0 and returncode != 0):
-        counts.failed += 1
-    return counts
-
-
-def _shown(line, state):
-    level = _LEVEL_RE.match(line)
-    if level:
-        state["loud"] = level.group(1) in ("WARNING", "ERROR", "CRITICAL")
-        return (
-            state["loud"]
-            or any(marker in line for marker in _ALWAYS_SHOWN)
-            or ("odoo.addons.revcycle_" in line and ": Starting " in line)
-        )
-    return state["loud"]  # continuation of a multi-line record (a traceback)
-
-
-def run_odoo_tests(settings, tree, cluster, database):
-    log_path = settings.log_dir / "test-odoo.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    tags = ",".join(f"/{m}" for m in S.MODULES)
-    command = [
-        *odoo_server.base_command(settings, tree, cluster, database),
-        "-i",
-        ",".join(S.MODULES),
-        "--test-enable",
-        "--test-tags",
-        tags,
-        "--stop-after-init",
-        "--http-port",
-        str(odoo_server.free_port()),
-        "--max-cron-threads",
-        "0",
-    ]
-    print(
-        f"Odoo: installing the addons into a fresh '{database}' and running their tests "
-        f"(full log: {log_path}) ...",
-        flush=True,
+def pytest_command(settings, tree, cluster, database, paths=DEFAULT_PATHS, junit=None, summary=False, prior_failures=0):
+    """pytest with pytest-odoo on ``database``: Odoo's options as ``./revcycle run`` gives them, an in-process Odoo
+    HTTP server for HttpCase tests (--odoo-http), no cron thread, Odoo's log in .local/log/test-odoo.log."""
+    odoo_extra = (
+        f"data-dir={settings.data_dir}",
+        f"db_host={cluster.socket_dir}",
+        f"db_port={cluster.port}",
+        f"db_user={cluster.user}",
+        f"db-filter=^{database}$",
+        "max-cron-threads=0",
+        f"logfile={settings.log_dir / 'test-odoo.log'}",
     )
-    lines = []
-    state = {"loud": False}
-    with (
-        open(log_path, "w", encoding="utf-8") as log,
-        subprocess.Popen(
-            command,
-            env=odoo_server.odoo_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            stdin=subprocess.DEVNULL,
-        ) as process,
-    ):
-        for line in process.stdout:
-            log.write(line)
-            lines.append(line.rstrip("\n"))
-            if _shown(line, state):
-                print(line, end="", flush=True)
-    counts = parse_odoo_log(lines, process.returncode)
-    print(f"Odoo tests: {counts.passed} passed, {counts.failed} failed, {counts.skipped} skipped.", flush=True)
-    return counts
+    command = [
+        str(settings.python),
+        "-m",
+        "pytest",
+        "-p",
+        PLUGIN,
+        f"--odoo-database={database}",
+        f"--odoo-config={odoo_server.CONFIG}",
+        f"--odoo-addons-path={odoo_server.addons_path(tree)}",
+        "--odoo-log-level=info",
+        "--odoo-http",
+        *(f"--odoo-extra={option}" for option in odoo_extra),
+        "-rfEs",
+    ]
+    if junit:
+        command.append(f"--junitxml={junit}")
+    if summary:
+        command += ["--revcycle-summary", f"--revcycle-prior-failures={prior_failures}"]
+    return command + [str(p) for p in paths]
 
 
-def parse_junit(path):
-    if not path.is_file():
-        return Counts(failed=1)
-    root = ET.parse(path).getroot()  # noqa: S314 (pytest's own report, written by us a moment ago)
-    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
-    tests = sum(int(s.get("tests", 0)) for s in suites)
-    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
-    skipped = sum(int(s.get("skipped", 0)) for s in suites)
-    return Counts(passed=tests - failed - skipped, failed=failed, skipped=skipped)
+def pytest_env(database):
+    env = odoo_server.odoo_env()  # TZ=UTC, as odoo-bin sets it
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(S.ROOT / "tools"), env.get("PYTHONPATH")) if p)
+    env["REVCYCLE_TEST_DB"] = database  # tests/conftest.py serves this database over XML-RPC
+    return env
 
 
-def run_pytest(settings, database):
+def run_pytest(settings, tree, cluster, database, paths=DEFAULT_PATHS, extra_args=(), summary=True, prior_failures=0):
+    """One pytest session; returns pytest's exit code. Odoo appends to its log file: it starts empty."""
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    (settings.log_dir / "test-odoo.log").write_text("")
     junit = settings.log_dir / "pytest.xml"
     junit.unlink(missing_ok=True)
-    print("pytest: tests/ (tooling and external-API tests against a real Odoo HTTP server) ...", flush=True)
-    env = {**os.environ, "REVCYCLE_TEST_DB": database}
-    subprocess.run(
-        [str(settings.python), "-m", "pytest", "tests", "-p", "no:cacheprovider", "-q", "-rfEs", f"--junitxml={junit}"],
-        cwd=S.ROOT,
-        env=env,
+    command = pytest_command(settings, tree, cluster, database, paths, junit, summary, prior_failures)
+    print(
+        f"pytest: the addons' tests through pytest-odoo on '{database}', and tests/ "
+        f"(Odoo's log: {settings.log_dir / 'test-odoo.log'}, junit: {junit}) ...",
+        flush=True,
     )
-    counts = parse_junit(junit)
-    print(f"pytest: {counts.passed} passed, {counts.failed} failed, {counts.skipped} skipped.", flush=True)
-    return counts
+    return subprocess.run([*command, *extra_args], cwd=S.ROOT, env=pytest_env(database)).returncode
