@@ -30,7 +30,7 @@ def cmd_run(settings, args):
     if odoo_server.stop_server(settings, quiet=True):
         print("Odoo: stopped the server of the previous run to update the addons.", flush=True)
     odoo_server.check_http_port_free(settings.http_port)  # before the update, not after minutes of it
-    odoo_server.install_or_update(settings, tree, cluster, settings.db_name)
+    odoo_server.install_or_update(settings, tree, cluster, settings.db_name, (*S.MODULES, *S.DEMO_MODULES))
     process, url, gevent_port = odoo_server.start_server(
         settings, tree, cluster, settings.db_name, settings.http_port, args.foreground, args.workers
     )
@@ -68,7 +68,8 @@ def cmd_test(settings, args):
     cluster.drop_database(database)
     started = time.monotonic()
     try:
-        odoo_server.install_or_update(settings, tree, cluster, database)  # a fresh database: installs, runs no test
+        # a fresh database: installs, runs no test
+        odoo_server.install_or_update(settings, tree, cluster, database, (*S.MODULES, *S.DEMO_MODULES))
     except SetupError as error:
         print(f"revcycle: {error}", flush=True)
         print(f"summary: 0 passed, {lint_failures + 1} failed, 0 skipped", flush=True)

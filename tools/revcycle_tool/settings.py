@@ -8,6 +8,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ADDONS = ROOT / "addons"
 # Every addon of addons/: the four of the module map and their auto-installed bridges (e.g. revcycle_dunning_stock).
 MODULES = tuple(sorted(p.name for p in ADDONS.iterdir() if (p / "__manifest__.py").is_file()))
+# Odoo modules the demo and test databases get beside the addons: Odoo's demo payment provider (test mode, offline),
+# so a dunning email's payment link can be paid end to end. Never a dependency of an addon: production has its own.
+DEMO_MODULES = ("payment_demo",)
 DEFAULT_ODOO_SRC = Path.home() / ".cache" / "revcycle" / "odoo-18.0"
 ODOO_GIT_URL = "https://github.com/odoo/odoo.git"
 ODOO_BRANCH = "18.0"
