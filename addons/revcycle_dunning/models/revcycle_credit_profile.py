@@ -1,9 +1,11 @@
 import logging
 from datetime import timedelta
+from functools import partial
 
 from markupsafe import Markup
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import SQL, float_compare, float_is_zero, format_amount, format_date
+from psycopg2.errors import TransactionRollbackError
 
 from ..engine import credit as credit_engine
 
@@ -151,12 +153,41 @@ class RevcycleCreditProfile(models.Model):
         dirty = self.env.cr.precommit.data.pop(DIRTY_KEY, None)
         if not dirty:
             return
+        try:
+            with self.env.cr.savepoint():
+                self._revcycle_refresh_pairs(dirty)
+        except TransactionRollbackError:
+            # Another transaction measured the same customer and committed after this one began: under Odoo's
+            # repeatable-read isolation this one may not write over it. The business transaction must not fail for
+            # its bookkeeping (a cron batch would fall back, contracts be flagged), so the figures are measured
+            # again right after the commit, on a fresh snapshot.
+            self.env.invalidate_all()
+            _logger.info("Credit profiles measured concurrently; measuring %s again after the commit",
+                         len(dirty["exposure"]))
+            self.env.cr.postcommit.add(partial(self._revcycle_refresh_after_commit, self.env.registry, dirty))
+
+    def _revcycle_refresh_pairs(self, dirty):
         # bookkeeping of the system, not an action of the user: it runs whatever their rights
         profiles = self.sudo()._revcycle_ensure(dirty["exposure"])
         scored = profiles.filtered(lambda profile: (profile.partner_id.id, profile.company_id.id) in dirty["score"])
         profiles._revcycle_refresh(scored)
         # precommit hooks run after the ORM flush: what they write must be flushed here or it is lost
         self.env.flush_all()
+
+    @api.model
+    def _revcycle_refresh_after_commit(self, registry, dirty):
+        """The postcommit second chance of a refresh that met a concurrent one: its own transaction. Should that meet
+        yet another, the profiles are left stale (no refresh date), so the next credit decision measures them."""
+        for attempt in range(3):
+            try:
+                with registry.cursor() as cr:
+                    api.Environment(cr, SUPERUSER_ID, {})["revcycle.credit.profile"]._revcycle_refresh_pairs(dirty)
+                return
+            except TransactionRollbackError:
+                _logger.info("Credit profiles still measured concurrently (attempt %s)", attempt + 1)
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["revcycle.credit.profile"]._revcycle_find(sorted(dirty["exposure"])).write({"refresh_date": False})
 
     @api.model
     def _revcycle_ensure(self, pairs):
@@ -172,7 +203,9 @@ class RevcycleCreditProfile(models.Model):
         found = self._revcycle_find(pairs)
         if len(found) == len(pairs):
             return found
-        self.env.execute_query(SQL(
+        # a concurrent insert of the same pair raises a serialization failure the caller handles: not logged as a bad
+        # query (log_exceptions=False)
+        self.env.cr.execute(SQL(
             """
             INSERT INTO revcycle_credit_profile (partner_id, company_id, create_uid, write_uid, create_date, write_date)
             SELECT pair.partner_id, pair.company_id, %(uid)s, %(uid)s,
@@ -184,7 +217,7 @@ class RevcycleCreditProfile(models.Model):
             ON CONFLICT (partner_id, company_id) DO NOTHING
             """,
             uid=self.env.uid, partners=[pair[0] for pair in pairs], companies=[pair[1] for pair in pairs],
-        ))
+        ), log_exceptions=False)
         return self._revcycle_find(pairs)
 
     @api.model

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.tests import TransactionCase, tagged
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 
 @tagged("post_install", "-at_install", "revcycle")
@@ -92,3 +92,40 @@ class TestDunningConcurrency(TransactionCase):
                 self.assertEqual(len(lines.notice_id.activity_ids), 1)
         finally:
             self._cleanup(policy_id, partner_id, invoice_id)
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestCreditProfileConcurrency(TransactionCase):
+    """Two transactions measuring the same new customer: the second commits all the same (its bookkeeping measured
+    again after its commit), found by the scale-out benchmark where it failed whole invoicing batches."""
+
+    def test_concurrent_measurement_does_not_fail_the_transaction(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            partner_id = env["res.partner"].create({"name": "Measured Twice Ltd", "is_company": True}).id
+            company_id = env.ref("base.main_company").id
+        pair = {(partner_id, company_id)}
+        try:
+            cr_a = self.registry.cursor()
+            cr_b = self.registry.cursor()
+            try:
+                env_b = api.Environment(cr_b, SUPERUSER_ID, {})
+                cr_b.execute("SELECT 1")  # B's repeatable-read snapshot starts before A commits
+                api.Environment(cr_a, SUPERUSER_ID, {})["revcycle.credit.profile"]._revcycle_mark_dirty(pair)
+                cr_a.commit()  # A creates and measures the profile
+                env_b["revcycle.credit.profile"]._revcycle_mark_dirty(pair)
+                with mute_logger("odoo.addons.revcycle_dunning.models.revcycle_credit_profile"):
+                    cr_b.commit()  # B's INSERT meets A's row: a serialization failure, caught; measured after commit
+            finally:
+                cr_a.close()
+                cr_b.close()
+            with self.registry.cursor() as cr:
+                profiles = api.Environment(cr, SUPERUSER_ID, {})["revcycle.credit.profile"].search(
+                    [("partner_id", "=", partner_id)])
+                self.assertEqual(len(profiles), 1)
+                self.assertTrue(profiles.refresh_date)
+        finally:
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["revcycle.credit.profile"].search([("partner_id", "=", partner_id)]).unlink()
+                env["res.partner"].browse(partner_id).unlink()
