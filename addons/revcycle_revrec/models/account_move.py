@@ -34,46 +34,54 @@ class AccountMove(models.Model):
                 result[line] = obligation
         return result
 
+    def _revcycle_invoice_lines_by_contract(self):
+        """{invoice line: (revenue contract, obligation)}: the lines of obligations."""
+        return {line: (obligation.contract_id, obligation)
+                for line, obligation in self._revcycle_invoice_lines_by_obligation().items()}
+
     def _revcycle_defer_invoice_lines(self):
-        for line, obligation in self._revcycle_invoice_lines_by_obligation().items():
+        for line, (contract, obligation) in self._revcycle_invoice_lines_by_contract().items():
             line.write({
-                "account_id": obligation.company_id.revcycle_deferred_revenue_account_id.id,
-                "revcycle_contract_id": obligation.contract_id.id,
+                "account_id": contract.company_id.revcycle_deferred_revenue_account_id.id,
+                "revcycle_contract_id": contract.id,
                 "revcycle_obligation_id": obligation.id,
                 "revcycle_kind": "billing",
             })
 
     def _revcycle_after_post(self):
-        """At-invoice obligations are earned now; credit notes reverse their share; then the contract nets."""
-        by_obligation = self._revcycle_invoice_lines_by_obligation()
-        if not by_obligation:
+        """At-invoice obligations are earned now; credit notes lower the transaction price; then the contract
+        nets."""
+        by_contract = self._revcycle_invoice_lines_by_contract()
+        if not by_contract:
             return
+        Obligation = self.env["revcycle.performance.obligation"].sudo()
         for move in self:
-            move_lines = {line: ob for line, ob in by_obligation.items() if line.move_id == move}
+            move_lines = {line: pair for line, pair in by_contract.items() if line.move_id == move}
             if not move_lines:
                 continue
             on_date = move.invoice_date or move.date
-            obligations = self.env["revcycle.performance.obligation"].sudo().browse(
-                {ob.id for ob in move_lines.values()})
+            contracts = self.env["revcycle.revenue.contract"].sudo().browse(
+                {contract.id for contract, _ob in move_lines.values()})
+            obligations = Obligation.browse({ob.id for _contract, ob in move_lines.values() if ob})
+            due = self.env["revcycle.revenue.line"]
             if move.move_type == "out_invoice":
-                due = obligations.filtered(lambda ob: ob.recognition == "invoice")._revcycle_satisfy(on_date)
+                due |= obligations.filtered(lambda ob: ob.recognition == "invoice")._revcycle_satisfy(on_date)
             else:
-                due = move._revcycle_reverse_refunded(move_lines, on_date)
-            contracts = obligations.contract_id
+                due |= move._revcycle_credit(move_lines, on_date)
             for contract in contracts:
                 contract_due = due.filtered(lambda line, c=contract: line.contract_id == c)
                 if contract_due:
                     contract._revcycle_post_lines(contract_due, on_date)
             contracts._revcycle_net_positions(on_date)
 
-    def _revcycle_reverse_refunded(self, move_lines, on_date):
-        """Each obligation loses the refunded share of its selling price, in what was recognised and planned."""
-        refunded = defaultdict(float)
-        for line, obligation in move_lines.items():
-            refunded[obligation] += line.price_subtotal
-        reversals = self.env["revcycle.revenue.line"]
-        for obligation, amount in refunded.items():
-            base = obligation.selling_price or obligation.allocated_amount
-            fraction = min(1.0, amount / base) if base else 1.0
-            reversals |= obligation._revcycle_reverse_fraction(fraction, on_date)
-        return reversals
+    def _revcycle_credit(self, move_lines, on_date):
+        """A credit note lowers each contract's transaction price by the amount credited, taxes excluded. Returned
+        goods and their credit note are one event: the obligation's basis loses the credited units
+        (``_revcycle_progress``)."""
+        credited = defaultdict(float)
+        for line, (contract, _obligation) in move_lines.items():
+            credited[contract] += line.price_subtotal
+        due = self.env["revcycle.revenue.line"]
+        for contract, amount in credited.items():
+            due |= contract._revcycle_change_price(-contract.currency_id.round(amount), on_date)
+        return due

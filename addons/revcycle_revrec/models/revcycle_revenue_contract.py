@@ -34,6 +34,9 @@ class RevcycleRevenueContract(models.Model):
                              readonly=True, tracking=True, index=True)
     transaction_price = fields.Monetary(
         readonly=True, help="What the customer pays for the whole contract, discounts included, taxes excluded.")
+    credited_amount = fields.Monetary(
+        string="Credited", readonly=True, copy=False,
+        help="Credit notes posted on this contract, taxes excluded: they lowered the transaction price.")
     ssp_total = fields.Monetary(string="Total SSP", compute="_compute_ssp_total", store=True,
                                 help="Sum of the obligations' standalone selling prices: the allocation base.")
     obligation_ids = fields.One2many("revcycle.performance.obligation", "contract_id", string="Obligations",
@@ -180,8 +183,10 @@ class RevcycleRevenueContract(models.Model):
         """
         self.ensure_one()
         currency = self.currency_id
-        new_price = currency.round(sum(item["selling_price"] for item in items))
-        by_sale_line = {item["sale_line"].id: item for item in items if item.get("sale_line")}
+        # what was credited since stays deducted: the order's lines do not show credit notes
+        new_price = currency.round(sum(item["selling_price"] for item in items) - self.credited_amount)
+        by_sale_line = {item["sale_line"].id: item for item in items
+                        if item.get("sale_line") and item["selling_price"] >= 0}
         if self._revcycle_unchanged(new_price, by_sale_line):
             return False
         recognised = self._revcycle_sums_posted()
@@ -231,6 +236,28 @@ class RevcycleRevenueContract(models.Model):
         self.message_post(body=self.env._("Price changed to %(price)s: the part not yet recognised was reallocated.",
                                           price=currency.format(new_price)))
         return True
+
+    def _revcycle_change_price(self, change, on_date):
+        """The transaction price changes by ``change`` after inception (a credit note: negative). The change is
+        allocated on the inception basis, the obligations' relative SSPs (ASC 606-10-32-43, IFRS 15.88): what is
+        already satisfied catches up now, the rest of each schedule follows (``_apply_allocation``).
+        Returns the revenue lines due now, not yet posted."""
+        self.ensure_one()
+        currency = self.currency_id
+        lines = self.env["revcycle.revenue.line"]
+        obligations = self.obligation_ids
+        if currency.is_zero(change) or not obligations:
+            return lines
+        try:
+            parts = engine.allocate_change(change, obligations.mapped("ssp"), currency.decimal_places)
+        except engine.AllocationError as error:
+            raise UserError(self.env._("The price change of %(contract)s cannot be allocated: %(reason)s",
+                                       contract=self.name, reason=str(error))) from error
+        for obligation, part in zip(obligations, parts, strict=True):
+            lines |= obligation._revcycle_apply_allocation(obligation.allocated_amount + part, on_date)
+        self.write({"transaction_price": currency.round(self.transaction_price + change),
+                    "credited_amount": currency.round(self.credited_amount - change)})
+        return lines
 
     def _revcycle_unchanged(self, new_price, by_sale_line):
         currency = self.currency_id
