@@ -11,7 +11,9 @@ class AccountMove(models.Model):
 
         Every contract invoice line is redirected, also for what is already delivered: the allocation may differ
         from the invoiced price, and delivered obligations were already recognised against the contract asset
-        or liability, so crediting income again would count them twice.
+        or liability, so crediting income again would count them twice. Lines of the order without an obligation
+        of their own (a global discount, a down payment) are billed to the contract too: the discount is spread
+        over the obligations by the allocation, so it must not reach income on its own (docs/domain.md §3).
         """
         self._revcycle_defer_invoice_lines()
         posted = super()._post(soft)
@@ -35,9 +37,25 @@ class AccountMove(models.Model):
         return result
 
     def _revcycle_invoice_lines_by_contract(self):
-        """{invoice line: (revenue contract, obligation)}: the lines of obligations."""
-        return {line: (obligation.contract_id, obligation)
-                for line, obligation in self._revcycle_invoice_lines_by_obligation().items()}
+        """{invoice line: (revenue contract, obligation or an empty recordset)}: the lines of obligations, and the
+        lines of an order with an active revenue contract that have no obligation (discount, down payment)."""
+        Obligation = self.env["revcycle.performance.obligation"]
+        result = {line: (obligation.contract_id, obligation)
+                  for line, obligation in self._revcycle_invoice_lines_by_obligation().items()}
+        others = self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund")).invoice_line_ids.filtered(
+            lambda line: line.display_type == "product" and line.sale_line_ids and line not in result)
+        if not others:
+            return result
+        # sudo: as above, the contract of the order is read to route the amounts.
+        contracts = self.env["revcycle.revenue.contract"].sudo().search(
+            [("sale_order_id", "in", others.sale_line_ids.order_id.ids), ("state", "=", "active")])
+        by_order = {contract.sale_order_id.id: contract for contract in contracts}
+        for line in others:
+            contract = next((by_order[order.id] for order in line.sale_line_ids.order_id if order.id in by_order),
+                            None)
+            if contract and contract.company_id._revcycle_revrec_enabled():
+                result[line] = (contract, Obligation.sudo())
+        return result
 
     def _revcycle_defer_invoice_lines(self):
         for line, (contract, obligation) in self._revcycle_invoice_lines_by_contract().items():
@@ -75,12 +93,13 @@ class AccountMove(models.Model):
             contracts._revcycle_net_positions(on_date)
 
     def _revcycle_credit(self, move_lines, on_date):
-        """A credit note lowers each contract's transaction price by the amount credited, taxes excluded. Returned
-        goods and their credit note are one event: the obligation's basis loses the credited units
-        (``_revcycle_progress``)."""
+        """A credit note lowers each contract's transaction price by the amount credited, taxes excluded (a
+        credited discount raises it back); down payments are advances, not price. Returned goods and their credit
+        note are one event: the obligation's basis loses the credited units (``_revcycle_progress``)."""
         credited = defaultdict(float)
         for line, (contract, _obligation) in move_lines.items():
-            credited[contract] += line.price_subtotal
+            if not any(sale_line.is_downpayment for sale_line in line.sale_line_ids):
+                credited[contract] += line.price_subtotal
         due = self.env["revcycle.revenue.line"]
         for contract, amount in credited.items():
             due |= contract._revcycle_change_price(-contract.currency_id.round(amount), on_date)

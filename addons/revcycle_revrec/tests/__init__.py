@@ -7,3 +7,4 @@ from . import test_multi
 from . import test_engine_delivery
 from . import test_engine_change
 from . import test_delivery
+from . import test_flows
