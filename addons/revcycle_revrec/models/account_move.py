@@ -67,8 +67,8 @@ class AccountMove(models.Model):
             })
 
     def _revcycle_after_post(self):
-        """At-invoice obligations are earned now; credit notes lower the transaction price; then the contract
-        nets."""
+        """At-invoice obligations earn their invoiced share; credit notes lower the transaction price; then the
+        contract nets."""
         by_contract = self._revcycle_invoice_lines_by_contract()
         if not by_contract:
             return
@@ -83,7 +83,10 @@ class AccountMove(models.Model):
             obligations = Obligation.browse({ob.id for _contract, ob in move_lines.values() if ob})
             due = self.env["revcycle.revenue.line"]
             if move.move_type == "out_invoice":
-                due |= obligations.filtered(lambda ob: ob.recognition == "invoice")._revcycle_satisfy(on_date)
+                at_invoice = obligations.filtered(lambda ob: ob.recognition == "invoice")
+                measured = at_invoice.filtered(lambda ob: ob._revcycle_progress() is not None)
+                due |= measured._revcycle_true_up(on_date, "invoice")
+                due |= (at_invoice - measured)._revcycle_satisfy(on_date)
             else:
                 due |= move._revcycle_credit(move_lines, on_date)
             for contract in contracts:

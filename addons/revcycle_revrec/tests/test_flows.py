@@ -1,4 +1,4 @@
-"""Issue 16 regressions: discount lines, figures computed by hand."""
+"""Issue 16 regressions: discount lines and at-invoice obligations invoiced in parts, figures computed by hand."""
 from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import tagged
@@ -59,3 +59,40 @@ class TestDiscountLines(RevrecCommon):
         self.assertBalances("2026-01-31", {self.income: -810.0, self.deferred: -990.0, self.asset: 0.0})
         Contract.recognize_until("2026-12-31")
         self.assertBalances("2026-12-31", {self.income: -1800.0, self.deferred: 0.0, self.asset: 0.0})
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestAtInvoiceInParts(RevrecCommon):
+    def test_partial_invoice_recognises_the_invoiced_share(self):
+        """Issue 16 item 5: 10 units at 100 recognised at invoice. Invoicing 3 units earns 3/10 of 1,000 = 300
+        (not 1,000); the other 7 earn the remaining 700. A credit of 1 of the invoiced units: price 900, basis
+        9 units of which 9 invoiced -> 900 earned."""
+        product = self._revrec_product("Licence seat", "invoice", 100.0)
+        order = self.env["sale.order"].create({
+            "partner_id": self.partner_a.id,
+            "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 10.0,
+                                           "price_unit": 100.0, "tax_id": [Command.clear()]})],
+        })
+        with freeze_time("2026-01-01"):
+            order.action_confirm()
+        contract = order.revcycle_revenue_contract_ids
+        first = order._create_invoices()
+        first.write({"invoice_date": "2026-01-05"})
+        first.invoice_line_ids.quantity = 3.0
+        first.action_post()
+        self.assertEqual(contract.recognized_amount, 300.0)
+        self.assertBalances("2026-01-05", {self.income: -300.0, self.deferred: 0.0, self.asset: 0.0,
+                                           self.receivable: 300.0})
+        self._invoice(order, "2026-02-05")
+        self.assertEqual(contract.recognized_amount, 1000.0)
+        self.assertBalances("2026-02-05", {self.income: -1000.0, self.deferred: 0.0, self.asset: 0.0})
+        refund = self.env["account.move"].create({
+            "move_type": "out_refund", "partner_id": order.partner_id.id, "invoice_date": "2026-02-10",
+            "invoice_line_ids": [Command.create({
+                "product_id": product.id, "quantity": 1.0, "price_unit": 100.0, "tax_ids": [Command.clear()],
+                "sale_line_ids": [Command.set(order.order_line.ids)]})],
+        })
+        refund.action_post()
+        contract.invalidate_recordset(["recognized_amount"])  # computed without dependencies: read it again
+        self.assertEqual((contract.transaction_price, contract.recognized_amount), (900.0, 900.0))
+        self.assertBalances("2026-02-10", {self.income: -900.0, self.deferred: 0.0, self.asset: 0.0})
