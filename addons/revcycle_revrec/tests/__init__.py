@@ -8,3 +8,4 @@ from . import test_engine_delivery
 from . import test_engine_change
 from . import test_delivery
 from . import test_flows
+from . import test_invariant_property
