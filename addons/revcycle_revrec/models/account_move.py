@@ -99,6 +99,9 @@ class AccountMove(models.Model):
         """A credit note lowers each contract's transaction price by the amount credited, taxes excluded (a
         credited discount raises it back); down payments are advances, not price. Returned goods and their credit
         note are one event: the obligation's basis loses the credited units (``_revcycle_progress``)."""
+        if self.env.context.get("revcycle_price_set_by_caller"):
+            # a termination or modification posts this credit note and sets the new price itself
+            return self.env["revcycle.revenue.line"]
         credited = defaultdict(float)
         for line, (contract, _obligation) in move_lines.items():
             if not any(sale_line.is_downpayment for sale_line in line.sale_line_ids):

@@ -1,5 +1,6 @@
 from fractions import Fraction
 
+from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -194,6 +195,34 @@ class RevcyclePerformanceObligation(models.Model):
             return self.env["revcycle.revenue.line"]
         return self.env["revcycle.revenue.line"].sudo().create(
             {"obligation_id": self.id, "date": on_date, "amount": catch_up, "ready": True, "kind": "adjustment"})
+
+    def _revcycle_end_on(self, end_date, new_allocated, on_date):
+        """The obligation ends on ``end_date`` with ``new_allocated``: what is recognised stays, the rest is planned
+        again over the months not yet recognised up to the end, or (nothing left to plan, or recognised beyond
+        the new amount) due now. Returns the lines due now."""
+        self.ensure_one()
+        currency = self.currency_id
+        self.allocated_amount = new_allocated
+        ratable = self.recognition in ("ratable_daily", "ratable_monthly")
+        if not ratable or end_date >= self.date_end:
+            return self._revcycle_apply_allocation(new_allocated, on_date)
+        self.line_ids.filtered(lambda line: line.state == "planned" and line.kind == "schedule").unlink()
+        released = self._revcycle_released()
+        posted_periods = self.line_ids.filtered(
+            lambda line: line.state == "posted" and line.kind == "schedule").mapped("period_date")
+        start = max([self.date_start] + [period + relativedelta(months=1) for period in posted_periods])
+        self.date_end = max(end_date, self.date_start)
+        remaining = currency.round(new_allocated - released)
+        Line = self.env["revcycle.revenue.line"].sudo()
+        if start <= end_date and currency.compare_amounts(remaining, 0.0) >= 0:
+            entries = engine.build_schedule(self.recognition, remaining, start, end_date, currency.decimal_places)
+            Line._revcycle_insert_planned([{"obligation_id": self.id, "date": entry.date, "amount": entry.amount,
+                                            "ready": True} for entry in entries])
+            return Line
+        if currency.is_zero(remaining):
+            return Line
+        return Line.create({"obligation_id": self.id, "date": on_date, "amount": remaining, "ready": True,
+                            "kind": "adjustment"})
 
     def _revcycle_resize_waiting(self, remaining):
         """The point-in-time line still waiting for its event carries ``remaining`` (created or dropped as needed)."""

@@ -259,6 +259,31 @@ class RevcycleRevenueContract(models.Model):
                     "credited_amount": currency.round(self.credited_amount - change)})
         return lines
 
+    def _revcycle_end_obligations(self, due_by_obligation, end_date, on_date):
+        """Obligations that end early (a terminated subscription): each is now worth what is due for it
+        (``due_by_obligation``: {obligation: consideration due, notice period included}). The price changes by
+        the difference, allocated by relative SSP among these obligations; each keeps what it recognised and
+        spreads the rest of its new allocation over the months left up to ``end_date`` (what it recognised beyond
+        it comes back now). Returns the revenue lines due now, not yet posted."""
+        self.ensure_one()
+        currency = self.currency_id
+        obligations = self.env["revcycle.performance.obligation"].concat(*due_by_obligation)
+        lines = self.env["revcycle.revenue.line"]
+        if not obligations:
+            return lines
+        change = currency.round(sum(currency.round(due) - ob.selling_price for ob, due in due_by_obligation.items()))
+        try:
+            parts = engine.allocate_change(change, obligations.mapped("ssp"), currency.decimal_places)
+        except engine.AllocationError as error:
+            raise UserError(self.env._("The price change of %(contract)s cannot be allocated: %(reason)s",
+                                       contract=self.name, reason=str(error))) from error
+        for obligation, part in zip(obligations, parts, strict=True):
+            obligation.selling_price = currency.round(due_by_obligation[obligation])
+            lines |= obligation._revcycle_end_on(end_date, currency.round(obligation.allocated_amount + part),
+                                                  on_date)
+        self.transaction_price = currency.round(self.transaction_price + change)
+        return lines
+
     def _revcycle_unchanged(self, new_price, by_sale_line):
         currency = self.currency_id
         if currency.compare_amounts(new_price, self.transaction_price):
