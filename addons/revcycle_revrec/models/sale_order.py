@@ -9,6 +9,20 @@ class SaleOrder(models.Model):
         groups="revcycle_revrec.group_revcycle_revrec_user")
     revcycle_revenue_contract_count = fields.Integer(
         compute="_compute_revcycle_revenue_contract_count", groups="revcycle_revrec.group_revcycle_revrec_user")
+    revcycle_service_start = fields.Date(
+        string="Service Start", copy=False,
+        help="First day of the service of the order's over-time products (a line can set its own). Empty: the "
+        "delivery date, else the confirmation date. A start in the past catches up at the next recognition run.")
+    revcycle_service_end = fields.Date(
+        string="Service End", copy=False,
+        help="Last day of the service when it differs from the products' terms (a line can set its own).")
+
+    _sql_constraints = [
+        ("revcycle_service_dates_ordered",
+         "CHECK (revcycle_service_end IS NULL OR revcycle_service_start IS NULL "
+         "OR revcycle_service_end >= revcycle_service_start)",
+         "The service cannot end before it starts: set its end on or after its start."),
+    ]
 
     def _compute_revcycle_revenue_contract_count(self):
         counts = dict(self.env["revcycle.revenue.contract"]._read_group(
@@ -69,9 +83,10 @@ class SaleOrder(models.Model):
                 lambda sl: not sl.display_type and sl.product_id and not sl.is_downpayment):
             income = line.product_id.product_tmpl_id.with_company(self.company_id).get_product_accounts(
                 fiscal_pos=fiscal_position)["income"]
+            date_start, date_end = line._revcycle_service_dates()
             items.append({
                 "product": line.product_id, "quantity": line.product_uom_qty, "sale_line": line,
                 "selling_price": line.price_subtotal, "name": line.name.splitlines()[0] if line.name else False,
-                "income_account": income,
+                "income_account": income, "date_start": date_start, "date_end": date_end,
             })
         return items

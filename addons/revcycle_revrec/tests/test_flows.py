@@ -96,3 +96,43 @@ class TestAtInvoiceInParts(RevrecCommon):
         contract.invalidate_recordset(["recognized_amount"])  # computed without dependencies: read it again
         self.assertEqual((contract.transaction_price, contract.recognized_amount), (900.0, 900.0))
         self.assertBalances("2026-02-10", {self.income: -900.0, self.deferred: 0.0, self.asset: 0.0})
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestServiceDates(RevrecCommon):
+    def _support_order(self, on, line_values=None, **values):
+        care = self._revrec_product("Care plan", "ratable_monthly", 1200.0, term=12)
+        order = self.env["sale.order"].create({
+            "partner_id": self.partner_a.id,
+            "order_line": [Command.create({"product_id": care.id, "price_unit": 1200.0,
+                                           "tax_id": [Command.clear()], **(line_values or {})})],
+            **values,
+        })
+        with freeze_time(on):
+            order.action_confirm()
+        return order
+
+    def test_backdated_service_start_catches_up(self):
+        """Issue 16 item 9: a year of support (1,200) serving from 1 January 2026, confirmed on 15 March 2026.
+        The obligation runs 1 January - 31 December 2026 (not from 15 March), 100 a month; the March run catches
+        up January to March: 300."""
+        order = self._support_order("2026-03-15", revcycle_service_start="2026-01-01")
+        obligation = order.revcycle_revenue_contract_ids.obligation_ids
+        self.assertEqual((str(obligation.date_start), str(obligation.date_end)), ("2026-01-01", "2026-12-31"))
+        summary = self.env["revcycle.revenue.contract"].recognize_until("2026-03-31")
+        self.assertEqual((summary["lines"], summary["amount"]), (3, 300.0))
+
+    def test_line_service_dates_win_over_the_order(self):
+        """The line says 1 March - 31 August (6 months): 1,200 / 6 = 200 a month, whatever the order's start."""
+        order = self._support_order(
+            "2026-01-10", {"revcycle_service_start": "2026-03-01", "revcycle_service_end": "2026-08-31"},
+            revcycle_service_start="2026-02-01")
+        obligation = order.revcycle_revenue_contract_ids.filtered(lambda c: c.state == "active").obligation_ids
+        self.assertEqual((str(obligation.date_start), str(obligation.date_end)), ("2026-03-01", "2026-08-31"))
+        self.assertEqual(set(obligation.line_ids.mapped("amount")), {200.0})
+
+    def test_delivery_date_is_the_default_start(self):
+        """No service start: the order's delivery date (commitment date, 1 April) starts the service."""
+        order = self._support_order("2026-01-10", commitment_date="2026-04-01 10:00:00")
+        obligation = order.revcycle_revenue_contract_ids.obligation_ids
+        self.assertEqual((str(obligation.date_start), str(obligation.date_end)), ("2026-04-01", "2027-03-31"))
