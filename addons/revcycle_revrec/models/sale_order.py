@@ -49,14 +49,28 @@ class SaleOrder(models.Model):
         """
         Contract = self.env["revcycle.revenue.contract"].sudo()
         for order in self:
-            if not order.company_id._revcycle_revrec_enabled() or order.sudo().revcycle_revenue_contract_ids.filtered(
-                    lambda c: c.state == "active"):
+            if not order.company_id._revcycle_revrec_enabled():
+                order._revcycle_warn_recognition_off()
+                continue
+            if order.sudo().revcycle_revenue_contract_ids.filtered(lambda c: c.state == "active"):
                 continue
             items = order._revcycle_contract_items()
             if items:
                 Contract.with_company(order.company_id)._revcycle_create_from_contract(
                     order, items, order.partner_id.commercial_partner_id, order.company_id, order.currency_id,
                     order._revcycle_contract_date(), origin=order.name)
+
+    def _revcycle_warn_recognition_off(self):
+        """An order with over-time products in a company where recognition is off: say so in its chatter rather
+        than recognise at invoice in silence."""
+        self.ensure_one()
+        if not self.order_line.product_id.filtered(
+                lambda product: product.revcycle_recognition in ("ratable_daily", "ratable_monthly")):
+            return
+        self.message_post(body=self.env._(
+            "Revenue recognition is off for %(company)s, so this order's services are earned when invoiced, not "
+            "over their term. Set the deferred revenue account, the contract asset account and the recognition "
+            "journal in Settings > Revenue Cycle.", company=self.company_id.name))
 
     def _revcycle_reallocate_contracts(self):
         """A confirmed order changed: its active revenue contract reallocates prospectively.

@@ -86,6 +86,14 @@ class TestMultiCurrencyCompany(RevrecCommon):
             "order_line": [Command.create({"product_id": self.support.id, "price_unit": 10.0})]})
         order.action_confirm()
         self.assertFalse(order.revcycle_revenue_contract_ids)
+        # Issue 16 item 10: not in silence: the order says recognition is off, and so do the settings...
+        self.assertIn("Revenue recognition is off", order.message_ids[:1].body)
+        settings = self.env["res.config.settings"].with_company(other).create({})
+        self.assertTrue(settings.revcycle_revrec_setup_missing)
+        # ...which create the three settings in one click, as the demo does.
+        settings.action_revcycle_revrec_setup_accounts()
+        self.assertTrue(other._revcycle_revrec_enabled())
+        self.assertFalse(self.env["res.config.settings"].with_company(other).create({}).revcycle_revrec_setup_missing)
 
     def test_bad_input_is_refused(self):
         contracts_before = self.env["revcycle.revenue.contract"].search_count([])
