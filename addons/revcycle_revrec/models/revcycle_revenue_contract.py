@@ -137,9 +137,15 @@ class RevcycleRevenueContract(models.Model):
 
     @api.model
     def _revcycle_item_ssp(self, item, currency, date, company):
-        """SSP of the whole item (the SSP table / product field times the quantity), or None: use the price."""
-        unit = self.env["revcycle.ssp"].revcycle_get_ssp(
-            item["product"].product_tmpl_id.id, currency.id, date, company.id)
+        """SSP of the whole item (the SSP table / product field times the quantity), or None: use the price.
+
+        A line given away (price 0) without SSP is still a promise to perform: its product's list price (company
+        currency, converted) estimates its SSP, so it gets its share of the price instead of nothing."""
+        product = item["product"]
+        unit = self.env["revcycle.ssp"].revcycle_get_ssp(product.product_tmpl_id.id, currency.id, date, company.id)
+        if unit is None and currency.is_zero(item["selling_price"]) \
+                and company.currency_id.compare_amounts(product.lst_price, 0.0) > 0:
+            unit = company.currency_id._convert(product.lst_price, currency, company, date, round=False)
         return None if unit is None else currency.round(unit * item["quantity"] * item.get("ssp_factor", 1.0))
 
     def _revcycle_prepare_obligation_vals(self, item, ssp, amount, date):

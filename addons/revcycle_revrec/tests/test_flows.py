@@ -46,6 +46,17 @@ class TestDiscountLines(RevrecCommon):
         self.assertBalances("2026-12-31", {self.income: -1000.0, self.deferred: 0.0, self.asset: 0.0,
                                            self.receivable: 1000.0})
 
+    def test_free_line_without_ssp_gets_its_share(self):
+        """Issue 16 item 11: a care plan (SSP 1,200) sold at 1,200 with a free training (no SSP, list price 300,
+        price 0). The training's SSP is estimated at its list price: 1,200 by 1,200 : 300 -> care plan 960,
+        training 240 (before: 0, the training recognised nothing)."""
+        training = self._revrec_product("Training", "invoice", 0.0)
+        training.lst_price = 300.0
+        order = self._order([(self.care, 1200.0), (training, 0.0)])
+        contract = order.revcycle_revenue_contract_ids
+        self.assertEqual([self._obligation(contract, product).allocated_amount for product in (self.care, training)],
+                         [960.0, 240.0])
+
     def test_discount_line_is_allocated_by_relative_ssp(self):
         """Support 1,200 (SSP 1,200) and setup 800 (SSP 800) less 200: price 1,800 by SSP 1,200 : 800 ->
         support 1,080 (90 a month), setup 720 (earned when invoiced). January: 720 + 90 = 810 earned of 1,800
