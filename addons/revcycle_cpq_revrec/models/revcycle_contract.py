@@ -73,6 +73,71 @@ class RevcycleContract(models.Model):
         self._revcycle_create_revenue_contracts()
         return result
 
+    def action_terminate(self, termination_date=None, reason=None, override_notice=False):
+        # the unused-time credit note posted by the termination is part of it: the new price comes from what is due
+        result = super(RevcycleContract, self.with_context(revcycle_price_set_by_caller=True)).action_terminate(
+            termination_date, reason, override_notice
+        )
+        self._revcycle_terminate_revenue()
+        return result
+
+    def _revcycle_terminate_revenue(self):
+        """A terminated contract's obligations end with it: each is worth what is due for its line, the term's
+        invoices up to the new end (the notice period included; the last period prorated) or what was billed for
+        it if more (prepaid time not credited is kept), and its schedule follows (revcycle_revrec
+        ``_revcycle_end_obligations``).
+
+        sudo: whoever may terminate the contract makes its revenue follow, as activating it does.
+        """
+        Obligation = self.env["revcycle.performance.obligation"].sudo()
+        today = fields.Date.context_today(self)
+        for contract in self.sudo().filtered(lambda c: c.state == "terminated" and c.date_end):
+            obligations = Obligation.search(
+                [("revcycle_contract_line_id", "in", contract.line_ids.ids), ("contract_id.state", "=", "active")]
+            )
+            if not obligations:
+                continue
+            billed = contract._revcycle_billed_by_line()
+            due_by_line = {
+                item["revcycle_contract_line"]: item["selling_price"] for item in contract._revcycle_revenue_items()
+            }
+            for revenue in obligations.contract_id:
+                mine = obligations.filtered(lambda ob, r=revenue: ob.contract_id == r)
+                due = {
+                    ob: max(due_by_line.get(ob.revcycle_contract_line_id, 0.0),
+                            billed.get(ob.revcycle_contract_line_id, 0.0))
+                    for ob in mine
+                }
+                lines = revenue._revcycle_end_obligations(due, contract.date_end, today)
+                if lines:
+                    revenue._revcycle_post_lines(lines, today)
+                revenue.message_post(
+                    body=self.env._(
+                        "%(contract)s terminated on %(date)s: its obligations end then, the transaction price is "
+                        "now %(price)s.",
+                        contract=contract.name,
+                        date=contract.date_end,
+                        price=revenue.currency_id.format(revenue.transaction_price),
+                    )
+                )
+
+    def _revcycle_billed_by_line(self):
+        """{contract line: net amount billed for it, taxes excluded} from the posted invoices and credit notes."""
+        self.ensure_one()
+        result = {}
+        for line in self.env["account.move.line"].sudo().search(
+            [
+                ("revcycle_contract_line_id", "in", self.line_ids.ids),
+                ("parent_state", "=", "posted"),
+                ("display_type", "=", "product"),
+            ]
+        ):
+            sign = -1 if line.move_id.move_type == "out_refund" else 1
+            result[line.revcycle_contract_line_id] = result.get(line.revcycle_contract_line_id, 0.0) + sign * (
+                line.price_subtotal
+            )
+        return result
+
     def _revcycle_renew_contract(self):
         renewal = super()._revcycle_renew_contract()
         renewal._revcycle_create_revenue_contracts()

@@ -214,3 +214,48 @@ class TestContractRevenue(RevrecCommon):
         fresh_revenue = fresh.revcycle_revenue_contract_ids
         fresh.unlink()
         self.assertFalse(fresh_revenue.exists())
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestContractTermination(RevrecCommon):
+    @classmethod
+    def get_default_groups(cls):
+        return super().get_default_groups() | cls.env.ref("revcycle_cpq.group_revcycle_cpq_manager")
+
+    def test_termination_ends_the_revenue_with_what_is_due(self):
+        """Issue 16 item 4: 12 months at 100, billed monthly in advance, January recognised, terminated on
+        31 March after 300 billed. What is due is the term up to 31 March, 300 (= billed); the obligation keeps
+        January's 100 and spreads the other 200 over February and March: 300 recognised in all, not 1,200, and
+        nothing left on deferred revenue or contract assets."""
+        product = self._revrec_product("Monitoring", "ratable_monthly", 0.0)
+        product.write({"list_price": 100.0, "revcycle_recurring": True, "revcycle_billing_period": "month"})
+        Contract = self.env["revcycle.contract"]
+        contract = Contract.create({
+            "partner_id": self.partner_a.id, "company_id": self.company.id,
+            "currency_id": self.company.currency_id.id, "date_start": date(2026, 1, 1),
+            "date_end": date(2026, 12, 31), "billing_period": "month", "billing_mode": "prepaid",
+            "line_ids": [Command.create({"product_id": product.id, "name": product.name, "quantity": 1.0,
+                                         "price_unit": 100.0})],
+        })
+        contract.action_sign()
+        contract.action_activate()
+        revenue = contract.revcycle_revenue_contract_ids
+        self.assertEqual(revenue.transaction_price, 1200.0)
+        Revenue = self.env["revcycle.revenue.contract"]
+        for day in ("2026-01-01", "2026-02-01", "2026-03-01"):
+            with freeze_time(day):
+                Contract._cron_generate_invoices()
+        self.assertEqual(sum(contract.invoice_ids.mapped("amount_untaxed")), 300.0)
+        Revenue.recognize_until("2026-01-31")
+        with freeze_time("2026-03-20"):
+            contract.action_terminate("2026-03-31", reason="customer leaves", override_notice=True)
+        obligation = revenue.obligation_ids
+        self.assertEqual((revenue.transaction_price, obligation.allocated_amount, str(obligation.date_end)),
+                         (300.0, 300.0, "2026-03-31"))
+        planned = obligation.line_ids.filtered(lambda line: line.state == "planned").sorted("date")
+        self.assertEqual([(str(line.date), line.amount) for line in planned],
+                         [("2026-02-28", 100.0), ("2026-03-31", 100.0)])
+        with freeze_time("2027-01-01"):  # recognition refuses dates after today (issue 15)
+            Revenue.recognize_until("2026-12-31")
+        self.assertBalances("2026-12-31", {self.income: -300.0, self.deferred: 0.0, self.asset: 0.0,
+                                           self.receivable: 300.0})

@@ -13,3 +13,4 @@ from .schedule import (
 )
 from .position import contract_position_moves
 from .delivery import delivered_target, delivery_release
+from .change import allocate_change, progress_release, rescale_remaining

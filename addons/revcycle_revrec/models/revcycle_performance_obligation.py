@@ -1,5 +1,6 @@
 from fractions import Fraction
 
+from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -97,9 +98,50 @@ class RevcyclePerformanceObligation(models.Model):
         return lines
 
     def _revcycle_release_delivered_share(self, on_date):
-        """Delivery obligations earn the delivered share of their allocation (delivered / ordered quantity of their
-        order line), the last unit exactly the rest; a return gives its share back. Posts the difference with what
-        is already released as a line due ``on_date`` and resizes the line still waiting to the remainder.
+        """Delivery obligations earn the delivered share of their allocation (see ``_revcycle_true_up``)."""
+        return self._revcycle_true_up(on_date, "delivery")
+
+    def _revcycle_progress(self):
+        """(done, basis) in the order line's unit for a point-in-time obligation measured on its order line, else
+        None (a service marked met by hand, a contract without order line).
+
+        - delivery (goods delivered by pickings): delivered quantity (returns deducted) of the ordered quantity
+          less the units both returned and credited: a return and its credit note are one event, so the credited
+          units leave the basis instead of being reversed a second time;
+        - invoice: invoiced quantity less credited, of the ordered quantity less credited (docs/domain.md §3).
+        """
+        self.ensure_one()
+        sale_line = self.sale_line_id
+        if not sale_line or self.recognition not in ("delivery", "invoice"):
+            return None
+        if self.recognition == "delivery" and sale_line.qty_delivered_method != "stock_move":
+            return None
+        invoiced = credited = 0.0
+        for line in sale_line.invoice_lines.filtered(lambda aml: aml.parent_state == "posted"):
+            quantity = line.product_uom_id._compute_quantity(line.quantity, sale_line.product_uom)
+            if line.move_id.move_type == "out_refund":
+                credited += quantity
+            else:
+                invoiced += quantity
+        ordered = sale_line.product_uom_qty
+        if self.recognition == "invoice":
+            return invoiced - credited, ordered - credited
+        _outgoing, incoming = sale_line._get_outgoing_incoming_moves(strict=False)
+        returned = sum(move.product_uom._compute_quantity(move.quantity, sale_line.product_uom)
+                       for move in incoming.filtered(lambda move: move.state == "done"))
+        return sale_line.qty_delivered, ordered - min(max(credited, 0.0), returned)
+
+    def _revcycle_released(self):
+        """What the obligation recognised or has due now: every line but the planned schedule still to come."""
+        self.ensure_one()
+        return self.currency_id.round(sum(self.line_ids.filtered(
+            lambda line: not (line.state == "planned" and line.kind == "schedule")).mapped("amount")))
+
+    def _revcycle_true_up(self, on_date, kind):
+        """Point-in-time obligations measured in quantities earn ``done / basis`` of their allocation, the last
+        unit exactly the rest; a return gives its share back. Posts the difference with what is already released
+        as a line of ``kind`` due ``on_date`` and resizes the line still waiting to the remainder. Obligations
+        without such a measure are left alone.
 
         The obligation rows are locked and written: two pickings validated at once cannot both release the same
         share (the second transaction fails to serialise and is retried on the new figures).
@@ -111,22 +153,76 @@ class RevcyclePerformanceObligation(models.Model):
         Line = self.env["revcycle.revenue.line"].sudo()
         vals_list = []
         for obligation in self:
+            progress = obligation._revcycle_progress()
+            if progress is None:
+                continue
             sale_line, currency = obligation.sale_line_id, obligation.currency_id
-            released = sum(obligation.line_ids.filtered(lambda line: line.state == "posted").mapped("amount"))
+            done, basis = progress
+            released = obligation._revcycle_released()
             try:
-                delta = engine.delivery_release(
-                    obligation.allocated_amount, released, sale_line.qty_delivered, sale_line.product_uom_qty,
-                    currency.decimal_places, sale_line.product_uom.rounding)
+                delta, waiting = engine.progress_release(
+                    obligation.allocated_amount, released, done, basis, currency.decimal_places,
+                    sale_line.product_uom.rounding)
             except engine.ScheduleError as error:
                 raise UserError(self.env._("%(obligation)s cannot be recognised on delivery: %(reason)s",
                                            obligation=obligation.display_name, reason=str(error))) from error
-            obligation.delivered_quantity = sale_line.qty_delivered
+            if obligation.recognition == "delivery":
+                obligation.delivered_quantity = sale_line.qty_delivered
+            obligation._revcycle_resize_waiting(waiting)
             if currency.is_zero(delta):
                 continue
             vals_list.append({"obligation_id": obligation.id, "date": on_date, "amount": delta, "ready": True,
-                              "kind": "delivery"})
-            obligation._revcycle_resize_waiting(currency.round(obligation.allocated_amount - released - delta))
+                              "kind": kind})
         return Line.create(vals_list)
+
+    def _revcycle_apply_allocation(self, new_allocated, on_date):
+        """The obligation's allocation becomes ``new_allocated`` (a change of the transaction price): an obligation
+        measured in quantities is trued up to its progress, any other keeps its share satisfied and catches up
+        for it now while its planned lines scale (engine ``rescale_remaining``). Returns the lines due now."""
+        self.ensure_one()
+        currency = self.currency_id
+        self.allocated_amount = currency.round(new_allocated)
+        if self._revcycle_progress() is not None:
+            return self._revcycle_true_up(on_date, "adjustment")
+        planned = self.line_ids.filtered(lambda line: line.state == "planned" and line.kind == "schedule").sorted(
+            lambda line: (line.date, line.id))
+        catch_up, amounts = engine.rescale_remaining(
+            self.allocated_amount, self._revcycle_released(), planned.mapped("amount"), currency.decimal_places)
+        for line, amount in zip(planned, amounts, strict=True):
+            line.amount = amount
+        planned.filtered(lambda line: currency.is_zero(line.amount)).unlink()
+        if currency.is_zero(catch_up):
+            return self.env["revcycle.revenue.line"]
+        return self.env["revcycle.revenue.line"].sudo().create(
+            {"obligation_id": self.id, "date": on_date, "amount": catch_up, "ready": True, "kind": "adjustment"})
+
+    def _revcycle_end_on(self, end_date, new_allocated, on_date):
+        """The obligation ends on ``end_date`` with ``new_allocated``: what is recognised stays, the rest is planned
+        again over the months not yet recognised up to the end, or (nothing left to plan, or recognised beyond
+        the new amount) due now. Returns the lines due now."""
+        self.ensure_one()
+        currency = self.currency_id
+        self.allocated_amount = new_allocated
+        ratable = self.recognition in ("ratable_daily", "ratable_monthly")
+        if not ratable or end_date >= self.date_end:
+            return self._revcycle_apply_allocation(new_allocated, on_date)
+        self.line_ids.filtered(lambda line: line.state == "planned" and line.kind == "schedule").unlink()
+        released = self._revcycle_released()
+        posted_periods = self.line_ids.filtered(
+            lambda line: line.state == "posted" and line.kind == "schedule").mapped("period_date")
+        start = max([self.date_start] + [period + relativedelta(months=1) for period in posted_periods])
+        self.date_end = max(end_date, self.date_start)
+        remaining = currency.round(new_allocated - released)
+        Line = self.env["revcycle.revenue.line"].sudo()
+        if start <= end_date and currency.compare_amounts(remaining, 0.0) >= 0:
+            entries = engine.build_schedule(self.recognition, remaining, start, end_date, currency.decimal_places)
+            Line._revcycle_insert_planned([{"obligation_id": self.id, "date": entry.date, "amount": entry.amount,
+                                            "ready": True} for entry in entries])
+            return Line
+        if currency.is_zero(remaining):
+            return Line
+        return Line.create({"obligation_id": self.id, "date": on_date, "amount": remaining, "ready": True,
+                            "kind": "adjustment"})
 
     def _revcycle_resize_waiting(self, remaining):
         """The point-in-time line still waiting for its event carries ``remaining`` (created or dropped as needed)."""

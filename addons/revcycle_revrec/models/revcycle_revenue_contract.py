@@ -34,6 +34,9 @@ class RevcycleRevenueContract(models.Model):
                              readonly=True, tracking=True, index=True)
     transaction_price = fields.Monetary(
         readonly=True, help="What the customer pays for the whole contract, discounts included, taxes excluded.")
+    credited_amount = fields.Monetary(
+        string="Credited", readonly=True, copy=False,
+        help="Credit notes posted on this contract, taxes excluded: they lowered the transaction price.")
     ssp_total = fields.Monetary(string="Total SSP", compute="_compute_ssp_total", store=True,
                                 help="Sum of the obligations' standalone selling prices: the allocation base.")
     obligation_ids = fields.One2many("revcycle.performance.obligation", "contract_id", string="Obligations",
@@ -134,9 +137,15 @@ class RevcycleRevenueContract(models.Model):
 
     @api.model
     def _revcycle_item_ssp(self, item, currency, date, company):
-        """SSP of the whole item (the SSP table / product field times the quantity), or None: use the price."""
-        unit = self.env["revcycle.ssp"]._revcycle_ssp(
-            item["product"].product_tmpl_id.id, currency.id, date, company.id)
+        """SSP of the whole item (the SSP table / product field times the quantity), or None: use the price.
+
+        A line given away (price 0) without SSP is still a promise to perform: its product's list price (company
+        currency, converted) estimates its SSP, so it gets its share of the price instead of nothing."""
+        product = item["product"]
+        unit = self.env["revcycle.ssp"]._revcycle_ssp(product.product_tmpl_id.id, currency.id, date, company.id)
+        if unit is None and currency.is_zero(item["selling_price"]) \
+                and company.currency_id.compare_amounts(product.lst_price, 0.0) > 0:
+            unit = company.currency_id._convert(product.lst_price, currency, company, date, round=False)
         return None if unit is None else currency.round(unit * item["quantity"] * item.get("ssp_factor", 1.0))
 
     def _revcycle_prepare_obligation_vals(self, item, ssp, amount, date):
@@ -180,8 +189,10 @@ class RevcycleRevenueContract(models.Model):
         """
         self.ensure_one()
         currency = self.currency_id
-        new_price = currency.round(sum(item["selling_price"] for item in items))
-        by_sale_line = {item["sale_line"].id: item for item in items if item.get("sale_line")}
+        # what was credited since stays deducted: the order's lines do not show credit notes
+        new_price = currency.round(sum(item["selling_price"] for item in items) - self.credited_amount)
+        by_sale_line = {item["sale_line"].id: item for item in items
+                        if item.get("sale_line") and item["selling_price"] >= 0}
         if self._revcycle_unchanged(new_price, by_sale_line):
             return False
         recognised = self._revcycle_sums_posted()
@@ -231,6 +242,53 @@ class RevcycleRevenueContract(models.Model):
         self.message_post(body=self.env._("Price changed to %(price)s: the part not yet recognised was reallocated.",
                                           price=currency.format(new_price)))
         return True
+
+    def _revcycle_change_price(self, change, on_date):
+        """The transaction price changes by ``change`` after inception (a credit note: negative). The change is
+        allocated on the inception basis, the obligations' relative SSPs (ASC 606-10-32-43, IFRS 15.88): what is
+        already satisfied catches up now, the rest of each schedule follows (``_apply_allocation``).
+        Returns the revenue lines due now, not yet posted."""
+        self.ensure_one()
+        currency = self.currency_id
+        lines = self.env["revcycle.revenue.line"]
+        obligations = self.obligation_ids
+        if currency.is_zero(change) or not obligations:
+            return lines
+        try:
+            parts = engine.allocate_change(change, obligations.mapped("ssp"), currency.decimal_places)
+        except engine.AllocationError as error:
+            raise UserError(self.env._("The price change of %(contract)s cannot be allocated: %(reason)s",
+                                       contract=self.name, reason=str(error))) from error
+        for obligation, part in zip(obligations, parts, strict=True):
+            lines |= obligation._revcycle_apply_allocation(obligation.allocated_amount + part, on_date)
+        self.write({"transaction_price": currency.round(self.transaction_price + change),
+                    "credited_amount": currency.round(self.credited_amount - change)})
+        return lines
+
+    def _revcycle_end_obligations(self, due_by_obligation, end_date, on_date):
+        """Obligations that end early (a terminated subscription): each is now worth what is due for it
+        (``due_by_obligation``: {obligation: consideration due, notice period included}). The price changes by
+        the difference, allocated by relative SSP among these obligations; each keeps what it recognised and
+        spreads the rest of its new allocation over the months left up to ``end_date`` (what it recognised beyond
+        it comes back now). Returns the revenue lines due now, not yet posted."""
+        self.ensure_one()
+        currency = self.currency_id
+        obligations = self.env["revcycle.performance.obligation"].concat(*due_by_obligation)
+        lines = self.env["revcycle.revenue.line"]
+        if not obligations:
+            return lines
+        change = currency.round(sum(currency.round(due) - ob.selling_price for ob, due in due_by_obligation.items()))
+        try:
+            parts = engine.allocate_change(change, obligations.mapped("ssp"), currency.decimal_places)
+        except engine.AllocationError as error:
+            raise UserError(self.env._("The price change of %(contract)s cannot be allocated: %(reason)s",
+                                       contract=self.name, reason=str(error))) from error
+        for obligation, part in zip(obligations, parts, strict=True):
+            obligation.selling_price = currency.round(due_by_obligation[obligation])
+            lines |= obligation._revcycle_end_on(end_date, currency.round(obligation.allocated_amount + part),
+                                                  on_date)
+        self.transaction_price = currency.round(self.transaction_price + change)
+        return lines
 
     def _revcycle_unchanged(self, new_price, by_sale_line):
         currency = self.currency_id

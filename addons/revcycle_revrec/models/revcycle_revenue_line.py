@@ -28,11 +28,14 @@ class RevcycleRevenueLine(models.Model):
     remaining_amount = fields.Monetary(compute="_compute_split", store=True, string="Remaining")
     state = fields.Selection([("planned", "Planned"), ("posted", "Posted")], default="planned", required=True,
                              index=True)
-    kind = fields.Selection([("schedule", "Schedule"), ("delivery", "Partial Delivery"), ("reversal", "Reversal")],
+    kind = fields.Selection([("schedule", "Schedule"), ("delivery", "Partial Delivery"),
+                             ("invoice", "Invoiced Share"), ("adjustment", "Price Change"),
+                             ("reversal", "Reversal")],
                             default="schedule", required=True,
                             help="Schedule: the planned recognition; Partial Delivery: the delivered share of a "
-                            "point-in-time obligation (negative after a return); Reversal: a credit note or "
-                            "cancellation.")
+                            "point-in-time obligation (negative after a return); Invoiced Share: the invoiced share "
+                            "of an at-invoice obligation; Price Change: the cumulative catch-up when a credit note "
+                            "changes the transaction price; Reversal: a cancellation.")
     ready = fields.Boolean(default=True, help="Point-in-time lines wait for their delivery or invoice.")
     move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, index="btree_not_null",
                               ondelete="restrict", copy=False)

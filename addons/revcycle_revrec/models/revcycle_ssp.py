@@ -45,7 +45,8 @@ class RevcycleSsp(models.Model):
     @api.model
     def revcycle_get_ssp(self, product_tmpl_id, currency_id, on_date, company_id=None):
         """SSP of the product in that currency on that date: the table's row, else the product's field (in the
-        company currency only), else False (the caller then uses the selling price): XML-RPC cannot carry None."""
+        company currency, converted at that date's rate for another currency), else False (the caller then uses the
+        selling price): XML-RPC cannot carry None."""
         ssp = self._revcycle_ssp(product_tmpl_id, currency_id, on_date, company_id)
         return False if ssp is None else ssp
 
@@ -62,6 +63,9 @@ class RevcycleSsp(models.Model):
             return row.price
         template = self.env["product.template"].browse(product_tmpl_id)
         company = self.env["res.company"].browse(company_id)
-        if template.revcycle_ssp and currency_id == company.currency_id.id:
+        if not template.revcycle_ssp:
+            return None
+        if currency_id == company.currency_id.id:
             return template.revcycle_ssp
-        return None
+        currency = self.env["res.currency"].browse(currency_id)
+        return company.currency_id._convert(template.revcycle_ssp, currency, company, on_date, round=False)

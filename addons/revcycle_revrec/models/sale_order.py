@@ -9,6 +9,20 @@ class SaleOrder(models.Model):
         groups="revcycle_revrec.group_revcycle_revrec_user")
     revcycle_revenue_contract_count = fields.Integer(
         compute="_compute_revcycle_revenue_contract_count", groups="revcycle_revrec.group_revcycle_revrec_user")
+    revcycle_service_start = fields.Date(
+        string="Service Start", copy=False,
+        help="First day of the service of the order's over-time products (a line can set its own). Empty: the "
+        "delivery date, else the confirmation date. A start in the past catches up at the next recognition run.")
+    revcycle_service_end = fields.Date(
+        string="Service End", copy=False,
+        help="Last day of the service when it differs from the products' terms (a line can set its own).")
+
+    _sql_constraints = [
+        ("revcycle_service_dates_ordered",
+         "CHECK (revcycle_service_end IS NULL OR revcycle_service_start IS NULL "
+         "OR revcycle_service_end >= revcycle_service_start)",
+         "The service cannot end before it starts: set its end on or after its start."),
+    ]
 
     def _compute_revcycle_revenue_contract_count(self):
         counts = dict(self.env["revcycle.revenue.contract"]._read_group(
@@ -35,14 +49,28 @@ class SaleOrder(models.Model):
         """
         Contract = self.env["revcycle.revenue.contract"].sudo()
         for order in self:
-            if not order.company_id._revcycle_revrec_enabled() or order.sudo().revcycle_revenue_contract_ids.filtered(
-                    lambda c: c.state == "active"):
+            if not order.company_id._revcycle_revrec_enabled():
+                order._revcycle_warn_recognition_off()
+                continue
+            if order.sudo().revcycle_revenue_contract_ids.filtered(lambda c: c.state == "active"):
                 continue
             items = order._revcycle_contract_items()
             if items:
                 Contract.with_company(order.company_id)._revcycle_create_from_contract(
                     order, items, order.partner_id.commercial_partner_id, order.company_id, order.currency_id,
                     order._revcycle_contract_date(), origin=order.name)
+
+    def _revcycle_warn_recognition_off(self):
+        """An order with over-time products in a company where recognition is off: say so in its chatter rather
+        than recognise at invoice in silence."""
+        self.ensure_one()
+        if not self.order_line.product_id.filtered(
+                lambda product: product.revcycle_recognition in ("ratable_daily", "ratable_monthly")):
+            return
+        self.message_post(body=self.env._(
+            "Revenue recognition is off for %(company)s, so this order's services are earned when invoiced, not "
+            "over their term. Set the deferred revenue account, the contract asset account and the recognition "
+            "journal in Settings > Revenue Cycle.", company=self.company_id.name))
 
     def _revcycle_reallocate_contracts(self):
         """A confirmed order changed: its active revenue contract reallocates prospectively.
@@ -69,9 +97,10 @@ class SaleOrder(models.Model):
                 lambda sl: not sl.display_type and sl.product_id and not sl.is_downpayment):
             income = line.product_id.product_tmpl_id.with_company(self.company_id).get_product_accounts(
                 fiscal_pos=fiscal_position)["income"]
+            date_start, date_end = line._revcycle_service_dates()
             items.append({
                 "product": line.product_id, "quantity": line.product_uom_qty, "sale_line": line,
                 "selling_price": line.price_subtotal, "name": line.name.splitlines()[0] if line.name else False,
-                "income_account": income,
+                "income_account": income, "date_start": date_start, "date_end": date_end,
             })
         return items

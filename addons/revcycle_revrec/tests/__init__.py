@@ -5,5 +5,8 @@ from . import test_worked_example
 from . import test_changes
 from . import test_multi
 from . import test_engine_delivery
+from . import test_engine_change
 from . import test_delivery
 from . import test_revrec_security
+from . import test_flows
+from . import test_invariant_property

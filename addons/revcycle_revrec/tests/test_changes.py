@@ -13,22 +13,65 @@ from .common import RevrecCommon
 
 @tagged("post_install", "-at_install", "revcycle")
 class TestChanges(RevrecCommon):
-    def test_credit_note_reverses_what_was_recognised(self):
+    def test_credit_note_lowers_the_price_on_the_inception_basis(self):
+        """Half the support (15,000 of its 30,000 price) is credited on 15 February.
+
+        The former expectation here (income 76,500 at the end against 75,000 billed, a 1,500 contract asset left
+        for ever) reversed half of the support's *allocation* instead of the amount credited. A credit note lowers
+        the transaction price by what it credits (ASC 606-10-32-42): 90,000 - 15,000 = 75,000, and the change is
+        allocated on the inception basis, SSP 60,000 : 36,000 : 24,000 (ratio 0.125): licence -7,500, support
+        -4,500, installation -3,000 -> 37,500 / 22,500 / 15,000.
+        Catch-up on 15 February for what is satisfied: licence and installation (delivered) -7,500 and -3,000;
+        support keeps its progress (1 month of 12 recognised): 22,500 x 1/12 = 1,875 earned against 2,250
+        recognised -> -375, and its 11 planned months become 24,750 x 22,500 / 27,000 = 20,625 (1,875 each).
+        Income 65,250 - 10,875 = 54,375; billed 75,000 -> deferred 20,625. At 31 December: 54,375 + 20,625 =
+        75,000 = billed, both balances 0.
+        """
         order, contract = self._january()
         support_line = order.order_line.filtered(lambda line: line.product_id == self.support)
-        # Half the support is credited on 15 February: half of January's 2,250 comes back, the plan halves.
         self._invoice(order, "2026-02-15", [(support_line, 15000.0)], move_type="out_refund")
+        self.assertEqual((contract.transaction_price, contract.credited_amount), (75000.0, 15000.0))
+        self.assertEqual([self._obligation(contract, product).allocated_amount
+                          for product in (self.licence, self.support, self.installation)],
+                         [37500.0, 22500.0, 15000.0])
+        catch_ups = contract.line_ids.filtered(lambda line: line.kind == "adjustment")
+        self.assertEqual(sorted((line.product_id.name, line.amount, line.state, str(line.date)) for line in catch_ups),
+                         [("Installation", -3000.0, "posted", "2026-02-15"),
+                          ("Licence", -7500.0, "posted", "2026-02-15"),
+                          ("Support", -375.0, "posted", "2026-02-15")])
         support = self._obligation(contract, self.support)
-        reversal = support.line_ids.filtered(lambda line: line.kind == "reversal")
-        self.assertEqual((reversal.amount, reversal.state, str(reversal.date)), (-1125.0, "posted", "2026-02-15"))
-        self.assertEqual(support.allocated_amount, 13500.0)
-        self.assertEqual(sum(support.line_ids.filtered(lambda line: line.state == "planned").mapped("amount")),
-                         12375.0)
-        # Billed 75,000; earned 45,000 + 18,000 + 1,125: liability 10,875.
-        self.assertBalances("2026-02-15", {self.income: -64125.0, self.deferred: -10875.0, self.asset: 0.0})
+        planned = support.line_ids.filtered(lambda line: line.state == "planned")
+        self.assertEqual(set(planned.mapped("amount")), {1875.0})
+        self.assertEqual(len(planned), 11)
+        self.assertBalances("2026-02-15", {self.income: -54375.0, self.deferred: -20625.0, self.asset: 0.0})
         with freeze_time("2027-01-01"):  # on 2027-01-01, 2026-12-31 is past: no future recognition
             self.env["revcycle.revenue.contract"].recognize_until("2026-12-31")
-        self.assertBalances("2026-12-31", {self.income: -76500.0, self.deferred: 0.0, self.asset: 1500.0})
+        self.assertBalances("2026-12-31", {self.income: -75000.0, self.deferred: 0.0, self.asset: 0.0})
+
+    def test_credited_installation_leaves_nothing_deferred(self):
+        """Issue 16 item 2: the installation sold at 10,000 (allocated 18,000) credited in full on 15 February.
+        Price 90,000 - 10,000 = 80,000, by SSP (ratio 80,000 / 120,000 = 2/3): licence 40,000, support 24,000
+        (2,000 a month), installation 16,000. Not 8,000 deferred for ever: at the end income 80,000 = billed."""
+        order, contract = self._january()
+        installation_line = order.order_line.filtered(lambda line: line.product_id == self.installation)
+        self._invoice(order, "2026-02-15", [(installation_line, 10000.0)], move_type="out_refund")
+        self.assertEqual([self._obligation(contract, product).allocated_amount
+                          for product in (self.licence, self.support, self.installation)],
+                         [40000.0, 24000.0, 16000.0])
+        # 40,000 + 16,000 + one month of support at 2,000 = 58,000 earned; billed 80,000 -> 22,000 deferred.
+        self.assertBalances("2026-02-15", {self.income: -58000.0, self.deferred: -22000.0, self.asset: 0.0})
+        with freeze_time("2027-01-01"):  # on 2027-01-01, 2026-12-31 is past: no future recognition
+            self.env["revcycle.revenue.contract"].recognize_until("2026-12-31")
+        self.assertBalances("2026-12-31", {self.income: -80000.0, self.deferred: 0.0, self.asset: 0.0})
+
+    def test_reordering_after_a_credit_keeps_the_credit(self):
+        """Re-saving an order line after a credit note does not bring the credited amount back."""
+        order, contract = self._january()
+        support_line = order.order_line.filtered(lambda line: line.product_id == self.support)
+        self._invoice(order, "2026-02-15", [(support_line, 15000.0)], move_type="out_refund")
+        support_line.price_unit = 30000.0
+        self.assertEqual(contract.transaction_price, 75000.0)
+        self.assertEqual(sum(contract.obligation_ids.mapped("allocated_amount")), 75000.0)
 
     def test_cancelled_order_reverses_everything(self):
         order, contract = self._january()

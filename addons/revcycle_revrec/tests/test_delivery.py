@@ -140,3 +140,55 @@ class TestPartialDelivery(RevrecCommon):
         self.assertBalances(
             "2026-01-15", {self.receivable: 1500.0, self.deferred: -333.33, self.asset: 0.0, self.income: -1166.67}
         )
+
+    def _goods_order(self, quantity=10.0, price=100.0):
+        order = self.env["sale.order"].create({
+            "partner_id": self.partner_a.id,
+            "order_line": [Command.create({"product_id": self.goods.id, "product_uom_qty": quantity,
+                                           "price_unit": price, "tax_id": [Command.clear()]})],
+        })
+        with freeze_time("2026-01-01"):
+            order.action_confirm()
+        return order
+
+    def _credit_units(self, order, quantity, on):
+        sale_line = order.order_line
+        refund = self.env["account.move"].create({
+            "move_type": "out_refund", "partner_id": order.partner_id.id, "invoice_date": on,
+            "invoice_line_ids": [Command.create({
+                "product_id": sale_line.product_id.id, "quantity": quantity, "price_unit": sale_line.price_unit,
+                "tax_ids": [Command.clear()], "sale_line_ids": [Command.set(sale_line.ids)]})],
+        })
+        refund.action_post()
+        return refund
+
+    def test_return_and_its_credit_note_are_one_event(self):
+        """Issue 16 item 3: 10 units at 100 delivered, 2 returned and credited. The return gives back 2/10 of
+        1,000 (-200, 800 earned); the credit note lowers the price to 800 and takes the 2 credited units out of
+        the basis: 8 delivered of 8 -> 800 earned, nothing more to reverse. Revenue 800 = billed 1,000 - 200,
+        not 640 (the credit reversing a second fifth of what was left)."""
+        order = self._goods_order()
+        contract = order.revcycle_revenue_contract_ids
+        self._invoice(order, "2026-01-05")
+        picking = self._validate(order.picking_ids, 10.0, "2026-01-10")
+        self._return(picking, 2.0, "2026-01-20")
+        self.assertBalances("2026-01-20", {self.income: -800.0, self.deferred: -200.0})
+        self._credit_units(order, 2.0, "2026-01-25")
+        goods = contract.obligation_ids
+        self.assertEqual((contract.transaction_price, goods.allocated_amount), (800.0, 800.0))
+        self.assertEqual((goods.recognized_amount, goods.deferred_amount), (800.0, 0.0))
+        self.assertBalances("2026-01-25", {self.income: -800.0, self.deferred: 0.0, self.asset: 0.0,
+                                           self.receivable: 800.0})
+
+    def test_credit_note_before_the_return_is_the_same_event(self):
+        """The other order: the credit note first (price 800; nothing returned yet, so 10 of 10 delivered earn
+        800: -200 now), then the return (8 delivered of 10 - 2 credited = 8: still 800). Revenue 800."""
+        order = self._goods_order()
+        contract = order.revcycle_revenue_contract_ids
+        self._invoice(order, "2026-01-05")
+        picking = self._validate(order.picking_ids, 10.0, "2026-01-10")
+        self._credit_units(order, 2.0, "2026-01-15")
+        self.assertBalances("2026-01-15", {self.income: -800.0, self.deferred: 0.0})
+        self._return(picking, 2.0, "2026-01-20")
+        self.assertEqual(contract.obligation_ids.recognized_amount, 800.0)
+        self.assertBalances("2026-01-20", {self.income: -800.0, self.deferred: 0.0, self.asset: 0.0})

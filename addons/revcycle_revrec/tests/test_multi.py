@@ -37,6 +37,19 @@ class TestMultiCurrencyCompany(RevrecCommon):
         # Not billed yet: the earned 2,250 USD is a contract asset in company currency.
         self.assertBalances("2026-01-31", {self.asset: 2250.01, self.income: -2250.01})
 
+    def test_product_ssp_serves_a_foreign_currency_order(self):
+        """Issue 16 item 11: without an SSP table row in EUR, the products' SSPs (USD 60,000 : 36,000 : 24,000)
+        are converted at 1 USD = 2 EUR (120,000 : 72,000 : 48,000) instead of being ignored (which weighed the
+        selling prices): 180,000.10 EUR -> 90,000.05 / 54,000.03 / 36,000.02, as with the table."""
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
+        pricelist = self.env["product.pricelist"].create({"name": "EUR", "currency_id": eur.id,
+                                                          "company_id": self.company.id})
+        order = self._confirmed_order([(self.licence, 100000.0), (self.support, 60000.0),
+                                       (self.installation, 20000.1)], pricelist_id=pricelist.id)
+        contract = order.revcycle_revenue_contract_ids
+        self.assertEqual(contract.obligation_ids.mapped("allocated_amount"), [90000.05, 54000.03, 36000.02])
+        self.assertEqual(contract.obligation_ids.mapped("ssp_source"), ["ssp"] * 3)
+
     def test_companies_see_only_their_contracts(self):
         order = self._confirmed_order()
         contract = order.revcycle_revenue_contract_ids
@@ -75,6 +88,14 @@ class TestMultiCurrencyCompany(RevrecCommon):
             "order_line": [Command.create({"product_id": self.support.id, "price_unit": 10.0})]})
         order.action_confirm()
         self.assertFalse(order.revcycle_revenue_contract_ids)
+        # Issue 16 item 10: not in silence: the order says recognition is off, and so do the settings...
+        self.assertIn("Revenue recognition is off", order.message_ids[:1].body)
+        settings = self.env["res.config.settings"].with_company(other).create({})
+        self.assertTrue(settings.revcycle_revrec_setup_missing)
+        # ...which create the three settings in one click, as the demo does.
+        settings.action_revcycle_revrec_setup_accounts()
+        self.assertTrue(other._revcycle_revrec_enabled())
+        self.assertFalse(self.env["res.config.settings"].with_company(other).create({}).revcycle_revrec_setup_missing)
 
     def test_bad_input_is_refused(self):
         contracts_before = self.env["revcycle.revenue.contract"].search_count([])

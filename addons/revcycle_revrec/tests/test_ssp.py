@@ -27,9 +27,11 @@ class TestSsp(TransactionCase):
         self.assertEqual(get(self.product.id, self.currency.id, date(2026, 7, 1)), 1000.0)
         other_currency = self.env.ref("base.EUR") if self.currency != self.env.ref("base.EUR") else self.env.ref(
             "base.USD")
-        # no SSP: False, which XML-RPC can carry (it asserted None, which it cannot; issue 15)
-        self.assertIs(get(self.product.id, other_currency.id, date(2026, 3, 1)), False)
-        self.assertIsNone(self.Ssp._revcycle_ssp(self.product.id, other_currency.id, date(2026, 3, 1)))
+        # no row in that currency: the product's SSP (company currency) converted at the date's rate
+        company = self.env.company
+        self.assertAlmostEqual(
+            get(self.product.id, other_currency.id, date(2026, 3, 1)),
+            company.currency_id._convert(1000.0, other_currency, company, date(2026, 3, 1), round=False), places=6)
 
     def test_bad_input_is_refused(self):
         before = self.Ssp.search_count([])
