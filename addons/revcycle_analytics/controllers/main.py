@@ -1,20 +1,34 @@
 import io
 
 from odoo import http
+from odoo.exceptions import AccessError, UserError
 from odoo.http import content_disposition, request
 from odoo.tools.misc import xlsxwriter
 
 
 class RevcycleAnalyticsController(http.Controller):
     @http.route("/revcycle_analytics/kpis.xlsx", type="http", auth="user", methods=["GET", "POST"])
-    def kpis_xlsx(self, date_from, date_to, company_ids=None, **kwargs):
+    def kpis_xlsx(self, date_from=None, date_to=None, company_ids=None, **kwargs):
         """The KPI table of the dashboard as an XLSX workbook: one row per KPI, value and previous period.
-        ``company_ids`` is a comma-separated list of ids. Access and input are checked by ``get_kpis``."""
-        companies = (
-            [int(company_id) for company_id in company_ids.split(",") if company_id.strip()] if company_ids else None
-        )
-        Kpi = request.env["revcycle.kpi"]
-        data = Kpi.get_kpis(date_from, date_to, companies)
+        ``company_ids`` is a comma-separated list of ids. Access and input are checked by ``get_kpis``; bad
+        parameters answer 400 (403 for access) with the message, never 500."""
+        try:
+            companies = None
+            if company_ids:
+                parts = [part.strip() for part in company_ids.split(",") if part.strip()]
+                if not all(part.isdigit() for part in parts):
+                    raise UserError(
+                        request.env._(
+                            "company_ids must be comma-separated company ids like 1,2, not %(value)r.",
+                            value=company_ids,
+                        )
+                    )
+                companies = [int(part) for part in parts]
+            data = request.env["revcycle.kpi"].get_kpis(date_from, date_to, companies)
+        except AccessError as error:
+            return request.make_response(str(error), status=403, headers=[("Content-Type", "text/plain")])
+        except UserError as error:
+            return request.make_response(str(error), status=400, headers=[("Content-Type", "text/plain")])
         content = self._revcycle_workbook(request.env, data)
         filename = f"revenue-cycle-kpis-{data['date_from']}-{data['date_to']}.xlsx"
         return request.make_response(

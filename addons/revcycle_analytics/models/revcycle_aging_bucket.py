@@ -8,6 +8,7 @@ from ..engine import kpis
 
 class RevcycleAgingBucket(models.Model):
     _name = "revcycle.aging.bucket"
+    _inherit = ["revcycle.shared.rows.mixin"]
     _description = "AR Aging Bucket"
     _order = "company_id, sequence, days_from"
 
@@ -57,7 +58,13 @@ class RevcycleAgingBucket(models.Model):
 
     @api.model
     def revcycle_bucket_for(self, days_past_due, company_id=None):
-        company_id = company_id or self.env.company.id
+        Access = self.env["revcycle.access"]
+        days_past_due = Access._revcycle_integer(days_past_due, "days_past_due", -100000, 100000)
+        company_id = (
+            Access._revcycle_check_companies(Access._revcycle_id_list(company_id, "company_id")[:1]).id
+            if company_id
+            else self.env.company.id
+        )
         buckets = self.search([("company_id", "=", company_id)]) or self.search([("company_id", "=", False)])
         try:
             return kpis.aging_bucket(days_past_due, buckets._revcycle_engine_buckets())

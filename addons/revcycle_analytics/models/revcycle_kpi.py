@@ -114,36 +114,14 @@ class RevcycleKpi(models.AbstractModel):
 
     @api.model
     def _revcycle_parse_period(self, date_from, date_to):
-        parsed = []
-        for label, value in ((self.env._("start"), date_from), (self.env._("end"), date_to)):
-            try:
-                parsed.append(fields.Date.to_date(value))
-            except (TypeError, ValueError):
-                parsed.append(None)
-            if not parsed[-1]:
-                raise UserError(
-                    self.env._(
-                        "The period %(which)s '%(value)s' is not a date: give it as YYYY-MM-DD.",
-                        which=label,
-                        value=value,
-                    )
-                )
-        if parsed[1] < parsed[0]:
-            raise UserError(
-                self.env._(
-                    "The period ends on %(end)s, before it starts on %(start)s: give an end on or after the start.",
-                    start=parsed[0],
-                    end=parsed[1],
-                )
-            )
-        return parsed
+        return self.env["revcycle.access"]._revcycle_date_range(
+            date_from, date_to, self.env._("The period start (date_from)"), self.env._("The period end (date_to)"))
 
     @api.model
     def _revcycle_kpi_companies(self, company_ids):
         if not company_ids:
             return self.env.companies
-        if isinstance(company_ids, int):
-            company_ids = [company_ids]
+        company_ids = self.env["revcycle.access"]._revcycle_id_list(company_ids, "company_ids")
         allowed = self.env["res.company"].sudo().browse(company_ids).exists()
         if not self.env.su:
             allowed &= self.env.user.company_ids

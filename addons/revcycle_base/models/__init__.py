@@ -1,1 +1,1 @@
-from . import revcycle_access, account_tax, res_currency
+from . import revcycle_access, revcycle_inputs, account_tax, res_currency

@@ -48,3 +48,47 @@ class RevcycleAccess(models.AbstractModel):
                     )
                 )
         return companies.sudo(self.env.su)
+
+    @api.model
+    def _revcycle_check_shared_rows(self, records, vals_list=()):
+        """Rows with no company (``company_id`` False) are shared by every company: only a user whose allowed
+        companies are all the companies of the database (or the superuser) may create, change or delete them,
+        so a manager of one company cannot change what another company uses. See docs/security.md."""
+        if self.env.su:
+            return True
+        shared = records.filtered(lambda record: not record.company_id) if "company_id" in records._fields else records
+        makes_shared = any("company_id" in vals and not vals["company_id"] for vals in vals_list)
+        if not (shared or makes_shared):
+            return True
+        # sudo: counting the companies, not reading them
+        if len(self.env.user.company_ids) >= self.env["res.company"].sudo().search_count([]):
+            return True
+        raise AccessError(
+            self.env._(
+                "%(records)s are shared by all companies: only a user of every company can change them. Give them "
+                "a company, or ask an administrator.",
+                records=", ".join(shared.mapped("display_name")) or records._description,
+            )
+        )
+
+
+class RevcycleSharedRowsMixin(models.AbstractModel):
+    """Configuration whose ``company_id`` may be empty, meaning shared by every company (price tiers, bundle
+    components, risk classes, aging buckets): shared rows are guarded by ``_revcycle_check_shared_rows``."""
+
+    _name = "revcycle.shared.rows.mixin"
+    _description = "Revenue Cycle: rows shared by all companies"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env["revcycle.access"]._revcycle_check_shared_rows(records)
+        return records
+
+    def write(self, vals):
+        self.env["revcycle.access"]._revcycle_check_shared_rows(self, [vals])
+        return super().write(vals)
+
+    def unlink(self):
+        self.env["revcycle.access"]._revcycle_check_shared_rows(self)
+        return super().unlink()

@@ -4,6 +4,7 @@ from odoo.exceptions import ValidationError
 
 class RevcycleBundleComponent(models.Model):
     _name = "revcycle.bundle.component"
+    _inherit = ["revcycle.shared.rows.mixin"]
     _description = "Bundle Component"
     _order = "bundle_tmpl_id, sequence, id"
 

@@ -6,6 +6,7 @@ from ..engine import config_rules as rule_engine
 
 class RevcycleConfigRule(models.Model):
     _name = "revcycle.config.rule"
+    _inherit = ["revcycle.shared.rows.mixin"]
     _description = "Configuration Rule"
     _order = "product_tmpl_id, sequence, id"
 

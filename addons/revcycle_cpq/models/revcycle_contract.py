@@ -149,6 +149,7 @@ class RevcycleContract(models.Model):
     # -- CRUD ------------------------------------------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        self.env["revcycle.access"]._revcycle_check_vals(self, vals_list)  # before anything reads them
         self._revcycle_refuse_lifecycle_fields(
             [
                 {key: value for key, value in vals.items() if not (key == "state" and value == "draft")}
@@ -162,6 +163,7 @@ class RevcycleContract(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self.env["revcycle.access"]._revcycle_check_vals(self, [vals])  # before anything reads them
         self._revcycle_refuse_lifecycle_fields([vals])
         self._revcycle_check_billing_choices(vals)
         return super().write(vals)
@@ -229,6 +231,7 @@ class RevcycleContract(models.Model):
         return True
 
     def action_sign(self, signed_by=None):
+        signed_by = self.env["revcycle.access"]._revcycle_text(signed_by, "signed_by", max_length=200)
         self._revcycle_require_state(("draft", "negotiation"), self.env._("signed"))
         for contract in self:
             if not contract.line_ids:
@@ -265,9 +268,12 @@ class RevcycleContract(models.Model):
     def action_terminate(self, termination_date=None, reason=None, override_notice=False):
         """End the contract on ``termination_date`` (default today). Before the notice period has run, only with
         ``override_notice`` and a reason. Unused prepaid time is credited when the company's setting says so."""
+        Access = self.env["revcycle.access"]
+        termination_date = Access._revcycle_date(termination_date, "termination_date", required=False)
+        reason = Access._revcycle_text(reason, "reason")
         self._revcycle_require_state(("active", "suspended", "signed"), self.env._("terminated"))
         today = fields.Date.context_today(self)
-        termination_date = fields.Date.to_date(termination_date) or today
+        termination_date = termination_date or today
         for contract in self:
             if termination_date < contract.date_start:
                 raise ValidationError(

@@ -6,6 +6,7 @@ from ..engine import tiers as tier_engine
 
 class RevcyclePriceTier(models.Model):
     _name = "revcycle.price.tier"
+    _inherit = ["revcycle.shared.rows.mixin"]
     _description = "Price Tier"
     _order = "product_tmpl_id, pricelist_id, min_quantity"
 
@@ -62,6 +63,7 @@ class RevcyclePriceTier(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.env["revcycle.access"]._revcycle_check_vals(self, vals_list)  # before anything reads them
         # Checked before the INSERT: the unique index would otherwise answer first, with a bare database error.
         seen = set()
         for vals in vals_list:
@@ -73,6 +75,7 @@ class RevcyclePriceTier(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self.env["revcycle.access"]._revcycle_check_vals(self, [vals])  # before anything reads them
         if {"product_tmpl_id", "pricelist_id", "min_quantity"} & set(vals):
             for tier in self:
                 self._revcycle_check_threshold_free(
@@ -138,9 +141,18 @@ class RevcyclePriceTier(models.Model):
         Returns a JSON-ready dict: total, unit_price, mode and one line per tier used; or False when the
         product has no tier table.
         """
-        template = self.env["product.template"].browse(product_tmpl_id).exists()
-        if not template:
+        Access = self.env["revcycle.access"]
+        if (
+            isinstance(product_tmpl_id, int)
+            and not isinstance(product_tmpl_id, bool)
+            and 0 < product_tmpl_id < 2**31
+            and not self.env["product.template"].browse(product_tmpl_id).exists()
+        ):
             raise ValidationError(self.env._("There is no product template with id %(id)s.", id=product_tmpl_id))
+        template = Access._revcycle_record("product.template", product_tmpl_id, "product_tmpl_id")
+        quantity = Access._revcycle_number(quantity, "quantity", 0.0, 1e12)
+        pricelist = Access._revcycle_record("product.pricelist", pricelist_id, "pricelist_id", required=False)
+        pricelist_id = pricelist.id
         tiers = self.search([("product_tmpl_id", "=", template.id), ("pricelist_id", "=", pricelist_id or False)])
         if not tiers and pricelist_id:
             tiers = self.search([("product_tmpl_id", "=", template.id), ("pricelist_id", "=", False)])

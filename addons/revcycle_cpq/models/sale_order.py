@@ -303,7 +303,8 @@ class SaleOrder(models.Model):
         return True
 
     def action_revcycle_reject(self, reason=None):
-        if not (reason or "").strip():
+        reason = self.env["revcycle.access"]._revcycle_text(reason, "reason")
+        if not reason:
             raise UserError(self.env._("Give a reason for the rejection, so the salesperson knows what to change."))
         self._revcycle_check_can_decide()
         self._revcycle_record_decision("rejected", reason.strip())

@@ -63,7 +63,7 @@ class TestContract(AccountTestInvoicingCommon):
         return contract
 
     def test_lifecycle_by_role(self):
-        contract = self._contract().with_user(self.salesman)
+        contract = self._contract(user_id=self.salesman.id).with_user(self.salesman)
         with self.assertRaisesRegex(UserError, "not signed yet"), self.env.cr.savepoint():
             contract.action_activate()
         contract.action_negotiate()

@@ -73,3 +73,16 @@ class TestContractPortal(HttpCase):
         shared = self.url_open(f"/my/contracts/{self.contract_b.id}?access_token={self.contract_b.access_token}")
         self.assertEqual(shared.status_code, 200)
         self.assertIn(self.contract_b.name, shared.text)
+
+    def test_internal_user_does_not_open_a_customer_contract_in_the_portal(self):
+        # Reproduction: /my/contracts/<id> answered a CPQ user (who may read the contract in the back office).
+        seller = new_test_user(
+            self.env, "rc_portal_seller", groups="revcycle_cpq.group_revcycle_cpq_manager", name="Seller"
+        )
+        self.authenticate(seller.login, seller.login)
+        with mute_logger("odoo.addons.base.models.ir_rule", "odoo.addons.base.models.ir_model"):
+            refused = self.url_open(f"/my/contracts/{self.contract_a.id}", allow_redirects=False)
+            listing = self.url_open("/my/contracts")
+        self.assertEqual(refused.status_code, 303)
+        self.assertTrue(refused.headers["Location"].endswith("/my"), refused.headers["Location"])
+        self.assertNotIn(self.contract_a.name, listing.text)

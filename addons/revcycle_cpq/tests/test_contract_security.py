@@ -90,3 +90,32 @@ class TestContractSecurity(AccountTestInvoicingCommon):
         self.assertEqual(contract.line_ids.discount, 0.0)
         contract.line_ids.discount = 100.0
         self.assertEqual(contract.recurring_total, 0.0)
+
+    def test_salespeople_see_their_own_contracts_only(self):
+        # Reproduction: salespeople read and edited every contract of their company (no own-documents rule).
+        other = new_test_user(
+            self.env,
+            "rc_guard_other_salesman",
+            groups="revcycle_cpq.group_revcycle_cpq_user",
+            company_id=self.company_data["company"].id,
+        )
+        mine = self.env["revcycle.contract"].with_user(self.salesman).create(self._vals())
+        theirs = self.env["revcycle.contract"].with_user(other).create(self._vals())
+        Contract = self.env["revcycle.contract"].with_user(self.salesman)
+        self.assertEqual(Contract.search([("id", "in", (mine | theirs).ids)]), mine)
+        with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_rule"):
+            theirs.with_user(self.salesman).read(["name"])
+        with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_rule"):
+            theirs.with_user(self.salesman).write({"notice_days": 1})
+        with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_rule"):
+            theirs.line_ids.with_user(self.salesman).write({"price_unit": 1.0})
+        # a manager (who sees every sales document) sees both
+        manager = new_test_user(
+            self.env,
+            "rc_guard_cpq_manager",
+            groups="revcycle_cpq.group_revcycle_cpq_manager",
+            company_id=self.company_data["company"].id,
+        )
+        self.assertEqual(
+            self.env["revcycle.contract"].with_user(manager).search([("id", "in", (mine | theirs).ids)]), mine | theirs
+        )

@@ -59,6 +59,18 @@ class TestPriceTier(TransactionCase):
         self.assertEqual(tiers_as_salesman.search_count([("product_tmpl_id", "=", self.product.id)]), 2)
         with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_model"):
             tiers_as_salesman.create({"product_tmpl_id": self.product.id, "min_quantity": 200, "price": 7.0})
+        # the product is shared by every company: a manager of the main company only may not change its tiers
+        # (issue 15), a manager of every company may
+        with self.assertRaisesRegex(AccessError, "shared by all companies"), self.env.cr.savepoint():
+            self.Tier.with_user(self.cpq_manager).create(
+                {"product_tmpl_id": self.product.id, "min_quantity": 200, "price": 7.0}
+            )
+        shared = self.Tier.search([("product_tmpl_id", "=", self.product.id)], limit=1)
+        with self.assertRaisesRegex(AccessError, "shared by all companies"), self.env.cr.savepoint():
+            shared.with_user(self.cpq_manager).write({"price": 0.01})
+        with self.assertRaisesRegex(AccessError, "shared by all companies"), self.env.cr.savepoint():
+            shared.with_user(self.cpq_manager).unlink()
+        self.cpq_manager.company_ids = self.env["res.company"].search([])
         tier = self.Tier.with_user(self.cpq_manager).create(
             {"product_tmpl_id": self.product.id, "min_quantity": 200, "price": 7.0}
         )

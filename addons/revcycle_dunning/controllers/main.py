@@ -17,8 +17,17 @@ class RevcycleStripeWebhook(http.Controller):
         Event = request.env["revcycle.stripe.event"].sudo()
         try:
             event = Event._revcycle_verify(payload, signature)
-        except (ValueError, stripe.SignatureVerificationError) as error:
+        except stripe.SignatureVerificationError as error:
             _logger.warning("Refused a Stripe webhook call: %s", error)
             return request.make_json_response({"error": "invalid signature"}, status=400)
-        result = Event._revcycle_receive(event, payload.decode("utf-8", "replace"))
+        except (ValueError, TypeError, AttributeError, KeyError) as error:
+            _logger.warning("Refused a Stripe webhook call that is not an event: %s", error)
+            return request.make_json_response({"error": "malformed event"}, status=400)
+        try:
+            with request.env.cr.savepoint():
+                result = Event._revcycle_receive(event, payload.decode("utf-8", "replace"))
+        except (ValueError, TypeError, AttributeError, KeyError) as error:
+            # signed by Stripe but not an event this route can use: 400 so it is not retried for days as a 500 is
+            _logger.warning("Refused a malformed Stripe event: %s", error)
+            return request.make_json_response({"error": f"malformed event: {error}"}, status=400)
         return request.make_json_response({"received": True, "result": result})

@@ -149,8 +149,33 @@ class ResPartner(models.Model):
             "revcycle_dunning_policy_id", "revcycle_dunning_excluded", "revcycle_dunning_dispute",
             "revcycle_promise_date"]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # the limit that counts is the commercial entity's; contacts receive theirs by Odoo's commercial sync
+        if any(vals.get("credit_limit") and not vals.get("parent_id") for vals in vals_list):
+            self.env["revcycle.access"]._revcycle_require_credit_limit_editor()
+        return super().create(vals_list)
+
     def write(self, vals):
+        before = {}
+        if "credit_limit" in vals or "use_partner_credit_limit" in vals:
+            # sudo: the current limit is read to see whether it changes; only a credit manager may change it on a
+            # commercial entity (its contacts receive it by Odoo's commercial sync, which changes no decision)
+            before = {partner.id: partner.sudo().credit_limit for partner in self
+                      if partner.commercial_partner_id == partner and "parent_id" not in vals}
+            new_limit = self.env["revcycle.access"]._revcycle_number(
+                vals.get("credit_limit"), "Credit Limit (credit_limit)", required=False, text=True)
+            changes = any(float_compare(limit, new_limit, precision_digits=2) for limit in before.values())
+            if ("credit_limit" in vals and changes) or ("use_partner_credit_limit" in vals and before):
+                self.env["revcycle.access"]._revcycle_require_credit_limit_editor()
         result = super().write(vals)
+        if before:
+            for partner in self.filtered(lambda partner: partner.id in before):
+                previous, current = before[partner.id], partner.sudo().credit_limit
+                if float_compare(previous, current, precision_digits=2):
+                    partner._revcycle_log_credit_decision(self.env._(
+                        "Credit limit in %(company)s changed from %(before)s to %(after)s by %(user)s.",
+                        company=self.env.company.name, before=previous, after=current, user=self.env.user.name))
         if "credit_limit" in vals:
             self.env["revcycle.credit.profile"]._revcycle_mark_dirty(
                 (partner.id, self.env.company.id) for partner in self.commercial_partner_id)
@@ -166,12 +191,13 @@ class ResPartner(models.Model):
         if not (self.env.su or self.env.user._is_internal()):
             raise AccessError(self.env._("Only internal users can check a customer's credit."))
         self.check_access("read")
-        try:
-            amount = float(amount or 0.0)
-        except (TypeError, ValueError) as error:
-            raise UserError(self.env._(
-                "The amount to check must be a number, not %(amount)r.", amount=amount)) from error
-        return self._revcycle_credit_decision(amount)
+        amount = self.env["revcycle.access"]._revcycle_number(
+            amount, self.env._("The amount to check"), required=False)
+        decision = self._revcycle_credit_decision(amount)
+        if not self.env["revcycle.access"]._revcycle_is_credit_reader():
+            # exposure, score and overdue figures are for collections and accounting: others learn the answer only
+            decision = {key: decision[key] for key in ("allowed", "reason_code", "reason", "partner")}
+        return decision
 
     def _revcycle_credit_decision(self, amount):
         """The decision on current figures: the stored profile, measured again first when it may be stale."""
@@ -189,7 +215,8 @@ class ResPartner(models.Model):
     def action_revcycle_credit_hold(self, reason, release_on_payment=False):
         """Put the customers on credit hold in the current company (credit managers)."""
         self.env["revcycle.access"]._revcycle_require_credit_manager()
-        if not (reason or "").strip():
+        reason = self.env["revcycle.access"]._revcycle_text(reason, "reason")
+        if not reason:
             raise ValidationError(self.env._("Say why the customer goes on credit hold: a reason is required."))
         self._revcycle_company_profiles()._revcycle_set_hold(reason.strip(), "manual", bool(release_on_payment))
         return True
@@ -197,7 +224,8 @@ class ResPartner(models.Model):
     def action_revcycle_credit_release(self, reason=""):
         """Lift the credit hold in the current company (credit managers)."""
         self.env["revcycle.access"]._revcycle_require_credit_manager()
-        reason = (reason or "").strip() or self.env._("lifted by %(user)s", user=self.env.user.name)
+        reason = self.env["revcycle.access"]._revcycle_text(reason, "reason") or self.env._(
+            "lifted by %(user)s", user=self.env.user.name)
         self._revcycle_company_profiles()._revcycle_release_hold(reason)
         return True
 
@@ -212,6 +240,7 @@ class ResPartner(models.Model):
             partner.message_post(body=body, subtype_xmlid="mail.mt_note")
 
     def action_revcycle_open_temporary_limit(self):
+        self.env["revcycle.access"]._revcycle_require_credit_manager()
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",

@@ -103,6 +103,7 @@ class RevcycleCreditOverride(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.env["revcycle.access"]._revcycle_check_vals(self, vals_list)  # before anything reads them
         self.env["revcycle.access"]._revcycle_require_credit_manager()
         for vals in vals_list:
             if vals.get("partner_id"):

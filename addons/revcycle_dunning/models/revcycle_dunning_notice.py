@@ -245,6 +245,19 @@ class RevcycleDunningNotice(models.Model):
     def action_send_now(self):
         """Send these notices now instead of waiting for the sending job."""
         self.env["revcycle.access"]._revcycle_require_collections_user()
+        self.check_access("write")
+        # the sending job may hold some of these notices right now: take the rest with SKIP LOCKED rather than wait
+        # for it and then fail on rows it changed; the ones it holds are refused with a message, never sent twice
+        self.flush_model(["state"])
+        rows = self.env.execute_query(SQL(
+            "SELECT id FROM revcycle_dunning_notice WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED",
+            self.ids))
+        busy = self - self.browse([row[0] for row in rows])
+        if busy:
+            raise UserError(self.env._(
+                "%(notices)s are being sent by the sending job right now; refresh in a moment to see the result.",
+                notices=", ".join(busy.mapped("name"))))
+        self.invalidate_recordset(["state"])
         unsendable = self.filtered(lambda notice: notice.state not in ("draft", "error"))
         if unsendable:
             raise UserError(self.env._(

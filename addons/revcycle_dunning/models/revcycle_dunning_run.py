@@ -123,11 +123,7 @@ class RevcycleDunningRun(models.Model):
         self.env["revcycle.access"]._revcycle_require_collections_user()
         if not date:
             raise UserError(self.env._("Give the run date to dun as of, like 2025-01-31 (today at the latest)."))
-        try:
-            date = fields.Date.to_date(date)
-        except (TypeError, ValueError) as error:
-            raise UserError(self.env._(
-                "The run date must be a date like 2025-01-31, not %(date)r.", date=date)) from error
+        date = self.env["revcycle.access"]._revcycle_date(date, self.env._("The run date"), upper=False)
         self._revcycle_check_not_future(date)
         runs = self.create([{"date": date, "company_id": company.id} for company in self.env.companies])
         runs.action_run()

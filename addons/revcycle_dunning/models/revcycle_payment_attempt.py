@@ -36,7 +36,8 @@ class RevcyclePaymentAttempt(models.Model):
     provider_id = fields.Many2one("payment.provider", string="Provider", readonly=True, ondelete="set null")
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
     state = fields.Selection(
-        [("pending", "Sending"), ("processing", "Processing"), ("succeeded", "Succeeded"), ("failed", "Failed")],
+        [("pending", "Sending"), ("processing", "Processing"), ("succeeded", "Succeeded"), ("failed", "Failed"),
+         ("mismatch", "To Review")],
         default="pending", required=True, readonly=True, index=True)
     failure_kind = fields.Selection(
         [(retry_engine.HARD, "Hard Decline"), (retry_engine.SOFT, "Soft Decline"),
@@ -194,6 +195,8 @@ class RevcyclePaymentAttempt(models.Model):
             self.stripe_payment_intent = intent_id
         status = intent.get("status")
         if status == "succeeded":
+            if self._revcycle_intent_mismatch(intent):
+                return
             self._revcycle_succeeded()
         elif status == "processing":
             self.state = "processing"
@@ -205,10 +208,38 @@ class RevcyclePaymentAttempt(models.Model):
             self._revcycle_failed(error.get("code"), error.get("decline_code"), 402,
                                   error.get("message") or status, intent_id)
 
+    def _revcycle_intent_mismatch(self, intent):
+        """A succeeded PaymentIntent whose amount or currency is not the attempt's is never registered as paid:
+        the attempt is set to review, card collection of the invoice stops and a note on the invoice tells a
+        person what Stripe reported. Returns True when that is the case."""
+        self.ensure_one()
+        received = intent.get("amount_received", intent.get("amount"))
+        currency = (intent.get("currency") or "").upper()
+        expected = payment_utils.to_minor_currency_units(self.amount, self.currency_id)
+        if (
+            isinstance(received, int) and not isinstance(received, bool) and received == expected
+            and currency == self.currency_id.name
+        ):
+            return False
+        message = self.env._(
+            "Stripe reported %(received)s %(currency)s (smallest unit) for PaymentIntent %(intent)s, but this card "
+            "try was for %(expected)s %(expected_currency)s: nothing was registered as paid. Check the payment in "
+            "Stripe and register it by hand.",
+            received=received, currency=currency or "?", intent=intent.get("id") or "?",
+            expected=expected, expected_currency=self.currency_id.name)
+        self.write({"state": "mismatch", "message": message[:250], "next_try": False})
+        self.invoice_id.write({"revcycle_autocollect_state": "stopped", "revcycle_autocollect_next": False})
+        self.invoice_id.sudo().message_post(body=message, subtype_xmlid="mail.mt_note")
+        return True
+
     def _revcycle_succeeded(self):
         """Register the payment through Odoo's own transaction flow, which posts it and reconciles the invoice."""
         self.ensure_one()
-        if self.state == "succeeded":
+        # one registration per attempt, whoever else (a second delivery, the collection cron) gets there at once:
+        # the row lock makes the other wait, then see the attempt succeeded (or retry on a serialization failure)
+        self.env.cr.execute(SQL("SELECT id FROM revcycle_payment_attempt WHERE id = %s FOR UPDATE", self.id))
+        self.invalidate_recordset(["state"])
+        if self.state in ("succeeded", "mismatch"):
             return
         invoice = self.invoice_id
         tx = self.env["payment.transaction"].sudo().create({

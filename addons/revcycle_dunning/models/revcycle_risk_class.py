@@ -10,6 +10,7 @@ class RevcycleRiskClass(models.Model):
     """
 
     _name = "revcycle.risk.class"
+    _inherit = ["revcycle.shared.rows.mixin"]
     _description = "Credit Risk Class"
     _order = "code, company_id"
     _rec_name = "code"

@@ -184,6 +184,7 @@ class SaleOrder(models.Model):
     def action_revcycle_credit_override(self, reason):
         """Let these orders be confirmed whatever the credit check says (credit managers; reason required)."""
         self.env["revcycle.access"]._revcycle_require_credit_manager()
+        reason = self.env["revcycle.access"]._revcycle_text(reason, "reason")
         not_quotations = self.filtered(lambda order: order.state not in ("draft", "sent"))
         if not_quotations:
             raise UserError(self.env._(

@@ -33,14 +33,18 @@ class TestCreditCheck(RevcycleCreditCommon):
 
     def test_check_credit_public_method(self):
         self._invoice(700.0)
-        result = self.customer.with_user(self.salesman).revcycle_check_credit(300.0)
+        result = self.customer.with_user(self.collector).revcycle_check_credit(300.0)
         self.assertEqual({key: result[key] for key in ("allowed", "exposure", "limit", "reason")},
                          {"allowed": True, "exposure": 700.0, "limit": 1000.0, "reason": ""})
+        # a salesperson learns the answer, not the customer's figures (issue 15)
+        result = self.customer.with_user(self.salesman).revcycle_check_credit(300.0)
+        self.assertEqual(result, {"allowed": True, "reason_code": False, "reason": "",
+                                  "partner": self.customer.display_name})
         result = self.contact.revcycle_check_credit(300.01)
         self.assertFalse(result["allowed"])
         self.assertEqual(result["reason_code"], "limit")
         self.assertIn("Credit Customer Ltd", result["reason"])
-        with self.assertRaisesRegex(UserError, "must be a number"):
+        with self.assertRaisesRegex(UserError, "must be a finite number"):
             self.customer.revcycle_check_credit("a lot")
 
     def test_no_limit_and_check_switched_off(self):

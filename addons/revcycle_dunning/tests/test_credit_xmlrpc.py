@@ -21,9 +21,12 @@ class TestCreditXmlRpc(RevcycleCreditCommon, HttpCase):
         order.invalidate_recordset()
         self.assertEqual(order.state, "draft")
 
-        result = self._call(self.salesman, "res.partner", "revcycle_check_credit", self.customer.ids, 400.0)
+        result = self._call(self.collector, "res.partner", "revcycle_check_credit", self.customer.ids, 400.0)
         self.assertEqual((result["allowed"], result["reason_code"], result["exposure"], result["limit"]),
                          (False, "limit", 700.0, 1000.0))
+        result = self._call(self.salesman, "res.partner", "revcycle_check_credit", self.customer.ids, 400.0)
+        self.assertEqual((result["allowed"], result["reason_code"], "exposure" in result, "score" in result),
+                         (False, "limit", False, False))
 
         with self.assertRaises(xmlrpc.client.Fault) as caught, mute_logger("odoo.http"):
             self._call(self.salesman, "sale.order", "action_revcycle_credit_override", order.ids, "Please")

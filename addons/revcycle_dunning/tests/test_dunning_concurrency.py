@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL, mute_logger
 
@@ -90,6 +91,63 @@ class TestDunningConcurrency(TransactionCase):
                 self.assertEqual(len(lines), 1)
                 self.assertEqual(lines.notice_id.state, "sent")
                 self.assertEqual(len(lines.notice_id.activity_ids), 1)
+        finally:
+            self._cleanup(policy_id, partner_id, invoice_id)
+
+    def test_send_now_racing_the_sending_job(self):
+        # Reproduction (issue 15): action_send_now while the sending cron held the notice ended in
+        # InFailedSqlTransaction. Now the one that comes second is refused cleanly and the notice goes out once.
+        company_id, policy_id, partner_id, invoice_id, today = self._setup_committed()
+        try:
+            with self.registry.cursor() as cr:
+                run = self._run(self._env(cr), company_id, partner_id, today)
+                notice_id = run.notice_ids.id
+                self.assertTrue(notice_id)
+            cr_a = self.registry.cursor()
+            cr_b = self.registry.cursor()
+            try:
+                # the job holds the notice: sending it now is refused at once, and B's transaction stays usable
+                self.assertEqual(self._env(cr_a)["revcycle.dunning.notice"]._cron_send_notices(), 1)
+                notice_b = self._env(cr_b)["revcycle.dunning.notice"].browse(notice_id)
+                with self.assertRaisesRegex(UserError, "being sent by the sending job"):
+                    notice_b.action_send_now()
+                cr_b.execute("SELECT 1")
+                self.assertEqual(cr_b.fetchone(), (1,))
+                cr_b.rollback()
+                cr_a.commit()
+                # once the job committed, the notice is sent: sending it again is refused as such
+                with self.assertRaisesRegex(UserError, "were sent or cancelled already"):
+                    self._env(cr_b)["revcycle.dunning.notice"].browse(notice_id).action_send_now()
+                cr_b.rollback()
+            finally:
+                cr_a.close()
+                cr_b.close()
+            with self.registry.cursor() as cr:
+                notice = self._env(cr)["revcycle.dunning.notice"].browse(notice_id)
+                self.assertEqual(notice.state, "sent")
+                self.assertEqual(len(notice.activity_ids), 1)
+        finally:
+            self._cleanup(policy_id, partner_id, invoice_id)
+
+    def test_sending_job_skips_what_send_now_holds(self):
+        company_id, policy_id, partner_id, invoice_id, today = self._setup_committed()
+        try:
+            with self.registry.cursor() as cr:
+                notice_id = self._run(self._env(cr), company_id, partner_id, today).notice_ids.id
+            cr_a = self.registry.cursor()
+            cr_b = self.registry.cursor()
+            try:
+                self._env(cr_a)["revcycle.dunning.notice"].browse(notice_id).action_send_now()
+                self.assertEqual(self._env(cr_b)["revcycle.dunning.notice"]._cron_send_notices(), 0)
+                cr_b.commit()
+                cr_a.commit()
+            finally:
+                cr_a.close()
+                cr_b.close()
+            with self.registry.cursor() as cr:
+                notice = self._env(cr)["revcycle.dunning.notice"].browse(notice_id)
+                self.assertEqual(notice.state, "sent")
+                self.assertEqual(len(notice.activity_ids), 1)
         finally:
             self._cleanup(policy_id, partner_id, invoice_id)
 

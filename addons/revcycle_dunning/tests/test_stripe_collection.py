@@ -223,7 +223,8 @@ class TestStripeCollection(RevcycleDunningCommon, HttpCase):
     def test_webhook_good_signature_registers_the_payment(self):
         invoice, attempt = self._processing_attempt()
         event = self._event("payment_intent.succeeded", {"id": "pi_webhook_test", "object": "payment_intent",
-                                                         "status": "succeeded", "amount": 9000})
+                                                         "status": "succeeded", "amount": 9000,
+                                                         "currency": invoice.currency_id.name.lower()})
         response = self._post(event)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json()["result"], "applied")
@@ -266,3 +267,60 @@ class TestStripeCollection(RevcycleDunningCommon, HttpCase):
         payload, header = self._signed(event)
         self.assertEqual(stripe.Webhook.construct_event(payload, header, WEBHOOK_SECRET).id, event["id"])
         self.assertEqual(invoice.payment_state, "not_paid")
+
+    def test_webhook_signed_but_malformed_events_answer_400(self):
+        # Reproduction (issue 15): signed but malformed events answered 500, which Stripe retries for days.
+        invoice, attempt = self._processing_attempt()
+        events = [
+            [],
+            {"id": "evt_no_type", "object": "event"},
+            {"id": "evt_no_data", "object": "event", "type": "payment_intent.succeeded"},
+            {"id": "evt_intent_text", "object": "event", "type": "payment_intent.succeeded", "data": {"object": "x"}},
+            {"id": "evt_no_intent_id", "object": "event", "type": "payment_intent.succeeded",
+             "data": {"object": {"object": "payment_intent", "status": "succeeded"}}},
+            {"id": "evt_amount_text", "object": "event", "type": "payment_intent.succeeded",
+             "data": {"object": {"id": "pi_webhook_test", "status": "succeeded", "amount": "lots"}}},
+            {"id": "evt_error_text", "object": "event", "type": "payment_intent.payment_failed",
+             "data": {"object": {"id": "pi_webhook_test", "status": "requires_payment_method",
+                                 "last_payment_error": "declined"}}},
+            {"id": 12, "object": "event", "type": "payment_intent.succeeded"},
+        ]
+        with mute_logger("odoo.addons.revcycle_dunning.controllers.main"):
+            statuses = [self._post(event).status_code for event in events]
+        self.assertEqual(statuses, [400] * len(events))
+        self.assertEqual(attempt.state, "processing")
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertFalse(self.env["revcycle.stripe.event"].search(
+            [("event_id", "in", ["evt_no_type", "evt_no_data", "evt_intent_text", "evt_no_intent_id",
+                                 "evt_amount_text", "evt_error_text"])]))
+
+    def test_webhook_amount_or_currency_mismatch_is_set_to_review(self):
+        # Reproduction (issue 15): a signed payment_intent.succeeded for 1 cent marked a 100.00 attempt paid.
+        invoice, attempt = self._processing_attempt(amount=100.0)
+        event = self._event("payment_intent.succeeded", {
+            "id": "pi_webhook_test", "object": "payment_intent", "status": "succeeded", "amount": 10000,
+            "amount_received": 1, "currency": invoice.currency_id.name.lower()})
+        response = self._post(event)
+        self.assertEqual((response.status_code, response.json()["result"]), (200, "applied"))
+        self.assertEqual(attempt.state, "mismatch")
+        self.assertFalse(attempt.transaction_id)
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertEqual(invoice.revcycle_autocollect_state, "stopped")
+        self.assertIn("nothing was registered as paid", invoice.message_ids[:1].body)
+        # the right amount in another currency is no better; a later event does not pay it either
+        other = "eur" if invoice.currency_id.name != "EUR" else "usd"
+        event = self._event("payment_intent.succeeded", {
+            "id": "pi_webhook_test", "object": "payment_intent", "status": "succeeded", "amount": 10000,
+            "amount_received": 10000, "currency": other})
+        event["id"] += "_again"
+        self.assertEqual(self._post(event).json()["result"], "ignored")
+        self.assertEqual((attempt.state, invoice.payment_state), ("mismatch", "not_paid"))
+
+    def test_webhook_currency_mismatch_is_set_to_review(self):
+        invoice, attempt = self._processing_attempt(amount=100.0)
+        other = "eur" if invoice.currency_id.name != "EUR" else "usd"
+        event = self._event("payment_intent.succeeded", {
+            "id": "pi_webhook_test", "object": "payment_intent", "status": "succeeded", "amount": 10000,
+            "amount_received": 10000, "currency": other})
+        self.assertEqual(self._post(event).json()["result"], "applied")
+        self.assertEqual((attempt.state, invoice.payment_state), ("mismatch", "not_paid"))

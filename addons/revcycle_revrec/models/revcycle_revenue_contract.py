@@ -86,6 +86,7 @@ class RevcycleRevenueContract(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.env["revcycle.access"]._revcycle_check_vals(self, vals_list)  # before anything reads them
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("revcycle.revenue.contract") or "/"
@@ -334,6 +335,8 @@ class RevcycleRevenueContract(models.Model):
         """
         self.env["revcycle.access"]._revcycle_require_revrec_manager()
         date = self._revcycle_check_date(date)
+        if limit is not None:
+            limit = self.env["revcycle.access"]._revcycle_integer(limit, "limit", 1, 1000000)
         contracts = self._revcycle_for_companies(company_ids)
         company_ids = contracts.env.companies.ids
         summary = {"date": fields.Date.to_string(date), "contracts": 0, "lines": 0, "amount": 0.0,
@@ -557,11 +560,8 @@ class RevcycleRevenueContract(models.Model):
         """The date revenue is recognised up to: a real date, today at the latest. Returns it as a date."""
         if not date:
             raise UserError(self.env._("Give the date to recognise revenue up to, like 2026-01-31."))
-        try:
-            date = fields.Date.to_date(date)
-        except (TypeError, ValueError) as error:
-            raise UserError(self.env._(
-                "Revenue is recognised up to a date like 2026-01-31, not %(date)r.", date=date)) from error
+        date = self.env["revcycle.access"]._revcycle_date(
+            date, self.env._("The date to recognise up to"), upper=False)
         today = fields.Date.context_today(self)
         if date > today:
             raise UserError(self.env._(
@@ -592,9 +592,12 @@ class RevcycleRevenueContract(models.Model):
         opening + billed - recognised - netted (+ other entries by hand) = closing, company currency, from the
         posted general ledger of the deferred revenue account, so the closing is that account's balance (credit
         positive). ``netted``: liability set against the contract asset when an invoice lands on an asset."""
-        company = self.env["res.company"].browse(company_id) if company_id else self.env.company
+        Access = self.env["revcycle.access"]
+        date_from, date_to = Access._revcycle_date_range(date_from, date_to, "date_from", "date_to")
+        company = (
+            Access._revcycle_check_companies(Access._revcycle_id_list(company_id, "company_id")[:1])
+            if company_id else self.env.company)
         account = company.revcycle_deferred_revenue_account_id
-        date_from, date_to = fields.Date.to_date(date_from), fields.Date.to_date(date_to)
         base = [("account_id", "=", account.id), ("parent_state", "=", "posted"), ("company_id", "=", company.id)]
         MoveLine = self.env["account.move.line"]
         opening = MoveLine._read_group(base + [("date", "<", date_from)], [], ["balance:sum"])[0][0]

@@ -47,6 +47,12 @@ class RevcycleSsp(models.Model):
         """SSP of the product in that currency on that date: the table's row, else the product's field (in the
         company currency, converted at that date's rate for another currency), else False (the caller then uses the
         selling price): XML-RPC cannot carry None."""
+        Access = self.env["revcycle.access"]
+        product_tmpl_id = Access._revcycle_record("product.template", product_tmpl_id, "product_tmpl_id").id
+        currency_id = Access._revcycle_record("res.currency", currency_id, "currency_id").id
+        on_date = Access._revcycle_date(on_date, "on_date")
+        if company_id:
+            company_id = Access._revcycle_check_companies(Access._revcycle_id_list(company_id, "company_id")[:1]).id
         ssp = self._revcycle_ssp(product_tmpl_id, currency_id, on_date, company_id)
         return False if ssp is None else ssp
 

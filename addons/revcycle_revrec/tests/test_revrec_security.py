@@ -58,7 +58,7 @@ class TestRevrecSecurity(RevrecCommon):
     def test_bad_company_ids_are_refused(self):
         Contract = self.env["revcycle.revenue.contract"].with_user(self.manager_one)
         for company_ids, message in ((["1"], "list of company ids"), (self.company.id, "list of company ids"),
-                                     ([True], "list of company ids"), ([987654], "no company with the id 987654")):
+                                     ([True], "list of company ids"), ([987654], r"Unknown company ids: \[987654\]")):
             with self.subTest(company_ids=company_ids), self.assertRaisesRegex(UserError, message), \
                     self.env.cr.savepoint():
                 Contract.recognize_until("2026-03-31", company_ids)
@@ -88,7 +88,8 @@ class TestRevrecSecurity(RevrecCommon):
         with freeze_time(today):
             for date, message in (("2099-01-31", "after today"), (fields.Date.add(today, days=1), "after today"),
                                   (None, "Give the date"), (False, "Give the date"), ("", "Give the date"),
-                                  ("31/01/2026", "like 2026-01-31"), (20260131, "like 2026-01-31")):
+                                  ("31/01/2026", "is not a date: give it as YYYY-MM-DD"),
+                                  (20260131, "is not a date: give it as YYYY-MM-DD")):
                 with self.subTest(date=date), self.assertRaisesRegex(UserError, message), self.env.cr.savepoint():
                     Contract.recognize_until(date)
             licence = self._obligation(contract, self.licence).with_user(self.manager_one)
