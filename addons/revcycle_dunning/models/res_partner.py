@@ -27,7 +27,7 @@ class ResPartner(models.Model):
         help="Open receivables, unpaid invoices, orders not invoiced and draft invoices, in the company currency "
         "(the parts switched on in Settings).")
     revcycle_credit_limit_display = fields.Char(
-        string="Credit Limit", compute="_compute_revcycle_credit_limit_display", groups=CREDIT_GROUPS,
+        string="Credit Limit Shown", compute="_compute_revcycle_credit_limit_display", groups=CREDIT_GROUPS,
         help="The customer's credit limit in this company; 'No limit' when none is set.")
     revcycle_credit_over_limit = fields.Boolean(
         string="Over Credit Limit", compute="_compute_revcycle_credit", search="_search_revcycle_credit_over_limit",
