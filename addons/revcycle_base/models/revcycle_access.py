@@ -36,7 +36,7 @@ class RevcycleAccess(models.AbstractModel):
         companies = self.env["res.company"].sudo().browse(company_ids).exists()
         if len(companies) != len(set(company_ids)):
             unknown = sorted(set(company_ids) - set(companies.ids))
-            raise UserError(self.env._("There is no company with the id %(ids)s.", ids=", ".join(map(str, unknown))))
+            raise UserError(self.env._("Unknown company ids: %(ids)s.", ids=unknown))
         if not self.env.su:
             forbidden = companies - self.env.user.company_ids
             if forbidden:

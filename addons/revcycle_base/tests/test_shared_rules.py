@@ -97,7 +97,7 @@ class TestSharedRules(TransactionCase):
         other = self.env["res.company"].create({"name": "Elsewhere Ltd"})
         with self.assertRaisesRegex(AccessError, "may not act for Elsewhere Ltd"):
             Access._revcycle_check_companies([other.id])
-        with self.assertRaisesRegex(UserError, "no company with the id"):
+        with self.assertRaisesRegex(UserError, "Unknown company ids"):
             Access._revcycle_check_companies([other.id + 1000])
 
     def test_legacy_xmlids_are_handed_over(self):
