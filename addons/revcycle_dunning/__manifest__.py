@@ -15,6 +15,7 @@
         "data/revcycle_risk_class_data.xml",
         "data/product_data.xml",
         "data/mail_template_data.xml",
+        "data/mail_activity_type_data.xml",
         "report/revcycle_dunning_notice_report.xml",
         "views/revcycle_dunning_policy_views.xml",
         "views/revcycle_credit_profile_views.xml",

@@ -23,6 +23,7 @@ class SaleOrder(models.Model):
     def create(self, vals_list):
         # An order created straight as confirmed passes the credit check like one confirmed later: it is created as
         # a quotation and confirmed by write(), which checks.
+        self._revcycle_refuse_request_mark(vals_list)
         vals_list = [dict(vals) for vals in vals_list]
         confirmed = [vals.get("state") == "sale" and bool(vals.pop("state")) for vals in vals_list]
         orders = super().create(vals_list)
@@ -33,10 +34,7 @@ class SaleOrder(models.Model):
         return orders
 
     def write(self, vals):
-        if "revcycle_credit_approval_requested" in vals and not self.env.context.get("revcycle_credit_request"):
-            raise UserError(self.env._(
-                "'Credit Approval Requested' is set by the Request Credit Approval button and cleared by the credit "
-                "manager's override; it cannot be written directly."))
+        self._revcycle_refuse_request_mark([vals])
         if vals.get("state") == "sale":
             if set(vals) - {"state", "date_order"}:
                 # lines or prices written with the state: written first, so the credit check sees the new amount
@@ -91,6 +89,7 @@ class SaleOrder(models.Model):
     def action_revcycle_request_credit_approval(self):
         """The salesperson asks the credit managers of the company for an override: an activity for each of them,
         the quotation marked and the request logged. Only for quotations the credit check would refuse."""
+        root = self.env.ref("base.user_root")
         for order in self:
             order.check_access("write")
             if not order.revcycle_credit_blocked:
@@ -98,8 +97,8 @@ class SaleOrder(models.Model):
                     "%(order)s needs no credit approval: the credit check would let it be confirmed.",
                     order=order.name))
             managers = self.env.ref("revcycle_dunning.group_revcycle_dunning_manager").sudo().users.filtered(
-                lambda user, order=order: order.company_id in user.company_ids and user.active
-                and not user.share and user.id != self.env.ref("base.user_root").id)
+                lambda user, order=order, root=root: order.company_id in user.company_ids and user.active
+                and not user.share and user != root)
             if not managers:
                 raise UserError(self.env._(
                     "No credit manager works in %(company)s to approve %(order)s: ask an administrator to give "
@@ -108,7 +107,7 @@ class SaleOrder(models.Model):
             # sudo: activities for other users on an order the salesperson may write; the decision stays theirs
             for manager in managers:
                 order.sudo().activity_schedule(
-                    "mail.mail_activity_data_todo", user_id=manager.id, summary=summary,
+                    "revcycle_dunning.mail_activity_type_credit_approval", user_id=manager.id, summary=summary,
                     note=order.revcycle_credit_warning)
             # a mark only the request action writes (write() refuses it otherwise)
             order.sudo().with_context(revcycle_credit_request=True).revcycle_credit_approval_requested = True
@@ -120,6 +119,15 @@ class SaleOrder(models.Model):
     def action_confirm(self):
         self._revcycle_check_credit_on_confirm()
         return super().action_confirm()
+
+    def _revcycle_refuse_request_mark(self, vals_list):
+        """The request mark is the Request Credit Approval action's and the override's: refused in create and write
+        from anyone else (an XML-RPC caller included)."""
+        if any("revcycle_credit_approval_requested" in vals for vals in vals_list) \
+                and not self.env.context.get("revcycle_credit_request"):
+            raise UserError(self.env._(
+                "'Credit Approval Requested' is set by the Request Credit Approval button and cleared by the credit "
+                "manager's override; it cannot be written directly."))
 
     def _revcycle_mark_credit_dirty(self):
         self.env["revcycle.credit.profile"]._revcycle_mark_dirty(
@@ -197,8 +205,9 @@ class SaleOrder(models.Model):
     def _revcycle_close_credit_requests(self):
         """An override answers the salesperson's request: its activities are done, the mark cleared."""
         requested = self.sudo().filtered("revcycle_credit_approval_requested")
-        summaries = [self.env._("Credit approval for %(order)s", order=order.name) for order in requested]
-        requested.activity_ids.filtered(lambda activity: activity.summary in summaries).action_feedback(
+        # found by their type, not by their summary, which is in the language of whoever asked
+        approval = self.env.ref("revcycle_dunning.mail_activity_type_credit_approval")
+        requested.activity_ids.filtered(lambda activity: activity.activity_type_id == approval).action_feedback(
             feedback=self.env._("Credit override approved."))
         requested.with_context(revcycle_credit_request=True).revcycle_credit_approval_requested = False
 

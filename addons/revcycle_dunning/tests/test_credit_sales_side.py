@@ -66,3 +66,9 @@ class TestCreditSalesSide(RevcycleCreditCommon, HttpCase):
         on_hold = self.env["res.partner"].with_user(self.salesman).search(safe_eval(action.domain))
         self.assertIn(self.customer, on_hold)
         self.assertEqual(self.customer.with_user(self.salesman).revcycle_credit_hold_reason, "cheque bounced")
+
+    def test_request_mark_refused_at_create_too(self):
+        # the mark is the request action's: creating a quotation with it set (the XML-RPC way round) is refused
+        with self.assertRaisesRegex(UserError, "cannot be written directly"):
+            self.env["sale.order"].with_user(self.salesman).create({
+                "partner_id": self.customer.id, "revcycle_credit_approval_requested": True})
