@@ -146,11 +146,18 @@ def cmd_bench(settings, args):
     modules = bench.declared(script, "MODULES", S.MODULES)
     peers = bench.declared(script, "PEER_MODULES", ())
     extra_addons = (bench.peer_addons_dir(settings),) if peers else ()
+    stock = bench.declared(script, "STOCK_MODULES", ())
     database = os.environ.get("REVCYCLE_BENCH_DB") or f"revcycle_bench_{args.name}"
     odoo_server.install_or_update(settings, tree, cluster, database, (*modules, *peers), extra_addons)
+    env = odoo_server.odoo_env()
+    if stock:
+        # a second database with stock Odoo only (no revcycle addon, no peer): the baseline a consultant compares
+        # against; the script opens it by the name given in REVCYCLE_BENCH_STOCK_DB
+        env["REVCYCLE_BENCH_STOCK_DB"] = f"{database}_stock"
+        odoo_server.install_or_update(settings, tree, cluster, env["REVCYCLE_BENCH_STOCK_DB"], stock)
     odoo_args = odoo_server.odoo_options(settings, cluster, odoo_server.addons_path(tree, extra_addons), database)
     command = [str(settings.python), str(script), *odoo_args, "--no-http", "--log-level", "warn", *args.odoo_args]
-    return subprocess.run(command, env=odoo_server.odoo_env()).returncode
+    return subprocess.run(command, env=env).returncode
 
 
 def build_parser():
