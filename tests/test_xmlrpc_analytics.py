@@ -2,6 +2,7 @@
 input."""
 
 import xmlrpc.client
+from datetime import date, timedelta
 
 import pytest
 
@@ -123,10 +124,45 @@ def test_get_kpis_keeps_its_keys_with_every_addon_installed(admin_rpc):
     assert set(result["kpis"]) == ALL_KEYS
 
 
+def _ledger_receivable(admin_rpc, company_id, date_to):
+    """The ledger's receivable balance of one company on ``date_to``: posted receivable journal items, company
+    currency, read through the ORM independently of the KPI engine's SQL."""
+    groups = admin_rpc(
+        "account.move.line",
+        "read_group",
+        [
+            ("company_id", "=", company_id),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("date", "<=", date_to),
+        ],
+        ["balance:sum"],
+        [],
+    )
+    return groups[0]["balance"] or 0.0 if groups else 0.0
+
+
 def test_company_filter(admin_rpc):
-    company = admin_rpc("res.users", "read", [admin_rpc.uid], fields=["company_id"])[0]["company_id"][0]
-    result = admin_rpc("revcycle.kpi", "get_kpis", "2025-01-01", "2025-12-31", [company])
-    assert result["company_ids"] == [company]
+    """The figures follow the companies asked for: the demo's main company has open receivables, the second demo
+    company (Chicago) has none. Each company's AR equals its own ledger balance, so a filter that was ignored (both
+    answers the same) or applied to the wrong company fails."""
+    today = date.today()
+    date_from, date_to = (today - timedelta(days=364)).isoformat(), today.isoformat()
+    main = admin_rpc("res.users", "read", [admin_rpc.uid], fields=["company_id"])[0]["company_id"][0]
+    others = admin_rpc("res.company", "search", [("id", "!=", main)], order="id")
+    empty = next(
+        company for company in others if _ledger_receivable(admin_rpc, company, date_to) == 0
+    )  # Chicago: no journal items at all
+    main_ledger = _ledger_receivable(admin_rpc, main, date_to)
+    assert main_ledger > 0, "the demo data gives the main company open receivables"
+
+    main_kpis = admin_rpc("revcycle.kpi", "get_kpis", date_from, date_to, [main])
+    empty_kpis = admin_rpc("revcycle.kpi", "get_kpis", date_from, date_to, [empty])
+    assert main_kpis["company_ids"] == [main] and empty_kpis["company_ids"] == [empty]
+    assert main_kpis["kpis"]["ar_total"]["value"] == pytest.approx(main_ledger, abs=0.005)
+    assert empty_kpis["kpis"]["ar_total"]["value"] == 0
+    assert empty_kpis["kpis"]["credit_sales"]["value"] == 0
+    assert main_kpis["kpis"]["credit_sales"]["value"] > 0
 
 
 def test_user_without_accounting_rights_gets_an_access_error(no_accounting_rpc):

@@ -167,9 +167,15 @@ class TestContract(AccountTestInvoicingCommon):
     def test_suspended_contracts_do_not_invoice(self):
         contract = self._active()
         contract.action_suspend()
+        # positive control: the same contract left active, in the same run, is invoiced for January to March
+        # (monthly, from 1 January, run on 20 March: three periods due), so an empty result means "suspended"
+        # and not "the cron invoiced nothing at all"
+        twin = self._active()
         with freeze_time("2026-03-20"):
             self.Contract._cron_generate_invoices()
         self.assertFalse(contract.invoice_ids)
+        self.assertEqual(len(twin.invoice_ids), 3)
+        self.assertEqual(sum(twin.invoice_ids.mapped("amount_untaxed")), 930.0)  # 3 x 310.00
 
     def test_termination_checks_and_credit_of_unused_time(self):
         contract = self._active(notice_days=30)
