@@ -20,6 +20,9 @@
         "views/revcycle_revrec_menus.xml",
     ],
     "demo": ["demo/revcycle_revrec_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["revcycle_revrec/static/tests/tours/**/*"],
+    },
     "installable": True,
     "application": False,
 }
