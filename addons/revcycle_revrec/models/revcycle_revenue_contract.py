@@ -444,8 +444,13 @@ class RevcycleRevenueContract(models.Model):
         recognised = transaction price (the net consideration) and no deferred revenue nor contract asset left
         (company currency) closes them; otherwise they stay open and ``close_note`` says what is left."""
         ended = self.filtered(lambda c: c.state == "active" and c.obligation_ids
-                              and max(c.obligation_ids.mapped("date_end")) <= on_date
-                              and not c.line_ids.filtered(lambda line: line.state == "planned"))
+                              and max(c.obligation_ids.mapped("date_end")) <= on_date)
+        if not ended:
+            return
+        # one query, not every contract's lines: a month-end batch holds hundreds of contracts
+        still_planned = {contract for [contract] in self.env["revcycle.revenue.line"]._read_group(
+            [("contract_id", "in", ended.ids), ("state", "=", "planned")], ["contract_id"])}
+        ended = ended.filtered(lambda c: c not in still_planned)
         if not ended:
             return
         positions = ended._revcycle_positions()
@@ -559,8 +564,35 @@ class RevcycleRevenueContract(models.Model):
             batch = contracts.browse(contract_ids)
             batch.check_access("write")
             batch.sudo()._revcycle_recognize_batch(date, summary)  # sudo: posts journal entries; access checked above
+        contracts._revcycle_close_ended(date, company_ids)
         summary["amount"] = round(summary["amount"], 6)
         return summary
+
+    @api.model
+    def _revcycle_close_ended(self, date, company_ids):
+        """Contracts that ended by ``date`` with nothing left to post and no reason on record yet, in one bounded,
+        locked batch: the run checks them even when their last line was posted earlier (a contract whose last
+        invoice came after its last recognition). Those that stay open keep their reason; an invoice or credit
+        note checks them again."""
+        self.env["revcycle.revenue.line"].flush_model()
+        self.env["revcycle.performance.obligation"].flush_model()
+        self.flush_model(["state", "company_id", "close_note"])
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT c.id FROM revcycle_revenue_contract c
+             WHERE c.state = 'active' AND c.company_id = ANY(%(companies)s) AND c.close_note IS NULL
+               AND EXISTS (SELECT 1 FROM revcycle_performance_obligation o WHERE o.contract_id = c.id)
+               AND NOT EXISTS (SELECT 1 FROM revcycle_performance_obligation o
+                                WHERE o.contract_id = c.id AND o.date_end > %(date)s)
+               AND NOT EXISTS (SELECT 1 FROM revcycle_revenue_line l
+                                WHERE l.contract_id = c.id AND l.state = 'planned')
+             ORDER BY c.id
+             LIMIT %(size)s
+               FOR UPDATE OF c SKIP LOCKED
+            """, companies=list(company_ids), date=date, size=BATCH_SIZE))
+        if rows:
+            # sudo: closing follows the run the manager started; access was checked by the caller
+            self.browse([row[0] for row in rows]).sudo()._revcycle_check_close(date)
 
     @api.model
     def _revcycle_lock_due(self, date, company_ids, after_id, size):
