@@ -108,6 +108,7 @@ MATRIX = {
     "revcycle.revenue.contract": _REVREC,
     "revcycle.performance.obligation": _REVREC,
     "revcycle.revenue.line": _REVREC,
+    "revcycle.revenue.modification": {"revrec_user": "r", "revrec_manager": "r", "other_company_manager": "r"},
     # revcycle_analytics
     "revcycle.aging.bucket": {"analytics_user": "r", "analytics_manager": "rwcu", "other_company_manager": "rwcu"},
     "revcycle.ar.aging.report": {"analytics_user": "r", "analytics_manager": "r", "other_company_manager": "r"},

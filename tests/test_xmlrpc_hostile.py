@@ -107,6 +107,11 @@ def world(admin_rpc, rpc_as, odoo_server_url):
     level = admin_rpc("revcycle.dunning.policy", "read", [policy], fields=["level_ids"])[0]["level_ids"][0]
     currency = admin_rpc("res.company", "read", [main], fields=["currency_id"])[0]["currency_id"][0]
     bucket = admin_rpc("revcycle.aging.bucket", "search", [], limit=1)
+    revenue = admin_rpc(
+        "revcycle.revenue.contract",
+        "create",
+        {"partner_id": partner, "company_id": main, "currency_id": currency, "date": "2026-01-01"},
+    )
     risk = admin_rpc("revcycle.risk.class", "search", [], limit=1)
     approval = admin_rpc("revcycle.approval.rule", "search", [], limit=1)
     users = {
@@ -154,6 +159,7 @@ def world(admin_rpc, rpc_as, odoo_server_url):
         "policy": policy,
         "level": level,
         "currency": currency,
+        "revenue": revenue,
         "bucket": bucket[0] if bucket else False,
         "risk": risk[0] if risk else False,
         "approval": approval[0] if approval else False,
@@ -272,6 +278,19 @@ for args, why in [
     case("admin", "revcycle.revenue.contract", "recognize_until", args, why)
 case("revrec_user", "revcycle.revenue.contract", "recognize_until", ["2025-01-31"], "Revenue|manager|Manager")
 case("other_manager", "revcycle.revenue.contract", "recognize_until", ["2025-01-31", ["{main}"]], "not one of your")
+
+# --- revcycle.revenue.contract.recognize_contract_until(date), on contracts -----------------------------------------
+for args, why in [
+    ([["{revenue}"], None], "Give the date"),
+    ([["{revenue}"], "abc"], "not a date"),
+    ([["{revenue}"], "0001-01-01"], "out of range"),
+    ([["{revenue}"], TOMORROW], "after today"),
+]:
+    case("admin", "revcycle.revenue.contract", "recognize_contract_until", args, why)
+case("revrec_user", "revcycle.revenue.contract", "recognize_contract_until", [["{revenue}"], "2025-01-31"],
+     "Revenue|manager|Manager")
+case("other_manager", "revcycle.revenue.contract", "recognize_contract_until", [["{revenue}"], "2025-01-31"],
+     "access|rights|not allowed|company")
 
 # --- revcycle.revenue.contract.revcycle_deferred_rollforward(date_from, date_to, company_id) ---------------------
 for args, why in [

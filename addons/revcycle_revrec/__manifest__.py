@@ -14,6 +14,7 @@
         "views/revcycle_ssp_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
+        "wizards/revcycle_recognize_wizard_views.xml",
         "views/revcycle_revenue_contract_views.xml",
         "views/revcycle_revenue_line_views.xml",
         "views/sale_order_views.xml",

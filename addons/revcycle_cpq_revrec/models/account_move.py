@@ -20,7 +20,7 @@ class AccountMove(models.Model):
             .search(
                 [
                     ("revcycle_contract_line_id", "in", lines.revcycle_contract_line_id.ids),
-                    ("contract_id.state", "=", "active"),
+                    ("contract_id.state", "in", ("active", "closed")),
                 ]
             )
         )

@@ -111,6 +111,7 @@ class RevcycleContract(models.Model):
                 lines = revenue._revcycle_end_obligations(due, contract.date_end, today)
                 if lines:
                     revenue._revcycle_post_lines(lines, today)
+                revenue._revcycle_check_close(today)
                 revenue.message_post(
                     body=self.env._(
                         "%(contract)s terminated on %(date)s: its obligations end then, the transaction price is "
@@ -173,7 +174,9 @@ class RevcycleContract(models.Model):
                 continue
             order = contract.sale_order_id
             if order and not contract.previous_contract_id:
-                revenue = order.revcycle_revenue_contract_ids.filtered(lambda c: c.state == "active")[:1]
+                revenue = order.revcycle_revenue_contract_ids.filtered(
+                    lambda c: c.state == "active" and not c.modification_of_id
+                )[:1]
                 if revenue:
                     revenue._revcycle_reallocate(order._revcycle_contract_items(), today)
                 else:

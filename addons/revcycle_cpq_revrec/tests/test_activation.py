@@ -175,6 +175,41 @@ class TestContractRevenue(RevrecCommon):
         billed = contract.invoice_ids.invoice_line_ids
         self.assertEqual((billed.account_id, billed.revcycle_obligation_id), (self.deferred, hosting))
 
+    def test_activation_from_an_order_reallocates_once(self):
+        """Issue 16 item 8: activating the contract of a confirmed order modifies the order's revenue contract
+        exactly once. The order (licence 50,000 and hosting 930 a quarter) has its revenue contract from
+        confirmation (the licence alone: 50,000); activation adds the hosting's term, 4 x 930 = 3,720, priced at
+        its selling price (no SSP), so a prospective modification 50,000 -> 53,720: licence 50,583.80, hosting
+        3,136.20 (by 60,000 : 3,720). One modification record, one chatter note, no second revenue contract; an
+        order of recurring lines only gets its revenue contract at activation and no modification at all."""
+        order = self._confirmed_order([(self.licence, 50000.0), (self.hosting, 930.0)], on="2026-01-01")
+        revenue = order.revcycle_revenue_contract_ids
+        contract = order.revcycle_contract_ids
+        contract.write({"date_start": date(2026, 1, 1), "date_end": date(2026, 12, 31)})
+        contract.action_sign()
+        with freeze_time("2026-01-01"):
+            contract.action_activate()
+        self.assertEqual(order.revcycle_revenue_contract_ids, revenue)
+        self.assertEqual(
+            revenue.modification_ids.mapped(lambda m: (m.kind, m.price_before, m.price_after)),
+            [("prospective", 50000.0, 53720.0)],
+        )
+        self.assertEqual(len(revenue.message_ids.filtered(lambda m: "reallocated" in (m.body or ""))), 1)
+        self.assertEqual(
+            sorted(revenue.obligation_ids.mapped("allocated_amount")), [3136.2, 50583.8]
+        )
+        # recurring lines only: the revenue contract is made at activation, with the term, and is not modified
+        order = self._confirmed_order([(self.hosting, 930.0)], on="2026-01-01")
+        self.assertFalse(order.revcycle_revenue_contract_ids)
+        contract = order.revcycle_contract_ids
+        contract.write({"date_start": date(2026, 1, 1), "date_end": date(2026, 12, 31)})
+        contract.action_sign()
+        with freeze_time("2026-01-01"):
+            contract.action_activate()
+        revenue = order.revcycle_revenue_contract_ids
+        self.assertEqual((len(revenue), revenue.transaction_price, revenue.modification_ids), (1, 3720.0,
+                                                                                              revenue.modification_ids.browse()))
+
     def test_renewal_gets_a_revenue_contract_for_the_new_term(self):
         contract = self._activated(auto_renew=True, uplift_percent=10.0, renewal_months=12)
         first = contract.revcycle_revenue_contract_ids

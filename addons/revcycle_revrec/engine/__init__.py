@@ -11,6 +11,6 @@ from .schedule import (
     split_exact,
     term_end,
 )
-from .position import contract_position_moves
+from .position import MeasuredPosition, contract_position_moves, measure_position_moves, split_company
 from .delivery import delivered_target, delivery_release
 from .change import allocate_change, progress_release, rescale_remaining

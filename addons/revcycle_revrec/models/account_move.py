@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import models
+from odoo import fields, models
 
 
 class AccountMove(models.Model):
@@ -27,7 +27,7 @@ class AccountMove(models.Model):
             return {}
         # sudo: the invoicing user posts; the obligations behind the order lines are read to route the amounts.
         obligations = self.env["revcycle.performance.obligation"].sudo().search(
-            [("sale_line_id", "in", lines.sale_line_ids.ids), ("contract_id.state", "=", "active")])
+            [("sale_line_id", "in", lines.sale_line_ids.ids), ("contract_id.state", "in", ("active", "closed"))])
         by_sale_line = {obligation.sale_line_id.id: obligation for obligation in obligations}
         result = {}
         for line in lines:
@@ -48,7 +48,8 @@ class AccountMove(models.Model):
             return result
         # sudo: as above, the contract of the order is read to route the amounts.
         contracts = self.env["revcycle.revenue.contract"].sudo().search(
-            [("sale_order_id", "in", others.sale_line_ids.order_id.ids), ("state", "=", "active")])
+            [("sale_order_id", "in", others.sale_line_ids.order_id.ids), ("state", "in", ("active", "closed")),
+             ("modification_of_id", "=", False)])
         by_order = {contract.sale_order_id.id: contract for contract in contracts}
         for line in others:
             contract = next((by_order[order.id] for order in line.sale_line_ids.order_id if order.id in by_order),
@@ -81,6 +82,7 @@ class AccountMove(models.Model):
             contracts = self.env["revcycle.revenue.contract"].sudo().browse(
                 {contract.id for contract, _ob in move_lines.values()})
             obligations = Obligation.browse({ob.id for _contract, ob in move_lines.values() if ob})
+            contracts._revcycle_reopen()
             due = self.env["revcycle.revenue.line"]
             if move.move_type == "out_invoice":
                 at_invoice = obligations.filtered(lambda ob: ob.recognition == "invoice")
@@ -94,6 +96,7 @@ class AccountMove(models.Model):
                 if contract_due:
                     contract._revcycle_post_lines(contract_due, on_date)
             contracts._revcycle_net_positions(on_date)
+            contracts._revcycle_check_close(fields.Date.context_today(self))
 
     def _revcycle_credit(self, move_lines, on_date):
         """A credit note lowers each contract's transaction price by the amount credited, taxes excluded (a

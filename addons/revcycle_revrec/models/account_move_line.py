@@ -10,6 +10,9 @@ class AccountMoveLine(models.Model):
                                              index="btree_not_null", copy=False, readonly=True)
     revcycle_kind = fields.Selection(
         [("billing", "Billing"), ("recognition", "Recognition"), ("position", "Contract position"),
-         ("netting", "Netting")], string="Revenue Recognition Role", copy=False, readonly=True,
+         ("netting", "Netting"), ("exchange", "Exchange Difference")],
+        string="Revenue Recognition Role", copy=False, readonly=True,
         help="Billing: an invoice line sent to deferred revenue; Recognition: revenue earned; Contract position: "
-        "the liability or asset the recognition moves; Netting: liability set against asset after an invoice.")
+        "the liability or asset the recognition moves; Netting: liability set against asset after an invoice; "
+        "Exchange Difference: in a foreign-currency netting, the liability (at its billing rates) and the asset "
+        "(at its recognition rates) differ in company currency.")

@@ -17,6 +17,11 @@ class ProductTemplate(models.Model):
         "The SSP table overrides it per currency and period; empty means the selling price is used.")
     revcycle_term_months = fields.Integer(
         string="Default Term (Months)", default=12, help="Length of the service period for ratable recognition.")
+    revcycle_distinct_periods = fields.Boolean(
+        string="Distinct Periods", default=True,
+        help="Each period (or unit) of this product is distinct from the others, as a subscription's months are: a "
+        "contract modification reallocates the price prospectively. Off for a single obligation satisfied over "
+        "time whose parts are not distinct (an implementation project): a modification catches up cumulatively.")
     revcycle_ssp_ids = fields.One2many("revcycle.ssp", "product_tmpl_id", string="SSP Table")
 
     _sql_constraints = [

@@ -3,7 +3,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, float_is_zero
+from odoo.tools import SQL
 
 from .. import engine
 
@@ -30,8 +30,14 @@ class RevcycleRevenueContract(models.Model):
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
     date = fields.Date(string="Contract Date", required=True, readonly=True)
-    state = fields.Selection([("active", "Active"), ("cancelled", "Cancelled")], default="active", required=True,
-                             readonly=True, tracking=True, index=True)
+    state = fields.Selection([("active", "Active"), ("closed", "Closed"), ("cancelled", "Cancelled")],
+                             default="active", required=True, readonly=True, tracking=True, index=True,
+                             help="Closed: every obligation ended, the revenue recognised equals the net "
+                             "consideration and neither deferred revenue nor a contract asset is left. An invoice or "
+                             "credit note on a closed contract opens it again.")
+    close_note = fields.Char(
+        string="Why Still Open", readonly=True, copy=False,
+        help="Set when the contract's obligations have ended but it does not tie out: what is left and what to do.")
     transaction_price = fields.Monetary(
         readonly=True, help="What the customer pays for the whole contract, discounts included, taxes excluded.")
     credited_amount = fields.Monetary(
@@ -51,6 +57,12 @@ class RevcycleRevenueContract(models.Model):
         compute="_compute_position", currency_field="company_currency_id",
         help="Earned beyond what is billed: this contract's balance on the contract asset account.")
     allocation_note = fields.Text(compute="_compute_allocation_note", string="How the Price Was Allocated")
+    modification_ids = fields.One2many("revcycle.revenue.modification", "contract_id", string="Modifications",
+                                       readonly=True)
+    modification_of_id = fields.Many2one(
+        "revcycle.revenue.contract", string="Modification Of", readonly=True, index="btree_not_null",
+        check_company=True, help="The contract a modification added these distinct goods to at their standalone "
+        "selling price: a separate contract (ASC 606-10-25-12).")
 
     @api.depends("obligation_ids.ssp")
     def _compute_ssp_total(self):
@@ -66,7 +78,8 @@ class RevcycleRevenueContract(models.Model):
     def _compute_position(self):
         positions = self._revcycle_positions()
         for contract in self:
-            contract.contract_liability, contract.contract_asset = positions.get(contract.id, (0.0, 0.0))
+            _liability, contract.contract_liability, _asset, contract.contract_asset = positions.get(
+                contract.id, (0.0, 0.0, 0.0, 0.0))
 
     @api.depends("transaction_price", "obligation_ids.allocated_amount", "obligation_ids.ssp")
     def _compute_allocation_note(self):
@@ -184,18 +197,136 @@ class RevcycleRevenueContract(models.Model):
     # ------------------------------------------------------------------
 
     def _revcycle_reallocate(self, items, on_date):
-        """A modification that is not a separate contract (ASC 606-10-25-13(a), IFRS 15.21(a)): the new price less
-        what is already recognised goes, by relative SSP, to the work still to do (the unperformed share of each
-        obligation, and the new lines); what was recognised stays. ``items`` as in _revcycle_create_from_contract.
-        """
+        """A contract modification (ASC 606-10-25-10..13, IFRS 15.18-21): the order (or the subscription) changed
+        and ``items`` (as in _revcycle_create_from_contract) are its lines now. Accounted for as
+
+        - a separate contract when only distinct goods are added, each at its standalone selling price (25-12):
+          the new lines get a revenue contract of their own, this one is untouched;
+        - a cumulative catch-up when an obligation of the contract is not distinct in its parts (a product without
+          Distinct Periods, 25-13(b)): the new price is allocated as at inception and each obligation keeps its
+          measure of progress, catching up now;
+        - else prospectively (25-13(a)): the new price less what is recognised goes to the work still to do.
+
+        Each modification is recorded on the contract (``revcycle.revenue.modification``). Returns True if the
+        contract changed."""
         self.ensure_one()
         currency = self.currency_id
+        items = self._revcycle_own_items(items)
         # what was credited since stays deducted: the order's lines do not show credit notes
         new_price = currency.round(sum(item["selling_price"] for item in items) - self.credited_amount)
         by_sale_line = {item["sale_line"].id: item for item in items
                         if item.get("sale_line") and item["selling_price"] >= 0}
         if self._revcycle_unchanged(new_price, by_sale_line):
             return False
+        before = (self.transaction_price, self._revcycle_allocation_text())
+        kind = self._revcycle_modification_kind(new_price, by_sale_line, on_date)
+        catch_up, new_contract = 0.0, self.browse()
+        if kind == "separate":
+            new_contract = self._revcycle_separate_contract(by_sale_line, on_date)
+        elif kind == "catch_up":
+            catch_up = self._revcycle_modify_with_catch_up(new_price, by_sale_line, on_date)
+        elif not self._revcycle_reallocate_prospectively(new_price, by_sale_line, on_date):
+            return False
+        # sudo: the modification record is the system's trace, written by the modification only (read-only rights)
+        self.env["revcycle.revenue.modification"].sudo().create({
+            "contract_id": self.id, "date": on_date, "kind": kind, "price_before": before[0],
+            "price_after": self.transaction_price, "allocation_before": before[1],
+            "allocation_after": self._revcycle_allocation_text(), "catch_up_amount": catch_up,
+            "new_contract_id": new_contract.id,
+        })
+        return True
+
+    def _revcycle_own_items(self, items):
+        """The items of this contract: a separate contract made by a modification keeps its own order lines, the
+        contract it was split from every other one."""
+        others = self.search([("sale_order_id", "!=", False), ("sale_order_id", "=", self.sale_order_id.id),
+                              ("id", "!=", self.id), ("state", "!=", "cancelled")]) if self.sale_order_id else []
+        if self.modification_of_id:
+            mine = set(self.obligation_ids.sale_line_id.ids)
+            return [item for item in items if item.get("sale_line") and item["sale_line"].id in mine]
+        taken = set(others.obligation_ids.sale_line_id.ids) if others else set()
+        return [item for item in items if not (item.get("sale_line") and item["sale_line"].id in taken)]
+
+    def _revcycle_allocation_text(self):
+        return "\n".join(f"{ob.name}: {self.currency_id.format(ob.allocated_amount)}" for ob in self.obligation_ids)
+
+    def _revcycle_modification_kind(self, new_price, by_sale_line, on_date):
+        currency = self.currency_id
+        known = {ob.sale_line_id.id: ob for ob in self.obligation_ids if ob.sale_line_id}
+        added = [item for line_id, item in by_sale_line.items() if line_id not in known]
+        added_price = currency.round(sum(item["selling_price"] for item in added))
+        existing_unchanged = not currency.compare_amounts(new_price - added_price, self.transaction_price) and all(
+            not currency.compare_amounts(item["selling_price"], known[line_id].selling_price)
+            for line_id, item in by_sale_line.items() if line_id in known)
+        if added and existing_unchanged and not self.modification_of_id and all(
+                self._revcycle_at_ssp(item, on_date) for item in added):
+            return "separate"
+        if any(not ob.product_id.revcycle_distinct_periods and ob.recognition in ("ratable_daily", "ratable_monthly")
+               for ob in self.obligation_ids):
+            return "catch_up"
+        return "prospective"
+
+    def _revcycle_at_ssp(self, item, on_date):
+        ssp = self._revcycle_item_ssp(item, self.currency_id, on_date, self.company_id)
+        return ssp is not None and not self.currency_id.compare_amounts(item["selling_price"], ssp)
+
+    def _revcycle_separate_contract(self, by_sale_line, on_date):
+        known = set(self.obligation_ids.sale_line_id.ids)
+        added = [item for line_id, item in by_sale_line.items() if line_id not in known]
+        source = self.sale_order_id or self
+        contract = self.with_company(self.company_id)._revcycle_create_from_contract(
+            source, added, self.partner_id, self.company_id, self.currency_id, on_date, origin=self.origin)
+        contract.modification_of_id = self
+        self.message_post(body=self.env._(
+            "Distinct goods added at their standalone selling price: a separate contract, %(contract)s.",
+            contract=contract.name))
+        return contract
+
+    def _revcycle_modify_with_catch_up(self, new_price, by_sale_line, on_date):
+        """The new price allocated over every obligation by relative SSP, as at inception; each keeps its measure of
+        progress and catches up for it now (engine ``rescale_remaining`` through ``_apply_allocation``), the new
+        lines are planned from ``on_date``. Posts the catch-up and returns its amount."""
+        currency = self.currency_id
+        targets = []
+        for obligation in self.obligation_ids:
+            item = by_sale_line.pop(obligation.sale_line_id.id, None)
+            if item:
+                ssp = self._revcycle_item_ssp(item, currency, self.date, self.company_id)
+                obligation.write({"quantity": item["quantity"], "selling_price": item["selling_price"],
+                                  "ssp": item["selling_price"] if ssp is None else ssp})
+            targets.append((obligation, None, obligation.ssp))
+        for item in by_sale_line.values():
+            ssp = self._revcycle_item_ssp(item, currency, on_date, self.company_id)
+            targets.append((None, item, item["selling_price"] if ssp is None else ssp))
+        try:
+            amounts = self._revcycle_allocate(new_price, [(weight, weight) for *_rest, weight in targets],
+                                              currency.decimal_places)
+        except engine.AllocationError as error:
+            raise UserError(self.env._("The change to %(contract)s cannot be allocated: %(reason)s",
+                                       contract=self.name, reason=str(error))) from error
+        due = self.env["revcycle.revenue.line"]
+        new_obligations = self.env["revcycle.performance.obligation"]
+        for (obligation, item, ssp), amount in zip(targets, amounts, strict=True):
+            if obligation:
+                due |= obligation._revcycle_apply_allocation(amount, on_date)
+            else:
+                new_obligations |= new_obligations.create(
+                    self._revcycle_prepare_obligation_vals(item, ssp, amount, on_date))
+        new_obligations._revcycle_plan()
+        self.transaction_price = new_price
+        catch_up = currency.round(sum(due.mapped("amount")))
+        if due:
+            self._revcycle_post_lines(due, on_date)
+        self.message_post(body=self.env._(
+            "Price changed to %(price)s: the obligations keep their progress, %(catch_up)s caught up now.",
+            price=currency.format(new_price), catch_up=currency.format(catch_up)))
+        return catch_up
+
+    def _revcycle_reallocate_prospectively(self, new_price, by_sale_line, on_date):
+        """ASC 606-10-25-13(a), IFRS 15.21(a): the new price less what is already recognised goes, by relative SSP,
+        to the work still to do (the unperformed share of each obligation, and the new lines); what was recognised
+        stays."""
+        currency = self.currency_id
         recognised = self._revcycle_sums_posted()
         targets = []
         for obligation in self.obligation_ids:
@@ -304,6 +435,88 @@ class RevcycleRevenueContract(models.Model):
         sums = self.env["revcycle.revenue.line"]._revcycle_sums(self.obligation_ids, "obligation_id")
         return {obligation_id: values.get("posted", 0.0) for obligation_id, values in sums.items()}
 
+    # ------------------------------------------------------------------
+    # Closing
+    # ------------------------------------------------------------------
+
+    def _revcycle_check_close(self, on_date):
+        """Active contracts whose obligations all ended by ``on_date`` with nothing left to recognise are checked:
+        recognised = transaction price (the net consideration) and no deferred revenue nor contract asset left
+        (company currency) closes them; otherwise they stay open and ``close_note`` says what is left."""
+        ended = self.filtered(lambda c: c.state == "active" and c.obligation_ids
+                              and max(c.obligation_ids.mapped("date_end")) <= on_date)
+        if not ended:
+            return
+        # one query, not every contract's lines: a month-end batch holds hundreds of contracts
+        still_planned = {contract for [contract] in self.env["revcycle.revenue.line"]._read_group(
+            [("contract_id", "in", ended.ids), ("state", "=", "planned")], ["contract_id"])}
+        ended = ended.filtered(lambda c: c not in still_planned)
+        if not ended:
+            return
+        positions = ended._revcycle_positions()
+        for contract in ended:
+            _liability_doc, liability, _asset_doc, asset = positions.get(contract.id, (0.0, 0.0, 0.0, 0.0))
+            reasons = contract._revcycle_close_blockers(liability, asset)
+            if reasons:
+                contract.close_note = " ".join(reasons)
+                continue
+            contract.write({"state": "closed", "close_note": False})
+            contract.message_post(body=self.env._(
+                "Closed: %(recognised)s recognised, the net consideration; no deferred revenue nor contract asset "
+                "is left.", recognised=contract.currency_id.format(contract.recognized_amount)))
+
+    def _revcycle_close_blockers(self, liability, asset):
+        self.ensure_one()
+        currency, company_currency = self.currency_id, self.company_currency_id
+        reasons = []
+        recognised = currency.round(sum(self.line_ids.filtered(lambda line: line.state == "posted").mapped("amount")))
+        if currency.compare_amounts(recognised, self.transaction_price):
+            reasons.append(self.env._("%(recognised)s recognised of a transaction price of %(price)s.",
+                                      recognised=currency.format(recognised),
+                                      price=currency.format(self.transaction_price)))
+        if not company_currency.is_zero(liability):
+            reasons.append(self.env._(
+                "%(amount)s of deferred revenue is left: more was billed than the price; credit the difference.",
+                amount=company_currency.format(liability)))
+        if not company_currency.is_zero(asset):
+            reasons.append(self.env._(
+                "A contract asset of %(amount)s is left: earned but not billed yet; invoice it.",
+                amount=company_currency.format(asset)))
+        return reasons
+
+    def _revcycle_reopen(self):
+        """A closed contract billed or credited again is open again, so the event is accounted for."""
+        for contract in self.filtered(lambda c: c.state == "closed"):
+            contract.state = "active"
+            contract.message_post(body=self.env._("Opened again: an invoice or credit note was posted on it."))
+
+    def recognize_contract_until(self, date):
+        """'Recognise up to…' for these contracts: post their revenue due on or before ``date`` now, as the monthly
+        run would (the form asks for the date in a wizard; XML-RPC callers pass it). Returns the summary of
+        ``recognize_until``."""
+        self.env["revcycle.access"]._revcycle_require_revrec_manager()
+        date = self._revcycle_check_date(date)
+        self.check_access("write")
+        summary = {"date": fields.Date.to_string(date), "contracts": 0, "lines": 0, "amount": 0.0,
+                   "move_ids": [], "failed_contract_ids": []}
+        contracts = self.filtered(lambda c: c.state == "active")
+        if contracts:
+            # the same lock as the monthly run's: a run in progress holds the contract, this waits for it
+            self.env.execute_query(SQL("SELECT id FROM revcycle_revenue_contract WHERE id = ANY(%s) FOR UPDATE",
+                                       contracts.ids))
+            contracts.sudo()._revcycle_recognize_batch(date, summary)  # sudo: posts entries; access checked above
+        summary["amount"] = round(summary["amount"], 6)
+        return summary
+
+    def action_revcycle_open_recognize_wizard(self):
+        """The form's 'Recognise up to…': a wizard asks for the date and confirms."""
+        self.env["revcycle.access"]._revcycle_require_revrec_manager()
+        return {
+            "type": "ir.actions.act_window", "res_model": "revcycle.recognize.wizard", "view_mode": "form",
+            "target": "new", "name": self.env._("Recognise up to…"),
+            "context": {"default_contract_ids": self.ids},
+        }
+
     def action_cancel(self):
         """Reverse what was recognised (dated today) and drop what was planned."""
         self.env["revcycle.access"]._revcycle_require_revrec_manager()
@@ -351,8 +564,35 @@ class RevcycleRevenueContract(models.Model):
             batch = contracts.browse(contract_ids)
             batch.check_access("write")
             batch.sudo()._revcycle_recognize_batch(date, summary)  # sudo: posts journal entries; access checked above
+        contracts._revcycle_close_ended(date, company_ids)
         summary["amount"] = round(summary["amount"], 6)
         return summary
+
+    @api.model
+    def _revcycle_close_ended(self, date, company_ids):
+        """Contracts that ended by ``date`` with nothing left to post and no reason on record yet, in one bounded,
+        locked batch: the run checks them even when their last line was posted earlier (a contract whose last
+        invoice came after its last recognition). Those that stay open keep their reason; an invoice or credit
+        note checks them again."""
+        self.env["revcycle.revenue.line"].flush_model()
+        self.env["revcycle.performance.obligation"].flush_model()
+        self.flush_model(["state", "company_id", "close_note"])
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT c.id FROM revcycle_revenue_contract c
+             WHERE c.state = 'active' AND c.company_id = ANY(%(companies)s) AND c.close_note IS NULL
+               AND EXISTS (SELECT 1 FROM revcycle_performance_obligation o WHERE o.contract_id = c.id)
+               AND NOT EXISTS (SELECT 1 FROM revcycle_performance_obligation o
+                                WHERE o.contract_id = c.id AND o.date_end > %(date)s)
+               AND NOT EXISTS (SELECT 1 FROM revcycle_revenue_line l
+                                WHERE l.contract_id = c.id AND l.state = 'planned')
+             ORDER BY c.id
+             LIMIT %(size)s
+               FOR UPDATE OF c SKIP LOCKED
+            """, companies=list(company_ids), date=date, size=BATCH_SIZE))
+        if rows:
+            # sudo: closing follows the run the manager started; access was checked by the caller
+            self.browse([row[0] for row in rows]).sudo()._revcycle_check_close(date)
 
     @api.model
     def _revcycle_lock_due(self, date, company_ids, after_id, size):
@@ -386,6 +626,7 @@ class RevcycleRevenueContract(models.Model):
             moves = period_lines.contract_id._revcycle_post_lines(
                 period_lines, max(period_lines.mapped("date")), failed=failed, summary=summary)
             summary["move_ids"] += moves.ids
+        self.filtered(lambda c: c.id not in failed)._revcycle_check_close(date)
         done = len(self) - len(failed)
         summary["contracts"] += len(self)
         summary["failed_contract_ids"] += sorted(failed)
@@ -420,7 +661,7 @@ class RevcycleRevenueContract(models.Model):
             contract_lines = lines.browse(lines_by_contract[contract.id])
             try:
                 vals, amounts = contract._revcycle_entry_line_vals(
-                    contract_lines, move_date, positions.get(contract.id, (0.0, 0.0)))
+                    contract_lines, move_date, positions.get(contract.id, (0.0, 0.0, 0.0, 0.0)))
             except Exception:
                 if summary is None:
                     raise
@@ -477,16 +718,23 @@ class RevcycleRevenueContract(models.Model):
     def _revcycle_entry_line_vals(self, lines, move_date, position):
         """Income credit per income account of the contract (the revenue lines, one per obligation and period, keep
         the detail and link the entry), then the contract liability / asset moved to the net position.
+
+        Company amounts follow the rates that were booked (engine ``measure_position_moves``, docs/domain.md §3):
+        revenue released from an advance at the billing's rate, revenue beyond it at the day's rate; a netting entry
+        of a foreign-currency contract books the difference between the two as an exchange gain or loss.
         Returns (move line values, the lines' amounts in company currency)."""
         self.ensure_one()
         company = self.company_id
-        company_currency = company.currency_id
-        vals, amounts = [], []
+        company_currency, currency = company.currency_id, self.currency_id
+        rate = currency._get_conversion_rate(currency, company_currency, company, move_date)
+        measured = engine.measure_position_moves(
+            position[:2], position[2:], currency.round(sum(lines.mapped("amount"))), rate,
+            currency.decimal_places, company_currency.decimal_places)
+        amounts = engine.split_company(measured.revenue_co, lines.mapped("amount"), rate,
+                                       company_currency.decimal_places)
+        vals = []
         by_account = {}
-        for line in lines:
-            amount_company = company_currency.round(self.currency_id._convert(
-                line.amount, company_currency, company, move_date))
-            amounts.append(amount_company)
+        for line, amount_company in zip(lines, amounts, strict=True):
             obligation = line.obligation_id
             account = obligation.income_account_id
             if not account:
@@ -497,32 +745,50 @@ class RevcycleRevenueContract(models.Model):
             total[1] += line.amount
             total[2] |= obligation
         for account, (amount_company, amount, obligations) in by_account.items():
-            amount_company, amount = company_currency.round(amount_company), self.currency_id.round(amount)
-            if company_currency.is_zero(amount_company) and self.currency_id.is_zero(amount):
+            amount_company, amount = company_currency.round(amount_company), currency.round(amount)
+            if company_currency.is_zero(amount_company) and currency.is_zero(amount):
                 continue
             single = obligations if len(obligations) == 1 else obligations.browse()
             vals.append({
                 "account_id": account.id, "name": single.display_name or self.name, "partner_id": self.partner_id.id,
-                "balance": -amount_company, "amount_currency": -amount, "currency_id": self.currency_id.id,
+                "balance": -amount_company, "amount_currency": -amount, "currency_id": currency.id,
                 "product_id": obligations.product_id.id if len(obligations.product_id) == 1 else False,
                 "revcycle_contract_id": self.id, "revcycle_obligation_id": single.id,
                 "revcycle_kind": "recognition",
             })
-        deferred_debit, asset_debit = engine.contract_position_moves(
-            position[0], position[1], sum(amounts), company_currency.decimal_places)
-        for account, amount in ((company.revcycle_deferred_revenue_account_id, deferred_debit),
-                                (company.revcycle_contract_asset_account_id, asset_debit)):
-            if not float_is_zero(amount, precision_rounding=company_currency.rounding):
+        for account, amount, amount_company in (
+                (company.revcycle_deferred_revenue_account_id, measured.deferred_doc, measured.deferred_co),
+                (company.revcycle_contract_asset_account_id, measured.asset_doc, measured.asset_co)):
+            if not (currency.is_zero(amount) and company_currency.is_zero(amount_company)):
                 vals.append({
                     "account_id": account.id, "name": self.name, "partner_id": self.partner_id.id,
-                    "balance": amount, "amount_currency": amount, "currency_id": company_currency.id,
+                    "balance": amount_company, "amount_currency": amount, "currency_id": currency.id,
                     "revcycle_contract_id": self.id, "revcycle_kind": "position" if lines else "netting",
                 })
+        if not company_currency.is_zero(measured.exchange_co):
+            vals.append(self._revcycle_exchange_line_vals(measured.exchange_co))
         return vals, amounts
 
+    def _revcycle_exchange_line_vals(self, loss):
+        """The exchange difference of a netting entry (``loss`` positive: debited), on the company's exchange
+        difference accounts, as Odoo books it when a receivable is paid at another rate."""
+        company = self.company_id
+        account = (company.expense_currency_exchange_account_id if loss > 0
+                   else company.income_currency_exchange_account_id)
+        if not account:
+            raise UserError(self.env._(
+                "%(company)s has no exchange gain or loss account: set them in Accounting > Settings > Default "
+                "Accounts before netting foreign-currency revenue contracts.", company=company.name))
+        amount = -company.currency_id.round(loss)
+        return {"account_id": account.id, "name": self.env._("Exchange difference %(contract)s", contract=self.name),
+                "partner_id": self.partner_id.id, "balance": -amount, "amount_currency": -amount,
+                "currency_id": company.currency_id.id, "revcycle_contract_id": self.id, "revcycle_kind": "exchange"}
+
     def _revcycle_positions(self, on_date=None):
-        """{contract id: (liability, asset)} from the posted general ledger up to ``on_date``, company currency,
-        one query. Dated, so a run that catches up several months nets the contract at each month's end."""
+        """{contract id: (liability, liability in company currency, asset, asset in company currency)} from the
+        posted general ledger up to ``on_date``, one query; the liability is the credit balance of the deferred
+        revenue account, the asset the debit balance of the contract asset account. Dated, so a run that catches
+        up several months nets the contract at each month's end."""
         if not self.ids:
             return {}
         accounts = self.company_id.revcycle_deferred_revenue_account_id | \
@@ -530,13 +796,15 @@ class RevcycleRevenueContract(models.Model):
         groups = self.env["account.move.line"]._read_group(
             [("revcycle_contract_id", "in", self.ids), ("parent_state", "=", "posted"),
              ("account_id", "in", accounts.ids)] + ([("date", "<=", on_date)] if on_date else []),
-            ["revcycle_contract_id", "account_id"], ["balance:sum"])
-        result = defaultdict(lambda: [0.0, 0.0])
-        for contract, account, balance in groups:
+            ["revcycle_contract_id", "account_id"], ["amount_currency:sum", "balance:sum"])
+        result = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+        for contract, account, amount, balance in groups:
             if account == contract.company_id.revcycle_deferred_revenue_account_id:
-                result[contract.id][0] += -balance
+                result[contract.id][0] += -amount
+                result[contract.id][1] += -balance
             else:
-                result[contract.id][1] += balance
+                result[contract.id][2] += amount
+                result[contract.id][3] += balance
         return {key: tuple(value) for key, value in result.items()}
 
     def _revcycle_net_positions(self, move_date):
@@ -544,8 +812,7 @@ class RevcycleRevenueContract(models.Model):
         positions = self._revcycle_positions(move_date)
         for company in self.company_id:
             to_net = self.filtered(lambda c, comp=company: c.company_id == comp and all(
-                not float_is_zero(value, precision_rounding=comp.currency_id.rounding)
-                for value in positions.get(c.id, (0.0, 0.0))))
+                not c.currency_id.is_zero(value) for value in positions.get(c.id, (0.0, 0.0, 0.0, 0.0))[::2]))
             if to_net:
                 to_net._revcycle_post_lines(self.env["revcycle.revenue.line"], move_date)
 

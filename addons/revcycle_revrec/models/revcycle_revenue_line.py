@@ -22,10 +22,16 @@ class RevcycleRevenueLine(models.Model):
     period_date = fields.Date(compute="_compute_period_date", store=True, string="Period",
                               help="First day of the month of the line: one posted line per obligation and period.")
     amount = fields.Monetary(required=True)
-    amount_company = fields.Monetary(currency_field="company_currency_id", readonly=True,
-                                     string="Amount (Company Currency)", help="Set when posted, at that day's rate.")
-    posted_amount = fields.Monetary(compute="_compute_split", store=True, string="Recognised")
-    remaining_amount = fields.Monetary(compute="_compute_split", store=True, string="Remaining")
+    amount_company = fields.Monetary(
+        currency_field="company_currency_id", readonly=True, string="Amount (Company Currency)",
+        help="Posted: as booked (an advance at its billing's rate, the rest at the day's rate). Planned: an estimate "
+        "at the contract date's rate.")
+    # The waterfall's measures: company currency, so a report never adds two currencies.
+    posted_amount = fields.Monetary(compute="_compute_split", store=True, string="Recognised",
+                                    currency_field="company_currency_id")
+    remaining_amount = fields.Monetary(compute="_compute_split", store=True, string="Remaining",
+                                       currency_field="company_currency_id",
+                                       help="Still to recognise, estimated at the contract date's rate.")
     state = fields.Selection([("planned", "Planned"), ("posted", "Posted")], default="planned", required=True,
                              index=True)
     kind = fields.Selection([("schedule", "Schedule"), ("delivery", "Partial Delivery"),
@@ -55,12 +61,37 @@ class RevcycleRevenueLine(models.Model):
         for line in self:
             line.period_date = line.date.replace(day=1) if line.date else False
 
-    @api.depends("state", "amount")
+    @api.depends("state", "amount_company")
     def _compute_split(self):
         for line in self:
             posted = line.state == "posted"
-            line.posted_amount = line.amount if posted else 0.0
-            line.remaining_amount = 0.0 if posted else line.amount
+            line.posted_amount = line.amount_company if posted else 0.0
+            line.remaining_amount = 0.0 if posted else line.amount_company
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.filtered(lambda line: line.state == "planned")._revcycle_estimate_company()
+        return lines
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "amount" in vals and "amount_company" not in vals:
+            self.filtered(lambda line: line.state == "planned")._revcycle_estimate_company()
+        return result
+
+    def _revcycle_estimate_company(self):
+        """Planned lines: their company amount at the contract date's rate (posting books the real one)."""
+        rates = self._revcycle_estimate_rates(self.contract_id)
+        for line in self:
+            line.amount_company = line.company_currency_id.round(line.amount * rates[line.contract_id.id])
+
+    @api.model
+    def _revcycle_estimate_rates(self, contracts):
+        """{contract id: company units per contract unit on the contract date}."""
+        return {contract.id: contract.currency_id._get_conversion_rate(
+            contract.currency_id, contract.company_id.currency_id, contract.company_id, contract.date)
+            if contract.currency_id != contract.company_id.currency_id else 1.0 for contract in contracts}
 
     @api.model
     def _revcycle_insert_planned(self, vals_list):
@@ -68,7 +99,8 @@ class RevcycleRevenueLine(models.Model):
 
         A month-end of 10,000 obligations plans 120,000 lines; the ORM's create spends nearly all its time filling
         the stored related fields one record at a time, which come here from the obligations in one read. Nothing
-        overrides create on this model, so the rows are exactly what create would write. Returns the new lines."""
+        overrides create on this model but to estimate the company amount, done here too, so the rows are exactly what
+        create would write. Returns the new lines."""
         if not vals_list:
             return self.browse()
         self.env["revcycle.performance.obligation"].flush_model()
@@ -76,26 +108,32 @@ class RevcycleRevenueLine(models.Model):
         obligations = self.env["revcycle.performance.obligation"].browse({vals["obligation_id"] for vals in vals_list})
         related = {ob.id: (ob.contract_id.id, ob.company_id.id, ob.partner_id.id or None, ob.product_id.id)
                    for ob in obligations}
+        rates = self._revcycle_estimate_rates(obligations.contract_id)
+        company_currency = {ob.id: ob.company_id.currency_id for ob in obligations}
         columns = list(zip(*[(vals["obligation_id"], *related[vals["obligation_id"]], vals["date"],
-                              vals["date"].replace(day=1), vals["amount"], bool(vals["ready"]))
+                              vals["date"].replace(day=1), vals["amount"], bool(vals["ready"]),
+                              company_currency[vals["obligation_id"]].round(
+                                  vals["amount"] * rates[related[vals["obligation_id"]][0]]))
                              for vals in vals_list], strict=True))
         rows = self.env.execute_query(SQL(
             """
             INSERT INTO revcycle_revenue_line (
                 obligation_id, contract_id, company_id, partner_id, product_id, date, period_date, amount,
-                posted_amount, remaining_amount, state, kind, ready, create_uid, write_uid, create_date, write_date)
+                amount_company, posted_amount, remaining_amount, state, kind, ready, create_uid, write_uid,
+                create_date, write_date)
             SELECT t.obligation_id, t.contract_id, t.company_id, t.partner_id, t.product_id, t.date, t.period_date,
-                   t.amount, 0, t.amount, 'planned', 'schedule', t.ready, %(uid)s, %(uid)s,
+                   t.amount, t.amount_company, 0, t.amount_company, 'planned', 'schedule', t.ready, %(uid)s, %(uid)s,
                    now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
               FROM unnest(%(obligation)s::int[], %(contract)s::int[], %(company)s::int[], %(partner)s::int[],
                           %(product)s::int[], %(date)s::date[], %(period)s::date[], %(amount)s::numeric[],
-                          %(ready)s::bool[])
-                AS t(obligation_id, contract_id, company_id, partner_id, product_id, date, period_date, amount, ready)
+                          %(ready)s::bool[], %(amount_company)s::numeric[])
+                AS t(obligation_id, contract_id, company_id, partner_id, product_id, date, period_date, amount, ready,
+                     amount_company)
             RETURNING id
             """,
             uid=self.env.uid, obligation=list(columns[0]), contract=list(columns[1]), company=list(columns[2]),
             partner=list(columns[3]), product=list(columns[4]), date=list(columns[5]), period=list(columns[6]),
-            amount=list(columns[7]), ready=list(columns[8])))
+            amount=list(columns[7]), ready=list(columns[8]), amount_company=list(columns[9])))
         # the inverse one2many caches do not know the new rows
         obligations.invalidate_recordset(["line_ids"])
         obligations.contract_id.invalidate_recordset(["line_ids"])

@@ -73,14 +73,14 @@ class SaleOrder(models.Model):
             "journal in Settings > Revenue Cycle.", company=self.company_id.name))
 
     def _revcycle_reallocate_contracts(self):
-        """A confirmed order changed: its active revenue contract reallocates prospectively.
+        """A confirmed order changed: a contract modification of its active revenue contracts.
 
         sudo: whoever may change the order changes its revenue; the contract follows the order.
         """
         today = fields.Date.context_today(self)
         for order in self:
-            contract = order.sudo().revcycle_revenue_contract_ids.filtered(lambda c: c.state == "active")[:1]
-            if contract:
+            # the order's contract, and any separate contract a modification made: each takes its own lines
+            for contract in order.sudo().revcycle_revenue_contract_ids.filtered(lambda c: c.state == "active"):
                 contract._revcycle_reallocate(order._revcycle_contract_items(), today)
 
     def _revcycle_contract_date(self):

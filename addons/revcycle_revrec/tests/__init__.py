@@ -11,3 +11,6 @@ from . import test_revrec_security
 from . import test_flows
 from . import test_invariant_property
 from . import test_ui
+from . import test_currency
+from . import test_modifications
+from . import test_closing

@@ -194,23 +194,28 @@ class TestParallelRuns(RevrecCommon):
 @tagged("post_install", "-at_install", "revcycle")
 class TestModification(RevrecCommon):
     def test_added_line_reallocates_what_is_left_prospectively(self):
+        """Training (SSP 6,000) added at 5,000, below its SSP: not a separate contract (issue 16 item 7: that is for
+        distinct goods at their SSP, test_modifications) but a prospective modification (ASC 606-10-25-13(a))."""
         order, contract = self._january()
         training = self._revrec_product("Training", "delivery", 6000.0)
         with freeze_time("2026-02-15"):
-            order.write({"order_line": [Command.create({"product_id": training.id, "price_unit": 6000.0,
+            order.write({"order_line": [Command.create({"product_id": training.id, "price_unit": 5000.0,
                                                         "tax_id": [Command.clear()]})]})
-        # 96,000 less the 65,250 recognised = 30,750, by SSP of the work left: 11/12 of support (33,000) and
-        # training (6,000).
-        self.assertEqual(contract.transaction_price, 96000.0)
+        # 95,000 less the 65,250 recognised = 29,750, by SSP of the work left: 11/12 of support (33,000) and
+        # training (6,000): 29,750 x 6,000 / 39,000 = 4,576.92 and 29,750 x 33,000 / 39,000 = 25,173.08 (the cent
+        # left goes to the larger remainder, .077 against .923 of a cent).
+        self.assertEqual(contract.transaction_price, 95000.0)
+        self.assertEqual(contract.modification_ids.kind, "prospective")
         support, new = self._obligation(contract, self.support), self._obligation(contract, training)
-        self.assertEqual(new.allocated_amount, 4730.77)
+        self.assertEqual(new.allocated_amount, 4576.92)
         self.assertEqual(str(new.date_start), "2026-02-15")
-        self.assertEqual(support.allocated_amount, 2250.0 + 26019.23)
+        self.assertEqual(support.allocated_amount, 2250.0 + 25173.08)
         planned = support.line_ids.filtered(lambda line: line.state == "planned")
         self.assertEqual(len(planned), 11)
-        self.assertAlmostEqual(sum(planned.mapped("amount")), 26019.23, places=2)
+        self.assertAlmostEqual(sum(planned.mapped("amount")), 25173.08, places=2)
         self.assertEqual(self._obligation(contract, self.licence).allocated_amount, 45000.0)
-        self.assertAlmostEqual(sum(contract.line_ids.mapped("amount")), 96000.0, places=2)
+        self.assertAlmostEqual(sum(contract.line_ids.mapped("amount")), 95000.0, places=2)
         # Re-saving the same prices changes nothing.
         order.order_line[0].price_unit = 50000.0
-        self.assertEqual(support.allocated_amount, 28269.23)
+        self.assertEqual(support.allocated_amount, 27423.08)
+        self.assertEqual(len(contract.modification_ids), 1)

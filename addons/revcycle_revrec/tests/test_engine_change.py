@@ -29,6 +29,12 @@ class TestChangeEngine(BaseCase):
             ("nothing released yet: the plan scales", 800.0, 0.0, [500.0, 500.0], (0.0, [400.0, 400.0])),
             ("thirds: the plan and the catch-up add up", 200.0, 100.0, [100.0, 100.0], (-33.33, [66.67, 66.66])),
             ("nothing allocated before", 90.0, 0.0, [0.0, 0.0, 0.0], (0.0, [30.0, 30.0, 30.0])),
+            # contract modifications of a non-distinct obligation (issue 16 item 7, ASC 606-10-25-13(b)): the
+            # measure of progress stays (3 of 12 months = 25 %), the cumulative catch-up is due at once
+            ("modification 1,200 -> 1,500 after 3 of 12 months: 75 caught up", 1500.0, 300.0, [100.0] * 9,
+             (75.0, [125.0] * 9)),
+            ("modification 1,200 -> 1,000 after 3 of 12 months: 50 reversed", 1000.0, 300.0, [100.0] * 9,
+             (-50.0, [83.34] * 3 + [83.33] * 6)),
         ]
         for name, new, released, planned, expected in cases:
             with self.subTest(name):

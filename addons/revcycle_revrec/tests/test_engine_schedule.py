@@ -3,7 +3,15 @@ from datetime import date
 
 from odoo.tests import BaseCase, tagged
 
-from ..engine import ScheduleError, build_schedule, contract_position_moves, split_exact, term_end
+from ..engine import (
+    ScheduleError,
+    build_schedule,
+    contract_position_moves,
+    measure_position_moves,
+    split_company,
+    split_exact,
+    term_end,
+)
 
 
 def _plan(entries):
@@ -97,3 +105,41 @@ class TestScheduleEngine(BaseCase):
                 result = contract_position_moves(liability, asset, revenue)
                 self.assertEqual(result, expected)
                 self.assertAlmostEqual(sum(result), revenue, places=2)
+
+    def test_measured_position_table(self):
+        """Foreign-currency positions (issue 16 item 6): contract currency EUR, company USD; ``rate`` USD per EUR."""
+        for name, liability, asset, revenue, rate, expected in [
+            # (deferred doc, deferred co, asset doc, asset co, revenue co, exchange co: positive a loss)
+            ("advance billed at 1.00 released at 1.25: its billing rate", (1200.0, 1200.0), (0.0, 0.0), 100.0, 1.25,
+             (100.0, 100.0, 0.0, 0.0, 100.0, 0.0)),
+            ("last month of the advance takes what is left of it (no stranded cent)", (100.0, 100.01), (0.0, 0.0),
+             100.0, 1.25, (100.0, 100.01, 0.0, 0.0, 100.01, 0.0)),
+            ("advances at two rates: 300 EUR for 330 USD, a third released = 110", (300.0, 330.0), (0.0, 0.0),
+             100.0, 1.25, (100.0, 110.0, 0.0, 0.0, 110.0, 0.0)),
+            ("beyond the advance: 50 at its rate, 50 more as an asset at spot 1.25", (50.0, 50.0), (0.0, 0.0),
+             100.0, 1.25, (50.0, 50.0, 50.0, 62.5, 112.5, 0.0)),
+            ("netting: 200 EUR of a 1,500 USD/1,200 EUR invoice against a 225 USD asset: gain 25",
+             (1200.0, 1500.0), (200.0, 225.0), 0.0, 1.25, (200.0, 250.0, -200.0, -225.0, 0.0, -25.0)),
+            ("netting at a lower rate: loss 10", (100.0, 90.0), (100.0, 100.0), 0.0, 0.9,
+             (100.0, 90.0, -100.0, -100.0, 0.0, 10.0)),
+            ("reversal shrinks the asset at its carrying rate", (0.0, 0.0), (200.0, 225.0), -100.0, 2.0,
+             (0.0, 0.0, -100.0, -112.5, -112.5, 0.0)),
+            ("company currency: rate 1, figures unchanged", (7500.0, 7500.0), (0.0, 0.0), 65250.0, 1.0,
+             (7500.0, 7500.0, 57750.0, 57750.0, 65250.0, 0.0)),
+        ]:
+            with self.subTest(name):
+                result = measure_position_moves(liability, asset, revenue, rate)
+                self.assertEqual((result.deferred_doc, result.deferred_co, result.asset_doc, result.asset_co,
+                                  result.revenue_co, result.exchange_co), expected)
+
+    def test_split_company_table(self):
+        for name, total, amounts, rate, expected in [
+            ("one line", 100.0, [100.0], 1.25, [100.0]),
+            ("three lines share 100.01 USD by their EUR amounts", 100.01, [40.0, 30.0, 30.0], 1.0,
+             [40.01, 30.0, 30.0]),
+            ("lines that cancel out convert at the rate", 0.0, [10.0, -10.0], 1.25, [12.5, -12.5]),
+            ("mixed signs keep the total", 62.5, [100.0, -50.0], 1.25, [125.0, -62.5]),
+        ]:
+            with self.subTest(name):
+                result = split_company(total, amounts, rate)
+                self.assertEqual(result, expected)

@@ -1,0 +1,1 @@
+from . import revcycle_recognize_wizard
