@@ -122,7 +122,9 @@ class RevcycleRevenueContract(models.Model):
         if not obligation_items or currency.compare_amounts(transaction_price, 0.0) < 0:
             # Nothing to perform, or a price below zero (a pure credit): there is no revenue to allocate.
             return self.browse()
-        ssps = [self._revcycle_item_ssp(item, currency, date, company) for item in obligation_items]
+        ssp_rows = self.env["revcycle.ssp"]._revcycle_ssp_rows(
+            {item["product"].product_tmpl_id.id for item in obligation_items}, currency.id, date, company.id)
+        ssps = [self._revcycle_item_ssp(item, currency, date, company, ssp_rows) for item in obligation_items]
         try:
             allocated = self._revcycle_allocate(
                 transaction_price, [(ssp, item["selling_price"]) for ssp, item in zip(ssps, obligation_items,
@@ -150,13 +152,14 @@ class RevcycleRevenueContract(models.Model):
         return engine.allocate_by_ssp(transaction_price, weights, precision_digits)
 
     @api.model
-    def _revcycle_item_ssp(self, item, currency, date, company):
+    def _revcycle_item_ssp(self, item, currency, date, company, ssp_rows=None):
         """SSP of the whole item (the SSP table / product field times the quantity), or None: use the price.
 
         A line given away (price 0) without SSP is still a promise to perform: its product's list price (company
         currency, converted) estimates its SSP, so it gets its share of the price instead of nothing."""
         product = item["product"]
-        unit = self.env["revcycle.ssp"]._revcycle_ssp(product.product_tmpl_id.id, currency.id, date, company.id)
+        unit = self.env["revcycle.ssp"]._revcycle_ssp(product.product_tmpl_id.id, currency.id, date, company.id,
+                                                      ssp_rows)
         if unit is None and currency.is_zero(item["selling_price"]) \
                 and company.currency_id.compare_amounts(product.lst_price, 0.0) > 0:
             unit = company.currency_id._convert(product.lst_price, currency, company, date, round=False)

@@ -57,16 +57,28 @@ class RevcycleSsp(models.Model):
         return False if ssp is None else ssp
 
     @api.model
-    def _revcycle_ssp(self, product_tmpl_id, currency_id, on_date, company_id=None):
-        """revcycle_get_ssp for Python callers: None when there is no SSP (an SSP of 0.0 is one)."""
-        company_id = company_id or self.env.company.id
-        row = self.search([
-            ("product_tmpl_id", "=", product_tmpl_id), ("company_id", "=", company_id),
+    def _revcycle_ssp_rows(self, product_tmpl_ids, currency_id, on_date, company_id):
+        """{template id: SSP table price} of the products that have a row in that currency on that date, in one
+        query: a contract of 500 lines reads its SSPs at once, not with 500 searches."""
+        rows = self.search([
+            ("product_tmpl_id", "in", list(product_tmpl_ids)), ("company_id", "=", company_id),
             ("currency_id", "=", currency_id), ("date_from", "<=", on_date),
             "|", ("date_to", "=", False), ("date_to", ">=", on_date),
-        ], limit=1)
-        if row:
-            return row.price
+        ], order="date_from desc, id desc")
+        found = {}
+        for row in rows:
+            found.setdefault(row.product_tmpl_id.id, row.price)  # rows cannot overlap: the latest start is the one
+        return found
+
+    @api.model
+    def _revcycle_ssp(self, product_tmpl_id, currency_id, on_date, company_id=None, rows=None):
+        """revcycle_get_ssp for Python callers: None when there is no SSP (an SSP of 0.0 is one). ``rows``: the
+        result of _revcycle_ssp_rows for these currency, date and company, when the caller read many at once."""
+        company_id = company_id or self.env.company.id
+        if rows is None:
+            rows = self._revcycle_ssp_rows([product_tmpl_id], currency_id, on_date, company_id)
+        if product_tmpl_id in rows:
+            return rows[product_tmpl_id]
         template = self.env["product.template"].browse(product_tmpl_id)
         company = self.env["res.company"].browse(company_id)
         if not template.revcycle_ssp:
