@@ -74,10 +74,12 @@ class RevcycleKpi(models.AbstractModel):
         with_margin = "cltv" in run["keys"]
         (start, end), (prev_start, _prev_end) = periods["value"], periods["previous"]
         days = {"prev_start": prev_start - timedelta(days=1), "start": start - timedelta(days=1), "end": end}
+        # one row per contract; customers are commercial partners (a contact's contracts count for its company)
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT contract.partner_id, contract.billing_period,
+                SELECT COALESCE(partner.commercial_partner_id, partner.id), contract.billing_period,
+                       contract.currency_id, contract.date_start,
                        SUM(line.price_subtotal) FILTER (WHERE contract.date_start <= %(prev_start)s
                            AND (contract.date_end IS NULL OR contract.date_end >= %(prev_start)s)),
                        SUM(line.price_subtotal) FILTER (WHERE contract.date_start <= %(start)s
@@ -87,23 +89,29 @@ class RevcycleKpi(models.AbstractModel):
                        BOOL_OR(contract.date_start <= %(prev_start)s),
                        BOOL_OR(contract.date_start <= %(start)s)
                   FROM revcycle_contract contract
+                  JOIN res_partner partner ON partner.id = contract.partner_id
                   JOIN revcycle_contract_line line ON line.contract_id = contract.id
                  WHERE contract.state IN %(states)s
                    AND contract.company_id IN %(companies)s
                    AND contract.date_start <= %(end)s
-              GROUP BY 1, 2
+              GROUP BY contract.id, partner.id
                 """,
                 states=CONTRACT_STATES,
                 companies=tuple(companies.ids),
                 **days,
             )
         )
+        currencies = self.env["res.currency"].browse({row[2] for row in rows})
+        converter = self._revcycle_converter(companies, currencies)
         mrr = {key: defaultdict(float) for key in days}
         known = {"prev_start": set(), "start": set()}
-        for partner, billing_period, at_prev_start, at_start, at_end, before_prev, before_start in rows:
+        for partner, billing_period, currency_id, applied_on, *amounts, before_prev, before_start in rows:
+            at_prev_start, at_start, at_end = amounts
             for key, amount in (("prev_start", at_prev_start), ("start", at_start), ("end", at_end)):
                 if amount:
-                    mrr[key][partner] += engine.monthly_value(amount, billing_period)
+                    # in the main company's currency at the rate of the day the contract's value applied from
+                    monthly = engine.monthly_value(amount, billing_period)
+                    mrr[key][partner] += converter.currency(monthly, currency_id, applied_on)
             if before_prev:
                 known["prev_start"].add(partner)
             if before_start:
@@ -133,6 +141,26 @@ class RevcycleKpi(models.AbstractModel):
                 cltv = None if arpa is None or margin is None else engine.cltv(arpa, margin, monthly_churn)
                 result[which]["cltv"] = cltv
         return result
+
+    @api.model
+    def _revcycle_deal_chains_sql(self, companies):
+        """A deal is a chain of revisions (revcycle_cpq): from each final revision (none revises it) walk back
+        through 'Revision of' to the first quotation. One row per deal, however often it was revised."""
+        return SQL(
+            """
+            WITH RECURSIVE chain(final_id, current_id, previous_id) AS (
+                SELECT o.id, o.id, o.revcycle_previous_revision_id
+                  FROM sale_order o
+                 WHERE o.company_id IN %(companies)s
+                   AND NOT EXISTS (SELECT 1 FROM sale_order later WHERE later.revcycle_previous_revision_id = o.id)
+                 UNION  -- not ALL: a (corrupt) cycle of revisions ends the walk instead of looping
+                SELECT chain.final_id, earlier.id, earlier.revcycle_previous_revision_id
+                  FROM chain JOIN sale_order earlier ON earlier.id = chain.previous_id
+            )
+            SELECT current_id AS first_id, final_id FROM chain WHERE previous_id IS NULL
+            """,
+            companies=tuple(companies.ids),
+        )
 
     @api.model
     def _revcycle_kpi_compute_renewals(self, periods, companies, run):
