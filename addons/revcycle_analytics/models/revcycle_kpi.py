@@ -159,6 +159,7 @@ class RevcycleKpi(models.AbstractModel):
             "previous_date_to": prev_to.isoformat(),
             "company_ids": companies.ids,
             "currency": currency.name,
+            "currency_id": currency.id,
             "currency_digits": currency.decimal_places,
             "sources": sorted(sources),
             "kpis": {
