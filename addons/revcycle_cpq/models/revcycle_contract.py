@@ -8,6 +8,8 @@ from odoo.addons.revcycle_base.engine import periods as period_engine
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
+from .revcycle_contract_mrr_event import contract_mrr
+
 STATES = [
     ("draft", "Draft"),
     ("negotiation", "Negotiation"),
@@ -88,6 +90,7 @@ class RevcycleContract(models.Model):
     previous_contract_id = fields.Many2one("revcycle.contract", string="Renews", copy=False, index="btree_not_null")
     next_contract_ids = fields.One2many("revcycle.contract", "previous_contract_id", string="Renewed By")
     renewal_order_id = fields.Many2one("sale.order", string="Renewal Quotation", copy=False)
+    mrr_event_ids = fields.One2many("revcycle.contract.mrr.event", "contract_id", string="MRR History")
     invoicing_error = fields.Text(
         copy=False, readonly=True, help="Why the last invoicing run could not invoice this contract."
     )
@@ -132,6 +135,16 @@ class RevcycleContract(models.Model):
             contract.notice_deadline = contract.date_end and period_engine.notice_deadline(
                 contract.date_end, contract.notice_days
             )
+
+    def _revcycle_mrr(self):
+        """What the contract is worth per month now: its recurring amount normalised to a month."""
+        self.ensure_one()
+        return contract_mrr(self.currency_id, self.recurring_total, self.billing_period)
+
+    def _revcycle_log_mrr_event(self, kind, date, mrr_before, mrr_after):
+        """Append a movement to the contract's MRR history (the actions that change the MRR call this)."""
+        self.ensure_one()
+        return self.env["revcycle.contract.mrr.event"]._revcycle_log(self, kind, date, mrr_before, mrr_after)
 
     def _revcycle_next_invoice_date(self):
         if self.state != "active" or not self.date_start:
@@ -253,16 +266,26 @@ class RevcycleContract(models.Model):
                 )
         self._revcycle_require_state(("signed",), self.env._("activated"))
         self._revcycle_lifecycle_write({"state": "active", "invoicing_error": False})
+        for contract in self:
+            # a renewal through the renewal quotation starts its own MRR; the contract it renews logs its end
+            kind = "renewal" if contract.previous_contract_id else "new"
+            contract._revcycle_log_mrr_event(kind, contract.date_start, 0.0, contract._revcycle_mrr())
         return True
 
     def action_suspend(self):
         self._revcycle_require_state(("active",), self.env._("suspended"))
         self._revcycle_lifecycle_write({"state": "suspended"})
+        today = fields.Date.context_today(self)
+        for contract in self:
+            contract._revcycle_log_mrr_event("pause", today, contract._revcycle_mrr(), 0.0)
         return True
 
     def action_resume(self):
         self._revcycle_require_state(("suspended",), self.env._("resumed"))
         self._revcycle_lifecycle_write({"state": "active"})
+        today = fields.Date.context_today(self)
+        for contract in self:
+            contract._revcycle_log_mrr_event("resume", today, 0.0, contract._revcycle_mrr())
         return True
 
     def action_terminate(self, termination_date=None, reason=None, override_notice=False):
@@ -301,6 +324,10 @@ class RevcycleContract(models.Model):
                 )
         for contract in self:
             credit = contract._revcycle_credit_unused_time(termination_date)
+            # a suspended contract's MRR was already taken out by its pause
+            mrr_before = contract._revcycle_mrr() if contract.state == "active" else 0.0
+            if contract.state != "signed":
+                contract._revcycle_log_mrr_event("churn", termination_date, mrr_before, 0.0)
             contract._revcycle_lifecycle_write(
                 {
                     "state": "terminated",
@@ -371,6 +398,7 @@ class RevcycleContract(models.Model):
         renewal._revcycle_lifecycle_write(
             {"state": "active", "signed_date": self.signed_date, "signed_by": self.signed_by}
         )
+        renewal._revcycle_log_mrr_event("renewal", renewal.date_start, 0.0, renewal._revcycle_mrr())
         self._revcycle_lifecycle_write({"state": "expired"})
         self.message_post(body=Markup(self.env._("Renewed by %(link)s.", link=renewal._get_html_link())))
         renewal.message_post(
@@ -653,8 +681,16 @@ class RevcycleContract(models.Model):
                 if contract.auto_renew and not contract.next_contract_ids:
                     contract._revcycle_renew_contract()
                 else:
-                    contract._revcycle_lifecycle_write({"state": "expired"})
+                    contract._revcycle_expire()
         return len(ending)
+
+    def _revcycle_expire(self):
+        """The term is over: the contract expires and its MRR ends, as a renewal when a contract renews it."""
+        self.ensure_one()
+        mrr_before = self._revcycle_mrr() if self.state == "active" else 0.0
+        self._revcycle_lifecycle_write({"state": "expired"})
+        kind = "renewal" if self.next_contract_ids else "churn"
+        self._revcycle_log_mrr_event(kind, self.date_end + timedelta(days=1), mrr_before, 0.0)
 
     @api.model
     def _cron_send_reminders(self):
