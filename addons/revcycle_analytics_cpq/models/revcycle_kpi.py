@@ -9,8 +9,10 @@ from odoo.addons.revcycle_analytics import engine
 from odoo.addons.revcycle_analytics.engine import KpiDeclaration
 from odoo.tools import SQL
 
-CONTRACT_STATES = ("active", "expired", "terminated")  # contracts that billed; suspended ones bill nothing
-RENEWAL_STATES = ("signed", "active", "suspended", "expired", "terminated")  # a renewal the customer committed to
+# contracts that billed (a contract under notice bills to its end); suspended ones bill nothing
+CONTRACT_STATES = ("active", "pending_termination", "expired", "terminated")
+# a renewal the customer committed to
+RENEWAL_STATES = ("signed", "active", "pending_termination", "suspended", "expired", "terminated")
 
 
 class RevcycleKpi(models.AbstractModel):
