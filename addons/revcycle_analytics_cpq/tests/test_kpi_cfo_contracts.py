@@ -98,3 +98,49 @@ class TestRevcycleKpiCfoContracts(RevcycleKpiCommon):
         period = (date(2024, 1, 1), date(2024, 3, 31))
         action = self.Kpi._revcycle_drilldown("win_rate", period, self.usd_company)
         self.assertEqual(self.env["sale.order"].search(action["domain"]), final)
+
+    def test_mrr_history_from_the_event_log(self):
+        """A contract of Bob (a contact of Acme): 10 seats x 10 = 100 a month from 2024-01-01 (activation: 'new'),
+        amended to 15 seats on 2024-02-10 (the amendment's 'expansion' event, 100 -> 150), paused on 2024-03-15
+        and still suspended. Then a line is edited today (30 seats) without any event.
+        February: start 100, end 150: an expansion of 50 inside one contract, NRR 150 %, GRR 100 %, one customer
+        (Acme). Before the fix the suspended contract vanished from every period and the edited line restated
+        them all (no expansion). March: the pause takes the 150 to 0 on 2024-03-15: churn 150, GRR 0 %."""
+        acme = self.env["res.partner"].create({"name": "Acme History", "is_company": True})
+        bob = self.env["res.partner"].create({"name": "Bob History", "parent_id": acme.id})
+        contract = self._contract(bob, self.usd_company.currency_id, 10)
+        contract.line_ids.quantity = 10
+        contract.state = "draft"
+        with freeze_time("2024-01-01"):
+            contract.action_sign()
+            contract.action_activate()
+        contract.line_ids.quantity = 15
+        contract._revcycle_log_mrr_event("expansion", date(2024, 2, 10), 100.0, 150.0)  # as the amendment writes it
+        with freeze_time("2024-03-15"):
+            contract.action_suspend()
+        contract.line_ids.quantity = 30  # edited today: no event, the past stays as it was
+        self.assertEqual(contract.state, "suspended")
+        self.assertEqual(
+            [(e.kind, e.mrr_before, e.mrr_after) for e in contract.mrr_event_ids.sorted(lambda e: (e.date, e.id))],
+            [("new", 0.0, 100.0), ("expansion", 100.0, 150.0), ("pause", 150.0, 0.0)],
+        )
+        february = self.Kpi.get_kpis("2024-02-01", "2024-02-29", self.usd_company.ids)
+        movements = february["kpis"]["mrr_movements"]["value"]
+        self.assertEqual((movements["start"], movements["expansion"], movements["end"]), (100.0, 50.0, 150.0))
+        self.assertEqual((movements["customers_start"], movements["customers_end"]), (1, 1))
+        self.assertKpi(february, "mrr", 150, 100)
+        self.assertKpi(february, "nrr", 150.0, False)
+        self.assertKpi(february, "grr", 100.0, False)
+        # the bridge reconciles: end = start + new + expansion + reactivation - contraction - churn
+        self.assertEqual(
+            movements["end"],
+            movements["start"] + movements["new"] + movements["expansion"] + movements["reactivation"]
+            - movements["contraction"] - movements["churn"],
+        )
+        march = self.Kpi.get_kpis("2024-03-01", "2024-03-31", self.usd_company.ids)
+        self.assertKpi(march, "mrr", 0, 150)
+        self.assertEqual(march["kpis"]["mrr_movements"]["value"]["churn"], 150.0)
+        self.assertKpi(march, "grr", 0.0, 100.0)  # previous: February
+        # the MRR card's drill-down lists the contract behind February's 150
+        action = self.Kpi._revcycle_drilldown("mrr", (date(2024, 2, 1), date(2024, 2, 29)), self.usd_company)
+        self.assertEqual(self.env["revcycle.contract"].sudo().search(action["domain"]), contract)
