@@ -1,7 +1,10 @@
 """KPI formulas on the worked examples of docs/domain.md §2 and edge cases: no database."""
 
-from datetime import date
+from datetime import date, timedelta
+from itertools import pairwise
 
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
 from odoo.tests import BaseCase, tagged
 
 from ..engine import (
@@ -23,6 +26,7 @@ from ..engine import (
     months_in_period,
     mrr_movements,
     net_revenue_retention,
+    period_days,
     previous_period,
     ratio_percent,
     trend_months,
@@ -206,3 +210,21 @@ class TestRateTable(BaseCase):
         self.assertEqual(total, 4500)
         self.assertEqual(table.factor("USD", "EUR", day), 0.5)
         self.assertEqual(table.factor("EUR", "EUR", day), 1.0)
+
+
+@tagged("revcycle")
+class TestCountbackProperty(BaseCase):
+    """Countback windows are calendar months for any end date (hypothesis, reproducible from the seed)."""
+
+    @seed(21)
+    @settings(max_examples=300, deadline=None)
+    @given(end=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)), count=st.integers(1, 30))
+    def test_windows_are_contiguous_calendar_months(self, end, count):
+        windows = countback_months(end, count)
+        self.assertEqual(len(windows), count)
+        self.assertEqual(windows[0], (end.replace(day=1), end))  # the partial month: its own days
+        for (start, _stop), (older_start, older_stop) in pairwise(windows):
+            self.assertEqual(start.day, 1)
+            self.assertEqual(older_stop + timedelta(days=1), start)  # no gap, no overlap
+            self.assertEqual(older_start, older_stop.replace(day=1))  # a whole calendar month
+        self.assertEqual(sum(period_days(*w) for w in windows), (end - windows[-1][0]).days + 1)
