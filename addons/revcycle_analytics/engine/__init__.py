@@ -23,3 +23,4 @@ from .kpis import (
 )
 from .declarations import UNITS, KpiDeclaration, check_declarations
 from .periods import countback_months, period_days, previous_period, trend_months
+from .rates import KpiConverter, RateTable

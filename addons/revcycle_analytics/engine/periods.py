@@ -27,11 +27,13 @@ def previous_period(date_from, date_to):
 
 
 def countback_months(date_to, count):
-    """``count`` one-month windows (start, end) walking back from ``date_to``, most recent first."""
+    """``count`` calendar-month windows (start, end) walking back from ``date_to``, most recent first: the month
+    holding ``date_to`` from its first day to ``date_to`` (a partial month counts only its own days), then whole
+    calendar months, each with its own number of days (a 30 June end gives 1-30 June, 1-31 May, ...)."""
     windows = []
     end = date_to
-    for step in range(1, count + 1):
-        start = date_to - relativedelta(months=step) + timedelta(days=1)
+    for _step in range(count):
+        start = end.replace(day=1)
         windows.append((start, end))
         end = start - timedelta(days=1)
     return windows

@@ -23,6 +23,9 @@ class RevcycleArAgingReport(models.Model):
     days_past_due = fields.Integer(string="Days Past Due", readonly=True, aggregator="max")
     bucket_id = fields.Many2one("revcycle.aging.bucket", string="Aging Bucket", readonly=True)
     amount_residual = fields.Monetary(string="Open Amount", readonly=True, currency_field="currency_id")
+    unapplied = fields.Boolean(
+        string="Unapplied", readonly=True,
+        help="A payment or credit note not yet matched with an invoice: it falls due in no bucket.")
 
     def _revcycle_query(self):
         return SQL(
@@ -30,7 +33,7 @@ class RevcycleArAgingReport(models.Model):
             SELECT line.id, line.company_id, company.currency_id, line.partner_id, line.move_id, line.account_id,
                    line.date, COALESCE(line.date_maturity, line.date) AS date_maturity,
                    CURRENT_DATE - COALESCE(line.date_maturity, line.date) AS days_past_due,
-                   bucket.id AS bucket_id, line.amount_residual
+                   bucket.id AS bucket_id, line.amount_residual, line.balance < 0 AS unapplied
               FROM account_move_line line
               JOIN account_account account ON account.id = line.account_id
               JOIN res_company company ON company.id = line.company_id
@@ -41,7 +44,7 @@ class RevcycleArAgingReport(models.Model):
                             SELECT 1 FROM revcycle_aging_bucket own WHERE own.company_id = line.company_id)))
                    AND %(in_bucket)s
               ORDER BY candidate.sequence, candidate.id
-                 LIMIT 1) AS bucket ON TRUE
+                 LIMIT 1) AS bucket ON line.balance >= 0
              WHERE account.account_type = 'asset_receivable'
                AND line.parent_state = 'posted'
                AND (line.reconciled IS NULL OR line.reconciled = false OR line.reconciled IS NOT true)

@@ -151,7 +151,7 @@ class RevcycleKpi(models.AbstractModel):
             computed = getattr(self, compute)(periods, companies, run)
             for which in figures:
                 figures[which].update(computed[which])
-        currency = (companies & self.env.company or companies[:1]).currency_id
+        currency = self._revcycle_main_company(companies).currency_id
         result = {
             "date_from": date_from.isoformat(),
             "date_to": date_to.isoformat(),
@@ -159,6 +159,7 @@ class RevcycleKpi(models.AbstractModel):
             "previous_date_to": prev_to.isoformat(),
             "company_ids": companies.ids,
             "currency": currency.name,
+            "currency_id": currency.id,
             "currency_digits": currency.decimal_places,
             "sources": sorted(sources),
             "kpis": {
@@ -196,17 +197,55 @@ class RevcycleKpi(models.AbstractModel):
             return value
         return float_round(value, precision_digits=digits)
 
+    # -- currencies: every money figure in the main company's currency ---------------------------------------------
+    @api.model
+    def _revcycle_main_company(self, companies):
+        """The company whose currency the KPIs are stated in: the current company if selected, else the first."""
+        return companies & self.env.company or companies[:1]
+
+    @api.model
+    def _revcycle_converter(self, companies, currencies=None):
+        """A ``KpiConverter`` to the main company's currency for the companies' currencies (and ``currencies``, e.g.
+        those of contracts), with the main company's rates read once (docs/domain.md §2, Currencies)."""
+        main = self._revcycle_main_company(companies)
+        currency_ids = set(companies.currency_id.ids) | set((currencies or self.env["res.currency"]).ids)
+        currency_ids.add(main.currency_id.id)
+        rates = {currency_id: [] for currency_id in currency_ids}
+        if len(currency_ids) > 1:
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT currency_id, name, rate, company_id IS NOT NULL
+                      FROM res_currency_rate
+                     WHERE currency_id IN %(currencies)s AND (company_id IS NULL OR company_id = %(root)s)
+                    """,
+                    currencies=tuple(currency_ids),
+                    root=main.root_id.id,
+                )
+            )
+            for currency_id, day, rate, specific in rows:
+                rates[currency_id].append((day, rate, specific))
+        company_currency = {company.id: company.currency_id.id for company in companies}
+        return engine.KpiConverter(engine.RateTable(rates), main.currency_id.id, company_currency)
+
     # -- receivables: AR, DSO, CEI, aging --------------------------------------------------------------------------
     @api.model
     def _revcycle_kpi_compute_receivables(self, periods, companies, run):
         """AR, credit sales, DSO (simple, countback, best possible), ADD, CEI and the aging, for both periods; with
-        ``run["with_trend"]`` also the 12-month DSO trend, from the same pass over the journal items."""
+        ``run["with_trend"]`` also the 12-month DSO trend, from the same pass over the journal items.
+
+        Balances are as of min(period end, today): a period ending in the future is measured on what is known today,
+        over the days elapsed. Unapplied credits and payments have their own aging row and reduce the AR and the
+        current AR alike, so best possible DSO <= DSO and ADD >= 0 (docs/domain.md §2)."""
+        today = fields.Date.context_today(self)
         date_to = periods["value"][1]
         prev_from, prev_to = periods["previous"]
         trend_months = engine.trend_months(date_to, TREND_MONTHS)
         floor = min(prev_from, prev_to - relativedelta(months=COUNTBACK_MONTHS), trend_months[0][0]) - timedelta(days=1)
-        opening, daily = self._revcycle_daily_receivables(companies, floor, date_to)
-        aging = self._revcycle_aging_as_of([periods["value"][1], periods["previous"][1]], companies)
+        converter = self._revcycle_converter(companies)
+        opening, daily = self._revcycle_daily_receivables(companies, floor, date_to, converter)
+        as_of = {which: max(start, min(end, today)) for which, (start, end) in periods.items()}
+        aging = self._revcycle_aging_as_of(sorted(set(as_of.values())), companies, converter)
 
         def ar_at(day):
             return opening + sum(balance for when, (balance, _sales) in daily.items() if when <= day)
@@ -215,13 +254,14 @@ class RevcycleKpi(models.AbstractModel):
             return sum(sales for when, (_balance, sales) in daily.items() if start <= when <= end)
 
         result = {}
-        for which, (start, end) in periods.items():
+        for which, (start, _end) in periods.items():
+            end = as_of[which]
             days = engine.period_days(start, end)
             months = engine.months_in_period(days)
             ending_ar, opening_ar = ar_at(end), ar_at(start - timedelta(days=1))
             sales = sales_between(start, end)
             buckets = aging[end]
-            current_ar = buckets[0]["amount"] if buckets else 0.0
+            current_ar = self._revcycle_netted_current_ar(buckets)
             dso = engine.dso_simple(ending_ar, sales, days)
             best = engine.best_possible_dso(current_ar, sales, days)
             countback = [
@@ -241,9 +281,19 @@ class RevcycleKpi(models.AbstractModel):
         if run.get("with_trend"):
             run["dso_trend"] = [
                 (start, engine.dso_simple(ar_at(end), sales_between(start, end), engine.period_days(start, end)))
-                for start, end in trend_months
+                if start <= today else (start, None)
+                for start, end in ((start, min(end, today)) for start, end in trend_months)
             ]
         return result
+
+    @staticmethod
+    def _revcycle_netted_current_ar(buckets):
+        """The AR that would be open if every customer paid on time: what is not yet due (the first bucket) less
+        the unapplied credits and payments (the last row, negative), the same netting as the total AR."""
+        if not buckets:
+            return 0.0
+        unapplied = buckets[-1]["amount"] if buckets[-1].get("unapplied") else 0.0
+        return buckets[0]["amount"] + unapplied
 
     @staticmethod
     def _revcycle_receivable_accounts():
@@ -251,15 +301,19 @@ class RevcycleKpi(models.AbstractModel):
         return SQL("(SELECT id FROM account_account WHERE account_type = 'asset_receivable')")
 
     @api.model
-    def _revcycle_daily_receivables(self, companies, floor, date_to):
+    def _revcycle_daily_receivables(self, companies, floor, date_to, converter):
         """One pass over the posted receivable items up to ``date_to``: the AR balance on ``floor`` and, per day
         after it, the net AR movement and the credit sales: invoices minus credit notes, tax included as AR is; that
         is the receivable terms of customer invoices (display type 'payment_term'), sales receipts (cash sales)
-        excepted. Only the few receipts are joined, not every journal entry."""
+        excepted. Only the few receipts are joined, not every journal entry.
+        Amounts are the items' company-currency balances, converted to the main company's currency at the rate of
+        each item's date: the companies in another currency are grouped by their items' own dates."""
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT GREATEST(line.date, %(floor)s) AS day,
+                SELECT line.company_id,
+                       CASE WHEN line.company_id = ANY(%(foreign)s::int[]) THEN line.date
+                            ELSE GREATEST(line.date, %(floor)s) END AS day,
                        SUM(line.balance),
                        SUM(line.balance) FILTER (WHERE line.display_type = 'payment_term' AND receipt.id IS NULL)
                   FROM account_move_line line
@@ -269,20 +323,23 @@ class RevcycleKpi(models.AbstractModel):
                    AND line.company_id IN %(companies)s
                    AND line.parent_state = 'posted'
                    AND line.date <= %(date_to)s
-              GROUP BY 1
+              GROUP BY 1, 2
                 """,
                 floor=floor,
+                foreign=list(converter.foreign_companies),
                 accounts=self._revcycle_receivable_accounts(),
                 companies=tuple(companies.ids),
                 date_to=date_to,
             )
         )
         opening, daily = 0.0, {}
-        for day, balance, sales in rows:
-            if day == floor:
-                opening = balance or 0.0  # sales on or before the floor are outside every window
+        for company_id, day, balance, sales in rows:
+            balance = converter.company(balance or 0.0, company_id, day)
+            if day <= floor:
+                opening += balance  # sales on or before the floor are outside every window
             else:
-                daily[day] = (balance or 0.0, sales or 0.0)
+                day_balance, day_sales = daily.get(day, (0.0, 0.0))
+                daily[day] = (day_balance + balance, day_sales + converter.company(sales or 0.0, company_id, day))
         return opening, daily
 
     @api.model
@@ -294,13 +351,23 @@ class RevcycleKpi(models.AbstractModel):
         return buckets._revcycle_engine_buckets()
 
     @api.model
-    def _revcycle_aging_as_of(self, as_of_dates, companies):
-        """Open receivables per aging bucket as they stood on each date, days past due counted from the due date.
+    def _revcycle_aging_as_of(self, as_of_dates, companies, converter=None):
+        """Open receivables per aging bucket as they stood on each date, days past due counted from the due date,
+        then an "Unapplied" row: the credit items (payments, credit notes) not yet matched with an invoice, which
+        are not debts falling due and belong in no bucket. The rows sum to the AR ledger balance on that date.
         An item's open amount on a date is its residual today plus what was reconciled with it after that date, so
         only the items open today (Odoo's unreconciled index) and the reconciliations after the earliest date are
-        read, never the whole history."""
+        read, never the whole history. Amounts are in company currency, converted to the main company's currency at
+        the rate of each item's date."""
+        converter = converter or self._revcycle_converter(companies)
         buckets = self._revcycle_aging_buckets(companies)
-        result = {day: [{"bucket": name, "amount": 0.0} for name, _f, _t in buckets] for day in as_of_dates}
+
+        def rows_of_day():
+            return [{"bucket": name, "amount": 0.0} for name, _f, _t in buckets] + [
+                {"bucket": self.env._("Unapplied"), "amount": 0.0, "unapplied": True}
+            ]
+
+        result = {day: rows_of_day() for day in as_of_dates}
         if not buckets:
             return result
         earliest = min(as_of_dates)
@@ -311,10 +378,13 @@ class RevcycleKpi(models.AbstractModel):
             SQL(
                 """
                 WITH as_of AS (SELECT unnest(%(days)s::date[]) AS day)
-                SELECT item.day, %(bucket)s AS bucket, SUM(item.amount)
+                SELECT item.day, %(bucket)s AS bucket, item.balance < 0 AS unapplied, item.company_id,
+                       CASE WHEN item.company_id = ANY(%(foreign)s::int[]) THEN item.date END AS rate_day,
+                       SUM(item.amount)
                   FROM (
                         -- what is open today, on the items already there on each day
-                        SELECT as_of.day, line.date, line.date_maturity, line.amount_residual AS amount
+                        SELECT as_of.day, line.date, line.date_maturity, line.balance, line.company_id,
+                               line.amount_residual AS amount
                           FROM account_move_line line
                           JOIN as_of ON line.date <= as_of.day
                          WHERE line.account_id IN %(accounts)s
@@ -323,7 +393,7 @@ class RevcycleKpi(models.AbstractModel):
                            AND line.parent_state = 'posted'
                      UNION ALL
                         -- plus what was reconciled with them after the day, on either side
-                        SELECT as_of.day, line.date, line.date_maturity, side.amount
+                        SELECT as_of.day, line.date, line.date_maturity, line.balance, line.company_id, side.amount
                           FROM (SELECT debit_move_id AS line_id, max_date, amount
                                   FROM account_partial_reconcile
                                  WHERE max_date > %(earliest)s AND company_id IN %(companies)s
@@ -336,28 +406,33 @@ class RevcycleKpi(models.AbstractModel):
                          WHERE line.account_id IN %(accounts)s
                            AND line.parent_state = 'posted'
                        ) AS item
-              GROUP BY 1, 2
+              GROUP BY 1, 2, 3, 4, 5
                 """,
                 earliest=earliest,
                 days=days_list,
+                foreign=list(converter.foreign_companies),
                 accounts=self._revcycle_receivable_accounts(),
                 companies=tuple(companies.ids),
                 bucket=bucket_case,
             )
         )
-        for day, bucket, amount in rows:
+        for day, bucket, unapplied, company_id, rate_day, amount in rows:
+            if unapplied:
+                bucket = len(buckets)
             if bucket is not None:
-                result[day][bucket]["amount"] += amount or 0.0
+                result[day][bucket]["amount"] += converter.company(amount or 0.0, company_id, rate_day or day)
         return result
 
     @api.model
     def _revcycle_gross_margins(self, periods, companies):
         """Gross margin of each period from the ledger: (income - cost of revenue) / income."""
         (start, end), (prev_start, _prev_end) = periods["value"], periods["previous"]
+        converter = self._revcycle_converter(companies)
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT line.date >= %(start)s AS current,
+                SELECT line.date >= %(start)s AS current, line.company_id,
+                       CASE WHEN line.company_id = ANY(%(foreign)s::int[]) THEN line.date END,
                        -SUM(line.balance) FILTER (WHERE account.account_type = 'income'),
                        SUM(line.balance) FILTER (WHERE account.account_type = 'expense_direct_cost')
                   FROM account_move_line line
@@ -366,49 +441,81 @@ class RevcycleKpi(models.AbstractModel):
                    AND line.company_id IN %(companies)s
                    AND line.parent_state = 'posted'
                    AND line.date BETWEEN %(prev_start)s AND %(end)s
-              GROUP BY 1
+              GROUP BY 1, 2, 3
                 """,
                 start=start,
                 end=end,
                 prev_start=prev_start,
+                foreign=list(converter.foreign_companies),
                 companies=tuple(companies.ids),
             )
         )
-        margins = {"value": None, "previous": None}
-        for current, revenue, cost in rows:
-            margins["value" if current else "previous"] = engine.gross_margin(revenue or 0.0, cost or 0.0)
-        return margins
+        totals = {"value": [0.0, 0.0], "previous": [0.0, 0.0]}
+        for current, company, day, revenue, cost in rows:
+            total = totals["value" if current else "previous"]
+            total[0] += converter.company(revenue or 0.0, company, day or end)
+            total[1] += converter.company(cost or 0.0, company, day or end)
+        present = {"value" if current else "previous" for current, *_rest in rows}
+        return {
+            which: engine.gross_margin(*totals[which]) if which in present else None for which in ("value", "previous")
+        }
 
     # -- sales: win rate, quote-to-close, deal size ----------------------------------------------------------------
     @api.model
+    def _revcycle_deal_chains_sql(self, companies):
+        """SQL of the rows (first_id, final_id): each deal's first quotation and its final revision. Here every order
+        is a deal of its own; revcycle_analytics_cpq follows the chains of revisions."""
+        return SQL(
+            "SELECT id AS first_id, id AS final_id FROM sale_order WHERE company_id IN %s", tuple(companies.ids)
+        )
+
+    @api.model
+    def _revcycle_deals(self, start, end, companies):
+        """The decided deals whose first quotation was made in [start, end] (docs/domain.md §2, Win rate): rows
+        (final order id, 'won' or 'lost', days from the first quotation to the confirmation, amount untaxed in the
+        main company's currency). Won: the final revision is confirmed; lost: it is cancelled, or still a quotation
+        whose validity date has passed. Open deals are left out."""
+        today = fields.Date.context_today(self)
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH deal AS (%(deals)s)
+                SELECT final.id,
+                       CASE WHEN final.state = 'sale' THEN 'won' ELSE 'lost' END,
+                       EXTRACT(EPOCH FROM final.date_order - first.create_date) / 86400.0,
+                       final.amount_untaxed / COALESCE(NULLIF(final.currency_rate, 0), 1),
+                       final.company_id,
+                       final.date_order::date
+                  FROM deal
+                  JOIN sale_order first ON first.id = deal.first_id
+                  JOIN sale_order final ON final.id = deal.final_id
+                 WHERE first.create_date >= %(start)s AND first.create_date < %(stop)s
+                   AND (final.state IN ('sale', 'cancel')
+                        OR (final.state IN ('draft', 'sent') AND final.validity_date < %(today)s))
+                """,
+                deals=self._revcycle_deal_chains_sql(companies),
+                start=start,
+                stop=end + timedelta(days=1),
+                today=today,
+            )
+        )
+        converter = self._revcycle_converter(companies)
+        return [
+            (order_id, outcome, max(0.0, float(days or 0.0)), converter.company(amount or 0.0, company_id, day))
+            for order_id, outcome, days, amount, company_id, day in rows
+        ]
+
+    @api.model
     def _revcycle_kpi_compute_sales(self, periods, companies, run):
-        """Won = confirmed in the period (order date), lost = cancelled quotations dated in the period;
-        quote-to-close = days from the quotation's creation to its confirmation."""
+        """Win rate, quote-to-close and average deal size over the deals of each period (``_revcycle_deals``)."""
         result = {}
         for which, (start, end) in periods.items():
-            rows = self.env.execute_query(
-                SQL(
-                    """
-                    SELECT COUNT(*) FILTER (WHERE state = 'sale'),
-                           COUNT(*) FILTER (WHERE state = 'cancel'),
-                           SUM(amount_untaxed / COALESCE(NULLIF(currency_rate, 0), 1)) FILTER (WHERE state = 'sale'),
-                           ARRAY_AGG(EXTRACT(EPOCH FROM date_order - create_date) / 86400.0)
-                               FILTER (WHERE state = 'sale')
-                      FROM sale_order
-                     WHERE company_id IN %(companies)s
-                       AND state IN ('sale', 'cancel')
-                       AND date_order >= %(start)s AND date_order < %(stop)s
-                    """,
-                    companies=tuple(companies.ids),
-                    start=start,
-                    stop=end + timedelta(days=1),
-                )
-            )
-            won, lost, amount, durations = rows[0]
+            deals = self._revcycle_deals(start, end, companies)
+            won = [deal for deal in deals if deal[1] == "won"]
             result[which] = {
-                "win_rate": engine.ratio_percent(won, won + lost),
-                "quote_to_close_days": engine.median(max(0.0, float(d)) for d in durations or []),
-                "average_deal_size": amount / won if won else None,
+                "win_rate": engine.ratio_percent(len(won), len(deals)),
+                "quote_to_close_days": engine.median(deal[2] for deal in won),
+                "average_deal_size": engine.mean(deal[3] for deal in won),
             }
         return result
 
@@ -420,23 +527,31 @@ class RevcycleKpi(models.AbstractModel):
         if not accounts:
             return {"value": None, "previous": None}
         end, prev_end = periods["value"][1], periods["previous"][1]
+        converter = self._revcycle_converter(companies)
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT -SUM(balance), -SUM(balance) FILTER (WHERE date <= %(prev_end)s)
+                SELECT company_id, CASE WHEN company_id = ANY(%(foreign)s::int[]) THEN date END,
+                       -SUM(balance), -SUM(balance) FILTER (WHERE date <= %(prev_end)s)
                   FROM account_move_line
                  WHERE account_id IN %(accounts)s
                    AND company_id IN %(companies)s
                    AND parent_state = 'posted'
                    AND date <= %(end)s
+              GROUP BY 1, 2
                 """,
+                foreign=list(converter.foreign_companies),
                 accounts=tuple(accounts.ids),
                 companies=tuple(companies.ids),
                 end=end,
                 prev_end=prev_end,
             )
         )
-        return {"value": rows[0][0] or 0.0, "previous": rows[0][1] or 0.0}
+        # company-currency balances converted at each item's date (the other companies need no conversion)
+        return {
+            "value": sum(converter.company(balance or 0.0, company, day or end) for company, day, balance, _p in rows),
+            "previous": sum(converter.company(before or 0.0, company, day or end) for company, day, _b, before in rows),
+        }
 
     # -- drill-downs: the records behind a figure, for the period and as-of date it was computed for ----------------
     @api.model
@@ -466,8 +581,9 @@ class RevcycleKpi(models.AbstractModel):
     @api.model
     def _revcycle_kpi_drilldown_open_receivables(self, declaration, period, companies):
         """The receivable items open on the as-of date (the period end), by the rule the AR balance and the aging
-        use: posted on or before it and not yet reconciled then (open today, or reconciled after that date)."""
-        as_of = fields.Date.to_string(period[1])
+        use: posted on or before it and not yet reconciled then (open today, or reconciled after that date). The
+        as-of date is min(period end, today), as for the figures."""
+        as_of = fields.Date.to_string(max(period[0], min(period[1], fields.Date.context_today(self))))
         return self._revcycle_list_action(
             self.env._("Open Receivables"),
             "account.move.line",
@@ -501,16 +617,14 @@ class RevcycleKpi(models.AbstractModel):
 
     @api.model
     def _revcycle_kpi_drilldown_orders(self, declaration, period, companies):
-        states = ("sale", "cancel") if declaration.key == "win_rate" else ("sale",)
+        """The final revisions of the deals behind the figure: won and lost ones for the win rate, won ones for the
+        deal size and quote-to-close."""
+        deals = self._revcycle_deals(period[0], period[1], companies)
+        wanted = ("won", "lost") if declaration.key == "win_rate" else ("won",)
         return self._revcycle_list_action(
-            self.env._("Orders of the Period"),
+            self.env._("Deals of the Period"),
             "sale.order",
-            [
-                ("company_id", "in", companies.ids),
-                ("state", "in", states),
-                ("date_order", ">=", fields.Datetime.to_string(period[0])),
-                ("date_order", "<", fields.Datetime.to_string(period[1] + timedelta(days=1))),
-            ],
+            [("id", "in", [order_id for order_id, outcome, _days, _amount in deals if outcome in wanted])],
         )
 
     @api.model

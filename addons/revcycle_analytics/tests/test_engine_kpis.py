@@ -1,11 +1,15 @@
 """KPI formulas on the worked examples of docs/domain.md §2 and edge cases: no database."""
 
-from datetime import date
+from datetime import date, timedelta
+from itertools import pairwise
 
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
 from odoo.tests import BaseCase, tagged
 
 from ..engine import (
     KpiError,
+    RateTable,
     aging_bucket,
     average_days_delinquent,
     best_possible_dso,
@@ -22,6 +26,7 @@ from ..engine import (
     months_in_period,
     mrr_movements,
     net_revenue_retention,
+    period_days,
     previous_period,
     ratio_percent,
     trend_months,
@@ -151,8 +156,75 @@ class TestKpiEngineRetention(BaseCase):
                 (date(2024, 1, 1), date(2024, 1, 31)),
             ],
         )
+        # calendar months on a 30-day month end: June is 1-30 June, not 31 May-30 June; a partial month counts its
+        # own days (15 of June's 30)
+        self.assertEqual(
+            countback_months(date(2024, 6, 30), 3),
+            [
+                (date(2024, 6, 1), date(2024, 6, 30)),
+                (date(2024, 5, 1), date(2024, 5, 31)),
+                (date(2024, 4, 1), date(2024, 4, 30)),
+            ],
+        )
+        self.assertEqual(countback_months(date(2024, 6, 15), 2), [
+            (date(2024, 6, 1), date(2024, 6, 15)), (date(2024, 5, 1), date(2024, 5, 31))])
+        self.assertEqual(countback_months(date(2024, 3, 1), 2), [
+            (date(2024, 3, 1), date(2024, 3, 1)), (date(2024, 2, 1), date(2024, 2, 29))])
         months = trend_months(date(2024, 3, 15), 12)
         self.assertEqual(
             (len(months), months[0], months[-1]),
             (12, (date(2023, 4, 1), date(2023, 4, 30)), (date(2024, 3, 1), date(2024, 3, 15))),
         )
+
+
+@tagged("revcycle")
+class TestRateTable(BaseCase):
+    """Rates as Odoo reads them (res.currency._get_rates): the latest on or before the day, the company's own first,
+    else the earliest, else 1.0; a factor converts one currency into another."""
+
+    def test_rate_on_a_day(self):
+        table = RateTable(
+            {
+                "EUR": [(date(2024, 1, 1), 0.5, False), (date(2024, 5, 1), 0.4, False), (date(2024, 3, 1), 0.45, True)],
+                "USD": [],
+            }
+        )
+        cases = [
+            ("EUR", date(2023, 12, 31), 0.45),  # before every rate: the earliest, the company's own first
+            ("EUR", date(2024, 1, 1), 0.5),  # exactly on a rate's date
+            ("EUR", date(2024, 2, 29), 0.5),
+            ("EUR", date(2024, 3, 1), 0.45),  # the company's own rate wins over a later shared one
+            ("EUR", date(2024, 6, 1), 0.45),
+            ("USD", date(2024, 6, 1), 1.0),  # no rate: the reference currency
+            ("GBP", date(2024, 6, 1), 1.0),
+        ]
+        for currency, day, expected in cases:
+            with self.subTest(currency=currency, day=day):
+                self.assertEqual(table.rate(currency, day), expected)
+
+    def test_factor_regression_mrr(self):
+        """USD 1,000 + EUR 1,000 + USD 1,500 at 1 EUR = 2 USD (EUR rate 0.5 per USD) = 4,500 USD, not 3,500."""
+        table = RateTable({"EUR": [(date(2024, 1, 1), 0.5, False)], "USD": []})
+        day = date(2024, 6, 1)
+        total = 1000 + 1000 * table.factor("EUR", "USD", day) + 1500
+        self.assertEqual(total, 4500)
+        self.assertEqual(table.factor("USD", "EUR", day), 0.5)
+        self.assertEqual(table.factor("EUR", "EUR", day), 1.0)
+
+
+@tagged("revcycle")
+class TestCountbackProperty(BaseCase):
+    """Countback windows are calendar months for any end date (hypothesis, reproducible from the seed)."""
+
+    @seed(21)
+    @settings(max_examples=300, deadline=None)
+    @given(end=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)), count=st.integers(1, 30))
+    def test_windows_are_contiguous_calendar_months(self, end, count):
+        windows = countback_months(end, count)
+        self.assertEqual(len(windows), count)
+        self.assertEqual(windows[0], (end.replace(day=1), end))  # the partial month: its own days
+        for (start, _stop), (older_start, older_stop) in pairwise(windows):
+            self.assertEqual(start.day, 1)
+            self.assertEqual(older_stop + timedelta(days=1), start)  # no gap, no overlap
+            self.assertEqual(older_start, older_stop.replace(day=1))  # a whole calendar month
+        self.assertEqual(sum(period_days(*w) for w in windows), (end - windows[-1][0]).days + 1)

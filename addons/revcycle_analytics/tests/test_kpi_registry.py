@@ -39,10 +39,11 @@ def _with_overdue_ar(super_declarations):
 
 
 def _revcycle_kpi_compute_overdue_ar(self, periods, companies, run):
-    """Open receivables past their due date at each period end: every aging bucket but the first (not due)."""
+    """Open receivables past their due date at each period end: every aging bucket but the first (not due) and the
+    last row (unapplied credits and payments)."""
     ends = {which: end for which, (_start, end) in periods.items()}
     aging = self._revcycle_aging_as_of(list(ends.values()), companies)
-    return {which: {"overdue_ar": sum(b["amount"] for b in aging[end][1:])} for which, end in ends.items()}
+    return {which: {"overdue_ar": sum(b["amount"] for b in aging[end][1:-1])} for which, end in ends.items()}
 
 
 def _revcycle_kpi_drilldown_overdue_ar(self, declaration, period, companies):

@@ -32,10 +32,12 @@ class TestRevcycleKpis(RevcycleKpiCommon):
         # CEI: (1,000 + 6,000/3 - 2,500) / (1,000 + 6,000/3 - 1,000) = 500 / 2,000
         self.assertKpi(kpis, "cei", 25.0, 100.0)
         aging = kpis["kpis"]["ar_aging"]
-        self.assertEqual([b["bucket"] for b in aging["value"]], ["Not due", "1-30", "31-60", "61-90", "Over 90"])
-        self.assertEqual([b["amount"] for b in aging["value"]], [1000.0, 1500.0, 0.0, 0.0, 0.0])
+        self.assertEqual(
+            [b["bucket"] for b in aging["value"]], ["Not due", "1-30", "31-60", "61-90", "Over 90", "Unapplied"]
+        )
+        self.assertEqual([b["amount"] for b in aging["value"]], [1000.0, 1500.0, 0.0, 0.0, 0.0, 0.0])
         # as of 2023-12-31, I0 was still open though it is reconciled today
-        self.assertEqual([b["amount"] for b in aging["previous"]], [1000.0, 0.0, 0.0, 0.0, 0.0])
+        self.assertEqual([b["amount"] for b in aging["previous"]], [1000.0, 0.0, 0.0, 0.0, 0.0, 0.0])
 
     def test_sales_kpis(self):
         kpis = self._kpis()

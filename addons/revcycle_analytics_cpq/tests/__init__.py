@@ -1,2 +1,3 @@
 from . import test_contract_kpis
 from . import test_ui
+from . import test_kpi_cfo_contracts

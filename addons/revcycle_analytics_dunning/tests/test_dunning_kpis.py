@@ -113,3 +113,32 @@ class TestRevcycleDunningKpis(RevcycleKpiCommon):
         self._pay(invoice, 1000, "2024-06-20")
         kpis = self.Kpi.get_kpis("2024-06-01", "2024-06-30", self.company.ids)
         self.assertKpi(kpis, "dunning_recovery_rate", 50.0, False)
+
+    def test_recovery_rate_across_companies_in_two_currencies(self):
+        """A EUR company (1 EUR = 2 USD from 2024-01-01) dunned a 1,000 EUR invoice on 2024-03-10, 500 EUR paid
+        since: 2,000 USD dunned, 1,000 USD recovered. With the scene's 5,000 dunned and 3,500 recovered:
+        (3,500 + 1,000) / (5,000 + 2,000) = 64.3 % (adding the currencies as they were gave 4,000 / 6,000)."""
+        eur = self.setup_other_currency("EUR", rates=[("2024-01-01", 0.5)])
+        other = self.setup_other_company(name="EUR dunning company", currency_id=eur.id)["company"]
+        invoice = self._invoice(self.customer, "2024-02-01", "2024-03-02", 1000, company=other)
+        self._pay(invoice, 500, "2024-03-20")
+        policy = self.env["revcycle.dunning.policy"].sudo().create({"name": "EUR policy", "company_id": other.id})
+        level = (
+            self.env["revcycle.dunning.level"]
+            .sudo()
+            .create({"policy_id": policy.id, "name": "Reminder", "days": 1, "channel": "email"})
+        )
+        self.env["revcycle.dunning.notice"].sudo().create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": other.id,
+                "level_id": level.id,
+                "channel": "email",
+                "date": "2024-03-10",
+                "state": "sent",
+                "amount_overdue": 1000,
+                "line_ids": [Command.create({"invoice_id": invoice.id, "level_id": level.id, "amount_residual": 1000})],
+            }
+        )
+        kpis = self._kpis((self.company | other).ids)
+        self.assertKpi(kpis, "dunning_recovery_rate", 4500 / 7000 * 100, False)

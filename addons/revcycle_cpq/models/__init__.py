@@ -13,3 +13,4 @@ from . import revcycle_contract_key_date
 from . import account_move_line
 from . import sale_order
 from . import sale_order_line
+from . import revcycle_contract_mrr_event

@@ -6,18 +6,23 @@ from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.addons.revcycle_base.engine import periods as period_engine
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
+
+from .revcycle_contract_mrr_event import contract_mrr
 
 STATES = [
     ("draft", "Draft"),
     ("negotiation", "Negotiation"),
     ("signed", "Signed"),
     ("active", "Active"),
+    ("pending_termination", "Pending Termination"),
     ("suspended", "Suspended"),
     ("expired", "Expired"),
     ("terminated", "Terminated"),
 ]
 BATCH_SIZE = 500
+# the states whose periods are invoiced: a contract under notice bills until its termination date
+BILLING_STATES = ("active", "pending_termination")
 
 _logger = logging.getLogger(__name__)
 BILLING_CHOICE_FIELDS = ("billing_period", "billing_mode", "billing_anchor")
@@ -40,7 +45,9 @@ class RevcycleContract(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson", default=lambda self: self.env.user, tracking=True)
     sale_order_id = fields.Many2one("sale.order", string="Quotation", copy=False, index="btree_not_null")
     payment_term_id = fields.Many2one("account.payment.term", string="Payment Terms")
-    state = fields.Selection(STATES, default="draft", required=True, copy=False, tracking=True, index=True)
+    state = fields.Selection(
+        STATES, default="draft", required=True, copy=False, tracking=True, index=True, group_expand=True
+    )
     date_start = fields.Date(string="Start", required=True, tracking=True, default=fields.Date.context_today)
     date_end = fields.Date(string="End", tracking=True, help="Last day of the current term; empty: open-ended.")
     auto_renew = fields.Boolean(string="Renew Automatically", tracking=True)
@@ -88,6 +95,7 @@ class RevcycleContract(models.Model):
     previous_contract_id = fields.Many2one("revcycle.contract", string="Renews", copy=False, index="btree_not_null")
     next_contract_ids = fields.One2many("revcycle.contract", "previous_contract_id", string="Renewed By")
     renewal_order_id = fields.Many2one("sale.order", string="Renewal Quotation", copy=False)
+    mrr_event_ids = fields.One2many("revcycle.contract.mrr.event", "contract_id", string="MRR History")
     invoicing_error = fields.Text(
         copy=False, readonly=True, help="Why the last invoicing run could not invoice this contract."
     )
@@ -133,8 +141,18 @@ class RevcycleContract(models.Model):
                 contract.date_end, contract.notice_days
             )
 
+    def _revcycle_mrr(self):
+        """What the contract is worth per month now: its recurring amount normalised to a month."""
+        self.ensure_one()
+        return contract_mrr(self.currency_id, self.recurring_total, self.billing_period)
+
+    def _revcycle_log_mrr_event(self, kind, date, mrr_before, mrr_after):
+        """Append a movement to the contract's MRR history (the actions that change the MRR call this)."""
+        self.ensure_one()
+        return self.env["revcycle.contract.mrr.event"]._revcycle_log(self, kind, date, mrr_before, mrr_after)
+
     def _revcycle_next_invoice_date(self):
-        if self.state != "active" or not self.date_start:
+        if self.state not in BILLING_STATES or not self.date_start:
             return False
         invoiced = set(self.period_ids.mapped("date_start"))
         months = period_engine.period_months(self.billing_period)
@@ -145,6 +163,17 @@ class RevcycleContract(models.Model):
             if period.start not in invoiced:
                 return period_engine.invoice_date(period, self.billing_mode)
         return False
+
+    def action_view_invoices(self):
+        """The contract's own invoices and credit notes (those of its periods and its unused-time credits)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        moves = self.invoice_ids | self.env["account.move"].search(
+            [("invoice_origin", "=", self.name), ("company_id", "=", self.company_id.id),
+             ("move_type", "in", ("out_invoice", "out_refund"))]
+        )
+        action.update(domain=[("id", "in", moves.ids)], context={"default_move_type": "out_invoice", "create": False})
+        return action
 
     # -- CRUD ------------------------------------------------------------------------------------------------------
     @api.model_create_multi
@@ -236,13 +265,15 @@ class RevcycleContract(models.Model):
         for contract in self:
             if not contract.line_ids:
                 raise UserError(self.env._("%(contract)s has no lines to sign for.", contract=contract.name))
-        self._revcycle_lifecycle_write(
-            {
-                "state": "signed",
-                "signed_date": fields.Date.context_today(self),
-                "signed_by": signed_by or self.env.user.name,
-            }
-        )
+        for contract in self:
+            contract._revcycle_lifecycle_write(
+                {
+                    "state": "signed",
+                    "signed_date": fields.Date.context_today(self),
+                    # the customer signs the contract, not the user recording it
+                    "signed_by": signed_by or contract.partner_id.display_name,
+                }
+            )
         return True
 
     def action_activate(self):
@@ -253,16 +284,26 @@ class RevcycleContract(models.Model):
                 )
         self._revcycle_require_state(("signed",), self.env._("activated"))
         self._revcycle_lifecycle_write({"state": "active", "invoicing_error": False})
+        for contract in self:
+            # a renewal through the renewal quotation starts its own MRR; the contract it renews logs its end
+            kind = "renewal" if contract.previous_contract_id else "new"
+            contract._revcycle_log_mrr_event(kind, contract.date_start, 0.0, contract._revcycle_mrr())
         return True
 
     def action_suspend(self):
         self._revcycle_require_state(("active",), self.env._("suspended"))
         self._revcycle_lifecycle_write({"state": "suspended"})
+        today = fields.Date.context_today(self)
+        for contract in self:
+            contract._revcycle_log_mrr_event("pause", today, contract._revcycle_mrr(), 0.0)
         return True
 
     def action_resume(self):
         self._revcycle_require_state(("suspended",), self.env._("resumed"))
         self._revcycle_lifecycle_write({"state": "active"})
+        today = fields.Date.context_today(self)
+        for contract in self:
+            contract._revcycle_log_mrr_event("resume", today, 0.0, contract._revcycle_mrr())
         return True
 
     def action_terminate(self, termination_date=None, reason=None, override_notice=False):
@@ -301,21 +342,36 @@ class RevcycleContract(models.Model):
                 )
         for contract in self:
             credit = contract._revcycle_credit_unused_time(termination_date)
+            # a suspended contract's MRR was already taken out by its pause
+            mrr_before = contract._revcycle_mrr() if contract.state == "active" else 0.0
+            if contract.state != "signed":
+                contract._revcycle_log_mrr_event("churn", termination_date, mrr_before, 0.0)
+            # under notice the contract keeps billing up to its termination date (its last period prorated); the
+            # terms job ends it the day after, once its last periods are invoiced
             contract._revcycle_lifecycle_write(
                 {
-                    "state": "terminated",
+                    "state": "pending_termination" if contract.state == "active" else "terminated",
                     "termination_date": termination_date,
                     "termination_reason": reason,
                     "date_end": max(termination_date, contract.date_start),
                 }
             )
-            note = self.env._("Terminated on %(date)s.", date=termination_date)
+            if contract.state == "pending_termination" and termination_date < today:
+                contract._revcycle_finish_termination(today)
+            note = self.env._("Terminates on %(date)s.", date=format_date(self.env, termination_date))
             if reason:
                 note += " " + self.env._("Reason: %(reason)s", reason=reason)
             if credit:
                 note += " " + self.env._("Unused prepaid time credited: %(credit)s.", credit=credit.name or credit.id)
             contract.message_post(body=note)
         return True
+
+    def _revcycle_finish_termination(self, today):
+        """The termination date has passed: invoice what the notice period still owes (a postpaid last period is
+        invoiced the day after it ends), then the contract is terminated."""
+        self.ensure_one()
+        self._revcycle_invoice_due_periods(today)
+        self._revcycle_lifecycle_write({"state": "terminated"})
 
     def action_renew(self):
         """Renew now: a new linked contract for the renewal term at uplifted prices (auto-renewing contracts), or a
@@ -368,10 +424,13 @@ class RevcycleContract(models.Model):
                 ],
             }
         )
+        # the current contract runs and bills to the end of its term; the renewal, signed, starts the next day
+        # (the terms job activates it then, or at once when that day has come)
         renewal._revcycle_lifecycle_write(
-            {"state": "active", "signed_date": self.signed_date, "signed_by": self.signed_by}
+            {"state": "signed", "signed_date": self.signed_date, "signed_by": self.signed_by}
         )
-        self._revcycle_lifecycle_write({"state": "expired"})
+        if renewal.date_start <= fields.Date.context_today(self):
+            renewal.action_activate()
         self.message_post(body=Markup(self.env._("Renewed by %(link)s.", link=renewal._get_html_link())))
         renewal.message_post(
             body=Markup(
@@ -390,6 +449,8 @@ class RevcycleContract(models.Model):
             {
                 "partner_id": self.partner_id.id,
                 "company_id": self.company_id.id,
+                # the quotation's currency is its pricelist's: the contract's figures stay in the contract's currency
+                "pricelist_id": self._revcycle_renewal_pricelist().id,
                 "user_id": self.user_id.id,
                 "origin": self.name,
                 "order_line": [
@@ -409,6 +470,27 @@ class RevcycleContract(models.Model):
         self.renewal_order_id = order
         self.message_post(body=Markup(self.env._("Renewal quotation %(link)s created.", link=order._get_html_link())))
         return order
+
+    def _revcycle_renewal_pricelist(self):
+        """The pricelist of the renewal quotation: the original quotation's when it is in the contract's currency,
+        else the company's first pricelist in that currency (none: a quotation in the company's currency)."""
+        self.ensure_one()
+        original = self.sale_order_id.pricelist_id
+        if original and original.currency_id == self.currency_id:
+            return original
+        pricelist = self.env["product.pricelist"].search(
+            [("currency_id", "=", self.currency_id.id), ("company_id", "in", (self.company_id.id, False))], limit=1
+        )
+        if not pricelist and self.currency_id != self.company_id.currency_id:
+            raise UserError(
+                self.env._(
+                    "%(contract)s is in %(currency)s but no pricelist is: create a pricelist in %(currency)s so its "
+                    "renewal quotation can be made in the contract's currency.",
+                    contract=self.name,
+                    currency=self.currency_id.name,
+                )
+            )
+        return pricelist
 
     def _revcycle_renewal_contract_vals(self):
         """The terms a contract renewed through its renewal quotation keeps: it starts the day after this one ends,
@@ -627,7 +709,8 @@ class RevcycleContract(models.Model):
         return self.env.execute_query(
             SQL(
                 """SELECT count(*) FROM revcycle_contract
-                    WHERE state = 'active' AND next_invoice_date <= %s AND invoicing_error IS NULL""",
+                    WHERE state IN ('active', 'pending_termination')
+                      AND next_invoice_date <= %s AND invoicing_error IS NULL""",
                 today,
             )
         )[0][0]
@@ -635,7 +718,8 @@ class RevcycleContract(models.Model):
     def _revcycle_due_contracts_query(self, today, limit):
         return SQL(
             """SELECT id FROM revcycle_contract
-                WHERE state = 'active' AND next_invoice_date <= %s AND invoicing_error IS NULL
+                WHERE state IN ('active', 'pending_termination')
+                  AND next_invoice_date <= %s AND invoicing_error IS NULL
                 ORDER BY next_invoice_date, id
                 LIMIT %s
                 FOR UPDATE SKIP LOCKED""",
@@ -644,27 +728,73 @@ class RevcycleContract(models.Model):
         )
 
     @api.model
-    def _cron_manage_terms(self):
-        """At the end of a term: auto-renewing contracts renew, the others expire."""
+    def _cron_manage_terms(self, batch_size=BATCH_SIZE):
+        """At the end of a term: auto-renewing contracts renew, the others expire; contracts under notice are
+        terminated once their last day has passed; renewals start on their first day. Each contract in its own
+        savepoint: one that fails is logged and left for the next run, the others go on. Safe to run twice (each
+        step moves the contract out of the state it selects on)."""
         today = fields.Date.context_today(self)
-        ending = self.search([("state", "=", "active"), ("date_end", "<", today)], limit=BATCH_SIZE)
-        for contract in ending:
-            with self.env.cr.savepoint():
-                if contract.auto_renew and not contract.next_contract_ids:
-                    contract._revcycle_renew_contract()
-                else:
-                    contract._revcycle_lifecycle_write({"state": "expired"})
-        return len(ending)
+        done = 0
+        steps = (
+            ([("state", "=", "active"), ("date_end", "<", today)], self._revcycle_end_term),
+            (
+                [("state", "=", "pending_termination"), ("date_end", "<", today)],
+                lambda contract: contract._revcycle_finish_termination(today),
+            ),
+            (
+                [("state", "=", "signed"), ("previous_contract_id", "!=", False), ("date_start", "<=", today)],
+                lambda contract: contract.action_activate(),
+            ),
+        )
+        for domain, step in steps:
+            for contract in self.search(domain, limit=batch_size):
+                try:
+                    with self.env.cr.savepoint():
+                        step(contract)
+                        self.env.flush_all()
+                    done += 1
+                except Exception:  # one broken contract (a removed product, a bad tax) must not stop the others
+                    _logger.exception("Contract %s: the end-of-term step failed; it is retried next run", contract.id)
+                    self.env.invalidate_all()
+        return done
+
+    def _revcycle_end_term(self, contract):
+        if contract.auto_renew and not contract.next_contract_ids:
+            contract._revcycle_renew_contract()
+        contract._revcycle_expire()
+
+    def _revcycle_expire(self):
+        """The term is over: the contract expires and its MRR ends, as a renewal when a contract renews it."""
+        self.ensure_one()
+        mrr_before = self._revcycle_mrr() if self.state == "active" else 0.0
+        if self.state == "active":
+            # a postpaid last period is invoiced the day after the term: before the contract stops billing
+            self._revcycle_invoice_due_periods(fields.Date.context_today(self))
+        self._revcycle_lifecycle_write({"state": "expired"})
+        kind = "renewal" if self.next_contract_ids else "churn"
+        self._revcycle_log_mrr_event(kind, self.date_end + timedelta(days=1), mrr_before, 0.0)
 
     @api.model
     def _cron_send_reminders(self):
         """Reminders before the renewal, the notice deadline and an uplift: an activity for the salesperson and an
         email to the customer, each once (a unique key on contract + kind + date)."""
         today = fields.Date.context_today(self)
-        lead = timedelta(days=self.env.company.revcycle_contract_reminder_days)
+        sent = 0
+        # each company's own lead time, not the cron user's company's
+        # sudo: only each company's lead-time setting is read; the contracts are searched as the caller
+        contract_companies = self.env["revcycle.contract"].sudo()._read_group(
+            [("state", "=", "active"), ("date_end", ">=", today)], ["company_id"]
+        )
+        for (company,) in contract_companies:
+            sent += self._revcycle_send_company_reminders(company, today)
+        return sent
+
+    def _revcycle_send_company_reminders(self, company, today):
+        lead = timedelta(days=company.revcycle_contract_reminder_days)
         horizon = today + lead
         contracts = self.search(
             [
+                ("company_id", "=", company.id),
                 ("state", "=", "active"),
                 ("date_end", ">=", today),
                 "|",
@@ -707,7 +837,10 @@ class RevcycleContract(models.Model):
     def _revcycle_remind(self, kind, key_date):
         labels = dict(self.env["revcycle.contract.reminder"]._fields["kind"]._description_selection(self.env))
         summary = self.env._(
-            "%(kind)s of %(contract)s on %(date)s", kind=labels[kind], contract=self.name, date=key_date
+            "%(kind)s of %(contract)s on %(date)s",
+            kind=labels[kind],
+            contract=self.name,
+            date=format_date(self.env, key_date),
         )
         self.activity_schedule(
             "mail.mail_activity_data_todo",

@@ -7,3 +7,6 @@ from . import test_contract
 from . import test_contract_portal
 from . import test_quote_gates_security
 from . import test_contract_security
+from . import test_contract_mrr_event
+from . import test_contract_lifecycle
+from . import test_engine_proration

@@ -188,6 +188,10 @@ class TestContract(AccountTestInvoicingCommon):
             with self.assertRaisesRegex(UserError, "needs a reason"), self.env.cr.savepoint():
                 contract.action_terminate(date(2026, 4, 15), "", True)
             contract.action_terminate(date(2026, 4, 15), "Customer moved", True)
+        # under notice until the 15th, terminated by the terms job the day after
+        self.assertEqual(contract.state, "pending_termination")
+        with freeze_time("2026-04-16"):
+            self.Contract._cron_manage_terms()
         self.assertEqual(contract.state, "terminated")
         credit = self.env["account.move"].search(
             [("invoice_origin", "=", contract.name), ("move_type", "=", "out_refund")]

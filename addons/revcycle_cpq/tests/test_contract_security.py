@@ -72,7 +72,8 @@ class TestContractSecurity(AccountTestInvoicingCommon):
         # the actions still do it, signature first
         contract.action_sign()
         contract.action_activate()
-        self.assertEqual((contract.state, contract.signed_by), ("active", self.salesman.name))
+        # the signer is the customer's contact, not the user recording the signature (issue 17)
+        self.assertEqual((contract.state, contract.signed_by), ("active", contract.partner_id.display_name))
 
     def test_line_discount_is_a_percentage(self):
         # Reproduction: contract line discounts of 150 % and -50 %.

@@ -40,7 +40,13 @@ class RevcycleContract(models.Model):
         would take the customer over their limit (or the customer is on hold, or overdue), as an order is refused at
         confirmation. A UserError an XML-RPC caller gets as a Fault, before anything is written."""
         today = fields.Date.context_today(self)
-        for contract in self.filtered(lambda c: c.state == "signed" and c.company_id.revcycle_credit_check_on_confirm):
+        # a renewal starts on its own at the end of the term the customer already committed to (issue 17): the
+        # running contract's exposure continues, it is not new business to refuse
+        for contract in self.filtered(
+            lambda c: c.state == "signed"
+            and not c.previous_contract_id
+            and c.company_id.revcycle_credit_check_on_confirm
+        ):
             amount = contract._revcycle_billing_ahead(today)
             partner = contract.partner_id.commercial_partner_id.with_company(contract.company_id)
             decision = partner._revcycle_credit_decision(amount)

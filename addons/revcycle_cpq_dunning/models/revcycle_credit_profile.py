@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-CONTRACT_STATES_BILLING = ("active",)
+CONTRACT_STATES_BILLING = ("active", "pending_termination")  # a contract under notice bills to its end
 
 
 class RevcycleCreditProfile(models.Model):

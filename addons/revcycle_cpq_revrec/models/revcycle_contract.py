@@ -4,7 +4,7 @@ from odoo.addons.revcycle_base.engine import periods as period_engine
 from odoo.exceptions import UserError
 
 RATABLE = ("ratable_daily", "ratable_monthly")
-ACTIVATED_STATES = ("active", "suspended", "expired")
+ACTIVATED_STATES = ("active", "pending_termination", "suspended", "expired")
 
 
 class RevcycleContract(models.Model):
@@ -91,7 +91,7 @@ class RevcycleContract(models.Model):
         """
         Obligation = self.env["revcycle.performance.obligation"].sudo()
         today = fields.Date.context_today(self)
-        for contract in self.sudo().filtered(lambda c: c.state == "terminated" and c.date_end):
+        for contract in self.sudo().filtered(lambda c: c.state in ("pending_termination", "terminated") and c.date_end):
             obligations = Obligation.search(
                 [("revcycle_contract_line_id", "in", contract.line_ids.ids), ("contract_id.state", "=", "active")]
             )

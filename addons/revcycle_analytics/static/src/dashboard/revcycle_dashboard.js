@@ -1,10 +1,12 @@
 import { Component, onWillStart, onWillUnmount, status, useEffect, useRef, useState } from "@odoo/owl";
 import { loadBundle } from "@web/core/assets";
+import { formatDate } from "@web/core/l10n/dates";
 import { _t } from "@web/core/l10n/translation";
 import { download } from "@web/core/network/download";
 import { registry } from "@web/core/registry";
 import { formatFloat } from "@web/core/utils/numbers";
 import { useService } from "@web/core/utils/hooks";
+import { formatMonetary } from "@web/views/fields/formatters";
 
 const { DateTime } = luxon;
 
@@ -53,6 +55,7 @@ export class RevcycleDashboard extends Component {
             companyIds: [],
             data: null,
             loading: false,
+            rangeError: "",
         });
         this.agingRef = useRef("aging");
         this.trendRef = useRef("trend");
@@ -93,6 +96,7 @@ export class RevcycleDashboard extends Component {
         const preset = this.presets.find((p) => p.key === ev.target.value);
         this.state.preset = ev.target.value;
         if (preset) {
+            this.state.rangeError = "";
             const [from, to] = preset.range();
             this.state.dateFrom = from.toISODate();
             this.state.dateTo = to.toISODate();
@@ -106,9 +110,16 @@ export class RevcycleDashboard extends Component {
         }
         this.state[field] = ev.target.value;
         this.state.preset = "custom";
-        if (this.state.dateFrom <= this.state.dateTo) {
-            await this.load();
+        // an invalid range says so and hides the figures of the last valid one (they are not this period's)
+        if (this.state.dateFrom > this.state.dateTo) {
+            this.state.rangeError = _t(
+                "The period starts on %(start)s, after its end on %(end)s: choose a start on or before the end.",
+                { start: this.formatDay(this.state.dateFrom), end: this.formatDay(this.state.dateTo) }
+            );
+            return;
         }
+        this.state.rangeError = "";
+        await this.load();
     }
 
     async toggleCompany(companyId) {
@@ -142,13 +153,21 @@ export class RevcycleDashboard extends Component {
         }
     }
 
-    // -- formatting -----------------------------------------------------------------------------------------------
+    // -- formatting: Odoo's formatters, so numbers, amounts and dates follow the user's language ------------------
+    formatMoney(value) {
+        return formatMonetary(value, { currencyId: this.state.data.currency_id });
+    }
+
+    formatDay(isoDate) {
+        return formatDate(DateTime.fromISO(isoDate));
+    }
+
     format(card, value) {
         if (value === false || value === null || value === undefined) {
             return _t("n/a");
         }
         if (card.unit === "money") {
-            return `${formatFloat(value, { digits: [false, this.state.data.currency_digits] })} ${this.state.data.currency}`;
+            return this.formatMoney(value);
         }
         if (card.unit === "percent") {
             return `${formatFloat(value, { digits: [false, 1] })} %`;
@@ -209,7 +228,7 @@ export class RevcycleDashboard extends Component {
                             },
                         ],
                     },
-                    options: { maintainAspectRatio: false, animation: false },
+                    options: this.chartOptions((value) => this.formatMoney(value)),
                 })
             );
         }
@@ -218,7 +237,9 @@ export class RevcycleDashboard extends Component {
                 new Chart(this.trendRef.el, {
                     type: "line",
                     data: {
-                        labels: data.dso_trend.map((point) => DateTime.fromISO(point.month).toFormat("LLL yyyy")),
+                        labels: data.dso_trend.map((point) =>
+                            DateTime.fromISO(point.month).toLocaleString({ month: "short", year: "numeric" })
+                        ),
                         datasets: [
                             {
                                 label: _t("DSO (days)"),
@@ -229,10 +250,24 @@ export class RevcycleDashboard extends Component {
                             },
                         ],
                     },
-                    options: { maintainAspectRatio: false, animation: false },
+                    options: this.chartOptions((value) => formatFloat(value, { digits: [false, 1] })),
                 })
             );
         }
+    }
+
+    /** Chart options whose value axis and tooltips use the user's number format. */
+    chartOptions(formatValue) {
+        return {
+            maintainAspectRatio: false,
+            animation: false,
+            scales: { y: { ticks: { callback: (value) => formatValue(value) } } },
+            plugins: {
+                tooltip: {
+                    callbacks: { label: (item) => `${item.dataset.label}: ${formatValue(item.parsed.y)}` },
+                },
+            },
+        };
     }
 }
 

@@ -32,18 +32,31 @@ registry.category("web_tour.tours").add("revcycle_dashboard_tour", {
             trigger: ".o_revcycle_dashboard canvas",
         },
         {
+            content: "The dashboard states the currency of its amounts",
+            trigger: ".o_revcycle_currency:contains('USD')",
+        },
+        {
+            content: "A start after the end (2099) ...",
+            trigger: ".o_revcycle_date_from",
+            run: setDate(".o_revcycle_date_from", "2099-01-01"),
+        },
+        {
+            content: "... is an error, and the figures of the last valid period are hidden",
+            trigger: ".o_revcycle_range_error:contains('after its end')",
+        },
+        {
             content: "Period starts on 1 January 2019",
             trigger: ".o_revcycle_date_from",
             run: setDate(".o_revcycle_date_from", "2019-01-01"),
         },
         {
-            content: "... and ends on 31 January 2019",
-            trigger: ".o_revcycle_period_label:contains('2019-01-01')",
+            content: "... and ends on 31 January 2019 (dates in the user's format)",
+            trigger: ".o_revcycle_period_label:contains('01/01/2019')",
             run: setDate(".o_revcycle_date_to", "2019-01-31"),
         },
         {
             content: "The dashboard reloaded for January 2019",
-            trigger: ".o_revcycle_period_label:contains('2019-01-01 → 2019-01-31')",
+            trigger: ".o_revcycle_period_label:contains('01/01/2019 → 01/31/2019')",
         },
         {
             content: "Credit sales of the month: the one invoice",
