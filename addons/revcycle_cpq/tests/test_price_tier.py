@@ -25,8 +25,9 @@ class TestPriceTier(TransactionCase):
 
     def test_compute_price_graduated_then_volume(self):
         result = self.Tier.revcycle_compute_price(self.product.id, 150)
-        self.assertEqual(result["total"], 1400.0)
-        self.assertEqual([line["quantity"] for line in result["lines"]], [100.0, 50.0])
+        # unit 100 is the first of the tier "from 100": 99 x 10 + 51 x 8 (the old off-by-one gave 100 x 10 + 50 x 8)
+        self.assertEqual(result["total"], 1398.0)
+        self.assertEqual([line["quantity"] for line in result["lines"]], [99.0, 51.0])
         self.product.revcycle_tier_mode = "volume"
         self.assertEqual(self.Tier.revcycle_compute_price(self.product.id, 150)["total"], 1200.0)
         self.assertEqual(self.product.revcycle_tier_count, 2)
