@@ -4,3 +4,4 @@ from .bundles import BundleError, BundlePrice, Component, price_bundle, spread_a
 from .approvals import ApprovalRule, BrokenRule, QuoteFigures, broken_rules, margin_percent
 from .config_rules import ConfigRule, ConfigRuleError, QuoteLine, Violation, check_rules, validate_rule_set
 from .tiers import Tier, TierLine, TierPrice, price_by_tiers, validate_tiers
+from .exact_prices import amount_unit_price

@@ -3,6 +3,7 @@ from odoo.tools import float_is_zero, formatLang
 
 from ..engine import bundles as bundle_engine
 from ..engine import config_rules as rule_engine
+from ..engine import exact_prices
 from ..engine import tiers as tier_engine
 
 
@@ -32,6 +33,17 @@ class SaleOrderLine(models.Model):
     revcycle_tier_total = fields.Float(
         string="Tier Amount", digits="Product Price", compute="_compute_revcycle_price_breakdown"
     )
+    revcycle_exact_price_unit = fields.Float(
+        string="Exact Unit Price",
+        compute="_compute_price_unit",  # with the unit price: sale's compute asks _get_display_price, which sets it
+        store=True,
+        precompute=True,
+        readonly=True,
+        copy=True,
+        help="The tier total divided by the quantity, unrounded. While the unit price is its rounding, the line's "
+        "amounts (subtotal, taxes, invoice, credit note, down payment) are computed from it, so they equal the "
+        "tier total to the cent whatever the unit price precision.",
+    )
     revcycle_price_breakdown = fields.Char(
         string="Price Breakdown",
         compute="_compute_revcycle_price_breakdown",
@@ -55,9 +67,46 @@ class SaleOrderLine(models.Model):
             bundle = self._revcycle_bundle_price()
             return bundle.remainder if self.product_id.revcycle_bundle_pricing == "spread" else 0.0
         tier_price = self._revcycle_tier_price()
+        exact = self._revcycle_tier_unit_price(tier_price) if tier_price is not None else 0.0
+        if self.env.context.get("sale_write_from_compute"):
+            # sale's _compute_price_unit asks for the price it is about to write (and rounds): the exact one is
+            # written beside it, and forgotten (0) when the line is not priced by tiers
+            self.revcycle_exact_price_unit = exact
         if tier_price is not None:
-            return self._revcycle_tier_unit_price(tier_price)
+            return exact
         return super()._get_display_price()
+
+    def _compute_price_unit(self):  # pylint: disable=missing-return
+        # Lines whose price sale keeps (typed by hand, already invoiced) keep their exact price too; the others get
+        # theirs from _get_display_price as sale recomputes their unit price.
+        for line in self:
+            line.revcycle_exact_price_unit = line._origin.revcycle_exact_price_unit if line._origin else 0.0
+        super()._compute_price_unit()
+
+    def _revcycle_amount_price_unit(self):
+        """The unit price the line's amounts are computed from (see engine/exact_prices.py)."""
+        self.ensure_one()
+        return exact_prices.amount_unit_price(
+            self.price_unit,
+            self.revcycle_exact_price_unit,
+            self.env["decimal.precision"].precision_get("Product Price"),
+        )
+
+    def _prepare_base_line_for_taxes_computation(self, **kwargs):
+        # Every amount of the line and of the order goes through here (subtotal, taxes, totals, down payments).
+        if "price_unit" not in kwargs and self.revcycle_exact_price_unit:
+            kwargs["price_unit"] = self._revcycle_amount_price_unit()
+        return super()._prepare_base_line_for_taxes_computation(**kwargs)
+
+    @api.depends("revcycle_exact_price_unit")
+    def _compute_amount(self):  # pylint: disable=missing-return
+        super()._compute_amount()
+
+    def _prepare_invoice_line(self, **optional_values):
+        values = super()._prepare_invoice_line(**optional_values)
+        if self.revcycle_exact_price_unit and not self.display_type and not self.is_downpayment:
+            values["revcycle_exact_price_unit"] = self.revcycle_exact_price_unit
+        return values
 
     def _revcycle_price_date(self):
         return self.order_id.date_order or fields.Date.context_today(self)

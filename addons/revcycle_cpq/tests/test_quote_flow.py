@@ -125,15 +125,15 @@ class TestQuoteFlow(TransactionCase):
         )
         order = self._order([(product.product_variant_id, 200, {})])
         line = order.order_line
-        self.assertEqual(line.price_unit, 9.0)  # (100 x 10 + 100 x 8) / 200
-        self.assertEqual(float_compare(line.price_subtotal, 1800.0, precision_digits=2), 0)
-        self.assertIn("Tiers 100 × $\xa010.00 + 100 × $\xa08.00 = $\xa01,800.00", line.revcycle_price_breakdown)
-        # 150 units: the average 9.3333 is kept at the unit-price precision; the breakdown shows the exact tier
-        # amount beside the line's net, and the difference stays under half a cent per unit.
+        self.assertEqual(line.price_unit, 8.99)  # (99 x 10 + 101 x 8) / 200 = 1,798 / 200 (unit 100 is at 8 now)
+        self.assertEqual(float_compare(line.price_subtotal, 1798.0, precision_digits=2), 0)
+        self.assertIn("Tiers 99 × $\xa010.00 + 101 × $\xa08.00 = $\xa01,798.00", line.revcycle_price_breakdown)
+        # 150 units: 99 x 10 + 51 x 8 = 1,398.00; 1,398 / 150 = 9.32 exactly. The old engine said 1,400 (unit 100
+        # at 10) and the line 9.33 x 150 = 1,399.50; the line's amount is now the tier total to the cent.
         line.product_uom_qty = 150
-        self.assertEqual(line.revcycle_tier_total, 1400.0)
-        self.assertIn("= $\xa01,400.00", line.revcycle_price_breakdown)
-        self.assertLessEqual(abs(line.price_subtotal - 1400.0), 150 * 0.005)
+        self.assertEqual(line.revcycle_tier_total, 1398.0)
+        self.assertIn("= $\xa01,398.00", line.revcycle_price_breakdown)
+        self.assertEqual(float_compare(line.price_subtotal, 1398.0, precision_digits=2), 0)
         product.revcycle_tier_mode = "volume"
         line.with_context(force_price_recomputation=True)._compute_price_unit()
         self.assertEqual(line.price_unit, 8.0)
