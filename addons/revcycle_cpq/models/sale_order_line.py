@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import float_is_zero, formatLang
 
+from ..engine import approvals as approval_engine
 from ..engine import bundles as bundle_engine
 from ..engine import config_rules as rule_engine
 from ..engine import exact_prices
@@ -60,21 +61,44 @@ class SaleOrderLine(models.Model):
     # -- pricing ------------------------------------------------------------------------------------------------
     def _get_display_price(self):
         self.ensure_one()
+        own_price, exact = self._revcycle_own_unit_price()
+        if self.env.context.get("sale_write_from_compute"):
+            # sale's _compute_price_unit asks for the price it is about to write (and round): the exact tier price
+            # is written beside it, and forgotten (0) when the line is not priced by tiers
+            self.revcycle_exact_price_unit = own_price if exact else 0.0
+        if own_price is not None:
+            return own_price
+        return super()._get_display_price()
+
+    def _revcycle_own_unit_price(self):
+        """(unit price, exact) when revcycle prices the line — a bundle component's share, the bundle line's
+        remainder, a tier total over the quantity (exact: unrounded) —; (None, False) when the pricelist does."""
         if self.revcycle_bundle_line_id and self.revcycle_bundle_component_id:
             bundle = self.revcycle_bundle_line_id._revcycle_bundle_price()
-            return bundle.unit_prices.get(self.revcycle_bundle_component_id.id, 0.0)
+            return bundle.unit_prices.get(self.revcycle_bundle_component_id.id, 0.0), False
         if self.product_id.revcycle_is_bundle and self.product_id.revcycle_bundle_component_ids:
             bundle = self._revcycle_bundle_price()
-            return bundle.remainder if self.product_id.revcycle_bundle_pricing == "spread" else 0.0
+            return (bundle.remainder if self.product_id.revcycle_bundle_pricing == "spread" else 0.0), False
         tier_price = self._revcycle_tier_price()
-        exact = self._revcycle_tier_unit_price(tier_price) if tier_price is not None else 0.0
-        if self.env.context.get("sale_write_from_compute"):
-            # sale's _compute_price_unit asks for the price it is about to write (and rounds): the exact one is
-            # written beside it, and forgotten (0) when the line is not priced by tiers
-            self.revcycle_exact_price_unit = exact
         if tier_price is not None:
-            return exact
-        return super()._get_display_price()
+            return self._revcycle_tier_unit_price(tier_price), True
+        return None, False
+
+    def _revcycle_priced_line(self):
+        """The line's reference (what the pricelist, tier table or bundle would charge for it, computed afresh from
+        the current quantity) and what it actually charges, both before taxes, for the approval rules."""
+        self.ensure_one()
+        own_price, _exact = self._revcycle_own_unit_price()
+        reference_unit = own_price if own_price is not None else self._revcycle_pricelist_unit_price()
+        quantity = self.product_uom_qty
+        actual_unit = self._revcycle_amount_price_unit() * (1 - (self.discount or 0.0) / 100)
+        return approval_engine.PricedLine(reference=reference_unit * quantity, actual=actual_unit * quantity)
+
+    def _revcycle_pricelist_unit_price(self):
+        """The unit price after the pricelist's own rule (its discounts included), as sale would charge it."""
+        if not self.product_id or not self.product_uom:
+            return 0.0
+        return self.with_company(self.company_id)._get_pricelist_price()
 
     def _compute_price_unit(self):  # pylint: disable=missing-return
         # Lines whose price sale keeps (typed by hand, already invoiced) keep their exact price too; the others get

@@ -8,3 +8,4 @@ from . import test_contract_portal
 from . import test_quote_gates_security
 from . import test_contract_security
 from . import test_exact_line_totals
+from . import test_quote_approvals

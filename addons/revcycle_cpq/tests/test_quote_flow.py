@@ -1,4 +1,5 @@
 import re
+from ast import literal_eval
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -192,10 +193,19 @@ class TestQuoteFlow(TransactionCase):
         order.team_id = team_b
         self.assertEqual(order.revcycle_approval_state, "not_required", "team A's rule leaves team B alone")
         order.team_id = team_a
-        self.assertEqual(order.revcycle_approval_state, "pending")
-        with self.assertRaisesRegex(UserError, "needs a discount approval"), self.env.cr.savepoint():
+        # needed, but not "Pending" nor in "Quotations to Approve" before the salesperson asks (issue 20)
+        self.assertEqual(order.revcycle_approval_state, "to_request")
+        to_approve = self.env.ref("revcycle_cpq.sale_order_approval_action")
+        self.assertNotIn(order, self.env["sale.order"].search(literal_eval(to_approve.domain)))
+        with self.assertRaisesRegex(UserError, "request it with 'Request Approval'"), self.env.cr.savepoint():
             order.action_confirm()
         order.with_user(self.salesman).action_revcycle_request_approval()
+        self.assertEqual(order.revcycle_approval_state, "pending")
+        self.assertIn(order, self.env["sale.order"].search(literal_eval(to_approve.domain)))
+        with self.assertRaisesRegex(UserError, "waits for a manager's decision"), self.env.cr.savepoint():
+            order.action_confirm()
+        with self.assertRaisesRegex(UserError, "already requested"), self.env.cr.savepoint():
+            order.with_user(self.salesman).action_revcycle_request_approval()
         self.assertTrue(order.activity_ids.filtered(lambda a: a.user_id == self.manager))
         with self.assertRaisesRegex(UserError, "takes membership"), self.env.cr.savepoint():
             order.with_user(self.salesman).action_revcycle_approve()
@@ -211,14 +221,14 @@ class TestQuoteFlow(TransactionCase):
             order.with_user(self.manager_2).action_revcycle_reject("  ")
         order.with_user(self.manager_2).action_revcycle_reject("Too generous for 2 chairs")
         self.assertEqual(order.revcycle_approval_state, "rejected")
-        order.order_line.discount = 12.0  # the salesperson revises: back to pending
-        self.assertEqual(order.revcycle_approval_state, "pending")
+        order.order_line.discount = 12.0  # the salesperson revises: approval needed again, to be requested
+        self.assertEqual(order.revcycle_approval_state, "to_request")
         order.with_user(self.manager_2).action_revcycle_approve()
         self.assertEqual(order.revcycle_approval_state, "approved")
         order.order_line.discount = 11.0  # a smaller discount stays approved
         self.assertEqual(order.revcycle_approval_state, "approved")
-        order.order_line.discount = 14.0  # a bigger one needs a new approval
-        self.assertEqual(order.revcycle_approval_state, "pending")
+        order.order_line.discount = 14.0  # a bigger one needs a new approval, requested anew
+        self.assertEqual(order.revcycle_approval_state, "to_request")
         order.order_line.discount = 11.0
         order.with_user(self.salesman).action_confirm()
         self.assertEqual(order.state, "sale")
