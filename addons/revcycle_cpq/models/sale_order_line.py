@@ -215,10 +215,7 @@ class SaleOrderLine(models.Model):
             tier_price = line._revcycle_tier_price()
             if tier_price is not None and tier_price.lines:
                 line.revcycle_tier_total = tier_price.total
-                slices = " + ".join(
-                    f"{tier_line.quantity:g} × {line._revcycle_money(tier_line.price)}"
-                    for tier_line in tier_price.lines
-                )
+                slices = line._revcycle_tier_slices(tier_price)
                 parts.append(
                     line.env._(
                         "Tiers %(slices)s = %(total)s", slices=slices, total=line._revcycle_money(tier_price.total)
@@ -235,6 +232,31 @@ class SaleOrderLine(models.Model):
                 parts.append(line.env._("Discount %(discount)s%%", discount=discount))
             parts.append(line.env._("Net %(net)s", net=line._revcycle_money(line.price_subtotal)))
             line.revcycle_price_breakdown = " · ".join(parts)
+
+    def _revcycle_tier_slices(self, tier_price):
+        return " + ".join(
+            f"{tier_line.quantity:g} × {self._revcycle_money(tier_line.price)}" for tier_line in tier_price.lines
+        )
+
+    # -- the customer's document ------------------------------------------------------------------------------------
+    def _revcycle_customer_tier_text(self):
+        """How a tier-priced line was reached, for the customer (only when the company prints it), else ''."""
+        self.ensure_one()
+        if self.display_type or not self.product_id or not self.order_id.company_id.revcycle_quote_show_tier_slices:
+            return ""
+        tier_price = self._revcycle_tier_price()
+        if tier_price is None or len(tier_price.lines) < 2:
+            return ""  # a single slice (volume pricing, or one tier) says nothing the unit price does not
+        return self.env._("Tiers: %(slices)s", slices=self._revcycle_tier_slices(tier_price))
+
+    def _revcycle_customer_bundle_text(self):
+        """What a bundle line holds, for the customer, else ''."""
+        self.ensure_one()
+        components = self.revcycle_bundle_component_line_ids
+        if not components:
+            return ""
+        contents = ", ".join(f"{line.product_uom_qty:g} × {line.product_id.display_name}" for line in components)
+        return self.env._("Includes: %(contents)s", contents=contents)
 
     def _revcycle_money(self, amount):
         return formatLang(self.env, amount, currency_obj=self.currency_id or self.order_id.company_id.currency_id)

@@ -255,8 +255,12 @@ class TestQuoteFlow(TransactionCase):
         html = re.sub(r"<[^>]+>", "", html.decode())
         self.assertIn("(revision 1)", html)
         self.assertIn("Legs: Steel", html)
-        self.assertIn("Discount 5%", html)
         self.assertIn(revision.name, html)
+        # the internal breakdown stays on the back-office form (issue 20): the customer's document has no
+        # "List ... · Discount 5% · Net ..." line
+        self.assertNotIn("Discount 5%", html)
+        self.assertNotIn("Net $", html)
+        self.assertIn("Discount 5%", revision.order_line.filtered("discount").revcycle_price_breakdown)
 
     def test_multi_company_rules_are_isolated(self):
         company_b = self.env["res.company"].create({"name": "revcycle CPQ B"})
