@@ -14,7 +14,7 @@ class TestQuotePdf(HttpCase):
         # wkhtmltopdf asks for several assets at once, and the server threads answering them would read every
         # manifest together the first time; Python 3.11's ast.parse is not safe across threads then ("AST
         # constructor recursion depth mismatch"): read them once here, in this thread, first.
-        http.root.statics  # noqa: B018  (a lazy property: reading it fills it)
+        assert http.root.statics  # a lazy property: reading it fills it
 
     def _pdf_text(self, pdf):
         return pdf_text(self, pdf)
