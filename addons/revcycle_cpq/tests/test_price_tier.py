@@ -1,3 +1,4 @@
+from lxml import etree
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -76,6 +77,31 @@ class TestPriceTier(TransactionCase):
             {"product_tmpl_id": self.product.id, "min_quantity": 200, "price": 7.0}
         )
         self.assertTrue(tier.exists())
+
+    def test_product_form_names_each_block(self):
+        # Reproduction: the tier table sat under the "Bundle" heading, and the rule grid hid the required product.
+        arch = etree.fromstring(self.env["product.template"].get_view(view_type="form")["arch"])
+        (page,) = arch.xpath("//page[@name='revcycle_cpq']")
+        order = [
+            node.get("string") or node.get("name")
+            for node in page
+            if isinstance(node.tag, str)  # not the comments
+            and (node.tag in ("group", "separator") or node.get("name", "").startswith("revcycle_"))
+        ]
+        self.assertEqual(
+            order,
+            [
+                "Subscription",
+                "Price Tiers",
+                "revcycle_tier_ids",
+                "Bundle",
+                "revcycle_bundle_component_ids",
+                "Configuration Rules",
+                "revcycle_config_rule_ids",
+            ],
+        )
+        (target,) = page.xpath(".//field[@name='revcycle_config_rule_ids']/list/field[@name='target_product_ids']")
+        self.assertNotEqual(target.get("optional"), "hide")
 
     def test_multi_company_isolation(self):
         product_b = self.env["product.template"].create({"name": "B only", "company_id": self.company_b.id})
