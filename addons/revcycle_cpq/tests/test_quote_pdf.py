@@ -118,3 +118,52 @@ class TestQuotePdf(HttpCase):
         order.company_id.revcycle_quote_show_tier_slices = True
         text = self._pdf_text(report._render_qweb_pdf("sale.action_report_saleorder", order.ids)[0])
         self.assertIn("Tiers:", text)
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestGraduatedQuoteTour(HttpCase):
+    """Issue 20, done when: a browser tour creates a graduated quote across two thresholds and checks the line; the
+    PDF's text and the invoice total are then checked here."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        assert http.root.statics  # see TestQuotePdf: read once in this thread before wkhtmltopdf asks in parallel
+        cls.env["revcycle.approval.rule"].search([]).active = False
+        cls.customer = cls.env["res.partner"].create({"name": "Tour Graduated Customer"})
+        calls = cls.env["product.template"].create(
+            {
+                "name": "Tour Graduated Calls",
+                "type": "service",
+                "invoice_policy": "order",
+                "list_price": 10.0,
+                "revcycle_tier_mode": "graduated",
+                "taxes_id": [],
+            }
+        )
+        cls.env["revcycle.price.tier"].create(
+            [
+                {"product_tmpl_id": calls.id, "min_quantity": start, "price": price}
+                for start, price in ((1, 10.0), (101, 8.0), (201, 6.0))
+            ]
+        )
+
+    def test_graduated_quote_in_the_browser_then_pdf_and_invoice(self):
+        self.start_tour("/odoo/sales", "revcycle_graduated_quote_tour", login="admin")
+        order = self.env["sale.order"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(len(order), 1)
+        # 100 x 10 + 100 x 8 + 30 x 6 = 1,980.00; 1,980 / 230 = 8.6087 shown as 8.61
+        self.assertRecordValues(order.order_line, [{"product_uom_qty": 230.0, "price_unit": 8.61}])
+        self.assertEqual(order.amount_untaxed, 1980.0)
+        pdf = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf("sale.action_report_saleorder", order.ids)[0]
+        )
+        text = pdf_text(self, pdf)
+        self.assertIn("1,980.00", text)
+        self.assertNotIn("1,980.30", text)  # what 8.61 x 230 would have said
+        order.action_confirm()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.assertEqual(invoice.amount_total, 1980.0)
