@@ -36,7 +36,7 @@ class SaleOrderLine(models.Model):
     )
     revcycle_exact_price_unit = fields.Float(
         string="Exact Unit Price",
-        compute="_compute_price_unit",  # with the unit price: sale's compute asks _get_display_price, which sets it
+        compute="_compute_revcycle_exact_price_unit",
         store=True,
         precompute=True,
         readonly=True,
@@ -61,11 +61,7 @@ class SaleOrderLine(models.Model):
     # -- pricing ------------------------------------------------------------------------------------------------
     def _get_display_price(self):
         self.ensure_one()
-        own_price, exact = self._revcycle_own_unit_price()
-        if self.env.context.get("sale_write_from_compute"):
-            # sale's _compute_price_unit asks for the price it is about to write (and round): the exact tier price
-            # is written beside it, and forgotten (0) when the line is not priced by tiers
-            self.revcycle_exact_price_unit = own_price if exact else 0.0
+        own_price, _exact = self._revcycle_own_unit_price()
         if own_price is not None:
             return own_price
         return super()._get_display_price()
@@ -100,12 +96,14 @@ class SaleOrderLine(models.Model):
             return 0.0
         return self.with_company(self.company_id)._get_pricelist_price()
 
-    def _compute_price_unit(self):  # pylint: disable=missing-return
-        # Lines whose price sale keeps (typed by hand, already invoiced) keep their exact price too; the others get
-        # theirs from _get_display_price as sale recomputes their unit price.
+    @api.depends("product_id", "product_uom", "product_uom_qty", "order_id.pricelist_id")
+    def _compute_revcycle_exact_price_unit(self):
+        # Its own compute, not sale's _compute_price_unit: sharing it would recompute a unit price given at creation
+        # while the exact one is precomputed. Whatever the unit price, the exact one is only used while the unit
+        # price is its rounding (engine/exact_prices.py), so a price typed by hand is never overridden.
         for line in self:
-            line.revcycle_exact_price_unit = line._origin.revcycle_exact_price_unit if line._origin else 0.0
-        super()._compute_price_unit()
+            own_price, exact = line._revcycle_own_unit_price() if line.product_id and not line.display_type else (0, 0)
+            line.revcycle_exact_price_unit = own_price if exact else 0.0
 
     def _revcycle_amount_price_unit(self):
         """The unit price the line's amounts are computed from (see engine/exact_prices.py)."""

@@ -140,6 +140,22 @@ class TestExactLineTotals(TransactionCase):
         order.action_confirm()
         self.assertAmount(order._create_invoices().amount_untaxed, 1350.0)
 
+    def test_a_price_given_at_creation_is_kept(self):
+        # a free training (list price 300.00) sold at 0.00, and 150 calls given at 9.00 when created: the lines
+        # charge 0.00 and 1,350.00 (an exact price computed with the line must never bring the list price back)
+        training = self.env["product.product"].create({"name": "Exact Training", "list_price": 300.0, "taxes_id": []})
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.partner.id,
+                "order_line": [
+                    Command.create({"product_id": training.id, "product_uom_qty": 1, "price_unit": 0.0}),
+                    Command.create({"product_id": self.calls.id, "product_uom_qty": 150, "price_unit": 9.0}),
+                ],
+            }
+        )
+        self.assertEqual(order.order_line.mapped("price_unit"), [0.0, 9.0])
+        self.assertEqual(order.order_line.mapped("price_subtotal"), [0.0, 1350.0])
+
     def test_quantity_change_and_revision_keep_the_tier_total(self):
         order = self._order(self.calls, 150)
         order.order_line.product_uom_qty = 130
