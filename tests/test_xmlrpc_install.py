@@ -33,8 +33,9 @@ def test_tier_price_over_xmlrpc(admin_rpc):
     template_id = admin_rpc("product.template", "search", [("name", "=", "API Calls (per 1,000)")], limit=1)[0]
     result = admin_rpc("revcycle.price.tier", "revcycle_compute_price", template_id, 150)
     assert result["mode"] == "graduated"
-    assert result["total"] == 1400.0
-    assert [line["amount"] for line in result["lines"]] == [1000.0, 400.0]
+    # demo tiers from 0 at 10, from 100 at 8: units 1..99 at 10, units 100..150 at 8 (thresholds inclusive)
+    assert result["total"] == 1398.0
+    assert [line["amount"] for line in result["lines"]] == [990.0, 408.0]
 
 
 def test_bad_input_over_xmlrpc_is_refused_clearly_and_writes_nothing(admin_rpc):

@@ -72,7 +72,8 @@ def test_salesperson_cannot_approve_by_writing_the_decision(
     # Reproduction: a salesperson writes revcycle_approval_decision='approved' and the revcycle_approved_* fields,
     # with "Decided By" naming a manager, then confirms a 60 % discount.
     order = _quote(salesman, gate_partner, gate_product)
-    assert _read(admin_rpc, order, "revcycle_approval_state")["revcycle_approval_state"] == "pending"
+    # approval needed, not requested yet: "to_request" (issue 20: "pending" only after a request)
+    assert _read(admin_rpc, order, "revcycle_approval_state")["revcycle_approval_state"] == "to_request"
     decision = {
         "revcycle_approval_decision": "approved",
         "revcycle_approved_by_id": cpq_manager.uid,
@@ -111,7 +112,7 @@ def test_manager_cannot_approve_after_reassigning(admin_rpc, salesman, cpq_manag
     cpq_manager("sale.order", "write", [order], {"user_id": salesman.uid})
     with pytest.raises(xmlrpc.client.Fault, match="You were the salesperson"):
         cpq_manager("sale.order", "action_revcycle_approve", [order])
-    assert _read(admin_rpc, order, "revcycle_approval_state")["revcycle_approval_state"] == "pending"
+    assert _read(admin_rpc, order, "revcycle_approval_state")["revcycle_approval_state"] == "to_request"
     # another manager decides; the quotation is then cancelled, so it leaves the demo's pending list as it was
     admin_rpc("sale.order", "action_revcycle_approve", [order])
     assert _read(admin_rpc, order, "revcycle_approval_state")["revcycle_approval_state"] == "approved"

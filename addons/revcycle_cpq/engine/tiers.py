@@ -4,8 +4,14 @@ A tier table is a list of (threshold, unit price). Two modes:
 
 * ``volume``: the whole quantity is priced at the tier of the highest threshold the quantity reaches
   (below the first threshold, the first tier applies);
-* ``graduated``: the quantity between two consecutive thresholds is priced at the lower tier's price;
-  the first tier covers everything from zero up to the second threshold.
+* ``graduated``: each unit is priced at the tier its number reaches, thresholds inclusive as in volume mode,
+  Odoo's pricelist ``min_quantity`` and Stripe's ``up_to``: with tiers "from 0" and "from 11", units 1 to 10 are
+  priced in the first tier and unit 11 in the second (Stripe: ``up_to=10``, then ``up_to=inf``). Unit N covers the
+  quantity from N - 1 to N, so a tier "from N" starts after N - 1 units: 10.5 units are 10 units of the first tier
+  and half of unit 11 in the second. The first tier covers everything from zero, whatever its threshold.
+
+Fractional quantities between two thresholds: volume mode compares the quantity itself with the thresholds
+(10.5 has not reached 11, as Odoo's pricelists decide), graduated mode prices the started unit 11 in its tier.
 
 Amounts are rounded to the currency's precision once per tier slice, and the total is the sum of the
 rounded slices, so the breakdown a user sees always adds up to the total.
@@ -89,14 +95,22 @@ def _volume_lines(quantity, ordered):
     return [TierLine(reached.min_quantity, quantity, reached.price, 0.0)]
 
 
+def graduated_start(index, tier):
+    """The quantity after which a graduated tier starts: the tier "from N" prices unit N on, so it starts after
+    N - 1 units (the first tier starts at zero, and no tier before zero)."""
+    return 0.0 if index == 0 else max(tier.min_quantity - 1.0, 0.0)
+
+
 def _graduated_lines(quantity, ordered):
+    starts = [graduated_start(index, tier) for index, tier in enumerate(ordered)]
     lines = []
     for index, tier in enumerate(ordered):
-        start = 0.0 if index == 0 else tier.min_quantity
-        end = ordered[index + 1].min_quantity if index + 1 < len(ordered) else None
-        upper = quantity if end is None else min(quantity, end)
-        slice_quantity = upper - start
-        if float_compare(slice_quantity, 0.0, precision_digits=6) <= 0:
+        if float_compare(quantity, starts[index], precision_digits=6) <= 0:
             break
+        end = starts[index + 1] if index + 1 < len(ordered) else None
+        upper = quantity if end is None else min(quantity, end)
+        slice_quantity = upper - starts[index]
+        if float_compare(slice_quantity, 0.0, precision_digits=6) <= 0:
+            continue  # a tier whose next one starts at the same unit (thresholds 0 and 1) prices nothing
         lines.append(TierLine(tier.min_quantity, slice_quantity, tier.price, 0.0))
     return lines

@@ -12,6 +12,12 @@ class ResCompany(models.Model):
         help="Tier mode given to products that get a tier table.\n"
         "Graduated: each unit is priced in its own tier. Volume: all units at the tier the quantity reaches.",
     )
+    revcycle_quote_show_tier_slices = fields.Boolean(
+        string="Show Tier Slices on Quotes",
+        default=False,
+        help="Print how a tier-priced line was reached (for example 100 × $ 10.00 + 50 × $ 8.00) under the line on "
+        "the quotation sent to the customer. Off, the customer sees the line's unit price and amount only.",
+    )
     revcycle_contract_billing_mode = fields.Selection(
         selection=[("prepaid", "Prepaid (start of period)"), ("postpaid", "Postpaid (end of period)")],
         string="Default Billing Mode",

@@ -1,4 +1,3 @@
-
 from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.addons.revcycle_base.engine import periods as period_engine
@@ -37,6 +36,7 @@ class SaleOrder(models.Model):
     revcycle_approval_state = fields.Selection(
         selection=[
             ("not_required", "Not Required"),
+            ("to_request", "Approval Needed"),
             ("pending", "Pending"),
             ("approved", "Approved"),
             ("rejected", "Rejected"),
@@ -46,8 +46,8 @@ class SaleOrder(models.Model):
         store=True,
         index=True,
         tracking=True,
-        help="Pending: the quotation breaks an approval rule and cannot be sent or confirmed before a manager "
-        "approves it.",
+        help="Approval Needed: the quotation breaks an approval rule; request the approval. Pending: the approval "
+        "was requested and waits for a manager. Neither can be sent nor confirmed.",
     )
     revcycle_approval_rule_ids = fields.Many2many(
         "revcycle.approval.rule",
@@ -104,13 +104,18 @@ class SaleOrder(models.Model):
     # == approvals ====================================================================================================
     @api.depends(
         "order_line.discount",
+        "order_line.price_unit",
+        "order_line.revcycle_exact_price_unit",
         "order_line.price_subtotal",
         "order_line.product_id",
         "order_line.product_uom_qty",
+        "order_line.product_uom",
         "amount_untaxed",
+        "pricelist_id",
         "team_id",
         "company_id",
         "revcycle_approval_decision",
+        "revcycle_approval_requested",
         "revcycle_approved_max_discount",
         "revcycle_approved_margin",
         "revcycle_approved_amount",
@@ -135,7 +140,7 @@ class SaleOrder(models.Model):
 
     def _revcycle_approval_figures(self):
         self.ensure_one()
-        lines = self.order_line.filtered(lambda line: not line.display_type)
+        lines = self.order_line.filtered(lambda line: not line.display_type and not line.is_downpayment)
         company = self.company_id
         date = self.date_order or fields.Datetime.now()
         amount = (
@@ -150,7 +155,7 @@ class SaleOrder(models.Model):
             if line.product_id
         )
         return approval_engine.QuoteFigures(
-            max_discount=max(lines.mapped("discount"), default=0.0),
+            max_discount=approval_engine.effective_discount([line._revcycle_priced_line() for line in lines]),
             margin_percent=approval_engine.margin_percent(amount, cost),
             amount=amount,
         )
@@ -162,7 +167,8 @@ class SaleOrder(models.Model):
             return "approved"
         if self.revcycle_approval_decision == "rejected" and self._revcycle_same_as_decided(figures):
             return "rejected"
-        return "pending"
+        # "Pending" (and the approvers' list) only once someone asked: until then the salesperson has to
+        return "pending" if self.revcycle_approval_requested else "to_request"
 
     def _revcycle_within_approval(self, figures, reasons):
         """An approval covers the quotation as long as it got no worse on what needed approving: no bigger
@@ -215,7 +221,7 @@ class SaleOrder(models.Model):
 
     def _revcycle_check_can_decide(self):
         for order in self:
-            if order.revcycle_approval_state not in ("pending", "rejected", "approved"):
+            if order.revcycle_approval_state not in ("to_request", "pending", "rejected", "approved"):
                 raise UserError(self.env._("%(order)s needs no approval.", order=order.name))
             missing = order.revcycle_approval_rule_ids.approver_group_id - self.env.user.groups_id
             if missing:
@@ -244,6 +250,21 @@ class SaleOrder(models.Model):
                     self.env._("You created %(order)s: another approver must decide on it.", order=order.name)
                 )
 
+    def _revcycle_decision_values(self):
+        """The decision taken on this quotation, for its next revision."""
+        self.ensure_one()
+        if not self.revcycle_approval_decision:
+            return {}
+        return {
+            "revcycle_approval_decision": self.revcycle_approval_decision,
+            "revcycle_approved_by_id": self.revcycle_approved_by_id.id,
+            "revcycle_approval_date": self.revcycle_approval_date,
+            "revcycle_rejection_reason": self.revcycle_rejection_reason,
+            "revcycle_approved_max_discount": self.revcycle_approved_max_discount,
+            "revcycle_approved_margin": self.revcycle_approved_margin,
+            "revcycle_approved_amount": self.revcycle_approved_amount,
+        }
+
     def _revcycle_record_decision(self, decision, reason=False):
         for order in self:
             figures = order._revcycle_approval_figures()
@@ -256,6 +277,8 @@ class SaleOrder(models.Model):
                     "revcycle_approved_max_discount": figures.max_discount,
                     "revcycle_approved_margin": figures.margin_percent or 0.0,
                     "revcycle_approved_amount": figures.amount,
+                    # the request is answered: a later change that needs approval again needs a new request
+                    "revcycle_approval_requested": False,
                 }
             )
             order.activity_feedback(
@@ -265,7 +288,13 @@ class SaleOrder(models.Model):
 
     def action_revcycle_request_approval(self):
         for order in self:
-            if order.revcycle_approval_state != "pending":
+            if order.revcycle_approval_state == "pending":
+                raise UserError(
+                    self.env._(
+                        "The approval of %(order)s was already requested; wait for a decision.", order=order.name
+                    )
+                )
+            if order.revcycle_approval_state != "to_request":
                 raise UserError(self.env._("%(order)s needs no approval.", order=order.name))
             approvers = order._revcycle_approvers()
             if not approvers:
@@ -347,11 +376,20 @@ class SaleOrder(models.Model):
         """Send and confirm both stop here: every configuration rule met, and no pending or rejected approval."""
         self._revcycle_check_config_rules()
         for order in self:
-            if order.revcycle_approval_state == "pending":
+            if order.revcycle_approval_state == "to_request":
                 raise UserError(
                     self.env._(
                         "%(order)s needs a discount approval (%(reason)s) before it is sent or confirmed: "
                         "request it with 'Request Approval'.",
+                        order=order.name,
+                        reason=order.revcycle_approval_reason,
+                    )
+                )
+            if order.revcycle_approval_state == "pending":
+                raise UserError(
+                    self.env._(
+                        "%(order)s needs a discount approval (%(reason)s) before it is sent or confirmed: "
+                        "it was requested and waits for a manager's decision.",
                         order=order.name,
                         reason=order.revcycle_approval_reason,
                     )
@@ -534,12 +572,14 @@ class SaleOrder(models.Model):
                 "origin": self.origin,
             }
         )
-        # who sold or wrote an earlier revision is no more an approver of the new one than of the old
+        # who sold or wrote an earlier revision is no more an approver of the new one than of the old; the decision
+        # goes along: it covers the revision as long as its figures are no worse (identical lines stay approved)
         new_order._revcycle_write_decision(
             {
                 "revcycle_salesperson_ids": [
                     Command.link(user.id) for user in self.revcycle_salesperson_ids | self.user_id | self.create_uid
-                ]
+                ],
+                **self._revcycle_decision_values(),
             }
         )
         self._action_cancel()

@@ -1,8 +1,10 @@
 from odoo import api, fields, models
 from odoo.tools import float_is_zero, formatLang
 
+from ..engine import approvals as approval_engine
 from ..engine import bundles as bundle_engine
 from ..engine import config_rules as rule_engine
+from ..engine import exact_prices
 from ..engine import tiers as tier_engine
 
 
@@ -32,6 +34,17 @@ class SaleOrderLine(models.Model):
     revcycle_tier_total = fields.Float(
         string="Tier Amount", digits="Product Price", compute="_compute_revcycle_price_breakdown"
     )
+    revcycle_exact_price_unit = fields.Float(
+        string="Exact Unit Price",
+        compute="_compute_revcycle_exact_price_unit",
+        store=True,
+        precompute=True,
+        readonly=True,
+        copy=True,
+        help="The tier total divided by the quantity, unrounded. While the unit price is its rounding, the line's "
+        "amounts (subtotal, taxes, invoice, credit note, down payment) are computed from it, so they equal the "
+        "tier total to the cent whatever the unit price precision.",
+    )
     revcycle_price_breakdown = fields.Char(
         string="Price Breakdown",
         compute="_compute_revcycle_price_breakdown",
@@ -48,16 +61,74 @@ class SaleOrderLine(models.Model):
     # -- pricing ------------------------------------------------------------------------------------------------
     def _get_display_price(self):
         self.ensure_one()
+        own_price, _exact = self._revcycle_own_unit_price()
+        if own_price is not None:
+            return own_price
+        return super()._get_display_price()
+
+    def _revcycle_own_unit_price(self):
+        """(unit price, exact) when revcycle prices the line — a bundle component's share, the bundle line's
+        remainder, a tier total over the quantity (exact: unrounded) —; (None, False) when the pricelist does."""
         if self.revcycle_bundle_line_id and self.revcycle_bundle_component_id:
             bundle = self.revcycle_bundle_line_id._revcycle_bundle_price()
-            return bundle.unit_prices.get(self.revcycle_bundle_component_id.id, 0.0)
+            return bundle.unit_prices.get(self.revcycle_bundle_component_id.id, 0.0), False
         if self.product_id.revcycle_is_bundle and self.product_id.revcycle_bundle_component_ids:
             bundle = self._revcycle_bundle_price()
-            return bundle.remainder if self.product_id.revcycle_bundle_pricing == "spread" else 0.0
+            return (bundle.remainder if self.product_id.revcycle_bundle_pricing == "spread" else 0.0), False
         tier_price = self._revcycle_tier_price()
         if tier_price is not None:
-            return self._revcycle_tier_unit_price(tier_price)
-        return super()._get_display_price()
+            return self._revcycle_tier_unit_price(tier_price), True
+        return None, False
+
+    def _revcycle_priced_line(self):
+        """The line's reference (what the pricelist, tier table or bundle would charge for it, computed afresh from
+        the current quantity) and what it actually charges, both before taxes, for the approval rules."""
+        self.ensure_one()
+        own_price, _exact = self._revcycle_own_unit_price()
+        reference_unit = own_price if own_price is not None else self._revcycle_pricelist_unit_price()
+        quantity = self.product_uom_qty
+        actual_unit = self._revcycle_amount_price_unit() * (1 - (self.discount or 0.0) / 100)
+        return approval_engine.PricedLine(reference=reference_unit * quantity, actual=actual_unit * quantity)
+
+    def _revcycle_pricelist_unit_price(self):
+        """The unit price after the pricelist's own rule (its discounts included), as sale would charge it."""
+        if not self.product_id or not self.product_uom:
+            return 0.0
+        return self.with_company(self.company_id)._get_pricelist_price()
+
+    @api.depends("product_id", "product_uom", "product_uom_qty", "order_id.pricelist_id")
+    def _compute_revcycle_exact_price_unit(self):
+        # Its own compute, not sale's _compute_price_unit: sharing it would recompute a unit price given at creation
+        # while the exact one is precomputed. Whatever the unit price, the exact one is only used while the unit
+        # price is its rounding (engine/exact_prices.py), so a price typed by hand is never overridden.
+        for line in self:
+            own_price, exact = line._revcycle_own_unit_price() if line.product_id and not line.display_type else (0, 0)
+            line.revcycle_exact_price_unit = own_price if exact else 0.0
+
+    def _revcycle_amount_price_unit(self):
+        """The unit price the line's amounts are computed from (see engine/exact_prices.py)."""
+        self.ensure_one()
+        return exact_prices.amount_unit_price(
+            self.price_unit,
+            self.revcycle_exact_price_unit,
+            self.env["decimal.precision"].precision_get("Product Price"),
+        )
+
+    def _prepare_base_line_for_taxes_computation(self, **kwargs):
+        # Every amount of the line and of the order goes through here (subtotal, taxes, totals, down payments).
+        if "price_unit" not in kwargs and self.revcycle_exact_price_unit:
+            kwargs["price_unit"] = self._revcycle_amount_price_unit()
+        return super()._prepare_base_line_for_taxes_computation(**kwargs)
+
+    @api.depends("revcycle_exact_price_unit")
+    def _compute_amount(self):  # pylint: disable=missing-return
+        super()._compute_amount()
+
+    def _prepare_invoice_line(self, **optional_values):
+        values = super()._prepare_invoice_line(**optional_values)
+        if self.revcycle_exact_price_unit and not self.display_type and not self.is_downpayment:
+            values["revcycle_exact_price_unit"] = self.revcycle_exact_price_unit
+        return values
 
     def _revcycle_price_date(self):
         return self.order_id.date_order or fields.Date.context_today(self)
@@ -142,10 +213,7 @@ class SaleOrderLine(models.Model):
             tier_price = line._revcycle_tier_price()
             if tier_price is not None and tier_price.lines:
                 line.revcycle_tier_total = tier_price.total
-                slices = " + ".join(
-                    f"{tier_line.quantity:g} × {line._revcycle_money(tier_line.price)}"
-                    for tier_line in tier_price.lines
-                )
+                slices = line._revcycle_tier_slices(tier_price)
                 parts.append(
                     line.env._(
                         "Tiers %(slices)s = %(total)s", slices=slices, total=line._revcycle_money(tier_price.total)
@@ -162,6 +230,31 @@ class SaleOrderLine(models.Model):
                 parts.append(line.env._("Discount %(discount)s%%", discount=discount))
             parts.append(line.env._("Net %(net)s", net=line._revcycle_money(line.price_subtotal)))
             line.revcycle_price_breakdown = " · ".join(parts)
+
+    def _revcycle_tier_slices(self, tier_price):
+        return " + ".join(
+            f"{tier_line.quantity:g} × {self._revcycle_money(tier_line.price)}" for tier_line in tier_price.lines
+        )
+
+    # -- the customer's document ------------------------------------------------------------------------------------
+    def _revcycle_customer_tier_text(self):
+        """How a tier-priced line was reached, for the customer (only when the company prints it), else ''."""
+        self.ensure_one()
+        if self.display_type or not self.product_id or not self.order_id.company_id.revcycle_quote_show_tier_slices:
+            return ""
+        tier_price = self._revcycle_tier_price()
+        if tier_price is None or len(tier_price.lines) < 2:
+            return ""  # a single slice (volume pricing, or one tier) says nothing the unit price does not
+        return self.env._("Tiers: %(slices)s", slices=self._revcycle_tier_slices(tier_price))
+
+    def _revcycle_customer_bundle_text(self):
+        """What a bundle line holds, for the customer, else ''."""
+        self.ensure_one()
+        components = self.revcycle_bundle_component_line_ids
+        if not components:
+            return ""
+        contents = ", ".join(f"{line.product_uom_qty:g} × {line.product_id.display_name}" for line in components)
+        return self.env._("Includes: %(contents)s", contents=contents)
 
     def _revcycle_money(self, amount):
         return formatLang(self.env, amount, currency_obj=self.currency_id or self.order_id.company_id.currency_id)

@@ -10,3 +10,5 @@ from . import test_contract_security
 from . import test_contract_mrr_event
 from . import test_contract_lifecycle
 from . import test_engine_proration
+from . import test_exact_line_totals
+from . import test_quote_approvals

@@ -1,3 +1,4 @@
+from lxml import etree
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -25,8 +26,9 @@ class TestPriceTier(TransactionCase):
 
     def test_compute_price_graduated_then_volume(self):
         result = self.Tier.revcycle_compute_price(self.product.id, 150)
-        self.assertEqual(result["total"], 1400.0)
-        self.assertEqual([line["quantity"] for line in result["lines"]], [100.0, 50.0])
+        # unit 100 is the first of the tier "from 100": 99 x 10 + 51 x 8 (the old off-by-one gave 100 x 10 + 50 x 8)
+        self.assertEqual(result["total"], 1398.0)
+        self.assertEqual([line["quantity"] for line in result["lines"]], [99.0, 51.0])
         self.product.revcycle_tier_mode = "volume"
         self.assertEqual(self.Tier.revcycle_compute_price(self.product.id, 150)["total"], 1200.0)
         self.assertEqual(self.product.revcycle_tier_count, 2)
@@ -75,6 +77,31 @@ class TestPriceTier(TransactionCase):
             {"product_tmpl_id": self.product.id, "min_quantity": 200, "price": 7.0}
         )
         self.assertTrue(tier.exists())
+
+    def test_product_form_names_each_block(self):
+        # Reproduction: the tier table sat under the "Bundle" heading, and the rule grid hid the required product.
+        arch = etree.fromstring(self.env["product.template"].get_view(view_type="form")["arch"])
+        (page,) = arch.xpath("//page[@name='revcycle_cpq']")
+        order = [
+            node.get("string") or node.get("name")
+            for node in page
+            if isinstance(node.tag, str)  # not the comments
+            and (node.tag in ("group", "separator") or node.get("name", "").startswith("revcycle_"))
+        ]
+        self.assertEqual(
+            order,
+            [
+                "Subscription",
+                "Price Tiers",
+                "revcycle_tier_ids",
+                "Bundle",
+                "revcycle_bundle_component_ids",
+                "Configuration Rules",
+                "revcycle_config_rule_ids",
+            ],
+        )
+        (target,) = page.xpath(".//field[@name='revcycle_config_rule_ids']/list/field[@name='target_product_ids']")
+        self.assertNotEqual(target.get("optional"), "hide")
 
     def test_multi_company_isolation(self):
         product_b = self.env["product.template"].create({"name": "B only", "company_id": self.company_b.id})

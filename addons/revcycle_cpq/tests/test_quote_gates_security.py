@@ -62,7 +62,7 @@ class TestQuoteGatesSecurity(TransactionCase):
         # Reproduction: a salesperson writes revcycle_approval_decision='approved' and the revcycle_approved_* fields
         # (read-only only in the view), with "Decided By" naming a manager, then confirms a 60 % discount.
         order = self._quote(self.salesman)
-        self.assertEqual(order.revcycle_approval_state, "pending")
+        self.assertEqual(order.revcycle_approval_state, "to_request")  # needs approval; nobody asked yet (issue 20)
         attempts = [
             DECISION_VALUES,
             {"revcycle_approved_by_id": self.manager.id},
@@ -85,7 +85,7 @@ class TestQuoteGatesSecurity(TransactionCase):
                 {
                     "revcycle_approval_decision": False,
                     "revcycle_approved_by_id": False,
-                    "revcycle_approval_state": "pending",
+                    "revcycle_approval_state": "to_request",
                 }
             ],
         )
@@ -193,7 +193,7 @@ class TestQuoteGatesSecurity(TransactionCase):
             order.with_user(self.manager).action_revcycle_approve()
         with self.assertRaisesRegex(UserError, "You were the salesperson"), self.env.cr.savepoint():
             order.with_user(self.manager).action_revcycle_reject("not my own")
-        self.assertEqual(order.revcycle_approval_state, "pending")
+        self.assertEqual(order.revcycle_approval_state, "to_request")  # nothing decided, nobody asked
         self.assertIn(self.manager, order.revcycle_salesperson_ids)
         self.assertNotIn(self.manager, order._revcycle_approvers())
         order.with_user(self.other_manager).action_revcycle_approve()
@@ -209,7 +209,7 @@ class TestQuoteGatesSecurity(TransactionCase):
         order.invalidate_recordset()
         with self.assertRaisesRegex(UserError, "You created"), self.env.cr.savepoint():
             order.with_user(self.manager).action_revcycle_approve()
-        self.assertEqual(order.revcycle_approval_state, "pending")
+        self.assertEqual(order.revcycle_approval_state, "to_request")
 
     def test_history_follows_revisions(self):
         # Reproduction: a manager hands the quotation to a salesperson, revises it, and approves the revision.
@@ -218,7 +218,7 @@ class TestQuoteGatesSecurity(TransactionCase):
         revision = self.env["sale.order"].browse(
             order.with_user(self.salesman).action_revcycle_new_revision()["res_id"]
         )
-        self.assertEqual(revision.revcycle_approval_state, "pending")
+        self.assertEqual(revision.revcycle_approval_state, "to_request")
         with self.assertRaisesRegex(UserError, "You were the salesperson"), self.env.cr.savepoint():
             revision.with_user(self.manager).action_revcycle_approve()
         revision.with_user(self.other_manager).action_revcycle_approve()
