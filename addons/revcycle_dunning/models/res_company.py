@@ -41,6 +41,11 @@ class ResCompany(models.Model):
         "product.product", string="Late Fee Product", domain="[('type', '=', 'service')]",
         default=lambda self: self.env.ref("revcycle_dunning.product_product_late_fee", raise_if_not_found=False),
         help="Its income account and taxes are used on late fees; empty uses the Late Fee product of this addon.")
+    revcycle_dunning_fee_account_id = fields.Many2one(
+        "account.account", string="Late Fee Income Account",
+        domain="[('account_type', 'in', ('income', 'income_other')), ('company_ids', 'in', id)]",
+        help="Late fees post to this account, apart from product sales; empty uses the fee product's income "
+        "account.")
     revcycle_dunning_collector_id = fields.Many2one(
         "res.users", string="Default Collector",
         help="Gets phone calls and agency handoffs of customers without a salesperson.")

@@ -35,6 +35,8 @@ class ResConfigSettings(models.TransientModel):
     revcycle_dunning_fee_mode = fields.Selection(related="company_id.revcycle_dunning_fee_mode", readonly=False)
     revcycle_dunning_fee_product_id = fields.Many2one(
         related="company_id.revcycle_dunning_fee_product_id", readonly=False)
+    revcycle_dunning_fee_account_id = fields.Many2one(
+        related="company_id.revcycle_dunning_fee_account_id", readonly=False)
     revcycle_dunning_collector_id = fields.Many2one(related="company_id.revcycle_dunning_collector_id", readonly=False)
     revcycle_autocollect = fields.Boolean(related="company_id.revcycle_autocollect", readonly=False)
     revcycle_new_customer_policy = fields.Selection(related="company_id.revcycle_new_customer_policy", readonly=False)
