@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, mute_logger
 from psycopg2 import IntegrityError
+from psycopg2.errors import SerializationFailure
 
 from ..engine import fees as fee_engine
 from ..engine import levels as level_engine
@@ -186,7 +187,7 @@ class RevcycleDunningRun(models.Model):
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
                 return Run.create({"company_id": company.id, "date": day, "is_cron": True, "state": "running"})
-        except IntegrityError:
+        except (IntegrityError, SerializationFailure):
             _logger.info("Dunning of %s for %s is being run by another worker", company.name, day)
             return None
 

@@ -13,3 +13,5 @@ from . import test_level_sql
 from . import test_payment_link_tour
 from . import test_credit_sales_side
 from . import test_dunning_security
+from . import test_engine_escalation
+from . import test_dunning_collections
