@@ -42,7 +42,8 @@ class RevcycleDunningNotice(models.Model):
     channel = fields.Selection(CHANNELS, required=True, readonly=True)
     date = fields.Date(required=True, readonly=True, index=True)
     state = fields.Selection(
-        [("draft", "To Send"), ("sent", "Sent"), ("error", "Not Sent"), ("cancel", "Cancelled")],
+        [("draft", "To Send"), ("to_print", "To Print"), ("to_call", "Call to Make"), ("sent", "Sent"),
+         ("error", "Not Sent"), ("cancel", "Cancelled")],
         # not tracked: a notice's sending is logged by its own email or activity, a tracking note per notice would
         # double the messages of every run
         default="draft", required=True, readonly=True, index=True)
@@ -371,26 +372,62 @@ class RevcycleDunningNotice(models.Model):
                 notice._revcycle_system().write({"state": "error", "send_error": str(error)})
 
     def _revcycle_send(self):
-        """Send every notice of ``self`` through its channel, a channel at a time."""
+        """Send every notice of ``self`` through its channel, a channel at a time. A channel method returns the
+        notices it actually sent (email handed to the mail queue, agency handoff made); letters wait in the print
+        queue and calls for their activity to be done, and a notice that cannot go out is "not sent"."""
+        sent = self.browse()
         for channel, _label in CHANNELS:
             notices = self.filtered(lambda notice, channel=channel: notice.channel == channel)
             if notices:
-                getattr(notices, f"_revcycle_send_{channel}")()
-        self._revcycle_system().write({"state": "sent"})
+                sent |= getattr(notices, f"_revcycle_send_{channel}")()
+        sent._revcycle_mark_sent()
+
+    def _revcycle_mark_sent(self):
+        """The notices reached the customer (or the agency): sent, and only now their fee is earned and charged."""
+        if not self:
+            return
+        self._revcycle_system().write({"state": "sent", "send_error": False})
+        for notice in self:
+            if notice.fee_state == "none" and any(
+                    level.fee_fixed or level.fee_percent or level.interest_rate
+                    for level in notice.line_ids.level_id):
+                notice._revcycle_apply_fee()
+                if notice.run_id and notice.fee_amount:
+                    run = notice.run_id.sudo()  # sudo: the run's fee total, kept by the system as fees are charged
+                    run.fee_total = run.currency_id.round(run.fee_total + notice.fee_amount)
+
+    def action_mark_printed(self):
+        """Letters printed and posted: the notices are sent and their fees charged."""
+        self.env["revcycle.access"]._revcycle_require_collections_user()
+        self.check_access("write")
+        not_letters = self.filtered(lambda notice: notice.state != "to_print")
+        if not_letters:
+            raise UserError(self.env._(
+                "Only letters waiting to be printed can be marked printed; %(notices)s are not in the print queue.",
+                notices=", ".join(not_letters.mapped("name"))))
+        self._revcycle_mark_sent()
+        return True
+
+    def _revcycle_call_done(self):
+        """The collector marked the call of these notices done: the notice is sent, its fee earned."""
+        self.filtered(lambda notice: notice.state == "to_call")._revcycle_mark_sent()
 
     def _revcycle_send_email(self):
         """One email per notice, rendered in batches per template (Odoo's mass-mail composer) and queued in Odoo's
         outgoing mail; each email is logged on its notice and the customer's reply comes back to it."""
         no_address = self.filtered(lambda notice: not notice.partner_id.email)
         for notice in no_address:
-            notice._revcycle_system().send_error = self.env._("The customer has no email address.")
+            # not sent, and no fee: the collector gets the next action (find an address, or call)
+            notice._revcycle_system().write({
+                "state": "error", "send_error": self.env._("The customer has no email address.")})
             notice._revcycle_schedule_activity("mail.mail_activity_data_todo", self.env._(
-                "Dunning email not sent: %(partner)s has no email address",
-                partner=notice.partner_id.display_name))
+                "Dunning email not sent: %(partner)s has no email address; add one and send the notice again, "
+                "or call the customer", partner=notice.partner_id.display_name))
         default_template = self.env.ref(DEFAULT_TEMPLATE)
         for template, notices in (self - no_address).grouped(
                 lambda notice: notice.level_id.mail_template_id or default_template).items():
             notices.message_mail_with_source(template)
+        return self - no_address
 
     def _revcycle_send_letter(self):
         for notice in self:
@@ -398,6 +435,9 @@ class RevcycleDunningNotice(models.Model):
             notice.message_post(
                 body=self.env._("Dunning letter to print and post: %(level)s", level=notice.level_id.name),
                 attachment_ids=attachment.ids, subtype_xmlid="mail.mt_note")
+        # in the print queue until someone marks it printed
+        self._revcycle_system().write({"state": "to_print"})
+        return self.browse()
 
     def _revcycle_send_phone(self):
         for notice in self:
@@ -405,6 +445,9 @@ class RevcycleDunningNotice(models.Model):
                 "Call %(partner)s about %(amount)s overdue (%(level)s)", partner=notice.partner_id.display_name,
                 amount=format_amount(self.env, notice.amount_overdue, notice.currency_id),
                 level=notice.level_id.name))
+        # sent once the call activity is done
+        self._revcycle_system().write({"state": "to_call"})
+        return self.browse()
 
     def _revcycle_send_agency(self):
         self._revcycle_system().write({"agency_handoff": True})
@@ -413,6 +456,7 @@ class RevcycleDunningNotice(models.Model):
                 "Hand %(partner)s over to the collection agency: %(amount)s overdue",
                 partner=notice.partner_id.display_name,
                 amount=format_amount(self.env, notice.amount_overdue, notice.currency_id)))
+        return self
 
     def _revcycle_schedule_activity(self, activity_xmlid, summary):
         self.ensure_one()

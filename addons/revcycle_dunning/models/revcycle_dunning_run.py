@@ -227,7 +227,7 @@ class RevcycleDunningRun(models.Model):
         """
         self.ensure_one()
         for model in ("account.move", "account.move.line", "res.partner", "res.company", "revcycle.dunning.policy",
-                      "revcycle.dunning.level", "revcycle.dunning.notice.line"):
+                      "revcycle.dunning.level", "revcycle.dunning.notice", "revcycle.dunning.notice.line"):
             self.env[model].flush_model()
         return SQL(
             """
@@ -260,6 +260,9 @@ class RevcycleDunningRun(models.Model):
                AND move.revcycle_dunning_fee IS NOT TRUE
                AND move.revcycle_dunning_dispute IS NOT TRUE
                AND (move.revcycle_promise_date IS NULL OR move.revcycle_promise_date < %(date)s)
+               -- a card retry still to come: dunning waits for it when the company says so
+               AND NOT (company.revcycle_dunning_wait_for_card IS TRUE
+                        AND move.revcycle_autocollect_state IS NOT DISTINCT FROM 'retrying')
                AND customer.revcycle_dunning_excluded IS NOT TRUE
                AND customer.revcycle_dunning_dispute IS NOT TRUE
                AND (customer.revcycle_promise_date IS NULL OR customer.revcycle_promise_date < %(date)s)
@@ -489,10 +492,8 @@ class RevcycleDunningRun(models.Model):
         notices._revcycle_follow_by_collectors()
         result = defaultdict(float)
         for notice, items in zip(notices, keys, strict=True):
+            # the fee is charged when the notice is sent (revcycle.dunning.notice._revcycle_mark_sent), not here
             line_levels = self.env["revcycle.dunning.level"].union(*(item[0] for item in items))
-            if any(level.fee_fixed or level.fee_percent or level.interest_rate for level in line_levels):
-                notice._revcycle_apply_fee()
-                result["fees"] += notice.fee_amount
             # a level that puts the customer on hold applies whichever item reached it
             if any(line_levels.mapped("sets_credit_hold")):
                 notice._revcycle_set_credit_hold()

@@ -15,3 +15,4 @@ from . import test_credit_sales_side
 from . import test_dunning_security
 from . import test_engine_escalation
 from . import test_dunning_collections
+from . import test_engine_card_retries

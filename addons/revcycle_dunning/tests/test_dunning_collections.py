@@ -1,5 +1,6 @@
 """Issue 18: collections that behave like a good collector. Each reproduced finding is a test with its figure."""
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
 from .dunning_common import RevcycleDunningCommon
@@ -9,7 +10,7 @@ from .dunning_common import RevcycleDunningCommon
 class TestDunningCollections(RevcycleDunningCommon):
     def _run_and_send(self, day):
         summary = self.Run.run_for_date(day)
-        self.Notice._cron_send_notices()
+        self._deliver()
         return summary
 
     def test_first_seen_far_overdue_climbs_one_level_at_a_time(self):
@@ -140,6 +141,56 @@ class TestDunningCollections(RevcycleDunningCommon):
         self._run_and_send(self.base_date)
         fee_invoice = self._notices().fee_invoice_id
         self.assertEqual(fee_invoice.invoice_line_ids.account_id, account)
+
+
+    def test_fees_only_when_the_notice_is_sent(self):
+        # found (reproduced): fees were posted when notices were made, letters and calls marked sent at once
+        self.policy.initial_level_id = self.letter
+        self._due_invoice(1000.0, self._day(-25))
+        self.Run.run_for_date(self.base_date)
+        letter = self._notices()
+        self.assertEqual((letter.state, letter.fee_amount, letter.fee_state), ("draft", 0.0, "none"))
+        self.Notice._cron_send_notices()
+        self.assertEqual((letter.state, letter.fee_amount), ("to_print", 0.0))
+        self.assertFalse(self.env["account.move"].search([("revcycle_dunning_fee", "=", True)]))
+        letter.action_mark_printed()
+        # printed: sent, and its fee of 15 + 1 % of 1,000 = 25 charged now
+        self.assertEqual((letter.state, letter.fee_amount, letter.fee_state), ("sent", 25.0, "invoiced"))
+        self.assertEqual(letter.run_id.fee_total, 25.0)
+        with self.assertRaisesRegex(UserError, "print queue"):
+            letter.action_mark_printed()
+        # the call: to make until its activity is done, then sent
+        self._run_and_send(self._day(14))
+        call = self._notices() - letter
+        self.assertEqual(call.level_id, self.call)
+        self.assertEqual(call.state, "sent")
+
+    def test_call_is_sent_when_its_activity_is_done(self):
+        self.policy.initial_level_id = self.call
+        self._due_invoice(1000.0, self._day(-40))
+        self.Run.run_for_date(self.base_date)
+        self.Notice._cron_send_notices()
+        call = self._notices()
+        self.assertEqual(call.state, "to_call")
+        call.activity_ids.action_feedback(feedback="Promised to pay next week")
+        self.assertEqual(call.state, "sent")
+
+    def test_notice_without_email_is_not_sent(self):
+        # found (reproduced): a notice for a customer without an email was marked sent and its fee posted
+        self.customer.email = False
+        self.first.fee_fixed = 10.0
+        self._due_invoice(1000.0, self._day(-10))
+        self.Run.run_for_date(self.base_date)
+        self.Notice._cron_send_notices()
+        notice = self._notices()
+        self.assertEqual((notice.state, notice.fee_amount, notice.fee_state), ("error", 0.0, "none"))
+        self.assertIn("no email address", notice.send_error)
+        self.assertEqual(notice.activity_ids.user_id, notice.user_id)  # the collector's next action
+        self.assertFalse(self.env["account.move"].search([("revcycle_dunning_fee", "=", True)]))
+        # the collector adds the address and sends it: now the fee is earned
+        self.customer.email = "ap@credit-customer.example.com"
+        notice.action_send_now()
+        self.assertEqual((notice.state, notice.fee_amount, notice.send_error), ("sent", 10.0, False))
 
 
 @tagged("post_install", "-at_install", "revcycle")

@@ -89,7 +89,7 @@ class TestDunningConcurrency(TransactionCase):
             with self.registry.cursor() as cr:
                 lines = self._env(cr)["revcycle.dunning.notice.line"].search([("invoice_id", "=", invoice_id)])
                 self.assertEqual(len(lines), 1)
-                self.assertEqual(lines.notice_id.state, "sent")
+                self.assertEqual(lines.notice_id.state, "to_call")  # sent once the call is made
                 self.assertEqual(len(lines.notice_id.activity_ids), 1)
         finally:
             self._cleanup(policy_id, partner_id, invoice_id)
@@ -115,7 +115,7 @@ class TestDunningConcurrency(TransactionCase):
                 self.assertEqual(cr_b.fetchone(), (1,))
                 cr_b.rollback()
                 cr_a.commit()
-                # once the job committed, the notice is sent: sending it again is refused as such
+                # once the job committed, the notice is out (its call to make): sending it again is refused
                 with self.assertRaisesRegex(UserError, "were sent or cancelled already"):
                     self._env(cr_b)["revcycle.dunning.notice"].browse(notice_id).action_send_now()
                 cr_b.rollback()
@@ -124,7 +124,7 @@ class TestDunningConcurrency(TransactionCase):
                 cr_b.close()
             with self.registry.cursor() as cr:
                 notice = self._env(cr)["revcycle.dunning.notice"].browse(notice_id)
-                self.assertEqual(notice.state, "sent")
+                self.assertEqual(notice.state, "to_call")  # sent once the call is made
                 self.assertEqual(len(notice.activity_ids), 1)
         finally:
             self._cleanup(policy_id, partner_id, invoice_id)
@@ -146,7 +146,7 @@ class TestDunningConcurrency(TransactionCase):
                 cr_b.close()
             with self.registry.cursor() as cr:
                 notice = self._env(cr)["revcycle.dunning.notice"].browse(notice_id)
-                self.assertEqual(notice.state, "sent")
+                self.assertEqual(notice.state, "to_call")  # sent once the call is made
                 self.assertEqual(len(notice.activity_ids), 1)
         finally:
             self._cleanup(policy_id, partner_id, invoice_id)

@@ -31,6 +31,9 @@ class TestDunningRun(RevcycleDunningCommon):
                     self.assertTrue(self.env["ir.cron.trigger"].search(
                         [("cron_id", "=", self.env.ref("revcycle_dunning.ir_cron_dunning_send").id)]))
                     self.assertEqual(self.Notice._cron_send_notices(), 1)
+                    # letters wait in the print queue, calls for their activity to be done
+                    self.assertEqual(new.state, {"letter": "to_print", "phone": "to_call"}.get(new.channel, "sent"))
+                    self._deliver()
                     self.assertEqual(new.state, "sent")
                     self.assertEqual(new.invoice_ids, invoice)
         self.assertEqual(invoice.revcycle_dunning_level_id, self.agency)
@@ -64,7 +67,8 @@ class TestDunningRun(RevcycleDunningCommon):
         self.assertEqual(fee_invoice.amount_untaxed, 25.0)
         self.assertGreater(fee_invoice.amount_tax, 0.0)
         # phone: a call activity for the collector, and the level's credit hold
-        self.assertEqual(call.activity_ids.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        # the call activity, done: the phone notice was sent then
+        self.assertIn(self.env.ref("mail.mail_activity_data_call"), call.message_ids.mail_activity_type_id)
         self.assertTrue(call.credit_hold)
         profile = self._profile()
         self.assertTrue(profile.hold)
@@ -199,6 +203,7 @@ class TestDunningRun(RevcycleDunningCommon):
         self.policy.initial_level_id = self.letter  # this policy starts late customers at the letter
         self._due_invoice(1000.0, self._day(-25))
         self.Run.run_for_date(self.base_date)
+        self._deliver()
         notice = self._notices()
         self.assertEqual((notice.fee_amount, notice.fee_state), (25.0, "pending"))
         self.assertFalse(notice.fee_invoice_id)
@@ -214,6 +219,7 @@ class TestDunningRun(RevcycleDunningCommon):
         self.policy.initial_level_id = self.letter
         self._due_invoice(3650.0, self._day(-25))
         self.Run.run_for_date(self.base_date)
+        self._deliver()
         notice = self._notices()
         self.assertEqual(notice.fee_interest, 25.0)  # 3,650 x 10 % x 25 / 365
         self.assertEqual(notice.fee_invoice_id.amount_untaxed, 25.0)
