@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 
 import stripe
 from odoo import api, fields, models
@@ -96,6 +97,8 @@ class RevcyclePaymentAttempt(models.Model):
         for invoice_id, token_id in rows:
             invoice = self.env["account.move"].sudo().browse(invoice_id)
             token = self.env["payment.token"].sudo().browse(token_id)
+            if self._revcycle_card_capped(token, now):
+                continue
             try:
                 with self.env.cr.savepoint():
                     self.sudo().with_company(invoice.company_id)._revcycle_charge(invoice, token)
@@ -107,6 +110,21 @@ class RevcyclePaymentAttempt(models.Model):
         remaining = self.env.execute_query(self._revcycle_due_sql(now, SQL("COUNT(*)")))[0][0]
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
+
+    @api.model
+    def _revcycle_card_capped(self, token, now):
+        """Whether ``token`` was charged its company's cap of times in the 30 days up to ``now``. The query selects
+        the due invoices before any of them is charged, so the cap is checked again before each charge; the card's
+        row is locked first, so two workers count one after the other."""
+        cap = token.provider_id.company_id.revcycle_retry_card_cap
+        if not cap:
+            return False
+        self.env.execute_query(SQL("SELECT id FROM payment_token WHERE id = %s FOR UPDATE", token.id))
+        self.flush_model(["token_id", "date"])
+        (count,) = self.env.execute_query(SQL(
+            "SELECT COUNT(*) FROM revcycle_payment_attempt WHERE token_id = %s AND date > %s",
+            token.id, now - timedelta(days=30)))[0]
+        return count >= cap
 
     @api.model
     def _revcycle_due_sql(self, now, select, limit=None, lock=False):

@@ -16,3 +16,4 @@ from . import test_dunning_security
 from . import test_engine_escalation
 from . import test_dunning_collections
 from . import test_engine_card_retries
+from . import test_card_property

@@ -193,6 +193,17 @@ class TestDunningCollections(RevcycleDunningCommon):
         self.assertEqual((notice.state, notice.fee_amount, notice.send_error), ("sent", 10.0, False))
 
 
+    def test_dunning_waits_for_scheduled_card_retries(self):
+        # found (reproduced): notices and fees went out while card retries were still scheduled
+        invoice = self._due_invoice(1000.0, self._day(-10))
+        invoice.sudo().write({"revcycle_autocollect_state": "retrying"})  # what a soft decline leaves
+        self.Run.run_for_date(self.base_date)
+        self.assertFalse(self._notices(), "dunning waits for the card retries")
+        self.company.revcycle_dunning_wait_for_card = False
+        self.Run.run_for_date(self.base_date)
+        self.assertEqual(self._notices().invoice_ids, invoice)
+
+
 @tagged("post_install", "-at_install", "revcycle")
 class TestLateFeeProductDefaults(TransactionCase):
     def test_late_fee_product_is_untaxed(self):
