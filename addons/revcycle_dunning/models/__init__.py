@@ -18,3 +18,4 @@ from . import revcycle_stripe_event
 from . import sale_order
 from . import sale_order_line
 from . import mail_activity
+from . import ir_actions_report

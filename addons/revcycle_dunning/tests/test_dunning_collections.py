@@ -206,6 +206,17 @@ class TestDunningCollections(RevcycleDunningCommon):
 
 @tagged("post_install", "-at_install", "revcycle")
 class TestLateFeeProductDefaults(TransactionCase):
+    def test_portal_does_not_title_a_posted_invoice_proforma(self):
+        # found (reproduced): the invoice page a reminder links to was titled "PROFORMA" (no PDF generated yet)
+        invoice = self.env["account.move"].search(
+            [("move_type", "=", "out_invoice"), ("state", "=", "posted")], limit=1)
+        if not invoice:
+            self.skipTest("no posted invoice in this database")
+        html, _type = self.env["ir.actions.report"].with_context(proforma_invoice=True)._render_qweb_html(
+            "account.account_invoices", invoice.ids)
+        self.assertNotIn(b"PROFORMA", html)
+        self.assertIn(b"Invoice", html)
+
     def test_late_fee_product_is_untaxed(self):
         # found (reproduced): the late-fee product carried the default sales tax (25.00 invoiced as 28.75)
         product = self.env.ref("revcycle_dunning.product_product_late_fee")
