@@ -1,6 +1,6 @@
 """Issue 18: collections that behave like a good collector. Each reproduced finding is a test with its figure."""
 from odoo import Command
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, tagged
 
 from .dunning_common import RevcycleDunningCommon
@@ -202,6 +202,20 @@ class TestDunningCollections(RevcycleDunningCommon):
         self.company.revcycle_dunning_wait_for_card = False
         self.Run.run_for_date(self.base_date)
         self.assertEqual(self._notices().invoice_ids, invoice)
+
+
+    def test_workbench_row_opens_the_customer(self):
+        # found (reproduced): the workbench row was a read-only record with no invoices, chatter or actions
+        invoice = self._due_invoice(1000.0, self._day(-10))
+        self.Run.run_for_date(self.base_date)
+        profile = self._profile()
+        action = profile.with_user(self.collector).action_open_collections()
+        self.assertEqual((action["res_model"], action["res_id"]), ("res.partner", self.customer.id))
+        partner = self.customer.with_user(self.collector)
+        self.assertEqual(partner.revcycle_dunning_notice_ids, self._notices())
+        self.assertEqual(partner.revcycle_open_invoice_ids, invoice)
+        with self.assertRaises(AccessError):
+            profile.with_user(self.salesman).action_open_collections()
 
 
 @tagged("post_install", "-at_install", "revcycle")
