@@ -1,7 +1,7 @@
 {
     "name": "Revenue Cycle: Credit Control & Dunning",
     "summary": "Credit checks that block, credit score, tiered dunning, late fees and Stripe automatic collection",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "revcycle",

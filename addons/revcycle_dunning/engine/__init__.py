@@ -16,6 +16,16 @@ from .credit import (
     risk_class,
     suggested_limit,
 )
-from .fees import FeeBreakdown, FeeError, OverdueItem, late_fee
-from .levels import DunningLevel, DunningLevelError, choose_level, days_past_due, next_level, validate_levels
+from .fees import FeeBreakdown, FeeError, OverdueItem, apply_credits, interest_days, late_fee
+from .levels import (
+    DunningLevel,
+    DunningLevelError,
+    ItemHistory,
+    choose_level,
+    days_past_due,
+    escalation_level,
+    next_level,
+    notice_level,
+    validate_levels,
+)
 from .retries import HARD, PROCESSING, SOFT, NextStep, RetrySettings, classify, decline_offsets, next_try

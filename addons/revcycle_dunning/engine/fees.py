@@ -54,3 +54,28 @@ def late_fee(items, fee_fixed=0.0, fee_percent=0.0, interest_rate=0.0, precision
         rounded(item.amount * (interest_rate or 0.0) / 100.0 * max(item.days_overdue, 0) / DAYS_PER_YEAR)
         for item in items)
     return FeeBreakdown(rounded(fee_fixed or 0.0), rounded(percent), rounded(interest))
+
+
+def apply_credits(amounts, credit):
+    """Net open items of a customer of its unapplied credits (credit notes, payments not reconciled yet).
+
+    ``amounts``: the open amounts of the customer's items, oldest due first; ``credit``: what the customer has to
+    its credit (a positive number). The credit settles the oldest items first, as a collector reading the
+    statement would. Returns (net amounts in the same order, credit applied). A customer whose credit covers
+    everything has nothing left to dun.
+    """
+    remaining = max(credit or 0.0, 0.0)
+    nets, applied = [], 0.0
+    for amount in amounts:
+        used = min(amount, remaining)
+        remaining -= used
+        applied += used
+        nets.append(amount - used)
+    return nets, applied
+
+
+def interest_days(due_date, last_charged, on_date):
+    """Days of interest charged on ``on_date``: from the day interest was last charged up to (the due date when it
+    never was); never negative. Interest is actual/365 (DAYS_PER_YEAR)."""
+    start = max(due_date, last_charged) if last_charged else due_date
+    return max((on_date - start).days, 0)

@@ -90,3 +90,71 @@ def next_level(levels, current_key):
         return None
     position = keys.index(current_key)
     return ordered[position + 1] if position + 1 < len(ordered) else None
+
+
+# ----------------------------------------------------------------------
+# Escalation one level at a time (issue 18)
+# ----------------------------------------------------------------------
+#
+# An open item (one receivable line: an invoice, or one instalment of it) climbs the ladder a level at a time from
+# the last level it was actually sent: a level is never skipped, so a level that puts the customer on hold always
+# applies. An item first seen past due starts at the policy's first level after the due date (or the level the
+# policy names); reminders before the due date (negative days) go only to items not yet due. A level comes when the
+# item is that many days past due AND at least the ladder's gap after the previous notice, so a customer first seen
+# 65 days late is not sent four levels on four consecutive days.
+
+
+@dataclass(frozen=True)
+class ItemHistory:
+    """What an item was sent so far: its last level (key) and the date of that notice; ``waiting`` when that notice
+    has not been sent yet (draft, or not sent): the item waits for it rather than escalate past it."""
+    last_key: int | None = None
+    last_date: date | None = None
+    waiting: bool = False
+
+
+def is_pre_due(level):
+    return level.days < 0
+
+
+NEVER_SENT = ItemHistory()
+
+
+def escalation_level(levels, on_date, due_date, open_amount, history=NEVER_SENT, initial_key=None,
+                     precision_digits=2):
+    """The level an item gets on ``on_date``, or None. See the module notes for the rules."""
+    if history.waiting:
+        return None
+    ordered = sorted(levels, key=lambda level: level.sequence)
+    if not ordered:
+        return None
+    days = days_past_due(due_date, on_date)
+    previous = next((level for level in ordered if level.key == history.last_key), None)
+    if history.last_key is not None and previous is None:
+        return None  # sent a level of another ladder: the new ladder starts when that history is cleared
+    if previous is None:
+        if days < 0:
+            candidates = [level for level in ordered if is_pre_due(level)]
+        else:
+            initial = next((level for level in ordered if level.key == initial_key), None)
+            candidates = [initial] if initial else [level for level in ordered if not is_pre_due(level)]
+    else:
+        after = ordered[ordered.index(previous) + 1:]
+        # a reminder before the due date only while the item is not due yet: an overdue item goes on to the first
+        # level after the due date
+        candidates = after if days < 0 else [level for level in after if not is_pre_due(level)]
+    if not candidates:
+        return None
+    candidate = candidates[0]
+    if not is_reached(candidate, days, open_amount, precision_digits):
+        return None
+    if previous is not None and history.last_date is not None:
+        gap = candidate.days - previous.days
+        if (on_date - history.last_date).days < gap:
+            return None
+    return candidate
+
+
+def notice_level(levels):
+    """A customer's notice of a run is at the most severe level of its items."""
+    return max(levels, key=lambda level: level.sequence) if levels else None

@@ -17,3 +17,5 @@ from . import revcycle_risk_class
 from . import revcycle_stripe_event
 from . import sale_order
 from . import sale_order_line
+from . import mail_activity
+from . import ir_actions_report

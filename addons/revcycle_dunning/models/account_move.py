@@ -102,7 +102,9 @@ class AccountMove(models.Model):
                 continue
             # the fee is the company's own decision, so it is added whatever the poster may edit on notices
             invoice.write({"invoice_line_ids": [
-                fields.Command.create(notice._revcycle_fee_line_vals()) for notice in pending]})
+                fields.Command.create(notice._revcycle_fee_line_vals(
+                    invoice.currency_id, invoice.invoice_date or fields.Date.context_today(invoice)))
+                for notice in pending]})
             pending.write({"fee_state": "invoiced", "fee_invoice_id": invoice.id})
 
     def _revcycle_credit_moves(self):

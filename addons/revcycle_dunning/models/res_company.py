@@ -41,6 +41,11 @@ class ResCompany(models.Model):
         "product.product", string="Late Fee Product", domain="[('type', '=', 'service')]",
         default=lambda self: self.env.ref("revcycle_dunning.product_product_late_fee", raise_if_not_found=False),
         help="Its income account and taxes are used on late fees; empty uses the Late Fee product of this addon.")
+    revcycle_dunning_fee_account_id = fields.Many2one(
+        "account.account", string="Late Fee Income Account",
+        domain="[('account_type', 'in', ('income', 'income_other')), ('company_ids', 'in', id)]",
+        help="Late fees post to this account, apart from product sales; empty uses the fee product's income "
+        "account.")
     revcycle_dunning_collector_id = fields.Many2one(
         "res.users", string="Default Collector",
         help="Gets phone calls and agency handoffs of customers without a salesperson.")
@@ -63,6 +68,14 @@ class ResCompany(models.Model):
         string="Card Tries", default=8, help="Tries of a soft-declined charge, the first one included.")
     revcycle_retry_window_days = fields.Integer(
         string="Retry Window (Days)", default=14, help="The retries are spread evenly over this many days.")
+    revcycle_retry_card_cap = fields.Integer(
+        string="Tries per Card in 30 Days", default=10,
+        help="At most this many charges of one saved card in any 30 days, over all its invoices: card networks "
+        "penalise merchants that retry a card too often. 0: no cap.")
+    revcycle_dunning_wait_for_card = fields.Boolean(
+        string="Dunning Waits for Card Retries", default=True,
+        help="While a declined card charge of an invoice is still to be retried, the invoice gets no dunning "
+        "notice: the customer is not reminded of what is being collected.")
     revcycle_exposure_include_receivable = fields.Boolean(
         string="Exposure: Open Receivables", default=True,
         help="Count receivable balances that are not customer invoices: unallocated payments, opening balances, "
@@ -100,9 +113,13 @@ class ResCompany(models.Model):
                     "Company %(company)s: the days overdue that block new orders cannot be negative; "
                     "use 0 to switch this check off.", company=company.name))
 
-    @api.constrains("revcycle_retry_max_tries", "revcycle_retry_window_days")
+    @api.constrains("revcycle_retry_max_tries", "revcycle_retry_window_days", "revcycle_retry_card_cap")
     def _check_revcycle_retry_schedule(self):
         for company in self:
+            if company.revcycle_retry_card_cap < 0:
+                raise ValidationError(self.env._(
+                    "Company %(company)s, card retries: the tries per card in 30 days cannot be negative; use 0 for "
+                    "no cap.", company=company.name))
             try:
                 company._revcycle_retry_settings().validate()
             except ValueError as error:

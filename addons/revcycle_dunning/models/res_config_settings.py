@@ -35,8 +35,13 @@ class ResConfigSettings(models.TransientModel):
     revcycle_dunning_fee_mode = fields.Selection(related="company_id.revcycle_dunning_fee_mode", readonly=False)
     revcycle_dunning_fee_product_id = fields.Many2one(
         related="company_id.revcycle_dunning_fee_product_id", readonly=False)
+    revcycle_dunning_fee_account_id = fields.Many2one(
+        related="company_id.revcycle_dunning_fee_account_id", readonly=False)
     revcycle_dunning_collector_id = fields.Many2one(related="company_id.revcycle_dunning_collector_id", readonly=False)
     revcycle_autocollect = fields.Boolean(related="company_id.revcycle_autocollect", readonly=False)
+    revcycle_retry_card_cap = fields.Integer(related="company_id.revcycle_retry_card_cap", readonly=False)
+    revcycle_dunning_wait_for_card = fields.Boolean(
+        related="company_id.revcycle_dunning_wait_for_card", readonly=False)
     revcycle_new_customer_policy = fields.Selection(related="company_id.revcycle_new_customer_policy", readonly=False)
     revcycle_new_customer_limit = fields.Monetary(related="company_id.revcycle_new_customer_limit", readonly=False)
     revcycle_new_customer_payment_term_id = fields.Many2one(

@@ -54,6 +54,16 @@ class ResPartner(models.Model):
     revcycle_dunning_policy_id = fields.Many2one(
         "revcycle.dunning.policy", string="Dunning Policy",
         help="Empty follows the company's default policy. A policy of another company is ignored there.")
+    revcycle_dunning_notice_ids = fields.One2many(
+        "revcycle.dunning.notice", "partner_id", string="Dunning Notices", readonly=True,
+        groups="revcycle_dunning.group_revcycle_dunning_user")
+    revcycle_payment_attempt_ids = fields.One2many(
+        "revcycle.payment.attempt", "partner_id", string="Card Payment Attempts", readonly=True,
+        groups="revcycle_dunning.group_revcycle_dunning_user")
+    revcycle_open_invoice_ids = fields.Many2many(
+        "account.move", string="Open Invoices", compute="_compute_revcycle_open_invoice_ids",
+        groups="revcycle_dunning.group_revcycle_dunning_user",
+        help="The customer's posted invoices still to be paid, with their dunning level.")
     revcycle_dunning_excluded = fields.Boolean(
         string="No Dunning", help="Never send this customer dunning notices (late fees and holds included).")
     revcycle_dunning_dispute = fields.Boolean(
@@ -211,6 +221,13 @@ class ResPartner(models.Model):
         if profile._revcycle_is_stale():
             profile._revcycle_refresh()
         return profile._revcycle_decide(amount)
+
+    def _compute_revcycle_open_invoice_ids(self):
+        for partner in self:
+            partner.revcycle_open_invoice_ids = self.env["account.move"].search([
+                ("commercial_partner_id", "=", partner.commercial_partner_id.id),
+                ("move_type", "=", "out_invoice"), ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial"))], order="invoice_date_due")
 
     def action_revcycle_credit_hold(self, reason, release_on_payment=False):
         """Put the customers on credit hold in the current company (credit managers)."""

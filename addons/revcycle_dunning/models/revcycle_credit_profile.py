@@ -814,3 +814,16 @@ class RevcycleCreditProfile(models.Model):
         ))
         for start in range(0, len(rows), chunk_size):
             self.sudo()._revcycle_ensure(rows[start:start + chunk_size])._revcycle_refresh()
+
+    def action_open_collections(self):
+        """The workbench row's customer, on its collections page: open items with their levels, notices, card
+        attempts, promise and pauses, and the chatter to log calls and plan activities."""
+        self.ensure_one()
+        self.env["revcycle.access"]._revcycle_require_collections_user()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "views": [(False, "form")],
+            "context": {"revcycle_collections": True},
+        }

@@ -15,6 +15,10 @@ class RevcycleDunningLevel(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
     sequence = fields.Integer(default=10, required=True)
     name = fields.Char(required=True, translate=True)
+    customer_title = fields.Char(
+        string="Title for the Customer", translate=True,
+        help="What the customer reads as the heading of the email and letter (e.g. 'Payment reminder'); empty "
+        "shows the level's name.")
     days = fields.Integer(
         string="Days After Due Date", required=True,
         help="When the level is reached, counted from the invoice due date; negative means before it "
@@ -31,7 +35,8 @@ class RevcycleDunningLevel(models.Model):
     fee_percent = fields.Float(string="Fee (%)", digits=(16, 4), help="Percentage of the overdue amount.")
     interest_rate = fields.Float(
         string="Interest (% per year)", digits=(16, 4),
-        help="Late-payment interest on each invoice's open amount, pro rata of the days past due (actual/365).")
+        help="Late-payment interest on each item's open amount, from the day interest was last charged on it (its "
+        "due date when never) to the notice's date, actual/365.")
     min_overdue_amount = fields.Monetary(
         string="Minimum Overdue Amount", currency_field="currency_id",
         help="Invoices whose open amount is below this are not escalated to this level.")
@@ -57,6 +62,13 @@ class RevcycleDunningLevel(models.Model):
         """The engine's level choice; override to change it."""
         return level_engine.choose_level(days_overdue, ladder, already_sent=already_sent, open_amount=open_amount,
                                          precision_digits=precision_digits)
+
+    @api.model
+    def _revcycle_escalation_level(self, ladder, on_date, due_date, open_amount, history, initial_key,
+                                   precision_digits):
+        """The engine's escalation, one level at a time; override to change it."""
+        return level_engine.escalation_level(ladder, on_date, due_date, open_amount, history=history,
+                                             initial_key=initial_key, precision_digits=precision_digits)
 
     @api.model
     def _revcycle_compute_fee(self, items, fee_fixed, fee_percent, interest_rate, precision_digits):

@@ -42,20 +42,29 @@ class RevcycleDunningNotice(models.Model):
     channel = fields.Selection(CHANNELS, required=True, readonly=True)
     date = fields.Date(required=True, readonly=True, index=True)
     state = fields.Selection(
-        [("draft", "To Send"), ("sent", "Sent"), ("error", "Not Sent"), ("cancel", "Cancelled")],
+        [("draft", "To Send"), ("to_print", "To Print"), ("to_call", "Call to Make"), ("sent", "Sent"),
+         ("error", "Not Sent"), ("cancel", "Cancelled")],
         # not tracked: a notice's sending is logged by its own email or activity, a tracking note per notice would
         # double the messages of every run
         default="draft", required=True, readonly=True, index=True)
     user_id = fields.Many2one("res.users", string="Collector", tracking=True,
                               help="Who follows the customer up: the customer's salesperson, else the company's "
                               "collector, else whoever ran the dunning.")
+    level_title = fields.Char(
+        string="Title for the Customer", compute="_compute_level_title",
+        help="The heading the customer reads: the level's customer title, else its name.")
     line_ids = fields.One2many("revcycle.dunning.notice.line", "notice_id", string="Invoices", readonly=True)
     # read from the lines rather than stored: a run writes thousands of notices, and a stored copy of what the lines
     # already say cost as much as the notices themselves
     invoice_ids = fields.Many2many("account.move", string="Invoice Records", compute="_compute_invoice_ids",
                                    search="_search_invoice_ids")
     invoice_count = fields.Integer(compute="_compute_invoice_count")
-    amount_overdue = fields.Monetary(string="Amount Dunned", readonly=True)
+    amount_overdue = fields.Monetary(
+        string="Amount Dunned", readonly=True,
+        help="The open amount of the notice's items, net of the customer's credits applied.")
+    amount_credit_applied = fields.Monetary(
+        string="Credits Applied", readonly=True,
+        help="The customer's unapplied credit notes and payments, set against its oldest open items first.")
     fee_fixed = fields.Monetary(string="Fixed Fee", readonly=True)
     fee_percent_amount = fields.Monetary(string="Percentage Fee", readonly=True)
     fee_interest = fields.Monetary(string="Interest", readonly=True)
@@ -78,6 +87,12 @@ class RevcycleDunningNotice(models.Model):
             notice.name = " - ".join(filter(None, [
                 notice.partner_id.display_name, notice.level_id.name, fields.Date.to_string(notice.date)]))
 
+    @api.depends_context("lang")
+    @api.depends("level_id.customer_title", "level_id.name")
+    def _compute_level_title(self):
+        for notice in self:
+            notice.level_title = notice.level_id.customer_title or notice.level_id.name
+
     @api.depends("line_ids.invoice_id")
     def _compute_invoice_ids(self):
         for notice in self:
@@ -99,7 +114,7 @@ class RevcycleDunningNotice(models.Model):
     def mail_allowed_qweb_expressions(self):
         # the reminder template reads only these, so Odoo renders it without evaluating code, notice by notice
         return super().mail_allowed_qweb_expressions() + (
-            "object.level_id.name", "object.company_id.name", "object.mail_invoice_table")
+            "object.level_id.name", "object.level_title", "object.company_id.name", "object.mail_invoice_table")
 
     def _search_invoice_ids(self, operator, value):
         return [("line_ids.invoice_id", operator, value)]
@@ -183,36 +198,81 @@ class RevcycleDunningNotice(models.Model):
             "mimetype": "application/pdf" if is_pdf else "text/html",
         })
 
-    def _revcycle_apply_fee(self, items):
+    def _revcycle_fee_items(self):
+        """{level: [OverdueItem]} of this notice's lines, each item at its own level. The base of a percentage fee
+        and of interest is the item's amount less any late fee billed on its invoice: fees never bear fees."""
         self.ensure_one()
-        level = self.level_id
+        fees_on = self._revcycle_fees_billed_on(self.line_ids.invoice_id)
+        groups = defaultdict(list)
+        for line in self.line_ids.sorted(lambda line: (line.invoice_id.id, line.date_due or fields.Date.today()),
+                                         reverse=True):
+            base = line.amount_residual
+            billed = fees_on.get(line.invoice_id.id, 0.0)
+            taken = min(base, billed)
+            fees_on[line.invoice_id.id] = billed - taken
+            groups[line.level_id].append(fee_engine.OverdueItem(base - taken, line.interest_days))
+        return groups
+
+    def _revcycle_fees_billed_on(self, invoices):
+        """{invoice id: late fees billed on it} for ordinary invoices that carry fees of earlier notices."""
+        rows = self.env["revcycle.dunning.notice"].sudo()._read_group(  # sudo: amounts only, for the fee base
+            [("fee_invoice_id", "in", invoices.ids), ("fee_state", "=", "invoiced"),
+             ("fee_invoice_id.revcycle_dunning_fee", "=", False)], ["fee_invoice_id"], ["fee_amount:sum"])
+        return {invoice.id: amount for invoice, amount in rows}
+
+    def _revcycle_apply_fee(self):
+        """The notice's late fee: the fixed fee once (the highest of its lines' levels), the percentage and the
+        interest of each line at its own level's rates; interest marks the lines charged up to the notice's date."""
+        self.ensure_one()
         currency = self.currency_id
-        try:
-            fee = self.env["revcycle.dunning.level"]._revcycle_compute_fee(
-                items, level.fee_fixed, level.fee_percent, level.interest_rate, currency.decimal_places)
-        except fee_engine.FeeError as error:
-            raise UserError(self.env._("Level %(level)s: %(reason)s", level=level.name, reason=str(error))) from error
-        if currency.is_zero(fee.total):
+        fixed = percent = interest = 0.0
+        Level = self.env["revcycle.dunning.level"]
+        for level, items in self._revcycle_fee_items().items():
+            try:
+                fee = Level._revcycle_compute_fee(items, 0.0, level.fee_percent, level.interest_rate,
+                                                  currency.decimal_places)
+            except fee_engine.FeeError as error:
+                raise UserError(self.env._("Level %(level)s: %(reason)s", level=level.name,
+                                           reason=str(error))) from error
+            fixed = max(fixed, level.fee_fixed or 0.0)
+            percent += fee.percent
+            interest += fee.interest
+        fixed, percent, interest = (currency.round(value) for value in (fixed, percent, interest))
+        total = currency.round(fixed + percent + interest)
+        if currency.is_zero(total):
             return
+        charged = self.line_ids.filtered(lambda line: line.level_id.interest_rate)
+        if charged:
+            charged.sudo().interest_date = self.date  # sudo: the notice's own lines, written by its fee
         self._revcycle_system().write({
-            "fee_fixed": fee.fixed, "fee_percent_amount": fee.percent, "fee_interest": fee.interest,
-            "fee_amount": currency.round(fee.total)})
+            "fee_fixed": fixed, "fee_percent_amount": percent, "fee_interest": interest, "fee_amount": total})
         if self.company_id.revcycle_dunning_fee_mode == "next_invoice":
             self._revcycle_system().fee_state = "pending"
         else:
             self._revcycle_create_fee_invoice()
 
-    def _revcycle_fee_line_vals(self):
+    def _revcycle_fee_line_vals(self, currency=None, date=None):
+        """The fee as an invoice line; in ``currency`` (the invoice's) when given, converted from the notice's
+        currency at ``date``: a fee is never added to an invoice in another currency as the same figure."""
         self.ensure_one()
         product = self.company_id._revcycle_fee_product()
-        return {
+        amount = self.fee_amount
+        if currency and currency != self.currency_id:
+            amount = self.currency_id._convert(amount, currency, self.company_id, date or self.date)
+        vals = {
             "product_id": product.id,
             "name": self.env._("Late fee: %(level)s of %(date)s on %(invoices)s", level=self.level_id.name,
                                date=fields.Date.to_string(self.date),
                                invoices=", ".join(self.invoice_ids.mapped("name"))),
             "quantity": 1.0,
-            "price_unit": self.fee_amount,
+            "price_unit": amount,
+            # the product's taxes (none by default: late-payment charges are usually outside VAT)
+            "tax_ids": [fields.Command.set(product.taxes_id.filtered(
+                lambda tax: tax.company_id == self.company_id).ids)],
         }
+        if self.company_id.revcycle_dunning_fee_account_id:
+            vals["account_id"] = self.company_id.revcycle_dunning_fee_account_id.id
+        return vals
 
     def _revcycle_create_fee_invoice(self):
         self.ensure_one()
@@ -312,26 +372,62 @@ class RevcycleDunningNotice(models.Model):
                 notice._revcycle_system().write({"state": "error", "send_error": str(error)})
 
     def _revcycle_send(self):
-        """Send every notice of ``self`` through its channel, a channel at a time."""
+        """Send every notice of ``self`` through its channel, a channel at a time. A channel method returns the
+        notices it actually sent (email handed to the mail queue, agency handoff made); letters wait in the print
+        queue and calls for their activity to be done, and a notice that cannot go out is "not sent"."""
+        sent = self.browse()
         for channel, _label in CHANNELS:
             notices = self.filtered(lambda notice, channel=channel: notice.channel == channel)
             if notices:
-                getattr(notices, f"_revcycle_send_{channel}")()
-        self._revcycle_system().write({"state": "sent"})
+                sent |= getattr(notices, f"_revcycle_send_{channel}")()
+        sent._revcycle_mark_sent()
+
+    def _revcycle_mark_sent(self):
+        """The notices reached the customer (or the agency): sent, and only now their fee is earned and charged."""
+        if not self:
+            return
+        self._revcycle_system().write({"state": "sent", "send_error": False})
+        for notice in self:
+            if notice.fee_state == "none" and any(
+                    level.fee_fixed or level.fee_percent or level.interest_rate
+                    for level in notice.line_ids.level_id):
+                notice._revcycle_apply_fee()
+                if notice.run_id and notice.fee_amount:
+                    run = notice.run_id.sudo()  # sudo: the run's fee total, kept by the system as fees are charged
+                    run.fee_total = run.currency_id.round(run.fee_total + notice.fee_amount)
+
+    def action_mark_printed(self):
+        """Letters printed and posted: the notices are sent and their fees charged."""
+        self.env["revcycle.access"]._revcycle_require_collections_user()
+        self.check_access("write")
+        not_letters = self.filtered(lambda notice: notice.state != "to_print")
+        if not_letters:
+            raise UserError(self.env._(
+                "Only letters waiting to be printed can be marked printed; %(notices)s are not in the print queue.",
+                notices=", ".join(not_letters.mapped("name"))))
+        self._revcycle_mark_sent()
+        return True
+
+    def _revcycle_call_done(self):
+        """The collector marked the call of these notices done: the notice is sent, its fee earned."""
+        self.filtered(lambda notice: notice.state == "to_call")._revcycle_mark_sent()
 
     def _revcycle_send_email(self):
         """One email per notice, rendered in batches per template (Odoo's mass-mail composer) and queued in Odoo's
         outgoing mail; each email is logged on its notice and the customer's reply comes back to it."""
         no_address = self.filtered(lambda notice: not notice.partner_id.email)
         for notice in no_address:
-            notice._revcycle_system().send_error = self.env._("The customer has no email address.")
+            # not sent, and no fee: the collector gets the next action (find an address, or call)
+            notice._revcycle_system().write({
+                "state": "error", "send_error": self.env._("The customer has no email address.")})
             notice._revcycle_schedule_activity("mail.mail_activity_data_todo", self.env._(
-                "Dunning email not sent: %(partner)s has no email address",
-                partner=notice.partner_id.display_name))
+                "Dunning email not sent: %(partner)s has no email address; add one and send the notice again, "
+                "or call the customer", partner=notice.partner_id.display_name))
         default_template = self.env.ref(DEFAULT_TEMPLATE)
         for template, notices in (self - no_address).grouped(
                 lambda notice: notice.level_id.mail_template_id or default_template).items():
             notices.message_mail_with_source(template)
+        return self - no_address
 
     def _revcycle_send_letter(self):
         for notice in self:
@@ -339,6 +435,9 @@ class RevcycleDunningNotice(models.Model):
             notice.message_post(
                 body=self.env._("Dunning letter to print and post: %(level)s", level=notice.level_id.name),
                 attachment_ids=attachment.ids, subtype_xmlid="mail.mt_note")
+        # in the print queue until someone marks it printed
+        self._revcycle_system().write({"state": "to_print"})
+        return self.browse()
 
     def _revcycle_send_phone(self):
         for notice in self:
@@ -346,6 +445,9 @@ class RevcycleDunningNotice(models.Model):
                 "Call %(partner)s about %(amount)s overdue (%(level)s)", partner=notice.partner_id.display_name,
                 amount=format_amount(self.env, notice.amount_overdue, notice.currency_id),
                 level=notice.level_id.name))
+        # sent once the call activity is done
+        self._revcycle_system().write({"state": "to_call"})
+        return self.browse()
 
     def _revcycle_send_agency(self):
         self._revcycle_system().write({"agency_handoff": True})
@@ -354,6 +456,7 @@ class RevcycleDunningNotice(models.Model):
                 "Hand %(partner)s over to the collection agency: %(amount)s overdue",
                 partner=notice.partner_id.display_name,
                 amount=format_amount(self.env, notice.amount_overdue, notice.currency_id)))
+        return self
 
     def _revcycle_schedule_activity(self, activity_xmlid, summary):
         self.ensure_one()

@@ -14,6 +14,10 @@ class RevcycleDunningPolicy(models.Model):
     company_id = fields.Many2one(
         "res.company", string="Company", default=lambda self: self.env.company, index=True)
     level_ids = fields.One2many("revcycle.dunning.level", "policy_id", string="Levels", copy=True)
+    initial_level_id = fields.Many2one(
+        "revcycle.dunning.level", string="First Level When Overdue", domain="[('policy_id', '=', id)]",
+        help="The level an item first seen past due starts at (it then climbs one level at a time). Empty: the "
+        "first level after the due date.")
     level_count = fields.Integer(compute="_compute_level_count", string="Level Count")
 
     @api.depends("level_ids")

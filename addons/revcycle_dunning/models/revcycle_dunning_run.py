@@ -3,8 +3,9 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 from psycopg2 import IntegrityError
+from psycopg2.errors import SerializationFailure
 
 from ..engine import fees as fee_engine
 from ..engine import levels as level_engine
@@ -51,6 +52,9 @@ class RevcycleDunningRun(models.Model):
     partner_ids = fields.Many2many(
         "res.partner", "revcycle_dunning_run_partner_rel", "run_id", "partner_id", string="Only Customers",
         help="Dun only these customers; empty duns everyone.")
+    last_partner_id = fields.Integer(
+        string="Last Customer Looked At", readonly=True,
+        help="The run goes through customers in id order; it carries on after this one.")
     failed_partner_ids = fields.Many2many(
         "res.partner", "revcycle_dunning_run_failed_partner_rel", "run_id", "partner_id", string="Failed Customers",
         readonly=True, help="Customers whose notices could not be made in this run; see the server log.")
@@ -59,6 +63,12 @@ class RevcycleDunningRun(models.Model):
         ("revcycle_dunning_run_counts_positive", "CHECK (notice_count >= 0 AND invoice_count >= 0)",
          "Run counters cannot be negative."),
     ]
+
+    def init(self):
+        # one scheduled run per company and day: two cron workers starting together cannot both make one
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS revcycle_dunning_run_cron_day_unique "
+            "ON revcycle_dunning_run (company_id, date) WHERE is_cron")
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -151,20 +161,35 @@ class RevcycleDunningRun(models.Model):
         today = fields.Date.context_today(self)
         done = remaining = 0
         for company in self._revcycle_dunning_companies():
-            run = self.sudo().search([("company_id", "=", company.id), ("date", "=", today), ("is_cron", "=", True)],
-                                     limit=1) or self.sudo().create({
-                                         "company_id": company.id, "date": today, "is_cron": True,
-                                         "state": "running"})
+            run = self._revcycle_cron_run(company, today)
+            if not run:
+                continue
             run = run.with_company(company)
             if done < batch_size and run.state != "done":
                 processed, _failed = run._revcycle_process_batch(batch_size - done)
                 done += processed
-            left = run._revcycle_count_candidates()
+            left = run._revcycle_count_candidates(run.last_partner_id)
             if not left:
                 run._revcycle_system().state = "done"
             remaining += left
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
+
+    @api.model
+    def _revcycle_cron_run(self, company, day):
+        """The company's scheduled run of ``day``, made when missing; None when another worker is making it right
+        now (the database's unique index refuses the second one, and that worker does the day's dunning)."""
+        # sudo: the scheduler's own run record, found or made by the cron alone
+        Run = self.sudo()
+        run = Run.search([("company_id", "=", company.id), ("date", "=", day), ("is_cron", "=", True)], limit=1)
+        if run:
+            return run
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                return Run.create({"company_id": company.id, "date": day, "is_cron": True, "state": "running"})
+        except (IntegrityError, SerializationFailure):
+            _logger.info("Dunning of %s for %s is being run by another worker", company.name, day)
+            return None
 
     @api.model
     def _revcycle_dunning_companies(self):
@@ -193,16 +218,23 @@ class RevcycleDunningRun(models.Model):
     # ------------------------------------------------------------------
 
     def _revcycle_candidate_sql(self, select, partner_ids=None, lock=False):
-        """Open customer invoices of the run's company whose reached level (policy ladder, days, minimum amount)
-        is more severe than any level they received, outside pauses and exclusions."""
+        """Open receivable items of customer invoices of the run's company (one row per instalment, each by its own
+        maturity) that have reached a level of their policy (days, minimum amount) more severe than any level they
+        received, outside pauses and exclusions.
+
+        This is the superset the engine decides on (engine/levels.py ``escalation_level``): the next level of an
+        item is never more severe than the most severe level it reached, so an item that has one is always found.
+        """
         self.ensure_one()
-        for model in ("account.move", "res.partner", "res.company", "revcycle.dunning.policy",
-                      "revcycle.dunning.level", "revcycle.dunning.notice.line"):
+        for model in ("account.move", "account.move.line", "res.partner", "res.company", "revcycle.dunning.policy",
+                      "revcycle.dunning.level", "revcycle.dunning.notice", "revcycle.dunning.notice.line"):
             self.env[model].flush_model()
         return SQL(
             """
             SELECT %(select)s
-              FROM account_move move
+              FROM account_move_line item
+              JOIN account_move move ON move.id = item.move_id
+              JOIN account_account account ON account.id = item.account_id
               JOIN res_partner customer ON customer.id = move.commercial_partner_id
               JOIN res_company company ON company.id = move.company_id
               LEFT JOIN revcycle_dunning_policy own_policy
@@ -218,15 +250,19 @@ class RevcycleDunningRun(models.Model):
                      ORDER BY level.sequence DESC
                      LIMIT 1
                    ) reached ON TRUE
-             WHERE move.company_id = %(company)s
+             WHERE item.company_id = %(company)s
+               AND account.account_type = 'asset_receivable'
+               AND item.parent_state = 'posted'
+               AND item.reconciled IS NOT TRUE
+               AND item.amount_residual > 0
+               AND item.date_maturity IS NOT NULL
                AND move.move_type = 'out_invoice'
-               AND move.state = 'posted'
-               AND move.payment_state IN ('not_paid', 'partial')
-               AND move.amount_residual_signed > 0
-               AND move.invoice_date_due IS NOT NULL
                AND move.revcycle_dunning_fee IS NOT TRUE
                AND move.revcycle_dunning_dispute IS NOT TRUE
                AND (move.revcycle_promise_date IS NULL OR move.revcycle_promise_date < %(date)s)
+               -- a card retry still to come: dunning waits for it when the company says so
+               AND NOT (company.revcycle_dunning_wait_for_card IS TRUE
+                        AND move.revcycle_autocollect_state IS NOT DISTINCT FROM 'retrying')
                AND customer.revcycle_dunning_excluded IS NOT TRUE
                AND customer.revcycle_dunning_dispute IS NOT TRUE
                AND (customer.revcycle_promise_date IS NULL OR customer.revcycle_promise_date < %(date)s)
@@ -234,7 +270,7 @@ class RevcycleDunningRun(models.Model):
                     SELECT 1
                       FROM revcycle_dunning_notice_line sent
                       JOIN revcycle_dunning_level sent_level ON sent_level.id = sent.level_id
-                     WHERE sent.invoice_id = move.id
+                     WHERE sent.move_line_id = item.id
                        AND sent_level.policy_id = policy.id
                        AND %(covered)s)
                AND move.commercial_partner_id != ALL(%(failed)s)
@@ -246,7 +282,7 @@ class RevcycleDunningRun(models.Model):
             # the engine's level rules (engine/levels.py), compiled to SQL from the same definitions
             reached=level_engine.is_reached_sql(
                 SQL("level.days"), SQL("level.min_overdue_amount"),
-                SQL("(%s - move.invoice_date_due)", self.date), SQL("move.amount_residual_signed")),
+                SQL("(%s - item.date_maturity)", self.date), SQL("item.amount_residual")),
             covered=level_engine.is_covered_sql(SQL("sent_level.sequence"), SQL("reached.sequence")),
             partner_filter=SQL("AND move.commercial_partner_id = ANY(%s)", partner_ids) if partner_ids else SQL(),
             scope=SQL("AND move.commercial_partner_id = ANY(%s)", self.partner_ids.commercial_partner_id.ids)
@@ -254,9 +290,10 @@ class RevcycleDunningRun(models.Model):
             lock=SQL("FOR UPDATE OF move SKIP LOCKED") if lock else SQL(),
         )
 
-    def _revcycle_count_candidates(self):
-        return self.env.execute_query(self._revcycle_candidate_sql(
-            SQL("COUNT(DISTINCT move.commercial_partner_id)")))[0][0]
+    def _revcycle_count_candidates(self, after_id=0):
+        return self.env.execute_query(SQL(
+            "SELECT COUNT(DISTINCT partner_id) FROM (%s) candidate WHERE partner_id > %s",
+            self._revcycle_candidate_sql(SQL("move.commercial_partner_id AS partner_id")), after_id))[0][0]
 
     def _revcycle_candidate_partners(self, limit, after_id=0):
         rows = self.env.execute_query(SQL(
@@ -265,39 +302,93 @@ class RevcycleDunningRun(models.Model):
         return [row[0] for row in rows]
 
     def _revcycle_lock_invoices(self, partner_ids):
-        """{partner id: [(invoice id, policy id, due date, open amount)]}: the invoices of these customers this
-        worker may act on; those another worker holds are skipped, not waited for."""
+        """{partner id: [(item id, invoice id, policy id, maturity, open amount)]}: the receivable items of these
+        customers this worker may act on; those another worker holds are skipped, not waited for."""
         rows = self.env.execute_query(self._revcycle_candidate_sql(
-            SQL("move.id, move.commercial_partner_id, policy.id, move.invoice_date_due, move.amount_residual_signed"),
+            SQL("item.id, move.id, move.commercial_partner_id, policy.id, item.date_maturity, item.amount_residual"),
             partner_ids=partner_ids, lock=True))
         result = defaultdict(list)
-        for invoice_id, partner_id, policy_id, date_due, residual in rows:
-            result[partner_id].append((invoice_id, policy_id, date_due, residual))
+        for item_id, invoice_id, partner_id, policy_id, maturity, residual in rows:
+            result[partner_id].append((item_id, invoice_id, policy_id, maturity, residual))
         return result
 
-    def _revcycle_sent_levels(self, invoice_ids):
+    def _revcycle_item_histories(self, item_ids):
+        """{item id: (ItemHistory, date interest was last charged)} from the notice lines of these items."""
         rows = self.env.execute_query(SQL(
-            "SELECT invoice_id, ARRAY_AGG(level_id) FROM revcycle_dunning_notice_line WHERE invoice_id = ANY(%s) "
-            "GROUP BY invoice_id", invoice_ids))
-        return dict(rows)
+            """
+            SELECT DISTINCT ON (line.move_line_id) line.move_line_id, line.level_id, line.date,
+                   notice.state != 'sent',
+                   (SELECT MAX(charged.interest_date) FROM revcycle_dunning_notice_line charged
+                     WHERE charged.move_line_id = line.move_line_id)
+              FROM revcycle_dunning_notice_line line
+              JOIN revcycle_dunning_notice notice ON notice.id = line.notice_id
+              JOIN revcycle_dunning_level level ON level.id = line.level_id
+             WHERE line.move_line_id = ANY(%s)
+             ORDER BY line.move_line_id, level.sequence DESC, line.id DESC
+            """, item_ids))
+        return {item_id: (level_engine.ItemHistory(level_id, sent_on, waiting), interest_on)
+                for item_id, level_id, sent_on, waiting, interest_on in rows}
+
+    def _revcycle_open_balances(self, partner_ids):
+        """{partner id: (credit, [(item id, open amount)] oldest due first)}: every open receivable item of these
+        customers in the run's company, and what they have to their credit (credit notes and payments not yet
+        reconciled), to net the items of before dunning them."""
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT item.id, move.commercial_partner_id, item.amount_residual
+              FROM account_move_line item
+              JOIN account_move move ON move.id = item.move_id
+              JOIN account_account account ON account.id = item.account_id
+             WHERE item.company_id = %s
+               AND move.commercial_partner_id = ANY(%s)
+               AND account.account_type = 'asset_receivable'
+               AND item.parent_state = 'posted'
+               AND item.reconciled IS NOT TRUE
+               AND item.amount_residual != 0
+             ORDER BY item.date_maturity NULLS LAST, item.id
+            """, self.company_id.id, partner_ids))
+        credits = defaultdict(float)
+        items = defaultdict(list)
+        for item_id, partner_id, residual in rows:
+            if residual < 0:
+                credits[partner_id] -= residual
+            else:
+                items[partner_id].append((item_id, residual))
+        return {partner_id: (credits[partner_id], items[partner_id]) for partner_id in set(credits) | set(items)}
 
     def _revcycle_plan(self, locked):
-        """{partner id: {level: [(invoice id, days overdue, open amount, due date)]}} decided by the engine."""
+        """{partner id: {"items": [(level, item id, invoice id, days, net amount, maturity, interest days)],
+        "credit": credit applied}} decided by the engine: each item one level further, net of the customer's
+        credits."""
         self.ensure_one()
-        invoice_ids = [row[0] for rows in locked.values() for row in rows]
-        sent = self._revcycle_sent_levels(invoice_ids)
-        policies = self.env["revcycle.dunning.policy"].browse({row[1] for rows in locked.values() for row in rows})
+        currency = self.company_id.currency_id
+        item_ids = [row[0] for rows in locked.values() for row in rows]
+        histories = self._revcycle_item_histories(item_ids)
+        balances = self._revcycle_open_balances(list(locked))
+        policies = self.env["revcycle.dunning.policy"].browse({row[2] for rows in locked.values() for row in rows})
         ladders = {policy.id: policy._revcycle_engine_levels() for policy in policies}
+        initial = {policy.id: policy.initial_level_id.id or None for policy in policies}
         levels = {level.id: level for level in policies.level_ids}
-        digits = self.company_id.currency_id.decimal_places
-        plan = defaultdict(lambda: defaultdict(list))
+        digits = currency.decimal_places
+        plan = {}
         for partner_id, rows in locked.items():
-            for invoice_id, policy_id, date_due, residual in rows:
-                days = level_engine.days_past_due(date_due, self.date)
-                chosen = self.env["revcycle.dunning.level"]._revcycle_choose_level(
-                    days, ladders[policy_id], sent.get(invoice_id, ()), residual, digits)
-                if chosen:
-                    plan[partner_id][levels[chosen.key]].append((invoice_id, days, residual, date_due))
+            credit, open_items = balances.get(partner_id, (0.0, []))
+            nets, applied = fee_engine.apply_credits([amount for _id, amount in open_items], currency.round(credit))
+            net_of = {item_id: currency.round(net) for (item_id, _amount), net in zip(open_items, nets, strict=True)}
+            chosen = []
+            for item_id, invoice_id, policy_id, maturity, _residual in rows:
+                net = net_of.get(item_id, 0.0)
+                if currency.is_zero(net):
+                    continue  # settled by the customer's credits: nothing to dun
+                history, interest_on = histories.get(item_id, (level_engine.ItemHistory(), None))
+                level = self.env["revcycle.dunning.level"]._revcycle_escalation_level(
+                    ladders[policy_id], self.date, maturity, net, history, initial[policy_id], digits)
+                if level:
+                    chosen.append((levels[level.key], item_id, invoice_id,
+                                   level_engine.days_past_due(maturity, self.date), net, maturity,
+                                   fee_engine.interest_days(maturity, interest_on, self.date)))
+            if chosen:
+                plan[partner_id] = {"items": chosen, "credit": currency.round(applied)}
         return plan
 
     # ------------------------------------------------------------------
@@ -309,7 +400,9 @@ class RevcycleDunningRun(models.Model):
         self.ensure_one()
         run = self.with_company(self.company_id)
         done = failed = 0
-        after_id = 0
+        # customers are taken in id order from where the run stopped: a customer the engine decides to leave alone
+        # today (its next level not due yet) is looked at once per run, not again by each batch
+        after_id = run.last_partner_id
         totals = defaultdict(float)
         while done + failed < limit:
             partner_ids = run._revcycle_candidate_partners(limit - done - failed, after_id)
@@ -329,6 +422,7 @@ class RevcycleDunningRun(models.Model):
             "fee_total": run.currency_id.round(run.fee_total + totals["fees"]),
             "hold_count": run.hold_count + int(totals["holds"]),
             "error_count": run.error_count + failed,
+            "last_partner_id": after_id,
         })
         if totals["notices"]:
             self.env["revcycle.dunning.notice"]._revcycle_trigger_sending()
@@ -372,35 +466,36 @@ class RevcycleDunningRun(models.Model):
         return totals, done, failed
 
     def _revcycle_dun_customers(self, plan):
-        """Make one notice per customer and level of ``plan``, with its lines, fee and credit hold, queued for
-        sending; returns the totals."""
+        """Make one notice per customer of ``plan``, at the most severe level of its items, listing each item with
+        its own level; with its fee and credit hold, queued for sending; returns the totals."""
         # the notice's own email is its record: no 'created' note, no tracking of the initial values, and the
         # collector is not emailed an assignment for every notice of a run (the notices are in their Collections
         # list); the collector follows the notices, subscribed in one statement per collector below
         Notice = self.env["revcycle.dunning.notice"].with_context(tracking_disable=True)._revcycle_system()
         payment_urls = self.env["account.move"].browse(
-            item[0] for by_level in plan.values() for items in by_level.values() for item in items
-        )._revcycle_payment_urls()
+            item[2] for customer in plan.values() for item in customer["items"])._revcycle_payment_urls()
         partners = self.env["res.partner"].browse(plan)
         keys, vals_list = [], []
         for partner in partners:
-            collector = self._revcycle_collector(partner)
-            for level, items in sorted(plan[partner.id].items(), key=lambda item: item[0].sequence):
-                keys.append((level, items))
-                vals_list.append({
-                    "run_id": self.id, "partner_id": partner.id, "company_id": self.company_id.id,
-                    "level_id": level.id, "channel": level.channel, "date": self.date, "user_id": collector.id,
-                    "amount_overdue": self.currency_id.round(sum(item[2] for item in items)),
-                })
+            items = plan[partner.id]["items"]
+            level = level_engine.notice_level([item[0] for item in items])
+            keys.append(items)
+            vals_list.append({
+                "run_id": self.id, "partner_id": partner.id, "company_id": self.company_id.id,
+                "level_id": level.id, "channel": level.channel, "date": self.date,
+                "user_id": self._revcycle_collector(partner).id,
+                "amount_overdue": self.currency_id.round(sum(item[4] for item in items)),
+                "amount_credit_applied": plan[partner.id]["credit"],
+            })
         notices = Notice.create(vals_list).with_env(self.env)
         self._revcycle_insert_notice_lines(notices, keys, payment_urls)
         notices._revcycle_follow_by_collectors()
         result = defaultdict(float)
-        for notice, (level, items) in zip(notices, keys, strict=True):
-            if level.fee_fixed or level.fee_percent or level.interest_rate:
-                notice._revcycle_apply_fee([fee_engine.OverdueItem(item[2], item[1]) for item in items])
-                result["fees"] += notice.fee_amount
-            if level.sets_credit_hold:
+        for notice, items in zip(notices, keys, strict=True):
+            # the fee is charged when the notice is sent (revcycle.dunning.notice._revcycle_mark_sent), not here
+            line_levels = self.env["revcycle.dunning.level"].union(*(item[0] for item in items))
+            # a level that puts the customer on hold applies whichever item reached it
+            if any(line_levels.mapped("sets_credit_hold")):
                 notice._revcycle_set_credit_hold()
                 result["holds"] += 1
             result["invoices"] += len(items)
@@ -409,37 +504,41 @@ class RevcycleDunningRun(models.Model):
         return result
 
     def _revcycle_insert_notice_lines(self, notices, keys, payment_urls):
-        """The invoice lines of ``notices`` (``keys[i]`` = (level, items) of ``notices[i]``) in one INSERT.
+        """The item lines of ``notices`` (``keys[i]`` = the items of ``notices[i]``) in one INSERT.
 
-        A run writes one line per dunned invoice, tens of thousands at a time; through the ORM they cost more than
+        A run writes one line per dunned item, tens of thousands at a time; through the ORM they cost more than
         everything else the run does. The row is plain data, its related columns copied from its notice, and the
-        database's unique key on (invoice, level) refuses a level twice exactly as it does for an ORM create.
+        database's unique key on (item, level) refuses a level twice exactly as it does for an ORM create.
         """
         columns = defaultdict(list)
-        for notice, (level, items) in zip(notices, keys, strict=True):
-            for invoice_id, days, residual, date_due in items:
+        for notice, items in zip(notices, keys, strict=True):
+            for level, item_id, invoice_id, days, net, maturity, days_of_interest in items:
                 columns["notice"].append(notice.id)
+                columns["item"].append(item_id)
                 columns["invoice"].append(invoice_id)
                 columns["level"].append(level.id)
                 columns["partner"].append(notice.partner_id.id)
-                columns["date_due"].append(date_due)
+                columns["date_due"].append(maturity)
                 columns["days"].append(days)
-                columns["residual"].append(residual)
+                columns["residual"].append(net)
+                columns["interest_days"].append(days_of_interest)
                 columns["url"].append(payment_urls[invoice_id])
         if not columns:
             return
         self.env.execute_query(SQL(
             """
             INSERT INTO revcycle_dunning_notice_line
-                   (notice_id, invoice_id, level_id, partner_id, company_id, date, date_due, days_overdue,
-                    amount_residual, payment_url, create_uid, write_uid, create_date, write_date)
-            SELECT line.notice_id, line.invoice_id, line.level_id, line.partner_id, %(company)s, %(date)s,
-                   line.date_due, line.days_overdue, line.amount_residual, line.payment_url,
-                   %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
-              FROM unnest(%(notice)s::int[], %(invoice)s::int[], %(level)s::int[], %(partner)s::int[],
-                          %(date_due)s::date[], %(days)s::int[], %(residual)s::numeric[], %(url)s::varchar[])
-                   AS line(notice_id, invoice_id, level_id, partner_id, date_due, days_overdue, amount_residual,
-                           payment_url)
+                   (notice_id, move_line_id, invoice_id, level_id, partner_id, company_id, date, date_due,
+                    days_overdue, amount_residual, interest_days, payment_url,
+                    create_uid, write_uid, create_date, write_date)
+            SELECT line.notice_id, line.move_line_id, line.invoice_id, line.level_id, line.partner_id, %(company)s,
+                   %(date)s, line.date_due, line.days_overdue, line.amount_residual, line.interest_days,
+                   line.payment_url, %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
+              FROM unnest(%(notice)s::int[], %(item)s::int[], %(invoice)s::int[], %(level)s::int[],
+                          %(partner)s::int[], %(date_due)s::date[], %(days)s::int[], %(residual)s::numeric[],
+                          %(interest_days)s::int[], %(url)s::varchar[])
+                   AS line(notice_id, move_line_id, invoice_id, level_id, partner_id, date_due, days_overdue,
+                           amount_residual, interest_days, payment_url)
             """,
             company=self.company_id.id, date=self.date, uid=self.env.uid, **columns,
         ))

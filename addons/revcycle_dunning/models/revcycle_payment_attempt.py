@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 
 import stripe
 from odoo import api, fields, models
@@ -44,12 +45,27 @@ class RevcyclePaymentAttempt(models.Model):
          (retry_engine.PROCESSING, "Processing Error")], readonly=True)
     error_code = fields.Char(readonly=True)
     decline_code = fields.Char(readonly=True)
+    advice_code = fields.Char(
+        string="Stripe Advice", readonly=True,
+        help="Stripe's advice on the decline: try_again_later, do_not_try_again or confirm_card_data.")
+    network_advice_code = fields.Char(
+        string="Merchant Advice Code", readonly=True,
+        help="The card network's merchant advice code (Mastercard 03 and 21: never retry).")
+    network_decline_code = fields.Char(string="Network Decline Code", readonly=True)
+    customer_notified = fields.Boolean(
+        string="Customer Emailed", readonly=True,
+        help="The customer was emailed about this failed charge, with the link to update the card or "
+        "authenticate the payment.")
     message = fields.Char(readonly=True)
     next_try = fields.Datetime(string="Next Try", readonly=True)
     stop_reason = fields.Selection(STOP_REASONS, readonly=True)
     stripe_payment_intent = fields.Char(string="Stripe PaymentIntent", readonly=True, index="btree_not_null")
     transaction_id = fields.Many2one("payment.transaction", string="Transaction", readonly=True)
     payment_id = fields.Many2one(related="transaction_id.payment_id", string="Payment")
+    payment_url = fields.Char(
+        string="Payment Link", compute="_compute_payment_url",
+        help="The invoice's payment page, where the customer pays with another card (and saves it) or "
+        "authenticates the payment.")
 
     _sql_constraints = [
         ("attempt_invoice_sequence_unique", "UNIQUE (invoice_id, sequence)",
@@ -81,6 +97,8 @@ class RevcyclePaymentAttempt(models.Model):
         for invoice_id, token_id in rows:
             invoice = self.env["account.move"].sudo().browse(invoice_id)
             token = self.env["payment.token"].sudo().browse(token_id)
+            if self._revcycle_card_capped(token, now):
+                continue
             try:
                 with self.env.cr.savepoint():
                     self.sudo().with_company(invoice.company_id)._revcycle_charge(invoice, token)
@@ -94,14 +112,31 @@ class RevcyclePaymentAttempt(models.Model):
         return done
 
     @api.model
+    def _revcycle_card_capped(self, token, now):
+        """Whether ``token`` was charged its company's cap of times in the 30 days up to ``now``. The query selects
+        the due invoices before any of them is charged, so the cap is checked again before each charge; the card's
+        row is locked first, so two workers count one after the other."""
+        cap = token.provider_id.company_id.revcycle_retry_card_cap
+        if not cap:
+            return False
+        self.env.execute_query(SQL("SELECT id FROM payment_token WHERE id = %s FOR UPDATE", token.id))
+        self.flush_model(["token_id", "date"])
+        (count,) = self.env.execute_query(SQL(
+            "SELECT COUNT(*) FROM revcycle_payment_attempt WHERE token_id = %s AND date > %s",
+            token.id, now - timedelta(days=30)))[0]
+        return count >= cap
+
+    @api.model
     def _revcycle_due_sql(self, now, select, limit=None, lock=False):
-        for model in ("account.move", "payment.token", "payment.provider", "res.company", "res.partner"):
+        for model in ("account.move", "payment.token", "payment.provider", "res.company", "res.partner",
+                      "revcycle.payment.attempt"):
             self.env[model].flush_model()
         return SQL(
             """
             SELECT %(select)s
               FROM account_move move
               JOIN res_company company ON company.id = move.company_id
+              JOIN res_partner customer ON customer.id = move.commercial_partner_id
               JOIN LATERAL (
                     SELECT token.id
                       FROM payment_token token
@@ -126,6 +161,16 @@ class RevcyclePaymentAttempt(models.Model):
                AND (move.revcycle_autocollect_state IS NOT NULL
                     OR move.invoice_date_due >= %(today)s - company.revcycle_retry_window_days)
                AND move.revcycle_dunning_dispute IS NOT TRUE
+               AND (move.revcycle_promise_date IS NULL OR move.revcycle_promise_date < %(today)s)
+               -- the customer's own dispute, exclusion or promise to pay stops card charges as it stops dunning
+               AND customer.revcycle_dunning_dispute IS NOT TRUE
+               AND customer.revcycle_dunning_excluded IS NOT TRUE
+               AND (customer.revcycle_promise_date IS NULL OR customer.revcycle_promise_date < %(today)s)
+               -- at most the company's cap of charges of one card in any 30 days, over all its invoices
+               AND (COALESCE(company.revcycle_retry_card_cap, 0) = 0
+                    OR (SELECT COUNT(*) FROM revcycle_payment_attempt recent
+                         WHERE recent.token_id = token.id
+                           AND recent.date > %(now)s - INTERVAL '30 days') < company.revcycle_retry_card_cap)
                AND (move.revcycle_autocollect_state IS NULL
                     OR (move.revcycle_autocollect_state = 'retrying' AND move.revcycle_autocollect_next <= %(now)s))
                AND NOT EXISTS (SELECT 1 FROM revcycle_payment_attempt busy
@@ -162,7 +207,7 @@ class RevcyclePaymentAttempt(models.Model):
             intent_id = (details.get("payment_intent") or {}).get("id") if isinstance(
                 details.get("payment_intent"), dict) else details.get("payment_intent")
             attempt._revcycle_failed(error.code, details.get("decline_code"), error.http_status,
-                                     error.user_message or str(error), intent_id)
+                                     error.user_message or str(error), intent_id, advice=details)
             return attempt
         except stripe.StripeError as error:
             attempt._revcycle_failed(error.code, None, error.http_status, error.user_message or str(error), None)
@@ -206,7 +251,7 @@ class RevcyclePaymentAttempt(models.Model):
         elif status in ("requires_payment_method", "canceled"):
             error = intent.get("last_payment_error") or {}
             self._revcycle_failed(error.get("code"), error.get("decline_code"), 402,
-                                  error.get("message") or status, intent_id)
+                                  error.get("message") or status, intent_id, advice=error)
 
     def _revcycle_intent_mismatch(self, intent):
         """A succeeded PaymentIntent whose amount or currency is not the attempt's is never registered as paid:
@@ -260,14 +305,21 @@ class RevcyclePaymentAttempt(models.Model):
         self.write({"state": "succeeded", "transaction_id": tx.id, "failure_kind": False, "next_try": False})
         invoice.write({"revcycle_autocollect_state": "paid", "revcycle_autocollect_next": False})
 
-    def _revcycle_failed(self, error_code, decline_code, http_status, message, intent_id):
-        """Record the failure, classify it and set the invoice's next try, or stop and tell the collector."""
+    def _revcycle_failed(self, error_code, decline_code, http_status, message, intent_id, advice=None):
+        """Record the failure with its codes, classify it and set the invoice's next try, or stop and tell the
+        collector; the customer is emailed (update the card, or authenticate the payment). ``advice``: the Stripe
+        error's dict, for its advice codes."""
         self.ensure_one()
-        kind = self._revcycle_classify(error_code, decline_code, http_status)
+        advice = advice or {}
+        advice_code = advice.get("advice_code")
+        network_advice_code = advice.get("network_advice_code")
+        kind = self._revcycle_classify(error_code, decline_code, http_status, advice_code, network_advice_code)
         self.write({
             "state": "failed", "failure_kind": kind, "error_code": error_code or False,
             "decline_code": decline_code or False, "message": (message or "")[:250],
             "stripe_payment_intent": self.stripe_payment_intent or intent_id or False,
+            "advice_code": advice_code or False, "network_advice_code": network_advice_code or False,
+            "network_decline_code": advice.get("network_decline_code") or False,
         })
         history = self.invoice_id.revcycle_payment_attempt_ids.filtered(lambda attempt: attempt.state == "failed")
         history = history.sorted("sequence")
@@ -279,7 +331,8 @@ class RevcyclePaymentAttempt(models.Model):
         step = retry_engine.next_try(
             kind, min(history.mapped("date")), fields.Datetime.now(),
             decline_failures=len(history.filtered(lambda attempt: attempt.failure_kind == retry_engine.SOFT)),
-            processing_failures=processing_in_a_row, settings=self.company_id._revcycle_retry_settings())
+            processing_failures=processing_in_a_row, settings=self.company_id._revcycle_retry_settings(),
+            decline_code=decline_code)
         if step.retry_at:
             self.next_try = step.retry_at
             self.invoice_id.write({"revcycle_autocollect_state": "retrying",
@@ -288,11 +341,37 @@ class RevcyclePaymentAttempt(models.Model):
             self.stop_reason = step.stop_reason
             self.invoice_id.write({"revcycle_autocollect_state": "stopped", "revcycle_autocollect_next": False})
             self._revcycle_notify_stop()
+        if kind != retry_engine.PROCESSING:
+            # a processing error is ours (or Stripe's) to retry: the customer is told only of what they can fix
+            self._revcycle_notify_customer()
 
     @api.model
-    def _revcycle_classify(self, error_code, decline_code, http_status):
+    def _revcycle_classify(self, error_code, decline_code, http_status, advice_code=None, network_advice_code=None):
         """The engine's classification; override to treat a code differently."""
-        return retry_engine.classify(error_code, decline_code, http_status)
+        return retry_engine.classify(error_code, decline_code, http_status, advice_code, network_advice_code)
+
+    def _revcycle_needs_authentication(self):
+        self.ensure_one()
+        return "authentication_required" in (self.error_code, self.decline_code)
+
+    @api.depends("invoice_id")
+    def _compute_payment_url(self):
+        urls = self.invoice_id._revcycle_payment_urls()
+        for attempt in self:
+            attempt.payment_url = urls.get(attempt.invoice_id.id, False)
+
+    def _revcycle_notify_customer(self):
+        """Email the customer: the charge failed, here is the invoice's payment page to pay with another card (and
+        save it); or the bank asks them to authenticate the payment there."""
+        self.ensure_one()
+        if not self.invoice_id.commercial_partner_id.email and not self.invoice_id.partner_id.email:
+            return
+        xmlid = ("revcycle_dunning.mail_template_card_authentication" if self._revcycle_needs_authentication()
+                 else "revcycle_dunning.mail_template_card_failed")
+        template = self.env.ref(xmlid, raise_if_not_found=False)
+        if template:
+            template.sudo().send_mail(self.id)  # sudo: the system's own email about the system's own charge
+            self.customer_notified = True
 
     def _revcycle_notify_stop(self):
         self.ensure_one()

@@ -13,3 +13,8 @@ from . import test_level_sql
 from . import test_payment_link_tour
 from . import test_credit_sales_side
 from . import test_dunning_security
+from . import test_engine_escalation
+from . import test_dunning_collections
+from . import test_engine_card_retries
+from . import test_card_property
+from . import test_dunning_timeline

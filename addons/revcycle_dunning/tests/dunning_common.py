@@ -49,5 +49,14 @@ class RevcycleDunningCommon(RevcycleCreditCommon):
     def _day(self, days):
         return self.base_date + timedelta(days=days)
 
+    def _deliver(self):
+        """What the sending job and the collector do after a run: emails queued, letters printed, calls made."""
+        self.Notice._cron_send_notices()
+        self.Notice.search([("state", "=", "to_print")]).action_mark_printed()
+        calls = self.env["mail.activity"].search([
+            ("res_model", "=", self.Notice._name),
+            ("activity_type_id", "=", self.env.ref("mail.mail_activity_data_call").id)])
+        calls.action_feedback(feedback="Called")
+
     def _notices(self, partner=None):
         return self.Notice.search([("partner_id", "=", (partner or self.customer).id)]).sorted("id")

@@ -89,7 +89,7 @@ class TestDunningConcurrency(TransactionCase):
             with self.registry.cursor() as cr:
                 lines = self._env(cr)["revcycle.dunning.notice.line"].search([("invoice_id", "=", invoice_id)])
                 self.assertEqual(len(lines), 1)
-                self.assertEqual(lines.notice_id.state, "sent")
+                self.assertEqual(lines.notice_id.state, "to_call")  # sent once the call is made
                 self.assertEqual(len(lines.notice_id.activity_ids), 1)
         finally:
             self._cleanup(policy_id, partner_id, invoice_id)
@@ -115,7 +115,7 @@ class TestDunningConcurrency(TransactionCase):
                 self.assertEqual(cr_b.fetchone(), (1,))
                 cr_b.rollback()
                 cr_a.commit()
-                # once the job committed, the notice is sent: sending it again is refused as such
+                # once the job committed, the notice is out (its call to make): sending it again is refused
                 with self.assertRaisesRegex(UserError, "were sent or cancelled already"):
                     self._env(cr_b)["revcycle.dunning.notice"].browse(notice_id).action_send_now()
                 cr_b.rollback()
@@ -124,7 +124,7 @@ class TestDunningConcurrency(TransactionCase):
                 cr_b.close()
             with self.registry.cursor() as cr:
                 notice = self._env(cr)["revcycle.dunning.notice"].browse(notice_id)
-                self.assertEqual(notice.state, "sent")
+                self.assertEqual(notice.state, "to_call")  # sent once the call is made
                 self.assertEqual(len(notice.activity_ids), 1)
         finally:
             self._cleanup(policy_id, partner_id, invoice_id)
@@ -146,10 +146,48 @@ class TestDunningConcurrency(TransactionCase):
                 cr_b.close()
             with self.registry.cursor() as cr:
                 notice = self._env(cr)["revcycle.dunning.notice"].browse(notice_id)
-                self.assertEqual(notice.state, "sent")
+                self.assertEqual(notice.state, "to_call")  # sent once the call is made
                 self.assertEqual(len(notice.activity_ids), 1)
         finally:
             self._cleanup(policy_id, partner_id, invoice_id)
+
+
+    def test_two_cron_workers_make_one_run_per_day(self):
+        # issue 18: two scheduler workers starting together both found no run of the day and both made one.
+        # Worker B's snapshot starts before A commits its run: B does not see it, and the database's unique index
+        # refuses B's second run of the day; B leaves the day to A.
+        with self.registry.cursor() as cr:
+            company_id = self._env(cr).ref("base.main_company").id
+            day = fields.Date.context_today(self._env(cr)["res.partner"]) - timedelta(days=3650)
+        run_ids = []
+        try:
+            cr_a = self.registry.cursor()
+            cr_b = self.registry.cursor()
+            try:
+                env_a, env_b = self._env(cr_a), self._env(cr_b)
+                cr_b.execute("SELECT 1")  # B's repeatable-read snapshot starts now
+                company_a = env_a["res.company"].browse(company_id)
+                run_a = env_a["revcycle.dunning.run"]._revcycle_cron_run(company_a, day)
+                run_ids.append(run_a.id)
+                cr_a.commit()
+                with mute_logger("odoo.addons.revcycle_dunning.models.revcycle_dunning_run"):
+                    run_b = env_b["revcycle.dunning.run"]._revcycle_cron_run(
+                        env_b["res.company"].browse(company_id), day)
+                self.assertIsNone(run_b)
+                cr_b.commit()
+            finally:
+                cr_a.close()
+                cr_b.close()
+            with self.registry.cursor() as cr:
+                runs = self._env(cr)["revcycle.dunning.run"].search(
+                    [("company_id", "=", company_id), ("date", "=", day), ("is_cron", "=", True)])
+                self.assertEqual(runs.ids, run_ids)
+                # and a later call of the day finds that run rather than make another
+                self.assertEqual(self._env(cr)["revcycle.dunning.run"]._revcycle_cron_run(
+                    self._env(cr)["res.company"].browse(company_id), day), runs)
+        finally:
+            with self.registry.cursor() as cr:
+                self._env(cr)["revcycle.dunning.run"].browse(run_ids).unlink()
 
 
 @tagged("post_install", "-at_install", "revcycle")

@@ -31,6 +31,9 @@ class TestDunningRun(RevcycleDunningCommon):
                     self.assertTrue(self.env["ir.cron.trigger"].search(
                         [("cron_id", "=", self.env.ref("revcycle_dunning.ir_cron_dunning_send").id)]))
                     self.assertEqual(self.Notice._cron_send_notices(), 1)
+                    # letters wait in the print queue, calls for their activity to be done
+                    self.assertEqual(new.state, {"letter": "to_print", "phone": "to_call"}.get(new.channel, "sent"))
+                    self._deliver()
                     self.assertEqual(new.state, "sent")
                     self.assertEqual(new.invoice_ids, invoice)
         self.assertEqual(invoice.revcycle_dunning_level_id, self.agency)
@@ -64,7 +67,8 @@ class TestDunningRun(RevcycleDunningCommon):
         self.assertEqual(fee_invoice.amount_untaxed, 25.0)
         self.assertGreater(fee_invoice.amount_tax, 0.0)
         # phone: a call activity for the collector, and the level's credit hold
-        self.assertEqual(call.activity_ids.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        # the call activity, done: the phone notice was sent then
+        self.assertIn(self.env.ref("mail.mail_activity_data_call"), call.message_ids.mail_activity_type_id)
         self.assertTrue(call.credit_hold)
         profile = self._profile()
         self.assertTrue(profile.hold)
@@ -78,21 +82,23 @@ class TestDunningRun(RevcycleDunningCommon):
         self.assertEqual(profile.dunning_last_date, self._day(60))
         self.assertFalse(profile.dunning_next_level_id)
 
-    def test_grouping_per_customer_and_level(self):
+    def test_one_notice_per_customer(self):
+        # issue 18: one notice per customer and run, each item at its own level; items first seen past due start
+        # at the first level after the due date, whatever their age (no jump to the letter level and its fee)
         other = self._customer("Other Customer", email="other@example.com")
         a1 = self._due_invoice(100.0, self._day(-10))
         a2 = self._due_invoice(200.0, self._day(-8))
-        a3 = self._due_invoice(300.0, self._day(-25))  # already at the letter level
+        a3 = self._due_invoice(300.0, self._day(-25))
         b1 = self._due_invoice(400.0, self._day(-9), partner=other)
         summary = self.Run.run_for_date(self.base_date)
-        self.assertEqual(summary["notices"], 3)
+        self.assertEqual(summary["notices"], 2)
         self.assertEqual(summary["invoices"], 4)
         self.assertEqual(summary["customers"], 2)
-        self.assertEqual(summary["fees"], 18.0)  # letter: 15 + 1 % of 300
-        first, letter = self._notices().sorted(lambda notice: notice.level_id.sequence)
-        self.assertEqual((first.level_id, first.invoice_ids), (self.first, a1 | a2))
-        self.assertEqual(first.amount_overdue, 300.0)
-        self.assertEqual((letter.level_id, letter.invoice_ids), (self.letter, a3))
+        self.assertEqual(summary["fees"], 0.0)  # the first level charges nothing
+        notice = self._notices()
+        self.assertEqual((notice.level_id, notice.invoice_ids), (self.first, a1 | a2 | a3))
+        self.assertEqual(notice.line_ids.level_id, self.first)
+        self.assertEqual(notice.amount_overdue, 600.0)  # 100 + 200 + 300
         self.assertEqual(self._notices(other).invoice_ids, b1)
         self.assertEqual(self._notices(other).level_id, self.first)
 
@@ -168,13 +174,13 @@ class TestDunningRun(RevcycleDunningCommon):
         self._due_invoice(100.0, self._day(-10))
         self._due_invoice(200.0, self._day(-30))
         first = self.Run.run_for_date(self.base_date)
-        self.assertEqual(self.Notice._cron_send_notices(), 2)
+        self.assertEqual(self.Notice._cron_send_notices(), 1)
         messages = self.env["mail.message"].search_count([("model", "=", "revcycle.dunning.notice")])
-        self.assertEqual(messages, 2)  # the first notice's email and the letter
+        self.assertEqual(messages, 1)  # one email listing both invoices
         fee_invoices = self.env["account.move"].search_count([("revcycle_dunning_fee", "=", True)])
         second = self.Run.run_for_date(self.base_date)
         self.assertEqual(self.Notice._cron_send_notices(), 0)
-        self.assertEqual(first["notices"], 2)
+        self.assertEqual((first["notices"], first["invoices"]), (1, 2))
         self.assertEqual((second["notices"], second["invoices"], second["fees"]), (0, 0, 0.0))
         self.assertEqual(self.env["mail.message"].search_count([("model", "=", "revcycle.dunning.notice")]),
                          messages)
@@ -188,13 +194,16 @@ class TestDunningRun(RevcycleDunningCommon):
         # notice lines are the run's record, created by no user (issue 15): the database's own refusal is tested
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
             self.env["revcycle.dunning.notice.line"].sudo().create({
-                "notice_id": notice.id, "invoice_id": invoice.id, "level_id": self.first.id})
+                "notice_id": notice.id, "invoice_id": invoice.id, "level_id": self.first.id,
+                "move_line_id": notice.line_ids.move_line_id.id})
         self.assertEqual(len(notice.line_ids), 1)
 
     def test_fee_on_next_invoice(self):
         self.company.revcycle_dunning_fee_mode = "next_invoice"
+        self.policy.initial_level_id = self.letter  # this policy starts late customers at the letter
         self._due_invoice(1000.0, self._day(-25))
         self.Run.run_for_date(self.base_date)
+        self._deliver()
         notice = self._notices()
         self.assertEqual((notice.fee_amount, notice.fee_state), (25.0, "pending"))
         self.assertFalse(notice.fee_invoice_id)
@@ -207,8 +216,10 @@ class TestDunningRun(RevcycleDunningCommon):
 
     def test_interest_per_annum(self):
         self.letter.write({"fee_fixed": 0.0, "fee_percent": 0.0, "interest_rate": 10.0})
+        self.policy.initial_level_id = self.letter
         self._due_invoice(3650.0, self._day(-25))
         self.Run.run_for_date(self.base_date)
+        self._deliver()
         notice = self._notices()
         self.assertEqual(notice.fee_interest, 25.0)  # 3,650 x 10 % x 25 / 365
         self.assertEqual(notice.fee_invoice_id.amount_untaxed, 25.0)

@@ -49,11 +49,14 @@ class TestCreditGateSecurity(RevcycleDunningCommon):
 @tagged("post_install", "-at_install", "revcycle")
 class TestNoticeSecurity(RevcycleDunningCommon):
     def _letter_notice(self):
-        """A notice with a late fee on the next invoice (the 'Letter' level: 15 + 1 % of 1,000)."""
+        """A letter printed, so its late fee is on the next invoice (the 'Letter' level: 15 + 1 % of 1,000)."""
         self.company.revcycle_dunning_fee_mode = "next_invoice"
+        self.policy.initial_level_id = self.letter
         self._due_invoice(1000.0, self._day(-25))
         self.Run.with_user(self.collector).run_for_date(self.base_date)
         notice = self._notices().filtered(lambda n: n.level_id == self.letter)
+        notice.with_user(self.collector).action_send_now()
+        notice.with_user(self.collector).action_mark_printed()
         self.assertEqual((notice.fee_amount, notice.fee_state), (25.0, "pending"))
         return notice
 
@@ -73,7 +76,7 @@ class TestNoticeSecurity(RevcycleDunningCommon):
         with self.assertRaisesRegex(AccessError, "Late Fee"), self.env.cr.savepoint():
             notice.write({"fee_amount": 5000.0})
         notice.invalidate_recordset()
-        self.assertEqual((notice.fee_amount, notice.fee_state, notice.state), (25.0, "pending", "draft"))
+        self.assertEqual((notice.fee_amount, notice.fee_state, notice.state), (25.0, "pending", "sent"))
         # the collector is the one thing a collections user changes by hand
         notice.write({"user_id": self.credit_manager.id})
         self.assertEqual(notice.user_id, self.credit_manager)
@@ -86,7 +89,6 @@ class TestNoticeSecurity(RevcycleDunningCommon):
         # Reproduction: payment_url rewritten on a sent notice's line, and its lines unlinked so that the next run
         # charges the fee again.
         notice = self._letter_notice()
-        notice.with_user(self.collector).action_send_now()
         line = notice.line_ids.filtered(lambda line: line.level_id == self.letter).with_user(self.collector)
         url = line.payment_url
         with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models.ir_model"), \

@@ -129,7 +129,8 @@ class TestRetryEngine(BaseCase):
 
     def test_processing_errors_back_off(self):
         now = datetime(2025, 3, 1, 9, 0)
-        settings = RetrySettings(processing_base_minutes=10, processing_max_tries=6, processing_max_minutes=60)
+        settings = RetrySettings(processing_base_minutes=10, processing_max_tries=6, processing_max_minutes=60,
+                                 processing_factor=2)
         expected = {1: 10, 2: 20, 3: 40, 4: 60, 5: 60}
         for failures, minutes in expected.items():
             with self.subTest(failures=failures):

@@ -55,7 +55,10 @@ class TestDunningLetterPdf(RevcycleDunningCommon, HttpCase):
     the report's assets from the test server, which must see the test transaction."""
 
     def test_dunning_letter_pdf_renders(self):
-        # 1,234.00 due 25 days before the run: the 'Letter' level (day 21) is reached, a letter notice is made
+        # 1,234.00 due 25 days before the run, a policy that starts late customers at the 'Letter' level (day 21):
+        # a letter notice is made; its heading is the level's title for the customer, not its internal name
+        self.policy.initial_level_id = self.letter
+        self.letter.customer_title = "Second payment reminder"
         invoice = self._due_invoice(1234.0, self._day(-25))
         self.Run.run_for_date(self.base_date)
         notice = self._notices().filtered(lambda n: n.level_id == self.letter)
@@ -65,6 +68,6 @@ class TestDunningLetterPdf(RevcycleDunningCommon, HttpCase):
         self.assertEqual(report_type, "pdf")
         self.assertTrue(pdf.startswith(b"%PDF"))
         text = pdf_text(self, pdf)
-        for expected in ("Payment reminder", "Letter", invoice.name.replace("/", ""), "1,234.00", "25"):
+        for expected in ("Second payment reminder", invoice.name.replace("/", ""), "1,234.00", "25"):
             with self.subTest(expected=expected):
                 self.assertIn(expected, text.replace("/", ""))

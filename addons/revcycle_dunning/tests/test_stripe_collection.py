@@ -54,8 +54,10 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-@tagged("post_install", "-at_install", "revcycle")
-class TestStripeCollection(RevcycleDunningCommon, HttpCase):
+class StripeCollectionCommon(RevcycleDunningCommon, HttpCase):
+    """A Stripe provider of the test company pointed at a localstripe server of its own, and the helpers to save
+    cards and collect; no tests of its own."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -112,6 +114,10 @@ class TestStripeCollection(RevcycleDunningCommon, HttpCase):
     def _collect(self):
         return self.Attempt._cron_collect_due_invoices()
 
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestStripeCollection(StripeCollectionCommon):
     # ------------------------------------------------------------------
     # Charges through localstripe
     # ------------------------------------------------------------------
@@ -172,9 +178,11 @@ class TestStripeCollection(RevcycleDunningCommon, HttpCase):
             self._collect()
         attempt = invoice.revcycle_payment_attempt_ids
         self.assertEqual((attempt.state, attempt.failure_kind), ("failed", "processing"))
-        self.assertEqual(invoice.revcycle_autocollect_next, now + timedelta(minutes=10))
+        # issue 18: the first processing retry an hour later (then 4 h, 16 h, 64 h, 4 days), not 10 minutes
+        self.assertEqual(invoice.revcycle_autocollect_next, now + timedelta(hours=1))
+        self.assertFalse(attempt.customer_notified, "an outage is ours to retry: the customer is not emailed")
         self.env["ir.config_parameter"].sudo().set_param("revcycle_dunning.stripe_api_base", self.api_base)
-        with freeze_time(now + timedelta(minutes=11)):
+        with freeze_time(now + timedelta(minutes=61)):
             self._collect()
         attempts = invoice.revcycle_payment_attempt_ids.sorted("sequence")
         self.assertEqual(attempts.mapped("state"), ["failed", "succeeded"])
@@ -191,6 +199,61 @@ class TestStripeCollection(RevcycleDunningCommon, HttpCase):
         invoice.revcycle_dunning_dispute = True
         self.assertEqual(self._collect(), 0)
         self.assertFalse(invoice.revcycle_payment_attempt_ids)
+
+    # ------------------------------------------------------------------
+    # Issue 18: card collection and dunning in step
+    # ------------------------------------------------------------------
+
+    def test_customer_level_pauses_stop_charges(self):
+        # found (reproduced): card collection ignored the customer's dispute, exclusion and promise to pay
+        today = fields.Date.context_today(self.customer)
+        paused = [
+            self._customer("Disputing", email="d@example.com", revcycle_dunning_dispute=True),
+            self._customer("Excluded", email="e@example.com", revcycle_dunning_excluded=True),
+            self._customer("Promising", email="p@example.com", revcycle_promise_date=today + timedelta(days=3)),
+        ]
+        invoices = self.env["account.move"]
+        for partner in paused:
+            self._saved_card(CARD_OK, partner=partner)
+            invoices |= self._invoice(40.0, partner=partner)
+        self.assertEqual(self._collect(), 0)
+        self.assertFalse(invoices.revcycle_payment_attempt_ids)
+
+    def test_tries_per_card_are_capped_over_30_days(self):
+        self.company.revcycle_retry_card_cap = 1
+        self._saved_card(CARD_OK)
+        first = self._invoice(30.0)
+        second = self._invoice(35.0)
+        self.assertEqual(self._collect(), 1, "one charge of the card in 30 days, the cap")
+        self.assertEqual(len((first | second).revcycle_payment_attempt_ids), 1)
+
+    def test_declined_charge_emails_the_customer_with_a_link(self):
+        # found (reproduced): the customer never got an "update your card" email
+        self._saved_card(CARD_DECLINED)
+        invoice = self._invoice(80.0)
+        self._collect()
+        attempt = invoice.revcycle_payment_attempt_ids
+        self.assertEqual((attempt.state, attempt.failure_kind), ("failed", "soft"))
+        self.assertTrue(attempt.customer_notified)
+        mail = self.env["mail.mail"].search([("model", "=", attempt._name), ("res_id", "=", attempt.id)])
+        self.assertEqual(mail.recipient_ids, self.customer)
+        self.assertIn(f"/my/invoices/{invoice.id}?access_token=", mail.body_html)
+        self.assertIn("update your card", mail.body_html)
+
+    def test_authentication_required_and_advice_codes(self):
+        invoice, attempt = self._processing_attempt()
+        attempt._revcycle_apply_intent({"id": "pi_webhook_test", "status": "requires_action"})
+        self.assertEqual((attempt.failure_kind, invoice.revcycle_autocollect_state), ("hard", "stopped"))
+        mail = self.env["mail.mail"].search([("model", "=", attempt._name), ("res_id", "=", attempt.id)])
+        self.assertIn("confirm", mail.subject)
+        # a network's "do not retry" advice (Mastercard MAC 03) stops even an insufficient-funds decline
+        other_invoice, other = self._processing_attempt(amount=95.0, intent="pi_other")
+        other._revcycle_failed("card_declined", "insufficient_funds", 402, "Declined", "pi_other", advice={
+            "network_advice_code": "03", "network_decline_code": "51", "advice_code": "do_not_try_again"})
+        self.assertEqual((other.failure_kind, other.stop_reason), ("hard", "hard_decline"))
+        self.assertEqual((other.network_advice_code, other.network_decline_code, other.advice_code),
+                         ("03", "51", "do_not_try_again"))
+        self.assertEqual(other_invoice.revcycle_autocollect_state, "stopped")
 
     # ------------------------------------------------------------------
     # Webhook through the real controller
@@ -211,13 +274,13 @@ class TestStripeCollection(RevcycleDunningCommon, HttpCase):
         return {"id": f"evt_{intent['id']}_{event_type}", "object": "event", "type": event_type,
                 "api_version": "2024-06-20", "created": int(time.time()), "data": {"object": intent}}
 
-    def _processing_attempt(self, amount=90.0):
+    def _processing_attempt(self, amount=90.0, intent="pi_webhook_test"):
         token = self._saved_card(CARD_OK)
         invoice = self._invoice(amount)
         attempt = self.Attempt.sudo().create({
             "invoice_id": invoice.id, "sequence": 1, "partner_id": self.customer.id, "company_id": self.company.id,
             "currency_id": invoice.currency_id.id, "amount": amount, "token_id": token.id,
-            "provider_id": self.provider.id, "state": "processing", "stripe_payment_intent": "pi_webhook_test"})
+            "provider_id": self.provider.id, "state": "processing", "stripe_payment_intent": intent})
         return invoice, attempt
 
     def test_webhook_good_signature_registers_the_payment(self):
