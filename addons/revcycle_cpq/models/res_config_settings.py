@@ -5,6 +5,9 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     revcycle_default_tier_mode = fields.Selection(related="company_id.revcycle_default_tier_mode", readonly=False)
+    revcycle_contract_proration_behavior = fields.Selection(
+        related="company_id.revcycle_contract_proration_behavior", readonly=False
+    )
     revcycle_contract_billing_mode = fields.Selection(
         related="company_id.revcycle_contract_billing_mode", readonly=False
     )

@@ -96,6 +96,7 @@ class RevcycleContract(models.Model):
     next_contract_ids = fields.One2many("revcycle.contract", "previous_contract_id", string="Renewed By")
     renewal_order_id = fields.Many2one("sale.order", string="Renewal Quotation", copy=False)
     mrr_event_ids = fields.One2many("revcycle.contract.mrr.event", "contract_id", string="MRR History")
+    amendment_ids = fields.One2many("revcycle.contract.amendment", "contract_id", string="Amendments")
     invoicing_error = fields.Text(
         copy=False, readonly=True, help="Why the last invoicing run could not invoice this contract."
     )
@@ -289,6 +290,42 @@ class RevcycleContract(models.Model):
             kind = "renewal" if contract.previous_contract_id else "new"
             contract._revcycle_log_mrr_event(kind, contract.date_start, 0.0, contract._revcycle_mrr())
         return True
+
+    # -- amendments, pause and resume (XML-RPC: plain data in and out) --------------------------------------------
+    def action_open_amendment(self):
+        """The Amend button: a new draft amendment of this contract in its form."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "revcycle.contract.amendment",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "context": {"default_contract_id": self.id},
+        }
+
+    def action_amend(self, vals):
+        """Draft an amendment of this contract from ``vals`` (kind, line_id, product_id, quantity, price_unit,
+        effective_date, proration_behavior, reason) and return its preview: the exact invoice or credit lines it
+        will produce. Bad input is refused with a message and nothing is written."""
+        self.ensure_one()
+        self.check_access("write")
+        if not isinstance(vals, dict):
+            raise ValidationError(
+                self.env._("Give the amendment as a dictionary of values, like {'kind': 'quantity'}.")
+            )
+        allowed = {"kind", "line_id", "product_id", "quantity", "price_unit", "effective_date", "proration_behavior",
+                   "reason"}
+        unknown = sorted(set(vals) - allowed)
+        if unknown:
+            raise ValidationError(
+                self.env._("Unknown amendment values %(names)s: give only %(allowed)s.",
+                           names=", ".join(unknown), allowed=", ".join(sorted(allowed)))
+            )
+        with self.env.cr.savepoint():
+            # the draft and its checks in one savepoint: a refused amendment leaves nothing behind
+            amendment = self.env["revcycle.contract.amendment"].create({**vals, "contract_id": self.id})
+            preview = amendment.action_preview()
+        return preview
 
     def action_suspend(self):
         self._revcycle_require_state(("active",), self.env._("suspended"))
@@ -538,11 +575,24 @@ class RevcycleContract(models.Model):
         if not due:
             return self.env["account.move"]
         moves_by_index = {}
+        # the prorations of amendments carried to the next invoice go on each contract's first invoice of the run
+        carried = self._revcycle_carried_amendments()
+        carried_at = {}
+        for index, (contract, _period) in enumerate(due):
+            if contract.id in carried and contract.id not in carried_at.values():
+                carried_at[index] = contract.id
         for company, indexes in self._revcycle_group_by_company(due).items():
             contracts = self.browse([due[index][0].id for index in indexes])
-            vals_list = [due[index][0]._prepare_invoice_vals(due[index][1]) for index in indexes]
+            vals_list = []
+            for index in indexes:
+                vals = due[index][0]._prepare_invoice_vals(due[index][1])
+                if index in carried_at:
+                    vals["invoice_line_ids"] += carried[carried_at[index]]._revcycle_carried_line_commands()
+                vals_list.append(vals)
             moves = contracts._revcycle_create_invoices(company, vals_list)
             moves_by_index.update(zip(indexes, moves, strict=True))
+        for index, contract_id in carried_at.items():
+            carried[contract_id]._revcycle_decide({"proration_move_id": moves_by_index[index].id})
         # the period rows are written with their invoices in one statement; their unique key still stops a second
         # worker, whose savepoint then takes its invoices back with them
         self.env["revcycle.contract.period"].create(
@@ -558,6 +608,23 @@ class RevcycleContract(models.Model):
         )
         self.env["revcycle.contract.period"].flush_model()
         return self.env["account.move"].concat(*(moves_by_index[index] for index in range(len(due))))
+
+    def _revcycle_carried_amendments(self):
+        """Applied amendments of these contracts whose proration waits for the next invoice, by contract id."""
+        amendments = (
+            self.env["revcycle.contract.amendment"]
+            .sudo()  # the invoicing run reads the prorations it bills, whoever runs it
+            .search(
+                [
+                    ("contract_id", "in", self.ids),
+                    ("state", "=", "applied"),
+                    ("proration_plan", "=", "next_invoice"),
+                    ("proration_move_id", "=", False),
+                ],
+                order="id",
+            )
+        )
+        return {contract.id: records for contract, records in amendments.grouped("contract_id").items()}
 
     @staticmethod
     def _revcycle_group_by_company(due):

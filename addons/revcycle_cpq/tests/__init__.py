@@ -10,3 +10,4 @@ from . import test_contract_security
 from . import test_contract_mrr_event
 from . import test_contract_lifecycle
 from . import test_engine_proration
+from . import test_contract_amendment
