@@ -11,3 +11,4 @@ from . import test_contract_mrr_event
 from . import test_contract_lifecycle
 from . import test_engine_proration
 from . import test_contract_amendment
+from . import test_contract_pause
