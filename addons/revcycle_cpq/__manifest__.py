@@ -29,6 +29,9 @@
         "demo/revcycle_cpq_demo.xml",
         "demo/revcycle_contract_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["revcycle_cpq/static/tests/tours/**/*"],
+    },
     "installable": True,
     "application": False,
 }

@@ -115,3 +115,12 @@ class TestContractSelfService(HttpCase):
         self.assertEqual(missing.status_code, 404)
         self.assertEqual((self.contract.line_ids.quantity, self.contract.state), (10, "active"))
         self.assertFalse(self.contract.amendment_ids)
+
+    def test_customer_tour_changes_seats_in_the_browser(self):
+        self.start_tour(
+            f"/my/contracts/{self.contract.id}", "revcycle_contract_self_service_tour", login=self.alice.login
+        )
+        # 12 seats, the days left of this month prorated as in the HTTP test above
+        self.assertEqual(self.contract.line_ids.quantity, 12)
+        self.assertEqual(self.contract.amendment_ids.state, "applied")
+        self.assertIn("Changed by the customer in the portal", self.contract.message_ids[0].body)
