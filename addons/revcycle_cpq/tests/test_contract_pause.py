@@ -81,3 +81,15 @@ class TestContractPause(ContractCase):
         contract.action_pause("2026-05-01", "2026-05-31")
         with self.assertRaisesRegex(ValidationError, "cannot overlap"):
             contract.action_pause("2026-08-01", "2026-08-31")
+
+    @freeze_time("2026-04-10")
+    def test_pause_from_the_back_office_form(self):
+        contract = self._hundred()
+        contract._revcycle_invoice_periods(date(2026, 4, 10))
+        wizard = (
+            self.env["revcycle.contract.pause.wizard"]
+            .with_context(active_model="revcycle.contract", active_id=contract.id)
+            .create({"date_from": date(2026, 5, 1), "date_to": date(2026, 5, 31)})
+        )
+        wizard.action_pause()
+        self.assertEqual((contract.pause_from, contract.next_invoice_date), (date(2026, 5, 1), date(2026, 6, 1)))
