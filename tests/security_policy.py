@@ -85,6 +85,7 @@ MATRIX = {
     "revcycle.contract.reminder": {"cpq_user": "r", "cpq_manager": "rwcu", "other_company_manager": "rwcu"},
     "revcycle.contract.key.date": {"cpq_user": "r", "cpq_manager": "r", "other_company_manager": "r"},
     "revcycle.contract.mrr.event": {"cpq_user": "r", "cpq_manager": "r", "other_company_manager": "r"},
+    "revcycle.contract.amendment": {"cpq_user": "rwc", "cpq_manager": "rwcu", "other_company_manager": "rwcu"},
     # revcycle_dunning
     "revcycle.dunning.policy": _CREDIT,
     "revcycle.dunning.level": _CREDIT,

@@ -368,6 +368,16 @@ for vals, why in [
 case("admin", "revcycle.contract", "action_terminate", [["{contract}"], "abc"], "termination_date")
 case("admin", "revcycle.contract", "action_terminate", [["{contract}"], "0001-01-01"], "termination_date")
 case("admin", "revcycle.contract", "action_sign", [["{contract}"], 123], "signed_by must be text")
+# --- contract amendments, pause and resume (issue 17) --------------------------------------------------------------
+case("admin", "revcycle.contract", "action_amend", [["{contract}"], "quantity=3"], "dictionary of values")
+case("admin", "revcycle.contract", "action_amend", [["{contract}"], [1, 2]], "dictionary of values")
+case("admin", "revcycle.contract", "action_amend", [["{contract}"], {"colour": "red"}], "Unknown amendment values")
+case("admin", "revcycle.contract", "action_amend", [["{contract}"], {"kind": "quantity", "quantity": -1}], "active")
+case("admin", "revcycle.contract", "action_pause", [["{contract}"], "abc", "2026-05-31"], "date_from")
+case("admin", "revcycle.contract", "action_pause", [["{contract}"], "2026-06-01", "2026-05-31"], "date_to")
+case("admin", "revcycle.contract", "action_pause", [["{contract}"], None, None], "date_from")
+case("admin", "revcycle.contract", "action_resume", [["{contract}"], "not a date"], "date")
+case("admin", "revcycle.contract", "action_resume", [["{contract}"], 12], "date")
 case("salesperson", "revcycle.contract", "search_read", [[]], "access|rights|not allowed")
 case("portal", "revcycle.contract", "write", [["{contract}"], {"notice_days": 1}], "access|rights|not allowed")
 for vals, why in [

@@ -16,6 +16,7 @@
         "views/product_template_views.xml",
         "wizards/revcycle_reject_quote_wizard_views.xml",
         "wizards/revcycle_contract_terminate_wizard_views.xml",
+        "wizards/revcycle_contract_pause_wizard_views.xml",
         "data/revcycle_contract_data.xml",
         "views/revcycle_contract_views.xml",
         "views/revcycle_contract_portal_templates.xml",

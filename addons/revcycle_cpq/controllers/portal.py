@@ -1,9 +1,9 @@
-from odoo import http
+from odoo import fields, http
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
-from odoo.exceptions import AccessError, MissingError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
-from odoo.tools import consteq
+from odoo.tools import consteq, html_escape
 
 
 class RevcycleContractPortal(CustomerPortal):
@@ -56,3 +56,144 @@ class RevcycleContractPortal(CustomerPortal):
             False,
         )
         return request.render("revcycle_cpq.portal_my_contract", values)
+
+
+class _PreviewOnly(Exception):
+    """Raised with the preview page, so the savepoint takes back the draft amendment that computed it."""
+
+    def __init__(self, response):
+        super().__init__("preview")
+        self.response = response
+
+
+class RevcycleContractSelfService(RevcycleContractPortal):
+    """Customer self-service on a contract: quantity, plan, pause, cancellation at the end of the term. Each goes
+    through the contract's own actions (amendment preview then apply, pause, terminate) and their checks, and is
+    logged in the contract's chatter with the customer as author. Another customer's contract answers 404; refused
+    input 400 with the message; never 500."""
+
+    def _revcycle_own_contract(self, contract_id):
+        """The contract when it is the portal user's own (as a customer), else None."""
+        contract = request.env["revcycle.contract"].browse(contract_id).exists()
+        if not contract or not contract.has_access("read"):
+            return None
+        customer = contract.sudo().partner_id.commercial_partner_id
+        if customer != request.env.user.commercial_partner_id:
+            return None
+        return contract
+
+    def _revcycle_self_service(self, contract_id, run):
+        contract = self._revcycle_own_contract(contract_id)
+        if not contract:
+            return request.not_found()
+        try:
+            with request.env.cr.savepoint():
+                # sudo: the customer owns the contract (checked above); the contract actions check the rest
+                return run(contract.sudo())
+        except _PreviewOnly as preview:
+            return preview.response
+        except (UserError, ValidationError, AccessError) as error:
+            return request.make_response(
+                html_escape(str(error.args[0] if error.args else error)),
+                status=400,
+                headers=[("Content-Type", "text/plain; charset=utf-8")],
+            )
+
+    @staticmethod
+    def _revcycle_int(value):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(request.env._("Give a whole number, not %(value)r.", value=value)) from None
+
+    def _revcycle_log(self, contract, message):
+        contract.message_post(body=message, author_id=request.env.user.partner_id.id)
+
+    def _revcycle_self_service_line(self, contract, line_id):
+        line = contract.line_ids.filtered(lambda line: line.id == self._revcycle_int(line_id))
+        if not line or not line.product_id.revcycle_portal_self_service:
+            raise UserError(request.env._("This subscription cannot be changed in the portal: contact us."))
+        return line
+
+    @http.route(["/my/contracts/<int:contract_id>/amend"], type="http", auth="user", methods=["POST"], website=True)
+    def portal_contract_amend(self, contract_id, line_id=None, quantity=None, product_id=None, confirm=None, **kw):
+        """Change the quantity of a line or move it to another self-service plan: without ``confirm`` the preview
+        (the prorated amount) is shown, with it the amendment previewed is applied."""
+
+        def run(contract):
+            line = self._revcycle_self_service_line(contract, line_id)
+            vals = {"line_id": line.id, "effective_date": fields.Date.context_today(contract)}
+            if product_id:
+                plan = request.env["product.product"].sudo().browse(self._revcycle_int(product_id)).exists()
+                if not plan or not plan.revcycle_portal_self_service:
+                    raise UserError(request.env._("This plan is not offered in the portal: choose another."))
+                vals.update(kind="plan", product_id=plan.id, price_unit=plan.lst_price)
+            else:
+                vals.update(kind="quantity", quantity=float(self._revcycle_int(quantity)))
+            preview = contract.action_amend(vals)
+            amendment = request.env["revcycle.contract.amendment"].sudo().browse(preview["amendment_id"])
+            if not confirm:
+                raise _PreviewOnly(
+                    request.render(
+                        "revcycle_cpq.portal_contract_amend_preview",
+                        {
+                            "contract": contract,
+                            "line": line,
+                            "preview": preview,
+                            "vals": vals,
+                            "quantity": quantity,
+                            "product_id": product_id,
+                        },
+                    )
+                )
+            applied = amendment.action_apply()
+            self._revcycle_log(
+                contract,
+                request.env._(
+                    "Changed by the customer in the portal: MRR %(before)s → %(after)s, prorated %(amount)s "
+                    "%(currency)s.",
+                    before=applied["mrr_before"],
+                    after=applied["mrr_after"],
+                    amount=applied["proration_amount"],
+                    currency=applied["currency"],
+                ),
+            )
+            return request.redirect(f"/my/contracts/{contract.id}?self_service=done")
+
+        return self._revcycle_self_service(contract_id, run)
+
+    @http.route(["/my/contracts/<int:contract_id>/pause"], type="http", auth="user", methods=["POST"], website=True)
+    def portal_contract_pause(self, contract_id, date_from=None, date_to=None, **kw):
+        def run(contract):
+            if not any(contract.line_ids.product_id.mapped("revcycle_portal_self_service")):
+                raise UserError(request.env._("This subscription cannot be paused in the portal: contact us."))
+            contract.action_pause(date_from, date_to)
+            self._revcycle_log(
+                contract,
+                request.env._(
+                    "Paused by the customer in the portal from %(start)s to %(end)s.", start=date_from, end=date_to
+                ),
+            )
+            return request.redirect(f"/my/contracts/{contract.id}?self_service=done")
+
+        return self._revcycle_self_service(contract_id, run)
+
+    @http.route(["/my/contracts/<int:contract_id>/cancel"], type="http", auth="user", methods=["POST"], website=True)
+    def portal_contract_cancel(self, contract_id, reason=None, **kw):
+        """Cancel at the end of the term, with a reason: the contract is terminated on its end date (within the
+        notice period only, as the back office would)."""
+
+        def run(contract):
+            if not any(contract.line_ids.product_id.mapped("revcycle_portal_self_service")):
+                raise UserError(request.env._("This subscription cannot be cancelled in the portal: contact us."))
+            if not (reason or "").strip():
+                raise ValidationError(request.env._("Tell us why you cancel (reason)."))
+            if not contract.date_end:
+                raise UserError(request.env._("This contract has no end of term: contact us to end it."))
+            contract.action_terminate(contract.date_end, reason)
+            self._revcycle_log(
+                contract, request.env._("Cancelled by the customer in the portal at the end of the term.")
+            )
+            return request.redirect(f"/my/contracts/{contract.id}?self_service=done")
+
+        return self._revcycle_self_service(contract_id, run)

@@ -14,3 +14,4 @@ from . import account_move_line
 from . import sale_order
 from . import sale_order_line
 from . import revcycle_contract_mrr_event
+from . import revcycle_contract_amendment

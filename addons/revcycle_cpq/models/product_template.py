@@ -29,6 +29,12 @@ class ProductTemplate(models.Model):
     revcycle_billing_period = fields.Selection(
         [("month", "Monthly"), ("quarter", "Quarterly"), ("year", "Yearly")], string="Billing Period", default="month"
     )
+    revcycle_portal_self_service = fields.Boolean(
+        string="Customer Self-Service",
+        help="Customers change this subscription in their portal: its quantity, a move to or from another "
+        "self-service plan of the same billing period, a pause, a cancellation at the end of the term. Every "
+        "change goes through a contract amendment and its checks.",
+    )
     revcycle_bundle_component_ids = fields.One2many(
         "revcycle.bundle.component", "bundle_tmpl_id", string="Components", copy=True
     )

@@ -25,6 +25,19 @@ class ResCompany(models.Model):
         required=True,
         help="Billing mode of the contracts created from confirmed quotations.",
     )
+    revcycle_contract_proration_behavior = fields.Selection(
+        selection=[
+            ("always_invoice", "Invoice the difference now"),
+            ("create_prorations", "Carry it to the next invoice"),
+            ("none", "No proration"),
+        ],
+        string="Amendment Proration",
+        default="always_invoice",
+        required=True,
+        help="What a mid-period contract amendment bills by default (each amendment can choose): the prorated "
+        "difference invoiced at once, added to the next invoice, or nothing until the next period. A decrease of "
+        "invoiced time is always credited by a credit note.",
+    )
     revcycle_contract_reminder_days = fields.Integer(
         string="Reminder Lead Time (Days)",
         default=30,

@@ -8,6 +8,9 @@ class ResConfigSettings(models.TransientModel):
     revcycle_quote_show_tier_slices = fields.Boolean(
         related="company_id.revcycle_quote_show_tier_slices", readonly=False
     )
+    revcycle_contract_proration_behavior = fields.Selection(
+        related="company_id.revcycle_contract_proration_behavior", readonly=False
+    )
     revcycle_contract_billing_mode = fields.Selection(
         related="company_id.revcycle_contract_billing_mode", readonly=False
     )

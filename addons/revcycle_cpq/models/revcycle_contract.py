@@ -29,7 +29,7 @@ BILLING_CHOICE_FIELDS = ("billing_period", "billing_mode", "billing_anchor")
 # The state and the signature change through the contract's actions only (Negotiate, Sign, Activate, ...), which
 # hold this token: no XML-RPC or JSON-RPC caller can put the object in a context.
 _LIFECYCLE_TOKEN = object()
-LIFECYCLE_FIELDS = ("state", "signed_date", "signed_by")
+LIFECYCLE_FIELDS = ("state", "signed_date", "signed_by", "pause_from", "pause_to")
 
 
 class RevcycleContract(models.Model):
@@ -96,6 +96,15 @@ class RevcycleContract(models.Model):
     next_contract_ids = fields.One2many("revcycle.contract", "previous_contract_id", string="Renewed By")
     renewal_order_id = fields.Many2one("sale.order", string="Renewal Quotation", copy=False)
     mrr_event_ids = fields.One2many("revcycle.contract.mrr.event", "contract_id", string="MRR History")
+    amendment_ids = fields.One2many("revcycle.contract.amendment", "contract_id", string="Amendments")
+    # a pause covers whole billing periods: they are billed nothing (skipped period rows), the next invoice date moves
+    # past them, and the term end too when the contract says so; set by Pause, cleared at the resume
+    pause_from = fields.Date(readonly=True, copy=False, tracking=True)
+    pause_to = fields.Date(readonly=True, copy=False, tracking=True)
+    pause_extends_term = fields.Boolean(
+        string="Pauses Extend the Term",
+        help="A pause moves the end of the term by the paused periods, so the customer gets every period paid for.",
+    )
     invoicing_error = fields.Text(
         copy=False, readonly=True, help="Why the last invoicing run could not invoice this contract."
     )
@@ -290,6 +299,126 @@ class RevcycleContract(models.Model):
             contract._revcycle_log_mrr_event(kind, contract.date_start, 0.0, contract._revcycle_mrr())
         return True
 
+    # -- amendments, pause and resume (XML-RPC: plain data in and out) --------------------------------------------
+    def action_open_amendment(self):
+        """The Amend button: a new draft amendment of this contract in its form."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "revcycle.contract.amendment",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "context": {"default_contract_id": self.id},
+        }
+
+    def action_amend(self, vals):
+        """Draft an amendment of this contract from ``vals`` (kind, line_id, product_id, quantity, price_unit,
+        effective_date, proration_behavior, reason) and return its preview: the exact invoice or credit lines it
+        will produce. Bad input is refused with a message and nothing is written."""
+        self.ensure_one()
+        self.check_access("write")
+        if not isinstance(vals, dict):
+            raise ValidationError(
+                self.env._("Give the amendment as a dictionary of values, like {'kind': 'quantity'}.")
+            )
+        allowed = {"kind", "line_id", "product_id", "quantity", "price_unit", "effective_date", "proration_behavior",
+                   "reason"}
+        unknown = sorted(set(vals) - allowed)
+        if unknown:
+            raise ValidationError(
+                self.env._("Unknown amendment values %(names)s: give only %(allowed)s.",
+                           names=", ".join(unknown), allowed=", ".join(sorted(allowed)))
+            )
+        with self.env.cr.savepoint():
+            # the draft and its checks in one savepoint: a refused amendment leaves nothing behind
+            amendment = self.env["revcycle.contract.amendment"].create({**vals, "contract_id": self.id})
+            preview = amendment.action_preview()
+        return preview
+
+    def action_pause(self, date_from, date_to):
+        """Pause billing for the whole billing periods from ``date_from`` (a period's first day, not invoiced yet)
+        to ``date_to`` (a period's last day): nothing is billed for them, the next invoice date moves past them and,
+        when the contract says so, the term end moves by them. The contract is suspended from ``date_from`` (now
+        when that day has come, else by the terms job). Refused, writing nothing, for dates off the period
+        boundaries, outside the term, over invoiced time, or overlapping a pause."""
+        self.ensure_one()
+        Access = self.env["revcycle.access"]
+        date_from, date_to = Access._revcycle_date_range(date_from, date_to, "date_from", "date_to")
+        self._revcycle_require_state(("active",), self.env._("paused"))
+        self.check_access("write")
+        if self.pause_from:
+            raise ValidationError(
+                self.env._(
+                    "%(contract)s is already paused from %(start)s to %(end)s: resume it before another pause "
+                    "(pauses cannot overlap).",
+                    contract=self.name,
+                    start=format_date(self.env, self.pause_from),
+                    end=format_date(self.env, self.pause_to),
+                )
+            )
+        paused = self._revcycle_pausable_periods(date_from, date_to)
+        # sudo: period rows are the invoicing's bookkeeping, which users only read; write access was checked above
+        self.env["revcycle.contract.period"].sudo().create(
+            [{"contract_id": self.id, "date_start": p.start, "date_end": p.end} for p in paused]
+        )
+        vals = {"pause_from": date_from, "pause_to": date_to}
+        if self.pause_extends_term and self.date_end:
+            vals["date_end"] = period_engine.add_months(
+                self.date_end + timedelta(days=1),
+                len(paused) * period_engine.period_months(self.billing_period),
+                self.date_start.day,
+            ) - timedelta(days=1)
+        self._revcycle_lifecycle_write(vals)
+        self.message_post(
+            body=self.env._(
+                "Paused from %(start)s to %(end)s: %(count)s billing periods not billed.",
+                start=format_date(self.env, date_from),
+                end=format_date(self.env, date_to),
+                count=len(paused),
+            )
+        )
+        if date_from <= fields.Date.context_today(self):
+            self._revcycle_start_pause()
+        return {"pause_from": fields.Date.to_string(date_from), "pause_to": fields.Date.to_string(date_to),
+                "periods_skipped": len(paused), "date_end": fields.Date.to_string(self.date_end) if self.date_end
+                else False, "next_invoice_date": fields.Date.to_string(self.next_invoice_date)
+                if self.next_invoice_date else False}
+
+    def _revcycle_pausable_periods(self, date_from, date_to):
+        """The billing periods a pause from ``date_from`` to ``date_to`` covers, checked: whole periods, in the
+        term, not invoiced."""
+        if self.date_end and date_to > self.date_end:
+            raise ValidationError(
+                self.env._("A pause ends within the term: %(contract)s ends on %(end)s.", contract=self.name,
+                           end=format_date(self.env, self.date_end))
+            )
+        schedule = period_engine.periods(
+            self.date_start, self.billing_period, self.date_end, until=date_to, align=self.billing_anchor
+        )
+        starts = {period.start for period in schedule}
+        ends = {period.end for period in schedule}
+        if date_from not in starts or date_to not in ends:
+            raise ValidationError(
+                self.env._(
+                    "A pause covers whole billing periods: date_from must be the first day of a period and date_to "
+                    "the last day of one (the periods of %(contract)s start on the %(day)s).",
+                    contract=self.name,
+                    day=self.date_start.day if self.billing_anchor == "start" else 1,
+                )
+            )
+        paused = [period for period in schedule if date_from <= period.start and period.end <= date_to]
+        invoiced = set(self.period_ids.mapped("date_start"))
+        if any(period.start in invoiced for period in paused):
+            raise ValidationError(
+                self.env._("%(contract)s is already invoiced for part of that time: pause from a period not invoiced "
+                           "yet.", contract=self.name)
+            )
+        return paused
+
+    def _revcycle_start_pause(self):
+        self._revcycle_lifecycle_write({"state": "suspended"})
+        self._revcycle_log_mrr_event("pause", self.pause_from, self._revcycle_mrr(), 0.0)
+
     def action_suspend(self):
         self._revcycle_require_state(("active",), self.env._("suspended"))
         self._revcycle_lifecycle_write({"state": "suspended"})
@@ -298,13 +427,44 @@ class RevcycleContract(models.Model):
             contract._revcycle_log_mrr_event("pause", today, contract._revcycle_mrr(), 0.0)
         return True
 
-    def action_resume(self):
+    def action_resume(self, date=None):
+        """Resume a suspended or paused contract on ``date`` (default today). A pause ended early on a period's
+        first day bills again from that period (its skipped periods from then on are billed, the term extension
+        taken back)."""
+        resume_date = self.env["revcycle.access"]._revcycle_date(date, "date", required=False)
         self._revcycle_require_state(("suspended",), self.env._("resumed"))
-        self._revcycle_lifecycle_write({"state": "active"})
         today = fields.Date.context_today(self)
         for contract in self:
-            contract._revcycle_log_mrr_event("resume", today, 0.0, contract._revcycle_mrr())
+            day = resume_date or today
+            if contract.pause_from:
+                contract._revcycle_end_pause_early(day)
+            contract._revcycle_lifecycle_write({"state": "active", "pause_from": False, "pause_to": False})
+            contract._revcycle_log_mrr_event("resume", day, 0.0, contract._revcycle_mrr())
         return True
+
+    def _revcycle_end_pause_early(self, day):
+        """Skipped periods from ``day`` on bill again; ``day`` must be the first day of one of them."""
+        skipped = self.period_ids.filtered(
+            lambda p: not p.move_id and self.pause_from <= p.date_start <= self.pause_to
+        )
+        if day > self.pause_to:
+            return
+        released = skipped.filtered(lambda p: p.date_start >= day)
+        if day not in set(skipped.mapped("date_start")) | {self.pause_to + timedelta(days=1)}:
+            raise ValidationError(
+                self.env._(
+                    "A pause ends on a billing period's first day: resume %(contract)s on one of %(days)s.",
+                    contract=self.name,
+                    days=", ".join(format_date(self.env, d) for d in sorted(skipped.mapped("date_start"))),
+                )
+            )
+        if self.pause_extends_term and self.date_end and released:
+            months = len(released) * period_engine.period_months(self.billing_period)
+            self._revcycle_lifecycle_write(
+                {"date_end": period_engine.add_months(self.date_end + timedelta(days=1), -months, self.date_start.day)
+                 - timedelta(days=1)}
+            )
+        released.sudo().unlink()  # the period rows are the invoicing's bookkeeping; the caller may resume the contract
 
     def action_terminate(self, termination_date=None, reason=None, override_notice=False):
         """End the contract on ``termination_date`` (default today). Before the notice period has run, only with
@@ -538,11 +698,24 @@ class RevcycleContract(models.Model):
         if not due:
             return self.env["account.move"]
         moves_by_index = {}
+        # the prorations of amendments carried to the next invoice go on each contract's first invoice of the run
+        carried = self._revcycle_carried_amendments()
+        carried_at = {}
+        for index, (contract, _period) in enumerate(due):
+            if contract.id in carried and contract.id not in carried_at.values():
+                carried_at[index] = contract.id
         for company, indexes in self._revcycle_group_by_company(due).items():
             contracts = self.browse([due[index][0].id for index in indexes])
-            vals_list = [due[index][0]._prepare_invoice_vals(due[index][1]) for index in indexes]
+            vals_list = []
+            for index in indexes:
+                vals = due[index][0]._prepare_invoice_vals(due[index][1])
+                if index in carried_at:
+                    vals["invoice_line_ids"] += carried[carried_at[index]]._revcycle_carried_line_commands()
+                vals_list.append(vals)
             moves = contracts._revcycle_create_invoices(company, vals_list)
             moves_by_index.update(zip(indexes, moves, strict=True))
+        for index, contract_id in carried_at.items():
+            carried[contract_id]._revcycle_decide({"proration_move_id": moves_by_index[index].id})
         # the period rows are written with their invoices in one statement; their unique key still stops a second
         # worker, whose savepoint then takes its invoices back with them
         self.env["revcycle.contract.period"].create(
@@ -558,6 +731,23 @@ class RevcycleContract(models.Model):
         )
         self.env["revcycle.contract.period"].flush_model()
         return self.env["account.move"].concat(*(moves_by_index[index] for index in range(len(due))))
+
+    def _revcycle_carried_amendments(self):
+        """Applied amendments of these contracts whose proration waits for the next invoice, by contract id."""
+        amendments = (
+            self.env["revcycle.contract.amendment"]
+            .sudo()  # the invoicing run reads the prorations it bills, whoever runs it
+            .search(
+                [
+                    ("contract_id", "in", self.ids),
+                    ("state", "=", "applied"),
+                    ("proration_plan", "=", "next_invoice"),
+                    ("proration_move_id", "=", False),
+                ],
+                order="id",
+            )
+        )
+        return {contract.id: records for contract, records in amendments.grouped("contract_id").items()}
 
     @staticmethod
     def _revcycle_group_by_company(due):
@@ -744,6 +934,14 @@ class RevcycleContract(models.Model):
             (
                 [("state", "=", "signed"), ("previous_contract_id", "!=", False), ("date_start", "<=", today)],
                 lambda contract: contract.action_activate(),
+            ),
+            (
+                [("state", "=", "active"), ("pause_from", "<=", today)],
+                lambda contract: contract._revcycle_start_pause(),
+            ),
+            (
+                [("state", "=", "suspended"), ("pause_to", "<", today)],
+                lambda contract: contract.action_resume(contract.pause_to + timedelta(days=1)),
             ),
         )
         for domain, step in steps:

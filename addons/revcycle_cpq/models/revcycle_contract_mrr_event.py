@@ -26,9 +26,7 @@ class RevcycleContractMrrEvent(models.Model):
     _order = "date desc, id desc"
     _rec_name = "contract_id"
 
-    contract_id = fields.Many2one(
-        "revcycle.contract", required=True, ondelete="cascade", index=True, readonly=True
-    )
+    contract_id = fields.Many2one("revcycle.contract", required=True, ondelete="cascade", index=True, readonly=True)
     company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
     # the customer when the event happened: kept as it was, as the figures are
     commercial_partner_id = fields.Many2one("res.partner", string="Customer", readonly=True, index=True)

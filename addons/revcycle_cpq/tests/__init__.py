@@ -12,3 +12,6 @@ from . import test_contract_lifecycle
 from . import test_engine_proration
 from . import test_exact_line_totals
 from . import test_quote_approvals
+from . import test_contract_amendment
+from . import test_contract_pause
+from . import test_contract_self_service

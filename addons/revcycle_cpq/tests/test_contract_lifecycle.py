@@ -36,8 +36,9 @@ class TestContractLifecycle(ContractCase):
             contract.action_renew()
         renewal = contract.next_contract_ids
         self.assertEqual((contract.state, contract.next_invoice_date), ("active", date(2027, 1, 1)))
-        self.assertEqual((renewal.state, renewal.date_start, renewal.date_end), ("signed", date(2027, 10, 1),
-                                                                                 date(2028, 9, 30)))
+        self.assertEqual(
+            (renewal.state, renewal.date_start, renewal.date_end), ("signed", date(2027, 10, 1), date(2028, 9, 30))
+        )
         self.assertFalse(renewal.next_invoice_date, "the renewal bills nothing before it starts")
         with freeze_time("2027-09-15"):
             self.Contract.sudo()._cron_generate_invoices()
