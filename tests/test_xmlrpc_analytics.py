@@ -117,6 +117,7 @@ def test_get_kpis_keeps_its_keys_with_every_addon_installed(admin_rpc):
         "previous_date_to",
         "company_ids",
         "currency",
+        "currency_id",
         "currency_digits",
         "sources",
         "kpis",
