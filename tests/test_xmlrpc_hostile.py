@@ -378,6 +378,7 @@ case("admin", "revcycle.contract", "action_pause", [["{contract}"], "2026-06-01"
 case("admin", "revcycle.contract", "action_pause", [["{contract}"], None, None], "date_from")
 case("admin", "revcycle.contract", "action_resume", [["{contract}"], "not a date"], "date")
 case("admin", "revcycle.contract", "action_resume", [["{contract}"], 12], "date")
+case("admin", "revcycle.contract", "action_cancel_pause", [["{contract}"]], "pause|unpaused")
 case("salesperson", "revcycle.contract", "search_read", [[]], "access|rights|not allowed")
 case("portal", "revcycle.contract", "write", [["{contract}"], {"notice_days": 1}], "access|rights|not allowed")
 for vals, why in [

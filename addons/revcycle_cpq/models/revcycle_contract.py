@@ -442,6 +442,35 @@ class RevcycleContract(models.Model):
             contract._revcycle_log_mrr_event("resume", day, 0.0, contract._revcycle_mrr())
         return True
 
+    def action_cancel_pause(self):
+        """Cancel a pause that has not started yet: its billing periods bill again and the term extension it made is
+        taken back. A pause that has started is ended with action_resume instead."""
+        self._revcycle_require_state(("active",), self.env._("unpaused"))
+        self.check_access("write")
+        today = fields.Date.context_today(self)
+        for contract in self:
+            if not contract.pause_from:
+                raise ValidationError(self.env._("%(contract)s has no pause to cancel.", contract=contract.name))
+            if contract.pause_from <= today:
+                raise ValidationError(
+                    self.env._(
+                        "The pause of %(contract)s started on %(start)s: resume the contract instead.",
+                        contract=contract.name,
+                        start=format_date(self.env, contract.pause_from),
+                    )
+                )
+            start, end = contract.pause_from, contract.pause_to
+            contract._revcycle_end_pause_early(start)  # every skipped period from its first day on bills again
+            contract._revcycle_lifecycle_write({"pause_from": False, "pause_to": False})
+            contract.message_post(
+                body=self.env._(
+                    "Pause from %(start)s to %(end)s cancelled before it started: those billing periods bill again.",
+                    start=format_date(self.env, start),
+                    end=format_date(self.env, end),
+                )
+            )
+        return True
+
     def _revcycle_end_pause_early(self, day):
         """Skipped periods from ``day`` on bill again; ``day`` must be the first day of one of them."""
         skipped = self.period_ids.filtered(

@@ -4,7 +4,7 @@ from datetime import date
 
 from freezegun import freeze_time
 from odoo import Command, fields
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import ContractCase
@@ -93,3 +93,38 @@ class TestContractPause(ContractCase):
         )
         wizard.action_pause()
         self.assertEqual((contract.pause_from, contract.next_invoice_date), (date(2026, 5, 1), date(2026, 6, 1)))
+
+    def test_a_scheduled_pause_can_be_cancelled_before_it_starts(self):
+        contract = self._hundred(pause_extends_term=True)
+        self._invoice(contract, "2026-04-10")  # January to April: 400
+        with freeze_time("2026-04-10"):
+            contract.action_pause("2026-05-01", "2026-06-30")
+            self.assertEqual(contract.date_end, date(2027, 2, 28))
+            contract.action_cancel_pause()
+        # nothing of the pause is left: the term back to 31 December, May and June due again on 1 May
+        self.assertEqual((contract.pause_from, contract.pause_to), (False, False))
+        self.assertEqual((contract.state, contract.date_end), ("active", date(2026, 12, 31)))
+        self.assertEqual(contract.next_invoice_date, date(2026, 5, 1))
+        self._terms("2026-05-01")
+        self.assertEqual(contract.state, "active", "no pause starts on 1 May")
+        self._invoice(contract, "2026-12-15")
+        # billed: the twelve months of 2026 at 100 = 1,200, with no pause in between
+        self.assertEqual(sum(contract.invoice_ids.mapped("amount_untaxed")), 1200.0)
+        self.assertEqual([e.kind for e in contract.mrr_event_ids.sorted("id")], ["new"], "a pause that never began")
+        self.assertTrue(any("cancelled before it started" in body for body in contract.message_ids.mapped("body")))
+
+    def test_cancelling_a_pause_is_refused_once_it_started_or_without_one(self):
+        contract = self._hundred()
+        with freeze_time("2026-04-10"), self.assertRaisesRegex(ValidationError, "has no pause to cancel"):
+            contract.action_cancel_pause()
+        self._invoice(contract, "2026-04-10")
+        with freeze_time("2026-04-10"):
+            contract.action_pause("2026-05-01", "2026-06-30")
+        # its first day has come (the terms job has not run yet): too late to cancel, resume instead
+        with freeze_time("2026-05-01"), self.assertRaisesRegex(ValidationError, "resume the contract instead"):
+            contract.action_cancel_pause()
+        self._terms("2026-05-01")
+        with freeze_time("2026-05-02"), self.assertRaises(UserError):
+            contract.action_cancel_pause()  # suspended by the pause: only Resume ends it
+        self.assertEqual((contract.state, contract.pause_from), ("suspended", date(2026, 5, 1)))
+
