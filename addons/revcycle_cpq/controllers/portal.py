@@ -44,8 +44,9 @@ class RevcycleContractPortal(CustomerPortal):
             return request.redirect("/my")
         # the customer portal shows a contract to its customer (or to whoever holds its shared link), not to an
         # internal user who may read it in the back office
-        customer = contract.sudo().partner_id.commercial_partner_id
-        with_token = bool(access_token) and consteq(contract.sudo().access_token or "", access_token)
+        customer = contract.sudo().partner_id.commercial_partner_id  # sudo: its customer, checked next
+        token = contract.sudo().access_token or ""  # sudo: compared with the link's token, never shown
+        with_token = bool(access_token) and consteq(token, access_token)
         if not with_token and customer != request.env.user.commercial_partner_id:
             return request.redirect("/my")
         values = self._get_page_view_values(
@@ -77,7 +78,7 @@ class RevcycleContractSelfService(RevcycleContractPortal):
         contract = request.env["revcycle.contract"].browse(contract_id).exists()
         if not contract or not contract.has_access("read"):
             return None
-        customer = contract.sudo().partner_id.commercial_partner_id
+        customer = contract.sudo().partner_id.commercial_partner_id  # sudo: its customer, checked next
         if customer != request.env.user.commercial_partner_id:
             return None
         return contract
@@ -89,7 +90,7 @@ class RevcycleContractSelfService(RevcycleContractPortal):
         try:
             with request.env.cr.savepoint():
                 # sudo: the customer owns the contract (checked above); the contract actions check the rest
-                return run(contract.sudo())
+                return run(contract.sudo())  # sudo: owner checked above
         except _PreviewOnly as preview:
             return preview.response
         except (UserError, ValidationError, AccessError) as error:
@@ -124,14 +125,16 @@ class RevcycleContractSelfService(RevcycleContractPortal):
             line = self._revcycle_self_service_line(contract, line_id)
             vals = {"line_id": line.id, "effective_date": fields.Date.context_today(contract)}
             if product_id:
-                plan = request.env["product.product"].sudo().browse(self._revcycle_int(product_id)).exists()
+                Product = request.env["product.product"].sudo()  # sudo: the amendment checks the plan
+                plan = Product.browse(self._revcycle_int(product_id)).exists()
                 if not plan or not plan.revcycle_portal_self_service:
                     raise UserError(request.env._("This plan is not offered in the portal: choose another."))
                 vals.update(kind="plan", product_id=plan.id, price_unit=plan.lst_price)
             else:
                 vals.update(kind="quantity", quantity=float(self._revcycle_int(quantity)))
             preview = contract.action_amend(vals)
-            amendment = request.env["revcycle.contract.amendment"].sudo().browse(preview["amendment_id"])
+            Amendment = request.env["revcycle.contract.amendment"].sudo()  # sudo: the caller's own preview
+            amendment = Amendment.browse(preview["amendment_id"])
             if not confirm:
                 raise _PreviewOnly(
                     request.render(

@@ -358,7 +358,7 @@ class RevcycleContract(models.Model):
             )
         paused = self._revcycle_pausable_periods(date_from, date_to)
         # sudo: period rows are the invoicing's bookkeeping, which users only read; write access was checked above
-        self.env["revcycle.contract.period"].sudo().create(
+        self.env["revcycle.contract.period"].sudo().create(  # sudo: bookkeeping rows
             [{"contract_id": self.id, "date_start": p.start, "date_end": p.end} for p in paused]
         )
         vals = {"pause_from": date_from, "pause_to": date_to}
@@ -1009,7 +1009,7 @@ class RevcycleContract(models.Model):
         sent = 0
         # each company's own lead time, not the cron user's company's
         # sudo: only each company's lead-time setting is read; the contracts are searched as the caller
-        contract_companies = self.env["revcycle.contract"].sudo()._read_group(
+        contract_companies = self.env["revcycle.contract"].sudo()._read_group(  # sudo: companies only
             [("state", "=", "active"), ("date_end", ">=", today)], ["company_id"]
         )
         for (company,) in contract_companies:

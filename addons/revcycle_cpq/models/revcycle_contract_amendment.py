@@ -368,7 +368,7 @@ class RevcycleContractAmendment(models.Model):
             return self.env["revcycle.approval.rule"]
         rules = (
             self.env["revcycle.approval.rule"]
-            .sudo()
+            .sudo()  # sudo: the rules decide, whoever amends; they are not shown
             .search(  # rules are read to decide, not shown
                 [("company_id", "=", self.company_id.id), ("check_discount", "=", True)]
             )

@@ -89,9 +89,12 @@ class RevcycleContract(models.Model):
 
         sudo: whoever may terminate the contract makes its revenue follow, as activating it does.
         """
-        Obligation = self.env["revcycle.performance.obligation"].sudo()
+        Obligation = self.env["revcycle.performance.obligation"].sudo()  # sudo: see docstring
         today = fields.Date.context_today(self)
-        for contract in self.sudo().filtered(lambda c: c.state in ("pending_termination", "terminated") and c.date_end):
+        ending = self.sudo().filtered(  # sudo: see docstring
+            lambda c: c.state in ("pending_termination", "terminated") and c.date_end
+        )
+        for contract in ending:
             obligations = Obligation.search(
                 [("revcycle_contract_line_id", "in", contract.line_ids.ids), ("contract_id.state", "=", "active")]
             )
@@ -126,7 +129,7 @@ class RevcycleContract(models.Model):
         """{contract line: net amount billed for it, taxes excluded} from the posted invoices and credit notes."""
         self.ensure_one()
         result = {}
-        for line in self.env["account.move.line"].sudo().search(
+        for line in self.env["account.move.line"].sudo().search(  # sudo: billed amounts of this contract
             [
                 ("revcycle_contract_line_id", "in", self.line_ids.ids),
                 ("parent_state", "=", "posted"),

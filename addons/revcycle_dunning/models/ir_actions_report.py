@@ -10,7 +10,7 @@ class IrActionsReport(models.Model):
         data = super()._get_rendering_context(report, docids, data)
         if data.get("proforma") and self.env.context.get("proforma_invoice") and report.model == "account.move":
             # sudo: only the state of the documents being rendered is read, the caller already renders them
-            moves = self.env["account.move"].sudo().browse(docids)
+            moves = self.env["account.move"].sudo().browse(docids)  # sudo: state of docs being rendered
             if moves and all(move.state == "posted" and move.is_sale_document() for move in moves):
                 data["proforma"] = False
         return data

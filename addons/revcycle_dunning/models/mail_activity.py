@@ -12,5 +12,6 @@ class MailActivity(models.Model):
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         if notice_ids:
             # sudo: the notice's sending is the system's record; the user just completed its call activity
-            self.env["revcycle.dunning.notice"].sudo().browse(notice_ids).exists()._revcycle_call_done()
+            notices = self.env["revcycle.dunning.notice"].sudo()  # sudo: the system's record, see above
+            notices.browse(notice_ids).exists()._revcycle_call_done()
         return result

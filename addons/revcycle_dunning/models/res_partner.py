@@ -171,7 +171,7 @@ class ResPartner(models.Model):
         if "credit_limit" in vals or "use_partner_credit_limit" in vals:
             # sudo: the current limit is read to see whether it changes; only a credit manager may change it on a
             # commercial entity (its contacts receive it by Odoo's commercial sync, which changes no decision)
-            before = {partner.id: partner.sudo().credit_limit for partner in self
+            before = {partner.id: partner.sudo().credit_limit for partner in self  # sudo: read only, see above
                       if partner.commercial_partner_id == partner and "parent_id" not in vals}
             new_limit = self.env["revcycle.access"]._revcycle_number(
                 vals.get("credit_limit"), "Credit Limit (credit_limit)", required=False, text=True)
@@ -181,7 +181,7 @@ class ResPartner(models.Model):
         result = super().write(vals)
         if before:
             for partner in self.filtered(lambda partner: partner.id in before):
-                previous, current = before[partner.id], partner.sudo().credit_limit
+                previous, current = before[partner.id], partner.sudo().credit_limit  # sudo: read only
                 if float_compare(previous, current, precision_digits=2):
                     partner._revcycle_log_credit_decision(self.env._(
                         "Credit limit in %(company)s changed from %(before)s to %(after)s by %(user)s.",

@@ -180,7 +180,7 @@ class RevcycleDunningRun(models.Model):
         """The company's scheduled run of ``day``, made when missing; None when another worker is making it right
         now (the database's unique index refuses the second one, and that worker does the day's dunning)."""
         # sudo: the scheduler's own run record, found or made by the cron alone
-        Run = self.sudo()
+        Run = self.sudo()  # sudo: the scheduler's own run record
         run = Run.search([("company_id", "=", company.id), ("date", "=", day), ("is_cron", "=", True)], limit=1)
         if run:
             return run

@@ -274,7 +274,7 @@ class RevcyclePaymentAttempt(models.Model):
             expected=expected, expected_currency=self.currency_id.name)
         self.write({"state": "mismatch", "message": message[:250], "next_try": False})
         self.invoice_id.write({"revcycle_autocollect_state": "stopped", "revcycle_autocollect_next": False})
-        self.invoice_id.sudo().message_post(body=message, subtype_xmlid="mail.mt_note")
+        self.invoice_id.sudo().message_post(body=message, subtype_xmlid="mail.mt_note")  # sudo: system note
         return True
 
     def _revcycle_succeeded(self):

@@ -47,7 +47,7 @@ class AccountMove(models.Model):
         if not others:
             return result
         # sudo: as above, the contract of the order is read to route the amounts.
-        contracts = self.env["revcycle.revenue.contract"].sudo().search(
+        contracts = self.env["revcycle.revenue.contract"].sudo().search(  # sudo: route the amounts
             [("sale_order_id", "in", others.sale_line_ids.order_id.ids), ("state", "in", ("active", "closed")),
              ("modification_of_id", "=", False)])
         by_order = {contract.sale_order_id.id: contract for contract in contracts}
@@ -55,7 +55,7 @@ class AccountMove(models.Model):
             contract = next((by_order[order.id] for order in line.sale_line_ids.order_id if order.id in by_order),
                             None)
             if contract and contract.company_id._revcycle_revrec_enabled():
-                result[line] = (contract, Obligation.sudo())
+                result[line] = (contract, Obligation.sudo())  # sudo: routing only
         return result
 
     def _revcycle_defer_invoice_lines(self):
@@ -73,13 +73,13 @@ class AccountMove(models.Model):
         by_contract = self._revcycle_invoice_lines_by_contract()
         if not by_contract:
             return
-        Obligation = self.env["revcycle.performance.obligation"].sudo()
+        Obligation = self.env["revcycle.performance.obligation"].sudo()  # sudo: posting follows the invoice
         for move in self:
             move_lines = {line: pair for line, pair in by_contract.items() if line.move_id == move}
             if not move_lines:
                 continue
             on_date = move.invoice_date or move.date
-            contracts = self.env["revcycle.revenue.contract"].sudo().browse(
+            contracts = self.env["revcycle.revenue.contract"].sudo().browse(  # sudo: posting follows the invoice
                 {contract.id for contract, _ob in move_lines.values()})
             obligations = Obligation.browse({ob.id for _contract, ob in move_lines.values() if ob})
             contracts._revcycle_reopen()

@@ -150,7 +150,7 @@ class RevcyclePerformanceObligation(models.Model):
             return self.env["revcycle.revenue.line"]
         self.env.execute_query(SQL(
             "SELECT id FROM revcycle_performance_obligation WHERE id = ANY(%s) FOR UPDATE", self.ids))
-        Line = self.env["revcycle.revenue.line"].sudo()
+        Line = self.env["revcycle.revenue.line"].sudo()  # sudo: schedule rows, read-only to users
         vals_list = []
         for obligation in self:
             progress = obligation._revcycle_progress()
@@ -193,7 +193,7 @@ class RevcyclePerformanceObligation(models.Model):
         planned.filtered(lambda line: currency.is_zero(line.amount)).unlink()
         if currency.is_zero(catch_up):
             return self.env["revcycle.revenue.line"]
-        return self.env["revcycle.revenue.line"].sudo().create(
+        return self.env["revcycle.revenue.line"].sudo().create(  # sudo: schedule rows
             {"obligation_id": self.id, "date": on_date, "amount": catch_up, "ready": True, "kind": "adjustment"})
 
     def _revcycle_end_on(self, end_date, new_allocated, on_date):
@@ -213,7 +213,7 @@ class RevcyclePerformanceObligation(models.Model):
         start = max([self.date_start] + [period + relativedelta(months=1) for period in posted_periods])
         self.date_end = max(end_date, self.date_start)
         remaining = currency.round(new_allocated - released)
-        Line = self.env["revcycle.revenue.line"].sudo()
+        Line = self.env["revcycle.revenue.line"].sudo()  # sudo: schedule rows, read-only to users
         if start <= end_date and currency.compare_amounts(remaining, 0.0) >= 0:
             entries = engine.build_schedule(self.recognition, remaining, start, end_date, currency.decimal_places)
             Line._revcycle_insert_planned([{"obligation_id": self.id, "date": entry.date, "amount": entry.amount,
@@ -265,7 +265,7 @@ class RevcyclePerformanceObligation(models.Model):
     def _revcycle_reverse_fraction(self, fraction, on_date):
         """A credit note or cancellation for ``fraction`` of each obligation: reverse that share of what was
         recognised (a negative line due ``on_date``) and shrink what is planned and allocated by it."""
-        Line = self.env["revcycle.revenue.line"].sudo()
+        Line = self.env["revcycle.revenue.line"].sudo()  # sudo: schedule rows, read-only to users
         reversals = Line
         for obligation in self.sudo():
             currency = obligation.currency_id

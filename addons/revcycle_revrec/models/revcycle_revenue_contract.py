@@ -231,7 +231,7 @@ class RevcycleRevenueContract(models.Model):
         elif not self._revcycle_reallocate_prospectively(new_price, by_sale_line, on_date):
             return False
         # sudo: the modification record is the system's trace, written by the modification only (read-only rights)
-        self.env["revcycle.revenue.modification"].sudo().create({
+        self.env["revcycle.revenue.modification"].sudo().create({  # sudo: system trace
             "contract_id": self.id, "date": on_date, "kind": kind, "price_before": before[0],
             "price_after": self.transaction_price, "allocation_before": before[1],
             "allocation_after": self._revcycle_allocation_text(), "catch_up_amount": catch_up,
@@ -595,7 +595,7 @@ class RevcycleRevenueContract(models.Model):
             """, companies=list(company_ids), date=date, size=BATCH_SIZE))
         if rows:
             # sudo: closing follows the run the manager started; access was checked by the caller
-            self.browse([row[0] for row in rows]).sudo()._revcycle_check_close(date)
+            self.browse([row[0] for row in rows]).sudo()._revcycle_check_close(date)  # sudo: see above
 
     @api.model
     def _revcycle_lock_due(self, date, company_ids, after_id, size):

@@ -42,6 +42,12 @@ class SaleOrder(models.Model):
         contracts.sudo().action_cancel()
         return result
 
+    def _revcycle_active_revenue_contracts(self):
+        """The order's active revenue contracts: its own and any separate one a modification made."""
+        self.ensure_one()
+        contracts = self.sudo().revcycle_revenue_contract_ids  # sudo: the system's contracts, whoever sells
+        return contracts.filtered(lambda contract: contract.state == "active")
+
     def _revcycle_create_revenue_contracts(self):
         """One revenue contract per confirmed order of a company with recognition settings.
 
@@ -52,7 +58,7 @@ class SaleOrder(models.Model):
             if not order.company_id._revcycle_revrec_enabled():
                 order._revcycle_warn_recognition_off()
                 continue
-            if order.sudo().revcycle_revenue_contract_ids.filtered(lambda c: c.state == "active"):
+            if order._revcycle_active_revenue_contracts():
                 continue
             items = order._revcycle_contract_items()
             if items:
@@ -80,7 +86,7 @@ class SaleOrder(models.Model):
         today = fields.Date.context_today(self)
         for order in self:
             # the order's contract, and any separate contract a modification made: each takes its own lines
-            for contract in order.sudo().revcycle_revenue_contract_ids.filtered(lambda c: c.state == "active"):
+            for contract in order._revcycle_active_revenue_contracts():
                 contract._revcycle_reallocate(order._revcycle_contract_items(), today)
 
     def _revcycle_contract_date(self):
