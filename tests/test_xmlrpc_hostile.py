@@ -379,6 +379,9 @@ case("admin", "revcycle.contract", "action_pause", [["{contract}"], None, None],
 case("admin", "revcycle.contract", "action_resume", [["{contract}"], "not a date"], "date")
 case("admin", "revcycle.contract", "action_resume", [["{contract}"], 12], "date")
 case("admin", "revcycle.contract", "action_cancel_pause", [["{contract}"]], "pause|unpaused")
+# the pause dates are the Pause action's to write: a plain write over XML-RPC is refused, nothing written
+case("admin", "revcycle.contract", "write", [["{contract}"], {"pause_from": "2026-05-01", "pause_to": "2026-05-31"}],
+     "change through its actions")
 case("salesperson", "revcycle.contract", "search_read", [[]], "access|rights|not allowed")
 case("portal", "revcycle.contract", "write", [["{contract}"], {"notice_days": 1}], "access|rights|not allowed")
 for vals, why in [
