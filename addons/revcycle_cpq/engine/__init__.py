@@ -24,3 +24,4 @@ from .proration import (
     value_lowered_percent,
 )
 from .exact_prices import amount_unit_price
+from .usage import CHARGE_MODELS, UsageCharge, UsageError, UsageSlice, UsageTerms, rate_usage
