@@ -86,6 +86,10 @@ MATRIX = {
     "revcycle.contract.key.date": {"cpq_user": "r", "cpq_manager": "r", "other_company_manager": "r"},
     "revcycle.contract.mrr.event": {"cpq_user": "r", "cpq_manager": "r", "other_company_manager": "r"},
     "revcycle.contract.amendment": {"cpq_user": "rwc", "cpq_manager": "rwcu", "other_company_manager": "rwcu"},
+    # usage billing: CPQ users (and integration users given CPQ User + all sales documents) report usage; records
+    # are append-only whatever the write right (corrections are records), ratings are written by the invoicing run
+    "revcycle.usage.record": {"cpq_user": "rc", "cpq_manager": "rwcu", "other_company_manager": "rwcu"},
+    "revcycle.usage.rating": {"cpq_user": "r", "cpq_manager": "r", "other_company_manager": "r"},
     # revcycle_dunning
     "revcycle.dunning.policy": _CREDIT,
     "revcycle.dunning.level": _CREDIT,

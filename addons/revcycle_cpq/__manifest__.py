@@ -23,12 +23,14 @@
         "views/sale_order_views.xml",
         "views/res_config_settings_views.xml",
         "views/revcycle_cpq_menus.xml",
+        "views/revcycle_usage_views.xml",
         "report/sale_order_report_templates.xml",
     ],
     "demo": [
         "demo/revcycle_price_tier_demo.xml",
         "demo/revcycle_cpq_demo.xml",
         "demo/revcycle_contract_demo.xml",
+        "demo/revcycle_usage_demo.xml",
     ],
     "assets": {
         "web.assets_tests": ["revcycle_cpq/static/tests/tours/**/*"],

@@ -15,3 +15,6 @@ from . import sale_order
 from . import sale_order_line
 from . import revcycle_contract_mrr_event
 from . import revcycle_contract_amendment
+from . import revcycle_usage_record
+from . import revcycle_usage_rating
+from . import revcycle_contract_usage

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ProductTemplate(models.Model):
@@ -35,6 +36,39 @@ class ProductTemplate(models.Model):
         "self-service plan of the same billing period, a pause, a cancellation at the end of the term. Every "
         "change goes through a contract amendment and its checks.",
     )
+    # usage-based billing (docs/domain.md, "Usage billing"): a metered product is billed on the usage reported for
+    # each billing period, in arrears, rated by its charge model; the sales price is the rate per unit (per block)
+    revcycle_metered = fields.Boolean(
+        string="Metered",
+        help="Billed on reported usage: each billing period's usage is rated at the period end and invoiced in "
+        "arrears. Quotes show the rate, not an amount.",
+    )
+    revcycle_charge_model = fields.Selection(
+        [
+            ("per_unit", "Per unit"),
+            ("graduated", "Graduated tiers"),
+            ("volume", "Volume tiers"),
+            ("package", "Package (per block)"),
+        ],
+        string="Charge Model",
+        default="per_unit",
+        help="Per unit: every unit over the allowance at the sales price. Graduated / Volume: the price tiers. "
+        "Package: blocks of the block size at the sales price each, a started block billed whole.",
+    )
+    revcycle_usage_package_size = fields.Float(
+        string="Block Size", default=1.0, digits="Product Unit of Measure", help="Units in one block (package)."
+    )
+    revcycle_usage_included = fields.Float(
+        string="Included per Period",
+        digits="Product Unit of Measure",
+        help="Units included in every billing period before any usage is charged.",
+    )
+    revcycle_usage_minimum = fields.Float(
+        string="Minimum Commitment per Period",
+        digits="Product Price",
+        help="The least a billing period's usage is billed (in the company currency): a shortfall is billed on its "
+        "own line. It is the metered line's committed recurring revenue (MRR).",
+    )
     revcycle_bundle_component_ids = fields.One2many(
         "revcycle.bundle.component", "bundle_tmpl_id", string="Components", copy=True
     )
@@ -61,3 +95,23 @@ class ProductTemplate(models.Model):
         )
         for template in self:
             template.revcycle_tier_count = counts.get(template._origin, 0)
+
+    @api.constrains("revcycle_metered", "revcycle_recurring", "revcycle_charge_model", "revcycle_usage_package_size",
+                    "revcycle_usage_included", "revcycle_usage_minimum")
+    def _check_revcycle_usage_terms(self):
+        for template in self.filtered("revcycle_metered"):
+            if not template.revcycle_recurring:
+                raise ValidationError(
+                    self.env._("%(product)s is metered: mark it Recurring too, so a confirmed quotation makes the "
+                               "contract its usage is billed by.", product=template.display_name)
+                )
+            if template.revcycle_charge_model == "package" and template.revcycle_usage_package_size <= 0:
+                raise ValidationError(
+                    self.env._("%(product)s is charged per block: give a Block Size above zero.",
+                               product=template.display_name)
+                )
+            if template.revcycle_usage_included < 0 or template.revcycle_usage_minimum < 0:
+                raise ValidationError(
+                    self.env._("%(product)s: the included quantity and the minimum commitment cannot be negative.",
+                               product=template.display_name)
+                )

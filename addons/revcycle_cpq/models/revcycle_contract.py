@@ -733,6 +733,8 @@ class RevcycleContract(models.Model):
         for index, (contract, _period) in enumerate(due):
             if contract.id in carried and contract.id not in carried_at.values():
                 carried_at[index] = contract.id
+        # usage of the periods closed before each invoice's date, rated once and billed in arrears (Usage billing)
+        usage_by_index = self._revcycle_usage_bills(due)
         for company, indexes in self._revcycle_group_by_company(due).items():
             contracts = self.browse([due[index][0].id for index in indexes])
             vals_list = []
@@ -740,9 +742,12 @@ class RevcycleContract(models.Model):
                 vals = due[index][0]._prepare_invoice_vals(due[index][1])
                 if index in carried_at:
                     vals["invoice_line_ids"] += carried[carried_at[index]]._revcycle_carried_line_commands()
+                if index in usage_by_index:
+                    vals["invoice_line_ids"] += usage_by_index[index].invoice_commands
                 vals_list.append(vals)
             moves = contracts._revcycle_create_invoices(company, vals_list)
             moves_by_index.update(zip(indexes, moves, strict=True))
+        self._revcycle_record_usage_bills(usage_by_index, moves_by_index, due)
         for index, contract_id in carried_at.items():
             carried[contract_id]._revcycle_decide({"proration_move_id": moves_by_index[index].id})
         # the period rows are written with their invoices in one statement; their unique key still stops a second
@@ -833,7 +838,11 @@ class RevcycleContract(models.Model):
             "invoice_payment_term_id": self.payment_term_id.id,
             "invoice_origin": self.name,
             "invoice_user_id": self.user_id.id,
-            "invoice_line_ids": [Command.create(line._prepare_invoice_line_vals(period)) for line in self.line_ids],
+            # metered lines have no fixed amount: their usage is rated and added by the invoicing run
+            "invoice_line_ids": [
+                Command.create(line._prepare_invoice_line_vals(period))
+                for line in self.line_ids.filtered(lambda line: not line.revcycle_metered)
+            ],
         }
 
     def _revcycle_credit_unused_time(self, termination_date):
@@ -859,7 +868,7 @@ class RevcycleContract(models.Model):
                 period_row.date_start, period_row.date_end, period_row.date_start, period_row.date_end
             )
             ratio = period_engine.unused_ratio(period, termination_date)
-            for line in self.line_ids:
+            for line in self.line_ids.filtered(lambda line: not line.revcycle_metered):  # usage is billed in arrears
                 vals = line._prepare_invoice_line_vals(period)
                 vals["price_unit"] = self.currency_id.round(vals["price_unit"] * ratio)
                 vals["name"] = self.env._(

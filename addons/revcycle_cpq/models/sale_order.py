@@ -531,6 +531,11 @@ class SaleOrder(models.Model):
                         "discount": line.discount,
                         "tax_ids": [Command.set(line.tax_id.ids)],
                         "sale_line_id": line.id,
+                        **(
+                            self.env["revcycle.contract.line"]._revcycle_usage_defaults(line.product_id, self, start)
+                            if line.product_id.revcycle_metered
+                            else {}
+                        ),
                     }
                 )
                 for line in lines

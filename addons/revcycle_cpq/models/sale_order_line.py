@@ -118,9 +118,12 @@ class SaleOrderLine(models.Model):
         # Every amount of the line and of the order goes through here (subtotal, taxes, totals, down payments).
         if "price_unit" not in kwargs and self.revcycle_exact_price_unit:
             kwargs["price_unit"] = self._revcycle_amount_price_unit()
+        if self.product_id.revcycle_metered:
+            # a metered line quotes a rate: its usage is billed by the contract, so it adds nothing to the totals
+            kwargs["quantity"] = 0.0
         return super()._prepare_base_line_for_taxes_computation(**kwargs)
 
-    @api.depends("revcycle_exact_price_unit")
+    @api.depends("revcycle_exact_price_unit", "product_id.revcycle_metered")
     def _compute_amount(self):  # pylint: disable=missing-return
         super()._compute_amount()
 
