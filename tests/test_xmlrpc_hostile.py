@@ -28,6 +28,8 @@ WATCHED = [
     "revcycle.approval.rule",
     "revcycle.contract",
     "revcycle.contract.line",
+    "revcycle.usage.record",
+    "revcycle.usage.rating",
     "revcycle.dunning.policy",
     "revcycle.dunning.level",
     "revcycle.dunning.run",
@@ -393,6 +395,23 @@ for vals, why in [
     ({"sequence": 1e12}, "sequence"),
 ]:
     case("admin", "revcycle.contract.line", "write", [["{line}"], vals], why)
+
+# --- usage billing (issue 22): a malformed call is refused whole; record-level problems are returned as refusals
+# (tests/test_xmlrpc_usage.py); create (forms, CSV import) raises the first one ------------------------------------
+for bad_records in ["abc", None, 12, {"contract_line_id": 1}, True]:
+    case("admin", "revcycle.usage.record", "revcycle_report_usage", [bad_records], "must be a list")
+case("salesperson", "revcycle.usage.record", "revcycle_report_usage", [[]], "access|rights|not allowed")
+case("portal", "revcycle.usage.record", "revcycle_report_usage", [[]], "access|rights|not allowed")
+case("billing", "revcycle.usage.record", "revcycle_report_usage", [[]], "access|rights|not allowed")
+_USAGE = {"contract_line_id": "{line}", "date": "2026-02-01 00:00:00", "quantity": 1, "idempotency_key": "hx"}
+for vals, why in [
+    (_USAGE, "is not metered"),
+    ({**_USAGE, "quantity": NAN}, "quantity"),
+    ({**_USAGE, "contract_line_id": 99999999}, "not a contract line you can report usage on"),
+    ({**_USAGE, "date": "0001-01-01 00:00:00"}, "out of range"),
+]:
+    case("admin", "revcycle.usage.record", "create", [vals], why)
+case("portal", "revcycle.usage.record", "search_read", [[]], "access|rights|not allowed")
 
 # --- configuration models: numbers, dates, shared rows -------------------------------------------------------------
 for vals, why in [

@@ -198,6 +198,75 @@ class RevcycleContract(models.Model):
             bill.invoice_commands += [Command.create(line._revcycle_rate_line_vals()) for line in lines]
         return bill
 
+    def _revcycle_record_usage_bills(self, bills, moves_by_index, due):
+        """Once the run's invoices exist: the credit notes of the adjustments that lower a period, the ratings
+        (their unique index stops a second run rating a period twice), and the usage records linked to them."""
+        if not bills:
+            return
+        Rating = self.env["revcycle.usage.rating"].sudo()  # sudo: the run writes its own bookkeeping rows
+        for index, bill in bills.items():
+            contract = due[index][0]
+            invoice = moves_by_index[index]
+            credit = contract._revcycle_usage_credit_note(bill.credit_commands, invoice.invoice_date)
+            vals_list = []
+            for vals, target in bill.ratings:
+                move = invoice if target == "invoice" else credit if target == "credit" else False
+                vals_list.append({**vals, "move_id": move and move.id})
+            ratings = Rating.create(vals_list)
+            ratings.flush_model()
+            self._revcycle_link_usage(ratings)
+
+    def _revcycle_usage_credit_note(self, commands, invoice_date):
+        self.ensure_one()
+        if not commands:
+            return self.env["account.move"]
+        credit = (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            .create(
+                {
+                    "move_type": "out_refund",
+                    "partner_id": self.partner_id.id,
+                    "company_id": self.company_id.id,
+                    "currency_id": self.currency_id.id,
+                    "invoice_origin": self.name,
+                    "invoice_date": invoice_date,
+                    "invoice_user_id": self.user_id.id,
+                    "invoice_line_ids": commands,
+                }
+            )
+        )
+        if self.company_id.revcycle_contract_auto_post:
+            credit.action_post()
+        return credit
+
+    @api.model
+    def _revcycle_link_usage(self, ratings):
+        """Link each rating's unrated usage of its period (what it counted: the same transaction's snapshot) in one
+        statement."""
+        if not ratings:
+            return
+        values = SQL(", ").join(
+            SQL(
+                "(%s, %s, %s, %s)",
+                rating.id,
+                rating.contract_line_id.id,
+                datetime.combine(rating.period_start, time.min),
+                datetime.combine(rating.period_end + timedelta(days=1), time.min),
+            )
+            for rating in ratings
+        )
+        self.env.execute_query(
+            SQL(
+                """UPDATE revcycle_usage_record r SET rating_id = v.rating_id
+                 FROM (VALUES %s) AS v(rating_id, line_id, date_from, date_to)
+                WHERE r.contract_line_id = v.line_id AND r.rating_id IS NULL
+                  AND r.date >= v.date_from AND r.date < v.date_to""",
+                values,
+            )
+        )
+        self.env["revcycle.usage.record"].invalidate_model(["rating_id"])
+
 
 class RevcycleContractLine(models.Model):
     _inherit = "revcycle.contract.line"
@@ -384,76 +453,3 @@ class RevcycleContractLine(models.Model):
             bill.credit_commands.append(Command.create(self._revcycle_usage_line_vals(period, label, -difference)))
             target = "credit"
         bill.ratings.append((self._revcycle_rating_vals(period, "adjustment", quantity, figures, breakdown), target))
-
-
-class RevcycleContractUsageRecording(models.Model):
-    _inherit = "revcycle.contract"
-
-    def _revcycle_record_usage_bills(self, bills, moves_by_index, due):
-        """Once the run's invoices exist: the credit notes of the adjustments that lower a period, the ratings
-        (their unique index stops a second run rating a period twice), and the usage records linked to them."""
-        if not bills:
-            return
-        Rating = self.env["revcycle.usage.rating"].sudo()  # sudo: the run writes its own bookkeeping rows
-        for index, bill in bills.items():
-            contract = due[index][0]
-            invoice = moves_by_index[index]
-            credit = contract._revcycle_usage_credit_note(bill.credit_commands, invoice.invoice_date)
-            vals_list = []
-            for vals, target in bill.ratings:
-                move = invoice if target == "invoice" else credit if target == "credit" else False
-                vals_list.append({**vals, "move_id": move and move.id})
-            ratings = Rating.create(vals_list)
-            ratings.flush_model()
-            self._revcycle_link_usage(ratings)
-
-    def _revcycle_usage_credit_note(self, commands, invoice_date):
-        self.ensure_one()
-        if not commands:
-            return self.env["account.move"]
-        credit = (
-            self.env["account.move"]
-            .with_company(self.company_id)
-            .create(
-                {
-                    "move_type": "out_refund",
-                    "partner_id": self.partner_id.id,
-                    "company_id": self.company_id.id,
-                    "currency_id": self.currency_id.id,
-                    "invoice_origin": self.name,
-                    "invoice_date": invoice_date,
-                    "invoice_user_id": self.user_id.id,
-                    "invoice_line_ids": commands,
-                }
-            )
-        )
-        if self.company_id.revcycle_contract_auto_post:
-            credit.action_post()
-        return credit
-
-    @api.model
-    def _revcycle_link_usage(self, ratings):
-        """Link each rating's unrated usage of its period (what it counted: the same transaction's snapshot) in one
-        statement."""
-        if not ratings:
-            return
-        values = SQL(", ").join(
-            SQL(
-                "(%s, %s, %s, %s)",
-                rating.id,
-                rating.contract_line_id.id,
-                datetime.combine(rating.period_start, time.min),
-                datetime.combine(rating.period_end + timedelta(days=1), time.min),
-            )
-            for rating in ratings
-        )
-        self.env.execute_query(
-            SQL(
-                """UPDATE revcycle_usage_record r SET rating_id = v.rating_id
-                 FROM (VALUES %s) AS v(rating_id, line_id, date_from, date_to)
-                WHERE r.contract_line_id = v.line_id AND r.rating_id IS NULL
-                  AND r.date >= v.date_from AND r.date < v.date_to""",
-                values,
-            )
-        )
-        self.env["revcycle.usage.record"].invalidate_model(["rating_id"])

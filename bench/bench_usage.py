@@ -1,0 +1,292 @@
+"""Usage billing at scale (issue 22): usage ingested over real XML-RPC, then 5,000 contracts' month of usage rated.
+
+1. Ingestion: `revcycle.usage.record.revcycle_report_usage` called over XML-RPC by BENCH_USAGE_CLIENTS client
+   threads in batches of BENCH_USAGE_BATCH records against an Odoo server this script starts on the bench database
+   (BENCH_USAGE_WORKERS HTTP workers); every record is checked (line readable and metered, active on its date, lock
+   date, key) and written by one INSERT ... ON CONFLICT DO NOTHING per batch. Target: >= 20,000 records/s.
+   Each size adds records until the database holds that many (sizes in BENCH_USAGE_SIZES, default 1,000,000 and
+   4,000,000): the data set is kept and reused (records are keyed by their number), so a second run only measures
+   the rating and re-sends one batch to time the duplicate path.
+2. Rating: the invoicing run's rating step (`revcycle.contract._revcycle_usage_bills`: the unrated usage of the
+   closed month read by one aggregate query, each line's terms, the tier engine, the invoice lines and rating
+   values) for the 5,000 contracts, against one SQL aggregate computing the same quantities (sum of the month's
+   unrated usage per line). Both in alternated rounds; the quantities are checked equal. Target: within 3x.
+   The invoices themselves (Odoo's invoice engine) are not part of this figure: bench_cpq_contracts measures them.
+
+Run: ./revcycle bench usage   (database revcycle_bench_usage; extra Odoo options after the name)
+Environment: BENCH_USAGE_SIZES (1000000,4000000), BENCH_USAGE_BATCH (10000), BENCH_USAGE_CLIENTS (2),
+BENCH_USAGE_WORKERS (2), BENCH_USAGE_PORT (8099), BENCH_CONTRACTS (5000).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import xmlrpc.client
+from datetime import datetime, timedelta
+
+import odoo
+from benchlib import alternated_rounds, describe, describe_ratio, open_registry, print_fairness
+from dateutil.relativedelta import relativedelta
+from odoo import Command, api, fields
+from odoo.addons.revcycle_base.engine import periods as period_engine
+from odoo.tools import SQL
+
+MODULES = ("revcycle_cpq",)
+
+SIZES = [int(size) for size in os.environ.get("BENCH_USAGE_SIZES", "1000000,4000000").split(",")]
+BATCH = int(os.environ.get("BENCH_USAGE_BATCH", "10000"))
+CLIENTS = int(os.environ.get("BENCH_USAGE_CLIENTS", "2"))
+WORKERS = int(os.environ.get("BENCH_USAGE_WORKERS", "2"))
+PORT = int(os.environ.get("BENCH_USAGE_PORT", "8099"))
+CONTRACTS = int(os.environ.get("BENCH_CONTRACTS", "5000"))
+MARK = "bench usage customer"
+
+
+def bench_contracts(env, month_start):
+    """The 5,000 active monthly contracts with one metered line each (graduated tiers, 1,000 included, a 20.00
+    commitment), started on the first day of the month being rated; built once and kept."""
+    contracts = env["revcycle.contract"].search([("partner_id.name", "=like", f"{MARK}%")])
+    if len(contracts) >= CONTRACTS:
+        return contracts[:CONTRACTS]
+    product = env["product.product"].create(
+        {
+            "name": "bench metered calls",
+            "type": "service",
+            "list_price": 0.02,
+            "revcycle_recurring": True,
+            "revcycle_metered": True,
+            "revcycle_charge_model": "graduated",
+            "revcycle_usage_included": 1000,
+            "revcycle_usage_minimum": 20.0,
+            "company_id": env.company.id,
+            "revcycle_tier_ids": [
+                Command.create({"min_quantity": 0, "price": 0.03}),
+                Command.create({"min_quantity": 501, "price": 0.02}),
+                Command.create({"min_quantity": 5001, "price": 0.01}),
+            ],
+        }
+    )
+    partners = env["res.partner"].create([{"name": f"{MARK} {i}"} for i in range(500)])
+    contracts = env["revcycle.contract"].create(
+        [
+            {
+                "partner_id": partners[i % 500].id,
+                "date_start": month_start,
+                "date_end": month_start + relativedelta(years=1, days=-1),
+                "line_ids": [
+                    Command.create({"product_id": product.id, "name": "Calls", "quantity": 1, "price_unit": 0.02})
+                ],
+            }
+            for i in range(CONTRACTS)
+        ]
+    )
+    contracts.write({"state": "active", "signed_date": month_start, "signed_by": "bench"})
+    env.cr.commit()  # the generated data set is kept and reused
+    return contracts
+
+
+def record_batch(line_ids, month_start, first, count):
+    """Records first .. first + count - 1: record n on line n % lines, at minute n of the month, 1 + n % 7 units."""
+    minutes = 28 * 24 * 60
+    return [
+        {
+            "contract_line_id": line_ids[n % len(line_ids)],
+            "date": (datetime.combine(month_start, datetime.min.time()) + timedelta(minutes=n % minutes)).strftime(
+                "%Y-%m-%d %H:%M:%S"
+            ),
+            "quantity": 1 + n % 7,
+            "key": f"bench-{n}",
+            "source": "bench",
+        }
+        for n in range(first, first + count)
+    ]
+
+
+def start_server(argv):
+    """Odoo's HTTP server on the bench database, as an integration would reach it."""
+    options = [option for option in argv[1:] if option != "--no-http"]
+    command = [
+        sys.executable,
+        "-m",
+        "odoo",
+        "server",
+        *options,
+        "--http-port",
+        str(PORT),
+        "--workers",
+        str(WORKERS),
+        "--max-cron-threads",
+        "0",
+        "--limit-time-real",
+        "600",
+        "--limit-time-cpu",
+        "600",
+        "--limit-memory-soft",
+        str(4 << 30),
+        "--limit-memory-hard",
+        str(5 << 30),
+    ]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(120):
+        try:
+            socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
+            return server
+        except OSError:
+            time.sleep(1)
+    server.terminate()
+    raise RuntimeError(f"Odoo did not start on port {PORT}")
+
+
+def ingest(database, line_ids, month_start, first, last):
+    """Send records first .. last - 1 in batches from CLIENTS threads; returns (seconds, created, duplicates)."""
+    batches = list(range(first, last, BATCH))
+    totals = {"created": 0, "duplicates": 0, "refused": 0}
+    lock = threading.Lock()
+
+    def client():
+        common = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{PORT}/xmlrpc/2/common", allow_none=True)
+        uid = common.authenticate(database, "admin", "admin", {})
+        models = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{PORT}/xmlrpc/2/object", allow_none=True)
+        while True:
+            with lock:
+                if not batches:
+                    return
+                start = batches.pop(0)
+            records = record_batch(line_ids, month_start, start, min(BATCH, last - start))
+            result = models.execute_kw(
+                database, uid, "admin", "revcycle.usage.record", "revcycle_report_usage", [records]
+            )
+            with lock:
+                totals["created"] += result["created"]
+                totals["duplicates"] += len(result["duplicates"])
+                totals["refused"] += len(result["refused"])
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, totals
+
+
+def rate_ours(env, contracts, due):
+    bills = contracts._revcycle_usage_bills(due)
+    return {vals["contract_line_id"]: vals["quantity"] for bill in bills.values() for vals, _target in bill.ratings}
+
+
+def rate_sql(env, line_ids, month_start, month_end):
+    rows = env.execute_query(
+        SQL(
+            """SELECT contract_line_id, sum(quantity) FROM revcycle_usage_record
+            WHERE contract_line_id = ANY(%s) AND rating_id IS NULL AND date >= %s AND date < %s
+            GROUP BY contract_line_id""",
+            line_ids,
+            month_start,
+            month_end + timedelta(days=1),
+        )
+    )
+    return dict(rows)
+
+
+def measure_rating(env, contracts, month_start):
+    period_end = month_start + relativedelta(months=1, days=-1)
+    # the invoice of the next month (prepaid: dated its first day) bills the month that closed
+    due = [
+        (
+            contract,
+            period_engine.Period(
+                period_end + timedelta(days=1),
+                period_end + relativedelta(months=1),
+                period_end + timedelta(days=1),
+                period_end + relativedelta(months=1),
+            ),
+        )
+        for contract in contracts
+    ]
+    line_ids = contracts.line_ids.ids
+    results = {}
+
+    def ours():
+        env.invalidate_all()
+        started = time.perf_counter()
+        results["ours"] = rate_ours(env, contracts, due)
+        return time.perf_counter() - started
+
+    def sql():
+        env.invalidate_all()
+        started = time.perf_counter()
+        results["sql"] = rate_sql(env, line_ids, month_start, period_end)
+        return time.perf_counter() - started
+
+    timings = alternated_rounds({"ours": ours, "sql": sql})
+    ours_quantities = {line: qty for line, qty in results["ours"].items() if qty}
+    agree = all(abs(ours_quantities.get(line, 0) - qty) < 1e-6 for line, qty in results["sql"].items()) and len(
+        ours_quantities
+    ) == len(results["sql"])
+    return timings, agree, sum(results["sql"].values())
+
+
+def main(argv):
+    registry = open_registry(argv)
+    database = registry.db_name
+    with registry.cursor() as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+        month_start = fields.Date.context_today(env["res.partner"]) + relativedelta(months=-1, day=1)
+        contracts = bench_contracts(env, month_start)
+        line_ids = contracts.line_ids.ids
+        env["revcycle.usage.record"].flush_model()
+        held = env.execute_query(SQL("SELECT count(*) FROM revcycle_usage_record WHERE source = 'bench'"))[0][0]
+    print_fairness(
+        {
+            "ours": "rating step of the contract invoicing run for 5,000 contracts (aggregate, terms, tier engine, "
+            "invoice line and rating values)",
+            "sql": "one SQL aggregate: the month's unrated usage summed per contract line",
+        },
+        "the same usage records, the same month, the same database",
+        "ours also prices each line (allowance, tiers, commitment) and builds its invoice lines",
+    )
+    print(
+        f"data: {CONTRACTS} active monthly contracts, one metered line each; month {month_start}; "
+        f"{held:,} usage records held; ingestion by {CLIENTS} clients, batches of {BATCH:,}, {WORKERS} workers"
+    )
+    server = start_server(argv)
+    try:
+        for size in SIZES:
+            if held < size:
+                seconds, totals = ingest(database, line_ids, month_start, held, size)
+                print(
+                    f"ingest {size - held:,} records to reach {size:,}: {seconds:.1f} s, "
+                    f"{(size - held) / seconds:,.0f} records/s (created {totals['created']:,}, duplicates "
+                    f"{totals['duplicates']:,}, refused {totals['refused']:,})",
+                    flush=True,
+                )
+                held = size
+            seconds, totals = ingest(database, line_ids, month_start, 0, BATCH)
+            print(
+                f"  one batch of {BATCH:,} already held (all duplicates): {seconds:.2f} s, "
+                f"{BATCH / seconds:,.0f} records/s",
+                flush=True,
+            )
+            with registry.cursor() as cr:
+                env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+                timings, agree, total = measure_rating(env, contracts.with_env(env), month_start)
+                print(f"rating {CONTRACTS:,} contracts' month at {size:,} records ({total:,.0f} units):")
+                print(f"  ours {describe(timings['ours'])}")
+                print(f"  sql  {describe(timings['sql'])}")
+                print(
+                    f"  ratio ours / sql: {describe_ratio(timings['ours'], timings['sql'])}; quantities agree: "
+                    f"{agree}",
+                    flush=True,
+                )
+                cr.rollback()
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,146 @@
+"""Usage ingestion over XML-RPC (issue 22): thousands of records per call, idempotent keys, per-record refusals
+returned to the caller with nothing of them written, and two callers sending the same batch at once counted once."""
+
+import threading
+import uuid
+import xmlrpc.client
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def metered_line(admin_rpc):
+    """An active contract with a metered line (0.01 a call after 100 included), started on 2026-01-01."""
+    template = admin_rpc(
+        "product.template",
+        "create",
+        {
+            "name": f"RPC metered {uuid.uuid4().hex[:6]}",
+            "type": "service",
+            "list_price": 0.01,
+            "revcycle_recurring": True,
+            "revcycle_billing_period": "month",
+            "revcycle_metered": True,
+            "revcycle_charge_model": "per_unit",
+            "revcycle_usage_included": 100,
+        },
+    )
+    product = admin_rpc("product.product", "search", [("product_tmpl_id", "=", template)])[0]
+    partner = admin_rpc("res.partner", "create", {"name": "Usage RPC Customer", "is_company": True})
+    contract = admin_rpc(
+        "revcycle.contract",
+        "create",
+        {
+            "partner_id": partner,
+            "date_start": "2026-01-01",
+            "date_end": "2026-12-31",
+            "line_ids": [(0, 0, {"product_id": product, "name": "Calls", "quantity": 1, "price_unit": 0.01})],
+        },
+    )
+    admin_rpc("revcycle.contract", "action_sign", [contract])
+    admin_rpc("revcycle.contract", "action_activate", [contract])
+    return admin_rpc("revcycle.contract", "read", [contract], fields=["line_ids"])[0]["line_ids"][0]
+
+
+def _batch(line, prefix, count, day="2026-06-15"):
+    return [
+        {
+            "contract_line_id": line,
+            "date": f"{day} {index % 24:02d}:00:00",
+            "quantity": 1 + index % 5,
+            "key": f"{prefix}-{index}",
+            "source": "rpc-test",
+        }
+        for index in range(count)
+    ]
+
+
+def _count(admin_rpc, prefix):
+    return admin_rpc("revcycle.usage.record", "search_count", [("idempotency_key", "=like", f"{prefix}-%")])
+
+
+def test_report_usage_in_bulk_is_idempotent(admin_rpc, metered_line):
+    prefix = uuid.uuid4().hex
+    batch = _batch(metered_line, prefix, 2000)
+    result = admin_rpc("revcycle.usage.record", "revcycle_report_usage", batch)
+    assert result == {"created": 2000, "duplicates": [], "refused": []}
+    again = admin_rpc("revcycle.usage.record", "revcycle_report_usage", batch[:10])
+    assert again["created"] == 0
+    assert again["duplicates"] == [record["key"] for record in batch[:10]]
+    assert _count(admin_rpc, prefix) == 2000
+    # quantities are 1..5 in turn: 400 of each over 2,000 records = 400 x 15 = 6,000
+    total = admin_rpc(
+        "revcycle.usage.record", "read_group", [("idempotency_key", "=like", f"{prefix}-%")], ["quantity:sum"], []
+    )
+    assert total[0]["quantity"] == 6000
+
+
+def test_refused_records_are_returned_and_not_written(admin_rpc, metered_line):
+    prefix = uuid.uuid4().hex
+    records = [
+        {"contract_line_id": metered_line, "date": "2026-06-01", "quantity": 3, "key": f"{prefix}-ok"},
+        {"contract_line_id": metered_line, "date": "2026-06-01", "quantity": -3, "key": f"{prefix}-negative"},
+        {"contract_line_id": metered_line, "date": "2027-06-01", "quantity": 3, "key": f"{prefix}-after-end"},
+        {"contract_line_id": 99999999, "date": "2026-06-01", "quantity": 3, "key": f"{prefix}-unknown"},
+        {"contract_line_id": metered_line, "date": "2026-06-01", "quantity": "3", "key": f"{prefix}-text"},
+        {"contract_line_id": metered_line, "date": "2026-06-01", "quantity": 3},
+    ]
+    result = admin_rpc("revcycle.usage.record", "revcycle_report_usage", records)
+    assert result["created"] == 1
+    assert [(item["index"], item["key"]) for item in result["refused"]] == [
+        (1, f"{prefix}-negative"),
+        (2, f"{prefix}-after-end"),
+        (3, f"{prefix}-unknown"),
+        (4, f"{prefix}-text"),
+        (5, None),
+    ]
+    assert "is negative" in result["refused"][0]["reason"]
+    assert "not active on 2027-06-01" in result["refused"][1]["reason"]
+    assert _count(admin_rpc, prefix) == 1
+
+
+def test_concurrent_calls_with_the_same_keys_count_once(admin_rpc, rpc_as, metered_line):
+    prefix = uuid.uuid4().hex
+    batch = _batch(metered_line, prefix, 1000)
+    results, errors = [], []
+
+    def send():
+        session = rpc_as("admin", "admin")
+        try:
+            results.append(session("revcycle.usage.record", "revcycle_report_usage", batch))
+        except xmlrpc.client.Fault as fault:  # a serialization conflict would surface here
+            errors.append(fault.faultString[-500:])
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    # each key written by exactly one call, reported as a duplicate by the others
+    assert sum(result["created"] for result in results) == 1000
+    assert sum(len(result["duplicates"]) for result in results) == 2000
+    assert _count(admin_rpc, prefix) == 1000
+
+
+def test_other_salesperson_cannot_report_on_the_contract(admin_rpc, rpc_as, metered_line):
+    login = "usage_rpc_cpq_user"
+    if not admin_rpc("res.users", "search", [("login", "=", login)]):
+        group = admin_rpc(
+            "ir.model.data",
+            "search_read",
+            [("module", "=", "revcycle_cpq"), ("name", "=", "group_revcycle_cpq_user")],
+            fields=["res_id"],
+        )[0]["res_id"]
+        admin_rpc(
+            "res.users",
+            "create",
+            {"name": "Usage RPC User", "login": login, "password": login, "groups_id": [(6, 0, [group])]},
+        )
+    session = rpc_as(login, login)
+    prefix = uuid.uuid4().hex
+    result = session("revcycle.usage.record", "revcycle_report_usage", _batch(metered_line, prefix, 2))
+    # own documents only: another salesperson's contract line is unknown to this user
+    assert result["created"] == 0
+    assert all("not a contract line you can report usage on" in item["reason"] for item in result["refused"])
+    assert _count(admin_rpc, prefix) == 0
