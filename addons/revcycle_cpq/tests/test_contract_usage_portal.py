@@ -1,5 +1,4 @@
 from dateutil.relativedelta import relativedelta
-
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
