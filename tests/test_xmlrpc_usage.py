@@ -92,7 +92,7 @@ def test_refused_records_are_returned_and_not_written(admin_rpc, metered_line):
         (2, f"{prefix}-after-end"),
         (3, f"{prefix}-unknown"),
         (4, f"{prefix}-text"),
-        (5, None),
+        (5, False),
     ]
     assert "is negative" in result["refused"][0]["reason"]
     assert "not active on 2027-06-01" in result["refused"][1]["reason"]

@@ -222,7 +222,8 @@ class RevcycleUsageRecord(models.Model):
                 row = self._revcycle_check_record(record, lines_by_id, lock_dates, corrected, numbers_as_text)
             except ValidationError as error:
                 key = record.get("key") if isinstance(record, dict) else None
-                refused.append({"index": index, "key": key if isinstance(key, str) else None, "reason": error.args[0]})
+                key = key if isinstance(key, str) else False  # XML-RPC has no None
+                refused.append({"index": index, "key": key, "reason": error.args[0]})
                 continue
             rows.append(row)
         return rows, refused
