@@ -31,7 +31,6 @@ import odoo
 from benchlib import alternated_rounds, describe, describe_ratio, open_registry, print_fairness
 from dateutil.relativedelta import relativedelta
 from odoo import Command, api, fields
-from odoo.addons.revcycle_base.engine import periods as period_engine
 from odoo.tools import SQL
 
 MODULES = ("revcycle_cpq",)
@@ -107,7 +106,7 @@ def record_batch(line_ids, month_start, first, count):
 
 def start_server(argv):
     """Odoo's HTTP server on the bench database, as an integration would reach it."""
-    options = [option for option in argv[1:] if option != "--no-http"]
+    options = [option for option in argv if option != "--no-http"]
     command = [
         sys.executable,
         "-m",
@@ -194,7 +193,10 @@ def rate_sql(env, line_ids, month_start, month_end):
 
 def measure_rating(env, contracts, month_start):
     period_end = month_start + relativedelta(months=1, days=-1)
-    # the invoice of the next month (prepaid: dated its first day) bills the month that closed
+    # the invoice of the next month (prepaid: dated its first day) bills the month that closed; the engine is
+    # importable once the registry has loaded the addons
+    from odoo.addons.revcycle_base.engine import periods as period_engine
+
     due = [
         (
             contract,
@@ -289,4 +291,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    main(sys.argv[1:])

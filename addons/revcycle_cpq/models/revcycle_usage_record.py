@@ -8,6 +8,7 @@ naming the key it corrects), rated with the period it corrects (docs/domain.md, 
 """
 
 import math
+from collections import namedtuple
 from datetime import date as date_type
 from datetime import datetime, time, timedelta
 
@@ -32,6 +33,11 @@ IMMUTABLE_FIELDS = (
     "rating_id",
 )
 _RATING_TOKEN = object()
+# what the checks need of a line, read once per batch (a batch of 10,000 records names a few thousand lines at most)
+LineFacts = namedtuple(
+    "LineFacts",
+    "id metered product company_id company_name contract_id contract_name start end pause_from pause_to started",
+)
 
 
 class RevcycleUsageRecord(models.Model):
@@ -209,7 +215,7 @@ class RevcycleUsageRecord(models.Model):
         }
         # the caller's record rules apply: a line of another company or salesperson is "unknown"
         lines = self.env["revcycle.contract.line"].search([("id", "in", list(line_ids))])
-        lines_by_id = {line.id: line for line in lines}
+        lines_by_id = {line.id: self._revcycle_line_facts(line) for line in lines}
         contracts = lines.contract_id
         # sudo: reading each company's lock dates, which the caller need not have access to read; the lines checked
         # above are the caller's
@@ -227,6 +233,24 @@ class RevcycleUsageRecord(models.Model):
                 continue
             rows.append(row)
         return rows, refused
+
+    @api.model
+    def _revcycle_line_facts(self, line):
+        contract = line.contract_id
+        return LineFacts(
+            id=line.id,
+            metered=line.revcycle_metered,
+            product=line.product_id.display_name,
+            company_id=contract.company_id.id,
+            company_name=contract.company_id.name,
+            contract_id=contract.id,
+            contract_name=contract.name,
+            start=contract.date_start,
+            end=contract.termination_date or contract.date_end,
+            pause_from=contract.pause_from,
+            pause_to=contract.pause_to,
+            started=contract.state not in ("draft", "negotiation", "signed"),
+        )
 
     @api.model
     def _revcycle_lock_date(self, company):
@@ -301,20 +325,19 @@ class RevcycleUsageRecord(models.Model):
                     value=line_id,
                 )
             )
-        if not line.revcycle_metered:
+        if not line.metered:
             raise ValidationError(
                 self.env._(
                     "%(line)s (contract line %(id)s) is not metered: usage is reported on metered " "lines only.",
-                    line=line.product_id.display_name,
+                    line=line.product,
                     id=line.id,
                 )
             )
         quantity = self._revcycle_quantity(record.get("quantity"), numbers_as_text)
-        company = line.contract_id.company_id
         corrects = record.get("corrects")
         original = None
         if corrects not in (None, False, ""):
-            original = self._revcycle_check_correction(corrects, quantity, line, company, corrected)
+            original = self._revcycle_check_correction(corrects, quantity, line, corrected)
             used_at = original["date"]
         else:
             if quantity < 0:
@@ -327,20 +350,20 @@ class RevcycleUsageRecord(models.Model):
                 )
             used_at = self._revcycle_datetime(record.get("date"))
         self._revcycle_check_active(line, used_at.date())
-        lock_date = lock_dates.get(company.id)
+        lock_date = lock_dates.get(line.company_id)
         if lock_date and used_at.date() <= lock_date:
             raise ValidationError(
                 self.env._(
                     "date %(date)s is in a closed period: %(company)s is locked until %(lock)s. "
                     "Report usage after the lock date, or ask an accountant to move it.",
                     date=used_at.date(),
-                    company=company.name,
+                    company=line.company_name,
                     lock=lock_date,
                 )
             )
         return {
-            "company_id": company.id,
-            "contract_id": line.contract_id.id,
+            "company_id": line.company_id,
+            "contract_id": line.contract_id,
             "contract_line_id": line.id,
             "date": used_at,
             "quantity": quantity,
@@ -372,6 +395,11 @@ class RevcycleUsageRecord(models.Model):
             parsed = value
         elif isinstance(value, date_type):
             parsed = datetime.combine(value, time.min)
+        elif isinstance(value, str) and len(value) == 19 and value[10] == " ":
+            try:  # the common case, 'YYYY-MM-DD HH:MM:SS': parsed in C
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                parsed = None
         elif isinstance(value, str) and 10 <= len(value) <= 32:
             try:
                 parsed = (
@@ -396,31 +424,28 @@ class RevcycleUsageRecord(models.Model):
     @api.model
     def _revcycle_check_active(self, line, day):
         """Usage counts on the days the contract bills: from its start to its end (or termination), outside a
-        pause, once signed."""
-        contract = line.contract_id
-        end = contract.termination_date or contract.date_end
-        paused = contract.pause_from and contract.pause_from <= day <= contract.pause_to
-        started = contract.state not in ("draft", "negotiation", "signed")
-        if not started or day < contract.date_start or (end and day > end) or paused:
+        pause, once signed (``line``: the line's LineFacts)."""
+        paused = line.pause_from and line.pause_from <= day <= line.pause_to
+        if not line.started or day < line.start or (line.end and day > line.end) or paused:
             raise ValidationError(
                 self.env._(
                     "%(line)s of %(contract)s is not active on %(date)s: usage counts from the contract's "
                     "start (%(start)s) to its end (%(end)s), outside pauses, once it is active.",
-                    line=line.product_id.display_name,
-                    contract=contract.name,
+                    line=line.product,
+                    contract=line.contract_name,
                     date=day,
-                    start=contract.date_start,
-                    end=end or "-",
+                    start=line.start,
+                    end=line.end or "-",
                 )
             )
 
     @api.model
-    def _revcycle_check_correction(self, corrects, quantity, line, company, corrected):
+    def _revcycle_check_correction(self, corrects, quantity, line, corrected):
         if not isinstance(corrects, str):
             raise ValidationError(
                 self.env._("corrects must be the key of the record to correct, not %(value)r.", value=corrects)
             )
-        original = corrected.get((company.id, corrects))
+        original = corrected.get((line.company_id, corrects))
         if not original or original["line"] != line.id:
             raise ValidationError(
                 self.env._(
