@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 
 from odoo import Command, api, fields, models
 from odoo.addons.revcycle_base.engine import periods as period_engine
-from odoo.tools import SQL, format_date, formatLang
+from odoo.tools import SQL, format_date, get_lang
 
 from ..engine import Tier, UsageTerms, rate_usage
 
@@ -26,6 +26,41 @@ class UsageBill:
     invoice_commands: list = field(default_factory=list)
     credit_commands: list = field(default_factory=list)
     ratings: list = field(default_factory=list)  # (rating vals, "invoice" | "credit" | None)
+
+
+class UsageFormatter:
+    """Numbers, amounts and dates as the user's language writes them (as formatLang and format_date do), the
+    language read once: a run writes the breakdowns of thousands of lines."""
+
+    def __init__(self, env):
+        self.env = env
+        data = get_lang(env)
+        self.lang = env["res.lang"].browse(data.id)
+        # the usual grouping by thousands is written here; any other (e.g. lakhs) by the language itself
+        self.separators = (data.decimal_point, data.thousands_sep) if data.grouping == "[3,0]" else None
+        self.dates = {}
+        self.tiers = {}  # the tier tables of the run, by product, pricelist, company, currency and date
+
+    def number(self, value, digits=2):
+        if self.separators is None:
+            return self.lang.format(f"%.{digits}f", value, grouping=True)
+        point, thousands = self.separators
+        return f"{value:,.{digits}f}".replace(",", "\0").replace(".", point).replace("\0", thousands)
+
+    def money(self, amount, currency):
+        text = self.number(amount, currency.decimal_places)
+        if not currency.symbol:
+            return text
+        return (
+            f"{text}\N{NO-BREAK SPACE}{currency.symbol}"
+            if currency.position == "after"
+            else (f"{currency.symbol}\N{NO-BREAK SPACE}{text}")
+        )
+
+    def date(self, day):
+        if day not in self.dates:
+            self.dates[day] = format_date(self.env, day)
+        return self.dates[day]
 
 
 class RevcycleContract(models.Model):
@@ -68,10 +103,13 @@ class RevcycleContract(models.Model):
         if not period:
             return []
         quantities = self._revcycle_usage_totals(metered, period)
+        formatter = UsageFormatter(self.env)
         summary = []
         for line in metered:
             charge = rate_usage(
-                quantities.get(line.id, 0.0), line._revcycle_usage_terms(period.end), self.currency_id.decimal_places
+                quantities.get(line.id, 0.0),
+                line._revcycle_usage_terms(period.end, formatter),
+                self.currency_id.decimal_places,
             )
             summary.append(
                 {
@@ -84,7 +122,7 @@ class RevcycleContract(models.Model):
                     "billable": charge.billable,
                     "amount": charge.total,
                     "shortfall": charge.shortfall,
-                    "breakdown": line._revcycle_usage_breakdown(charge),
+                    "breakdown": line._revcycle_usage_breakdown(charge, formatter),
                 }
             )
         return summary
@@ -118,6 +156,11 @@ class RevcycleContract(models.Model):
         cutoff = max(period_engine.invoice_date(period, contract.billing_mode) for contract, period in due)
         pending = self._revcycle_pending_usage(metered, cutoff)
         rated = self._revcycle_rated_usage(metered)
+        # what the rating reads of every line and contract, read at once rather than line by line
+        metered.mapped("tax_ids")
+        metered.product_id.mapped("uom_id.name")
+        contracts.mapped("period_ids.move_id")
+        formatter = UsageFormatter(self.env)
         bills = {}
         taken = set()
         for index, (contract, period) in enumerate(due):
@@ -125,7 +168,7 @@ class RevcycleContract(models.Model):
             if not lines:
                 continue
             bill = contract._revcycle_usage_bill(
-                lines, period_engine.invoice_date(period, contract.billing_mode), pending, rated, taken
+                lines, period_engine.invoice_date(period, contract.billing_mode), pending, rated, taken, formatter
             )
             if bill.invoice_commands or bill.credit_commands or bill.ratings:
                 bills[index] = bill
@@ -167,7 +210,7 @@ class RevcycleContract(models.Model):
             for row in rows
         }
 
-    def _revcycle_usage_bill(self, lines, invoice_date, pending, rated, taken):
+    def _revcycle_usage_bill(self, lines, invoice_date, pending, rated, taken, formatter):
         """The usage one invoice dated ``invoice_date`` bills: every closed period not rated yet, and the late usage
         of periods rated before."""
         self.ensure_one()
@@ -187,9 +230,9 @@ class RevcycleContract(models.Model):
                 has_usage = any(period.start <= day <= period.end for day in line_pending)
                 before = rated.get((line.id, period.start))
                 if before is None and (has_usage or period.end >= added_on):
-                    line._revcycle_bill_period(bill, period, quantity)
+                    line._revcycle_bill_period(bill, period, quantity, formatter)
                 elif before is not None and has_usage:
-                    line._revcycle_bill_adjustment(bill, period, quantity, before)
+                    line._revcycle_bill_adjustment(bill, period, quantity, before, formatter)
                 else:
                     continue
                 taken.add((line.id, period.start))
@@ -271,7 +314,7 @@ class RevcycleContract(models.Model):
 class RevcycleContractLine(models.Model):
     _inherit = "revcycle.contract.line"
 
-    def _revcycle_usage_terms(self, on_date):
+    def _revcycle_usage_terms(self, on_date, formatter=None):
         """The line's rating terms in the contract's currency: its rate, allowance and commitment; the tier table
         of the quotation's pricelist (else the product's generic one), converted from the tiers' currency at
         ``on_date`` when it is not the contract's."""
@@ -280,13 +323,16 @@ class RevcycleContractLine(models.Model):
         contract = self.contract_id
         tiers = ()
         if template.revcycle_charge_model in ("graduated", "volume"):
-            records = self.env["revcycle.price.tier"]._revcycle_tiers_for(
-                template, contract.sale_order_id.pricelist_id, contract.company_id
-            )
-            tiers = tuple(
-                Tier(tier.min_quantity, self._revcycle_in_contract_currency(tier.price, tier.currency_id, on_date))
-                for tier in records
-            )
+            pricelist = contract.sale_order_id.pricelist_id
+            key = (template.id, pricelist.id, contract.company_id.id, contract.currency_id.id, on_date)
+            cache = formatter.tiers if formatter else {}
+            if key not in cache:
+                records = self.env["revcycle.price.tier"]._revcycle_tiers_for(template, pricelist, contract.company_id)
+                cache[key] = tuple(
+                    Tier(tier.min_quantity, self._revcycle_in_contract_currency(tier.price, tier.currency_id, on_date))
+                    for tier in records
+                )
+            tiers = cache[key]
         return UsageTerms(
             template.revcycle_charge_model or "per_unit",
             unit_price=self.price_unit,
@@ -303,19 +349,17 @@ class RevcycleContractLine(models.Model):
         # unrounded: the rating rounds once per line, in the contract's currency
         return currency._convert(amount, contract.currency_id, contract.company_id, on_date, round=False)
 
-    def _revcycle_usage_breakdown(self, charge):
+    def _revcycle_usage_breakdown(self, charge, formatter):
         """The breakdown a customer reads: quantity, allowance, each tier slice or block count, the shortfall."""
         currency = self.contract_id.currency_id
         uom = self.product_id.uom_id.name
 
         def money(amount):
-            return formatLang(self.env, amount, currency_obj=currency)
+            return formatter.money(amount, currency)
 
-        parts = [
-            self.env._("%(quantity)s %(uom)s used", quantity=formatLang(self.env, charge.quantity, digits=2), uom=uom)
-        ]
+        parts = [self.env._("%(quantity)s %(uom)s used", quantity=formatter.number(charge.quantity), uom=uom)]
         if charge.included:
-            parts.append(self.env._("%(included)s included", included=formatLang(self.env, charge.included, digits=2)))
+            parts.append(self.env._("%(included)s included", included=formatter.number(charge.included)))
         model = self.product_id.revcycle_charge_model
         for piece in charge.slices:
             if model == "package":
@@ -331,8 +375,8 @@ class RevcycleContractLine(models.Model):
                 parts.append(
                     self.env._(
                         "%(quantity)s from tier %(tier)s at %(price)s = %(amount)s",
-                        quantity=formatLang(self.env, piece.quantity, digits=2),
-                        tier=formatLang(self.env, piece.min_quantity, digits=0),
+                        quantity=formatter.number(piece.quantity),
+                        tier=formatter.number(piece.min_quantity, 0),
                         price=piece.price,
                         amount=money(piece.amount),
                     )
@@ -341,7 +385,7 @@ class RevcycleContractLine(models.Model):
                 parts.append(
                     self.env._(
                         "%(quantity)s at %(price)s = %(amount)s",
-                        quantity=formatLang(self.env, piece.quantity, digits=2),
+                        quantity=formatter.number(piece.quantity),
                         price=piece.price,
                         amount=money(piece.amount),
                     )
@@ -391,20 +435,20 @@ class RevcycleContractLine(models.Model):
             **charge_figures,
         }
 
-    def _revcycle_period_label(self, period):
-        return self.env._(
-            "%(start)s to %(end)s", start=format_date(self.env, period.start), end=format_date(self.env, period.end)
-        )
+    def _revcycle_period_label(self, period, formatter):
+        return self.env._("%(start)s to %(end)s", start=formatter.date(period.start), end=formatter.date(period.end))
 
-    def _revcycle_bill_period(self, bill, period, quantity):
+    def _revcycle_bill_period(self, bill, period, quantity, formatter):
         """The period-end rating: one line for the usage (even none: the customer sees the period was counted), one
         for the commitment shortfall."""
-        charge = rate_usage(quantity, self._revcycle_usage_terms(period.end), self.currency_id.decimal_places)
-        breakdown = self._revcycle_usage_breakdown(charge)
+        charge = rate_usage(
+            quantity, self._revcycle_usage_terms(period.end, formatter), self.contract_id.currency_id.decimal_places
+        )
+        breakdown = self._revcycle_usage_breakdown(charge, formatter)
         label = self.env._(
             "%(line)s, usage %(period)s: %(breakdown)s",
             line=self.product_id.display_name,
-            period=self._revcycle_period_label(period),
+            period=self._revcycle_period_label(period, formatter),
             breakdown=breakdown,
         )
         bill.invoice_commands.append(Command.create(self._revcycle_usage_line_vals(period, label, charge.usage_amount)))
@@ -412,7 +456,7 @@ class RevcycleContractLine(models.Model):
             shortfall_label = self.env._(
                 "%(line)s, minimum commitment shortfall %(period)s",
                 line=self.product_id.display_name,
-                period=self._revcycle_period_label(period),
+                period=self._revcycle_period_label(period, formatter),
             )
             bill.invoice_commands.append(
                 Command.create(self._revcycle_usage_line_vals(period, shortfall_label, charge.shortfall))
@@ -425,11 +469,11 @@ class RevcycleContractLine(models.Model):
         }
         bill.ratings.append((self._revcycle_rating_vals(period, "period", quantity, figures, breakdown), "invoice"))
 
-    def _revcycle_bill_adjustment(self, bill, period, quantity, before):
+    def _revcycle_bill_adjustment(self, bill, period, quantity, before, formatter):
         """Late usage or a correction of a rated period: the period re-rated with it, billed by the difference."""
-        currency = self.currency_id
+        currency = self.contract_id.currency_id
         total_quantity = max(before["quantity"] + quantity, 0.0)
-        charge = rate_usage(total_quantity, self._revcycle_usage_terms(period.end), currency.decimal_places)
+        charge = rate_usage(total_quantity, self._revcycle_usage_terms(period.end, formatter), currency.decimal_places)
         difference = currency.round(charge.total - before["amount"])
         figures = {
             "billable_quantity": charge.billable,
@@ -437,12 +481,12 @@ class RevcycleContractLine(models.Model):
             "shortfall_amount": currency.round(charge.shortfall - before["shortfall_amount"]),
             "amount": difference,
         }
-        breakdown = self._revcycle_usage_breakdown(charge)
+        breakdown = self._revcycle_usage_breakdown(charge, formatter)
         label = self.env._(
             "%(line)s, usage %(period)s adjusted (%(quantity)s reported after it was billed): now %(breakdown)s",
             line=self.product_id.display_name,
-            period=self._revcycle_period_label(period),
-            quantity=formatLang(self.env, quantity, digits=2),
+            period=self._revcycle_period_label(period, formatter),
+            quantity=formatter.number(quantity),
             breakdown=breakdown,
         )
         target = None
