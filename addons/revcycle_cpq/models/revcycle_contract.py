@@ -560,6 +560,7 @@ class RevcycleContract(models.Model):
         invoiced the day after it ends), then the contract is terminated."""
         self.ensure_one()
         self._revcycle_invoice_due_periods(today)
+        self._revcycle_invoice_final_usage(today)  # the last periods' usage, billed in arrears
         self._revcycle_lifecycle_write({"state": "terminated"})
 
     def action_renew(self):
@@ -1006,6 +1007,7 @@ class RevcycleContract(models.Model):
         if self.state == "active":
             # a postpaid last period is invoiced the day after the term: before the contract stops billing
             self._revcycle_invoice_due_periods(fields.Date.context_today(self))
+            self._revcycle_invoice_final_usage(fields.Date.context_today(self))  # the last periods' usage
         self._revcycle_lifecycle_write({"state": "expired"})
         kind = "renewal" if self.next_contract_ids else "churn"
         self._revcycle_log_mrr_event(kind, self.date_end + timedelta(days=1), mrr_before, 0.0)

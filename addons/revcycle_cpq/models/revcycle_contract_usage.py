@@ -147,13 +147,17 @@ class RevcycleContract(models.Model):
         return dict(rows)
 
     # -- rating in the invoicing run ---------------------------------------------------------------------------------
-    def _revcycle_usage_bills(self, due):
-        """{index in ``due``: UsageBill} for the invoices of the run that bill usage."""
+    def _revcycle_usage_bills(self, due, invoice_dates=None):
+        """{index in ``due``: UsageBill} for the invoices of the run that bill usage. ``invoice_dates``: each
+        invoice's date when it is not its period's (the final usage invoice of a contract whose term is over)."""
         contracts = self.browse({contract.id for contract, _period in due})
         metered = contracts.line_ids.filtered("revcycle_metered")
         if not metered:
             return {}
-        cutoff = max(period_engine.invoice_date(period, contract.billing_mode) for contract, period in due)
+        invoice_dates = invoice_dates or [
+            period_engine.invoice_date(period, contract.billing_mode) for contract, period in due
+        ]
+        cutoff = max(invoice_dates)
         pending = self._revcycle_pending_usage(metered, cutoff)
         rated = self._revcycle_rated_usage(metered)
         # what the rating reads of every line and contract, read at once rather than line by line
@@ -167,9 +171,10 @@ class RevcycleContract(models.Model):
             lines = contract.line_ids.filtered("revcycle_metered")
             if not lines:
                 continue
-            bill = contract._revcycle_usage_bill(
-                lines, period_engine.invoice_date(period, contract.billing_mode), pending, rated, taken, formatter
-            )
+            bill = contract._revcycle_usage_bill(lines, invoice_dates[index], pending, rated, taken, formatter)
+            if period and not bill.invoice_commands and not contract.line_ids - lines:
+                # an invoice needs a line: a metered-only contract's first prepaid invoice says when usage is billed
+                bill.invoice_commands += [Command.create(line._revcycle_rate_line_vals()) for line in lines]
             if bill.invoice_commands or bill.credit_commands or bill.ratings:
                 bills[index] = bill
         return bills
@@ -236,12 +241,34 @@ class RevcycleContract(models.Model):
                 else:
                     continue
                 taken.add((line.id, period.start))
-        if not bill.invoice_commands and not self.line_ids.filtered(lambda line: not line.revcycle_metered):
-            # an invoice needs a line: a metered-only contract's first prepaid invoice says when usage is billed
-            bill.invoice_commands += [Command.create(line._revcycle_rate_line_vals()) for line in lines]
         return bill
 
-    def _revcycle_record_usage_bills(self, bills, moves_by_index, due):
+    def _revcycle_invoice_final_usage(self, on_date):
+        """The term is over: the usage of its last periods, which no later period's invoice will carry, is billed on
+        a usage-only invoice dated ``on_date`` (nothing when there is none)."""
+        self.ensure_one()
+        bills = self._revcycle_usage_bills([(self, None)], [on_date])
+        if not bills:
+            return self.env["account.move"]
+        bill = bills[0]
+        invoice = self.env["account.move"]
+        if bill.invoice_commands:
+            vals = {
+                "move_type": "out_invoice",
+                "partner_id": self.partner_id.id,
+                "company_id": self.company_id.id,
+                "currency_id": self.currency_id.id,
+                "invoice_date": on_date,
+                "invoice_payment_term_id": self.payment_term_id.id,
+                "invoice_origin": self.name,
+                "invoice_user_id": self.user_id.id,
+                "invoice_line_ids": bill.invoice_commands,
+            }
+            invoice = self._revcycle_create_invoices(self.company_id, [vals])
+        self._revcycle_record_usage_bills({0: bill}, {0: invoice}, [(self, None)], on_date)
+        return invoice
+
+    def _revcycle_record_usage_bills(self, bills, moves_by_index, due, on_date=None):
         """Once the run's invoices exist: the credit notes of the adjustments that lower a period, the ratings
         (their unique index stops a second run rating a period twice), and the usage records linked to them."""
         if not bills:
@@ -250,7 +277,7 @@ class RevcycleContract(models.Model):
         for index, bill in bills.items():
             contract = due[index][0]
             invoice = moves_by_index[index]
-            credit = contract._revcycle_usage_credit_note(bill.credit_commands, invoice.invoice_date)
+            credit = contract._revcycle_usage_credit_note(bill.credit_commands, invoice.invoice_date or on_date)
             vals_list = []
             for vals, target in bill.ratings:
                 move = invoice if target == "invoice" else credit if target == "credit" else False

@@ -328,6 +328,21 @@ class TestContractUsage(ContractCase):
         # the first invoice of a usage-only contract says when usage is billed (an invoice needs a line)
         self.assertAlmostEqual(moves.sorted("invoice_date")[0].amount_untaxed, 0.0)
 
+    def test_last_period_usage_is_billed_when_the_term_ends(self):
+        contract, line = self._usage_contract(date_end=date(2026, 3, 31))
+        self._report(line, ("march", "2026-03-20", 2500))
+        self._invoice(contract, "2026-03-01")  # January, February and March invoiced (prepaid)
+        with freeze_time("2026-04-01"):
+            contract._revcycle_expire()
+        final = self.env["account.move"].search(
+            [("invoice_origin", "=", contract.name), ("invoice_date", "=", date(2026, 4, 1))]
+        )
+        # no period's invoice follows March: its usage goes on a usage-only invoice the day after the term,
+        # 1,500 x 0.02 = 30.00 + 20.00 short of the commitment = 50.00
+        self.assertAlmostEqual(final.amount_untaxed, 50.0)
+        self.assertEqual(contract.state, "expired")
+        self.assertEqual(self.Rating.search_count([("contract_id", "=", contract.id)]), 3)  # January to March once
+
     @freeze_time("2026-02-10")
     def test_usage_tab_estimates_the_current_period(self):
         contract, line = self._usage_contract()
