@@ -34,6 +34,8 @@ ALL_KEYS = {
     "arpa",
     "cltv",
     "renewal_rate",
+    "usage_revenue",
+    "overage_share",
     "dunning_recovery_rate",
     "deferred_revenue",
 }
