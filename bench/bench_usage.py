@@ -254,6 +254,13 @@ def profile_rating(registry, contracts, month_start):
         rate_ours(env, contracts, [(contract, period) for contract in contracts])
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        # one batch ingested in process (no XML-RPC), new keys, rolled back
+        records = record_batch(contracts.line_ids.ids, month_start, 10**9, BATCH)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        env["revcycle.usage.record"].revcycle_report_usage(records)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         cr.rollback()
 
 

@@ -36,7 +36,7 @@ _RATING_TOKEN = object()
 # what the checks need of a line, read once per batch (a batch of 10,000 records names a few thousand lines at most)
 LineFacts = namedtuple(
     "LineFacts",
-    "id metered product company_id company_name contract_id contract_name start end pause_from pause_to started",
+    "id metered product_id company_id contract_id start end pause_from pause_to started",
 )
 
 
@@ -46,8 +46,9 @@ class RevcycleUsageRecord(models.Model):
     _order = "date desc, id desc"
     _rec_name = "idempotency_key"
 
-    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
-    contract_id = fields.Many2one("revcycle.contract", required=True, index=True, readonly=True, ondelete="restrict")
+    # few indexes, each costing every one of a call's thousands of inserts (the unique key's leads with the company)
+    company_id = fields.Many2one("res.company", required=True, readonly=True)
+    contract_id = fields.Many2one("revcycle.contract", required=True, readonly=True, ondelete="restrict")
     contract_line_id = fields.Many2one(
         "revcycle.contract.line",
         string="Contract Line",
@@ -91,14 +92,7 @@ class RevcycleUsageRecord(models.Model):
     ]
 
     def init(self):
-        # rating reads a line's unrated usage of a period; the partial index stays small as usage gets rated
-        tools.create_index(
-            self.env.cr,
-            "revcycle_usage_record_unrated_idx",
-            self._table,
-            ["contract_line_id", "date"],
-            where="rating_id IS NULL",
-        )
+        # the rating and the usage summary read by line and date
         tools.create_index(
             self.env.cr, "revcycle_usage_record_line_date_idx", self._table, ["contract_line_id", "date"]
         )
@@ -215,7 +209,7 @@ class RevcycleUsageRecord(models.Model):
         }
         # the caller's record rules apply: a line of another company or salesperson is "unknown"
         lines = self.env["revcycle.contract.line"].search([("id", "in", list(line_ids))])
-        lines_by_id = {line.id: self._revcycle_line_facts(line) for line in lines}
+        lines_by_id = self._revcycle_line_facts(lines)
         contracts = lines.contract_id
         # sudo: reading each company's lock dates, which the caller need not have access to read; the lines checked
         # above are the caller's
@@ -235,22 +229,26 @@ class RevcycleUsageRecord(models.Model):
         return rows, refused
 
     @api.model
-    def _revcycle_line_facts(self, line):
-        contract = line.contract_id
-        return LineFacts(
-            id=line.id,
-            metered=line.revcycle_metered,
-            product=line.product_id.display_name,
-            company_id=contract.company_id.id,
-            company_name=contract.company_id.name,
-            contract_id=contract.id,
-            contract_name=contract.name,
-            start=contract.date_start,
-            end=contract.termination_date or contract.date_end,
-            pause_from=contract.pause_from,
-            pause_to=contract.pause_to,
-            started=contract.state not in ("draft", "negotiation", "signed"),
+    def _revcycle_line_facts(self, lines):
+        """{line id: LineFacts} of ``lines`` (those the caller may read), read by one query: the ORM would read
+        field by field for thousands of lines. Names for the messages are read only when a record is refused."""
+        if not lines:
+            return {}
+        self.env["revcycle.contract"].flush_model()
+        lines.flush_recordset()
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT line.id, line.revcycle_metered, line.product_id, contract.company_id, contract.id,
+                          contract.date_start, COALESCE(contract.termination_date, contract.date_end),
+                          contract.pause_from, contract.pause_to,
+                          contract.state NOT IN ('draft', 'negotiation', 'signed')
+                     FROM revcycle_contract_line line
+                     JOIN revcycle_contract contract ON contract.id = line.contract_id
+                    WHERE line.id = ANY(%s)""",
+                lines.ids,
+            )
         )
+        return {row[0]: LineFacts(row[0], bool(row[1]), *row[2:]) for row in rows}
 
     @api.model
     def _revcycle_lock_date(self, company):
@@ -329,7 +327,7 @@ class RevcycleUsageRecord(models.Model):
             raise ValidationError(
                 self.env._(
                     "%(line)s (contract line %(id)s) is not metered: usage is reported on metered " "lines only.",
-                    line=line.product,
+                    line=self.env["product.product"].browse(line.product_id).display_name,
                     id=line.id,
                 )
             )
@@ -357,7 +355,7 @@ class RevcycleUsageRecord(models.Model):
                     "date %(date)s is in a closed period: %(company)s is locked until %(lock)s. "
                     "Report usage after the lock date, or ask an accountant to move it.",
                     date=used_at.date(),
-                    company=line.company_name,
+                    company=self.env["res.company"].browse(line.company_id).sudo().name,  # sudo: its name only
                     lock=lock_date,
                 )
             )
@@ -431,8 +429,8 @@ class RevcycleUsageRecord(models.Model):
                 self.env._(
                     "%(line)s of %(contract)s is not active on %(date)s: usage counts from the contract's "
                     "start (%(start)s) to its end (%(end)s), outside pauses, once it is active.",
-                    line=line.product,
-                    contract=line.contract_name,
+                    line=self.env["product.product"].browse(line.product_id).display_name,
+                    contract=self.env["revcycle.contract"].browse(line.contract_id).name,
                     date=day,
                     start=line.start,
                     end=line.end or "-",
