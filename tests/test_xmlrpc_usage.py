@@ -10,7 +10,8 @@ import pytest
 
 @pytest.fixture(scope="module")
 def metered_line(admin_rpc):
-    """An active contract with a metered line (0.01 a call after 100 included), started on 2026-01-01."""
+    """An active contract with a metered line (0.01 a call after 100 included), in 2031: the database is shared
+    with the addons' tests, whose invoicing runs (frozen in 2026) must find nothing of it due; suspended at the end."""
     template = admin_rpc(
         "product.template",
         "create",
@@ -32,17 +33,18 @@ def metered_line(admin_rpc):
         "create",
         {
             "partner_id": partner,
-            "date_start": "2026-01-01",
-            "date_end": "2026-12-31",
+            "date_start": "2031-01-01",
+            "date_end": "2031-12-31",
             "line_ids": [(0, 0, {"product_id": product, "name": "Calls", "quantity": 1, "price_unit": 0.01})],
         },
     )
     admin_rpc("revcycle.contract", "action_sign", [contract])
     admin_rpc("revcycle.contract", "action_activate", [contract])
-    return admin_rpc("revcycle.contract", "read", [contract], fields=["line_ids"])[0]["line_ids"][0]
+    yield admin_rpc("revcycle.contract", "read", [contract], fields=["line_ids"])[0]["line_ids"][0]
+    admin_rpc("revcycle.contract", "action_suspend", [contract])
 
 
-def _batch(line, prefix, count, day="2026-06-15"):
+def _batch(line, prefix, count, day="2031-06-15"):
     return [
         {
             "contract_line_id": line,
@@ -78,12 +80,12 @@ def test_report_usage_in_bulk_is_idempotent(admin_rpc, metered_line):
 def test_refused_records_are_returned_and_not_written(admin_rpc, metered_line):
     prefix = uuid.uuid4().hex
     records = [
-        {"contract_line_id": metered_line, "date": "2026-06-01", "quantity": 3, "key": f"{prefix}-ok"},
-        {"contract_line_id": metered_line, "date": "2026-06-01", "quantity": -3, "key": f"{prefix}-negative"},
-        {"contract_line_id": metered_line, "date": "2027-06-01", "quantity": 3, "key": f"{prefix}-after-end"},
-        {"contract_line_id": 99999999, "date": "2026-06-01", "quantity": 3, "key": f"{prefix}-unknown"},
-        {"contract_line_id": metered_line, "date": "2026-06-01", "quantity": "3", "key": f"{prefix}-text"},
-        {"contract_line_id": metered_line, "date": "2026-06-01", "quantity": 3},
+        {"contract_line_id": metered_line, "date": "2031-06-01", "quantity": 3, "key": f"{prefix}-ok"},
+        {"contract_line_id": metered_line, "date": "2031-06-01", "quantity": -3, "key": f"{prefix}-negative"},
+        {"contract_line_id": metered_line, "date": "2032-06-01", "quantity": 3, "key": f"{prefix}-after-end"},
+        {"contract_line_id": 99999999, "date": "2031-06-01", "quantity": 3, "key": f"{prefix}-unknown"},
+        {"contract_line_id": metered_line, "date": "2031-06-01", "quantity": "3", "key": f"{prefix}-text"},
+        {"contract_line_id": metered_line, "date": "2031-06-01", "quantity": 3},
     ]
     result = admin_rpc("revcycle.usage.record", "revcycle_report_usage", records)
     assert result["created"] == 1
@@ -95,7 +97,7 @@ def test_refused_records_are_returned_and_not_written(admin_rpc, metered_line):
         (5, False),
     ]
     assert "is negative" in result["refused"][0]["reason"]
-    assert "not active on 2027-06-01" in result["refused"][1]["reason"]
+    assert "not active on 2032-06-01" in result["refused"][1]["reason"]
     assert _count(admin_rpc, prefix) == 1
 
 
