@@ -131,10 +131,8 @@ def main(argv):
             print(f"\n{lines}-line quotation, create + price + confirm:")
             for label, values in timings.items():
                 print(f"  {label:<9}: {benchlib.describe(values, 'ms', 1000)}")
-            print(
-                f"  revcycle tiers / stock Odoo : {benchlib.describe_ratio(timings['rc tiers'], timings['stock'])}"
-                + ("  (target <= 1.30)" if lines == 500 else "")
-            )
+            print(f"  revcycle tiers / stock Odoo : {benchlib.describe_ratio(timings['rc tiers'], timings['stock'])}"
+                  + ("  (target <= 1.30)" if lines == 500 else ""))
             print(f"  revcycle plain / stock Odoo : {benchlib.describe_ratio(timings['rc plain'], timings['stock'])}")
         cr.rollback()
         stock_cr.rollback()

@@ -56,13 +56,11 @@ JOBS = {
 
 def own_options(argv):
     """This script's options (see the docstring), as {"--contracts": N, ...}; the rest is Odoo's."""
-    options = {
-        "--contracts": int(os.environ.get("BENCH_CONTRACTS", "2000")),
-        "--customers": int(os.environ.get("BENCH_CUSTOMERS", "2000")),
-        "--batch-size": int(os.environ.get("BENCH_BATCH_SIZE", "0")),
-        "--contract-customers": int(os.environ.get("BENCH_CONTRACT_CUSTOMERS", "0")),
-        "--draft": int(os.environ.get("BENCH_DRAFT", "0")),
-    }
+    options = {"--contracts": int(os.environ.get("BENCH_CONTRACTS", "2000")),
+             "--customers": int(os.environ.get("BENCH_CUSTOMERS", "2000")),
+             "--batch-size": int(os.environ.get("BENCH_BATCH_SIZE", "0")),
+             "--contract-customers": int(os.environ.get("BENCH_CONTRACT_CUSTOMERS", "0")),
+             "--draft": int(os.environ.get("BENCH_DRAFT", "0"))}
     rest = []
     args = iter(argv)
     for arg in args:
@@ -79,7 +77,6 @@ def own_options(argv):
 # ----------------------------------------------------------------------------------------------------------------
 # worker process
 # ----------------------------------------------------------------------------------------------------------------
-
 
 def worker(job, batch_size, argv):
     odoo.tools.config.parse_config(argv, setup_logging=True)
@@ -104,29 +101,16 @@ def worker(job, batch_size, argv):
         handled += done or 0
         if not done:
             break
-    print(
-        json.dumps({"seconds": time.perf_counter() - started, "calls": calls, "handled": handled, "retries": retries}),
-        flush=True,
-    )
+    print(json.dumps({"seconds": time.perf_counter() - started, "calls": calls, "handled": handled,
+                      "retries": retries}), flush=True)
 
 
 def run_workers(job, count, database, batch_size, odoo_argv):
     """Start ``count`` workers on ``database``, release them at once; (wall seconds, their results)."""
-    command = [
-        sys.executable,
-        os.path.abspath(__file__),
-        "--worker",
-        job,
-        str(batch_size),
-        *odoo_argv,
-        "--database",
-        database,
-        "--db-filter",
-        f"^{database}$",
-    ]
-    workers = [
-        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(count)
-    ]
+    command = [sys.executable, os.path.abspath(__file__), "--worker", job, str(batch_size), *odoo_argv,
+               "--database", database, "--db-filter", f"^{database}$"]
+    workers = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+               for _ in range(count)]
     for process in workers:
         if process.stdout.readline().strip() != "ready":
             raise RuntimeError(f"a {job} worker did not start")
@@ -148,7 +132,6 @@ def run_workers(job, count, database, batch_size, odoo_argv):
 # data set and checks (main process)
 # ----------------------------------------------------------------------------------------------------------------
 
-
 def generate(env, contracts, customers, contract_customers, draft):
     import bench_cpq_contracts  # the script's folder is on sys.path
     from bench_dunning_credit import generate_customers, generate_invoices
@@ -161,9 +144,8 @@ def generate(env, contracts, customers, contract_customers, draft):
     _partners, terms = bench_cpq_contracts.shared_data(env)
     bench_cpq_contracts.our_contracts(env, terms, start)
     partners = generate_customers(env, customers, CUSTOMER_PREFIX)
-    generate_invoices(
-        env, partners, INVOICES_PER_CUSTOMER, 1, MOVE_PREFIX, age_sql=SQL("41 + mod(n * 7, 90)"), open_sql=SQL("true")
-    )
+    generate_invoices(env, partners, INVOICES_PER_CUSTOMER, 1, MOVE_PREFIX, age_sql=SQL("41 + mod(n * 7, 90)"),
+                      open_sql=SQL("true"))
     our_policy(env)
     if draft:
         env.company.revcycle_contract_auto_post = False
@@ -179,48 +161,29 @@ def facts(env):
     today = fields.Date.context_today(env["res.partner"])
     return {
         "contract invoices": one(env, "SELECT count(*) FROM revcycle_contract_period WHERE move_id IS NOT NULL"),
-        "contracts still due": one(
-            env,
-            """SELECT count(*) FROM revcycle_contract
-                                          WHERE state = 'active' AND next_invoice_date <= %s""",
-            today,
-        ),
+        "contracts still due": one(env, """SELECT count(*) FROM revcycle_contract
+                                          WHERE state = 'active' AND next_invoice_date <= %s""", today),
         "contracts flagged": one(env, "SELECT count(*) FROM revcycle_contract WHERE invoicing_error IS NOT NULL"),
-        "periods invoiced twice": one(
-            env,
-            """
+        "periods invoiced twice": one(env, """
             SELECT count(*) FROM (
                 SELECT 1 FROM account_move move
                   JOIN revcycle_contract contract ON contract.name = move.invoice_origin
                   JOIN account_move_line line ON line.move_id = move.id AND line.revcycle_service_start IS NOT NULL
                  WHERE move.move_type = 'out_invoice'
-              GROUP BY contract.id, line.revcycle_service_start HAVING count(DISTINCT move.id) > 1) twice""",
-        ),
+              GROUP BY contract.id, line.revcycle_service_start HAVING count(DISTINCT move.id) > 1) twice"""),
         "dunning notices": one(env, "SELECT count(*) FROM revcycle_dunning_notice WHERE date = %s", today),
-        "invoices dunned": one(
-            env,
-            """SELECT count(*) FROM revcycle_dunning_notice_line line
+        "invoices dunned": one(env, """SELECT count(*) FROM revcycle_dunning_notice_line line
                                         JOIN revcycle_dunning_notice notice ON notice.id = line.notice_id
-                                       WHERE notice.date = %s""",
-            today,
-        ),
+                                       WHERE notice.date = %s""", today),
         "dunning runs": one(env, "SELECT count(*) FROM revcycle_dunning_run WHERE date = %s", today),
-        "dunning errors": one(
-            env, "SELECT coalesce(sum(error_count), 0) FROM revcycle_dunning_run WHERE date = %s", today
-        ),
-        "notices twice per customer and level": one(
-            env,
-            """
+        "dunning errors": one(env, "SELECT coalesce(sum(error_count), 0) FROM revcycle_dunning_run WHERE date = %s",
+                              today),
+        "notices twice per customer and level": one(env, """
             SELECT count(*) FROM (SELECT 1 FROM revcycle_dunning_notice WHERE date = %s
-                                GROUP BY partner_id, level_id HAVING count(*) > 1) twice""",
-            today,
-        ),
-        "invoices twice per level": one(
-            env,
-            """
+                                GROUP BY partner_id, level_id HAVING count(*) > 1) twice""", today),
+        "invoices twice per level": one(env, """
             SELECT count(*) FROM (SELECT 1 FROM revcycle_dunning_notice_line
-                                GROUP BY invoice_id, level_id HAVING count(*) > 1) twice""",
-        ),
+                                GROUP BY invoice_id, level_id HAVING count(*) > 1) twice"""),
     }
 
 
@@ -235,24 +198,17 @@ def scenario(workers, seed, batch_size, odoo_argv):
     for job in JOBS:
         timings[job] = run_workers(job, workers, database, batch_size, odoo_argv)
         wall, results = timings[job]
-        print(
-            f"  {workers} worker(s) {job:9}: {wall:7.1f} s wall; per worker: "
-            + ", ".join(
-                f"{r['handled']} handled in {r['calls']} calls ({r['retries']} rolled back on a "
-                f"serialization failure and retried), {r['seconds']:.1f} s"
-                for r in results
-            ),
-            flush=True,
-        )
+        print(f"  {workers} worker(s) {job:9}: {wall:7.1f} s wall; per worker: "
+              + ", ".join(f"{r['handled']} handled in {r['calls']} calls ({r['retries']} rolled back on a "
+                          f"serialization failure and retried), {r['seconds']:.1f} s" for r in results),
+              flush=True)
     registry = odoo.modules.registry.Registry(database)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         found = facts(env)
-        for error, contracts in env.execute_query(
-            SQL("""
+        for error, contracts in env.execute_query(SQL("""
                 SELECT left(split_part(invoicing_error, E'\n', 1), 150), count(*) FROM revcycle_contract
-                 WHERE invoicing_error IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 3""")
-        ):
+                 WHERE invoicing_error IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 3""")):
             print(f"  {workers} worker(s): {contracts} contracts flagged with the invoicing error: {error}", flush=True)
     odoo.modules.registry.Registry.delete(database)
     db.exp_drop(database)
@@ -276,23 +232,15 @@ def main(argv):
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         generate(env, contracts, customers, contract_customers, options["--draft"])
         today = fields.Date.context_today(env["res.partner"])
-        due = one(
-            env, "SELECT count(*) FROM revcycle_contract WHERE state = 'active' AND next_invoice_date <= %s", today
-        )
-        overdue = one(
-            env,
-            """SELECT count(*) FROM account_move WHERE move_type = 'out_invoice' AND state = 'posted'
-                               AND payment_state IN ('not_paid', 'partial') AND invoice_date_due < %s""",
-            today,
-        )
+        due = one(env, "SELECT count(*) FROM revcycle_contract WHERE state = 'active' AND next_invoice_date <= %s",
+                  today)
+        overdue = one(env, """SELECT count(*) FROM account_move WHERE move_type = 'out_invoice' AND state = 'posted'
+                               AND payment_state IN ('not_paid', 'partial') AND invoice_date_due < %s""", today)
     odoo.modules.registry.Registry.delete(seed)
     odoo.sql_db.close_db(seed)
-    print(
-        f"data: {due} contracts due ({contract_customers} customers), {overdue} overdue invoices ({customers} "
-        f"generated customers x {INVOICES_PER_CUSTOMER}, plus demo data); generated in "
-        f"{time.perf_counter() - started:.0f} s",
-        flush=True,
-    )
+    print(f"data: {due} contracts due ({contract_customers} customers), {overdue} overdue invoices ({customers} "
+          f"generated customers x {INVOICES_PER_CUSTOMER}, plus demo data); generated in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)
     try:
         one_worker, found_one = scenario(1, seed, batch_size, odoo_argv)
         two_workers, found_two = scenario(2, seed, batch_size, odoo_argv)

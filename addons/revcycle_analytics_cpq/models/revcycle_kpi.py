@@ -172,16 +172,9 @@ class RevcycleKpi(models.AbstractModel):
                 contracts[key].add(contract)
             if had_mrr and key in known:
                 known[key].add(partner)
-        for (
-            contract,
-            partner,
-            billing_period,
-            currency_id,
-            applied_on,
-            *amounts,
-            before_prev,
-            before_start,
-        ) in line_rows:
+        for contract, partner, billing_period, currency_id, applied_on, *amounts, before_prev, before_start in (
+            line_rows
+        ):
             for key, amount in zip(("prev_start", "start", "end"), amounts, strict=True):
                 if amount:
                     # in the main company's currency at the rate of the day the contract's value applied from

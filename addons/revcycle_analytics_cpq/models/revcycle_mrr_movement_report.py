@@ -74,12 +74,10 @@ class RevcycleMrrMovementReport(models.Model):
             period_months=periods.period_months_sql(SQL("contract.billing_period")),
             # the movement rules of the KPIs (revcycle_analytics engine), compiled to SQL
             movement=kpis.movement_kind_sql(
-                SQL("pairs.mrr_start"),
-                SQL("pairs.mrr_end"),
+                SQL("pairs.mrr_start"), SQL("pairs.mrr_end"),
                 SQL("""EXISTS (SELECT 1 FROM mrr earlier
                                 WHERE earlier.partner_id = pairs.partner_id AND earlier.company_id = pairs.company_id
-                                  AND earlier.month < pairs.month)"""),
-            ),
+                                  AND earlier.month < pairs.month)""")),
         )
 
     def init(self):

@@ -68,11 +68,9 @@ class TestRevcycleContractKpis(RevcycleKpiCommon):
         manifest = get_manifest("revcycle_analytics_cpq")
         self.assertTrue(manifest["auto_install"])
         self.assertEqual(set(manifest["depends"]), {"revcycle_analytics", "revcycle_cpq"})
-        states = (
-            self.env["ir.module.module"]
-            .search([("name", "in", ("revcycle_analytics", "revcycle_cpq", "revcycle_analytics_cpq"))])
-            .mapped("state")
-        )
+        states = self.env["ir.module.module"].search(
+            [("name", "in", ("revcycle_analytics", "revcycle_cpq", "revcycle_analytics_cpq"))]
+        ).mapped("state")
         self.assertEqual(states, ["installed"] * 3)
         self.assertIn("contracts", self.Kpi._revcycle_kpi_sources())
         self.assertLessEqual(CONTRACT_KEYS, set(self._kpis()["kpis"]))
@@ -109,12 +107,8 @@ class TestRevcycleContractKpis(RevcycleKpiCommon):
         """Terms ended in the period: B's (29 February, not renewed) and C's first (31 January); none in the previous
         period. Once C's second contract is recorded as renewing the first, one of the two was renewed."""
         self.assertKpi(self._kpis(), "renewal_rate", 0.0, False)
-        subscriber_c = (
-            self.env["revcycle.contract"]
-            .sudo()
-            .search(
-                [("company_id", "=", self.company.id), ("partner_id.name", "=", "Subscriber C")], order="date_start"
-            )
+        subscriber_c = self.env["revcycle.contract"].sudo().search(
+            [("company_id", "=", self.company.id), ("partner_id.name", "=", "Subscriber C")], order="date_start"
         )
         subscriber_c[1].previous_contract_id = subscriber_c[0]
         self.assertKpi(self._kpis(), "renewal_rate", 50.0, False)
@@ -146,10 +140,8 @@ class TestRevcycleContractKpis(RevcycleKpiCommon):
         # MRR at 2024-03-31: A (two lines), C's second contract, D, E
         billing = Contract.search(cards["mrr"]["action"]["domain"])
         self.assertEqual(len(billing), 5)
-        self.assertEqual(
-            sorted(set(billing.partner_id.mapped("name"))),
-            ["Subscriber A", "Subscriber C", "Subscriber D", "Subscriber E"],
-        )
+        self.assertEqual(sorted(set(billing.partner_id.mapped("name"))), ["Subscriber A", "Subscriber C",
+                                                                         "Subscriber D", "Subscriber E"])
         # churned in the period: B's term ended 29 February, C's first contract 31 January
         ended = Contract.search(cards["customer_churn_rate"]["action"]["domain"])
         self.assertEqual(sorted(ended.partner_id.mapped("name")), ["Subscriber B", "Subscriber C"])
@@ -164,12 +156,8 @@ class TestRevcycleContractKpis(RevcycleKpiCommon):
         its data loads (pre-init hook), so the bridge updates them instead of creating a second action."""
         view = self.env.ref("revcycle_analytics_cpq.revcycle_mrr_movement_report_view_list")
         legacy = self.env["ir.model.data"].create(
-            {
-                "module": "revcycle_analytics",
-                "name": "revcycle_mrr_movement_report_view_legacy",
-                "model": "ir.ui.view",
-                "res_id": view.id,
-            }
+            {"module": "revcycle_analytics", "name": "revcycle_mrr_movement_report_view_legacy",
+             "model": "ir.ui.view", "res_id": view.id}
         )
         other = self.env["ir.model.data"].create(
             {"module": "revcycle_analytics", "name": "revcycle_other_legacy", "model": "ir.ui.view", "res_id": view.id}

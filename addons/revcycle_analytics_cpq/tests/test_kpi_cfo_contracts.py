@@ -134,12 +134,8 @@ class TestRevcycleKpiCfoContracts(RevcycleKpiCommon):
         # the bridge reconciles: end = start + new + expansion + reactivation - contraction - churn
         self.assertEqual(
             movements["end"],
-            movements["start"]
-            + movements["new"]
-            + movements["expansion"]
-            + movements["reactivation"]
-            - movements["contraction"]
-            - movements["churn"],
+            movements["start"] + movements["new"] + movements["expansion"] + movements["reactivation"]
+            - movements["contraction"] - movements["churn"],
         )
         march = self.Kpi.get_kpis("2024-03-01", "2024-03-31", self.usd_company.ids)
         self.assertKpi(march, "mrr", 0, 150)
