@@ -1,0 +1,314 @@
+"""Cash-in forecast from each customer's own payment behaviour (docs/domain.md, Cash forecast). Pure Python, plain
+values in and out: no ORM, no numpy (the statistics are small: histograms of whole days, a handful of features).
+
+- A ``DelayDistribution`` is the amount-weighted distribution of the days between a receivable's due date and its
+  payment, as a histogram of whole days clipped to [MIN_DELAY, MAX_DELAY].
+- ``shrink`` pools a customer's thin history with the distribution of its segment (or the company's): the customer's
+  own distribution counts n / (n + PRIOR_WEIGHT), the prior PRIOR_WEIGHT / (n + PRIOR_WEIGHT), n being the number of
+  payments the customer made. With PRIOR_WEIGHT = 5, a customer with 5 payments is half its own, half its segment.
+- ``week_shares`` spreads an open item over the forecast weeks: its payment day is due + delay, the delay drawn from
+  the customer's distribution *given that it was not paid by the as-of date* (an item 20 days overdue can only be
+  paid with a delay of more than 20 days).
+- ``forecast_weeks`` sums the items per week with a low / high band: the 10th and 90th percentiles of the week's
+  total when each item is paid in that week or not independently (normal approximation of the sum of the items'
+  Bernoulli amounts, floored at 0).
+"""
+
+import bisect
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+MIN_DELAY, MAX_DELAY = -90, 365  # days; a payment beyond a year late is counted as one year late
+PRIOR_WEIGHT = 5  # pseudo-payments of the segment / company a customer's history is pooled with
+BAND_Z = 1.2816  # the 10th / 90th percentile of a normal distribution
+WEEK_DAYS = 7
+MAX_WEEKS = 104
+
+
+class ForecastError(ValueError):
+    """Input a forecast cannot be made from; the message says what is wrong."""
+
+
+def clip_delay(days):
+    return max(MIN_DELAY, min(MAX_DELAY, int(days)))
+
+
+class DelayDistribution:
+    """Days from due date to payment, weighted by the amount paid: ``weights`` maps a delay (days) to its weight;
+    ``count`` is the number of payments behind it (what shrinkage weighs)."""
+
+    def __init__(self, weights, count=None):
+        positive = {clip_delay(delay): 0.0 for delay, weight in weights.items() if weight > 0}
+        for delay, weight in weights.items():
+            if weight > 0:
+                positive[clip_delay(delay)] += weight
+        total = sum(positive.values())
+        self.delays = sorted(positive)
+        self.total = total
+        self.count = len(positive) if count is None else count
+        running, self._cumulative = 0.0, []
+        for delay in self.delays:
+            running += positive[delay] / total
+            self._cumulative.append(running)
+        self.weights = {delay: positive[delay] / total for delay in self.delays} if total else {}
+
+    @classmethod
+    def from_payments(cls, payments):
+        """From (delay days, amount) pairs, one per payment: the count is the number of pairs."""
+        weights, count = {}, 0
+        for delay, amount in payments:
+            if amount and amount > 0:
+                weights[clip_delay(delay)] = weights.get(clip_delay(delay), 0.0) + amount
+                count += 1
+        return cls(weights, count)
+
+    def __bool__(self):
+        return bool(self.delays)
+
+    def cdf(self, days):
+        """P(delay <= days)."""
+        index = bisect.bisect_right(self.delays, days)
+        return self._cumulative[index - 1] if index else 0.0
+
+    def quantile(self, q):
+        """The smallest delay d with P(delay <= d) >= q (q in [0, 1])."""
+        if not self.delays:
+            return None
+        if not 0 <= q <= 1:
+            raise ForecastError(f"A quantile is between 0 and 1, not {q}.")
+        index = bisect.bisect_left(self._cumulative, q - 1e-12)
+        return self.delays[min(index, len(self.delays) - 1)]
+
+    def mean(self):
+        return sum(delay * weight for delay, weight in self.weights.items()) if self.delays else None
+
+    def late_share(self, grace_days):
+        """P(delay > grace): the share of the amount paid after the grace."""
+        return 1.0 - self.cdf(grace_days) if self.delays else None
+
+    def mix(self, other, own_share):
+        """own_share x this + (1 - own_share) x other, counting both histories' payments."""
+        if not other:
+            return self
+        if not self:
+            return other
+        weights = {delay: weight * own_share for delay, weight in self.weights.items()}
+        for delay, weight in other.weights.items():
+            weights[delay] = weights.get(delay, 0.0) + weight * (1 - own_share)
+        return DelayDistribution(weights, self.count)
+
+
+def shrink(own, prior, prior_weight=PRIOR_WEIGHT):
+    """The customer's distribution pooled with its prior (segment or company): own weight n / (n + prior_weight)."""
+    if prior_weight < 0:
+        raise ForecastError(f"The prior weight is a number of payments, 0 or more, not {prior_weight}.")
+    if not own:
+        return prior
+    if not prior:
+        return own
+    return own.mix(prior, own.count / (own.count + prior_weight))
+
+
+def learned_distributions(payments, segment_of=None, prior_weight=PRIOR_WEIGHT):
+    """Per-customer delay distributions from ``payments`` [(partner, delay, amount)], each shrunk toward its
+    segment's (``segment_of`` maps a partner to a segment key, None: none), itself shrunk toward the company's.
+    Returns (company distribution, {partner: distribution}, a function partner -> distribution for any partner, a
+    customer without history getting its segment's or the company's)."""
+    segment_of = segment_of or {}
+    by_partner, by_segment, company = {}, {}, []
+    for partner, delay, amount in payments:
+        by_partner.setdefault(partner, []).append((delay, amount))
+        segment = segment_of.get(partner)
+        if segment is not None:
+            by_segment.setdefault(segment, []).append((delay, amount))
+        company.append((delay, amount))
+    company_dist = DelayDistribution.from_payments(company)
+    segment_dist = {
+        segment: shrink(DelayDistribution.from_payments(rows), company_dist, prior_weight)
+        for segment, rows in by_segment.items()
+    }
+
+    def prior_of(partner):
+        return segment_dist.get(segment_of.get(partner)) or company_dist
+
+    partner_dist = {
+        partner: shrink(DelayDistribution.from_payments(rows), prior_of(partner), prior_weight)
+        for partner, rows in by_partner.items()
+    }
+
+    def distribution(partner):
+        return partner_dist.get(partner) or prior_of(partner)
+
+    return company_dist, partner_dist, distribution
+
+
+# -- the items of a forecast -----------------------------------------------------------------------------------------
+@dataclass
+class ForecastItem:
+    """Something that brings cash in: an open receivable, a contract's next invoice, a promise...
+
+    Paid on ``due`` + a delay drawn from ``distribution`` (given it was not paid by the as-of date), or, with
+    ``date`` set, on that date with ``probability`` and else as by the distribution (a promise kept or broken, a card
+    charge succeeding or failing). Without a distribution the rest is left beyond the horizon. ``amount`` is in the
+    forecast's currency; ``ref`` and ``label`` say what it is for the drill-down."""
+
+    ref: str
+    source: str
+    amount: float
+    due: object = None
+    distribution: DelayDistribution | None = None
+    date: object = None
+    probability: float = 1.0
+    label: str = ""
+    partner_id: int | None = None
+    shifts_with_billing: bool = False  # a future invoice: the billing scenario moves it
+    extra: dict = field(default_factory=dict)
+
+
+def week_windows(as_of, weeks):
+    """The forecast weeks after ``as_of``: week k holds the days as_of + 7(k-1) + 1 .. as_of + 7k (what is paid on
+    the as-of date itself is known, not forecast)."""
+    if not isinstance(weeks, int) or isinstance(weeks, bool) or not 1 <= weeks <= MAX_WEEKS:
+        raise ForecastError(f"Weeks is a whole number from 1 to {MAX_WEEKS}, not {weeks!r}.")
+    return [(as_of + timedelta(days=WEEK_DAYS * k + 1), as_of + timedelta(days=WEEK_DAYS * (k + 1)))
+            for k in range(weeks)]
+
+
+def _distribution_shares(distribution, overdue, weeks, shift):
+    """Share of the item in each week when paid ``overdue`` + (delay - overdue) days after the as-of date, given
+    delay > overdue (overdue = as_of - due, negative before the due date), all payments ``shift`` days later."""
+    remaining = 1.0 - distribution.cdf(overdue)
+    if remaining <= 1e-12:
+        return [0.0] * weeks  # later than any payment ever seen: not expected within the horizon
+    shares = []
+    for k in range(weeks):
+        low = max(overdue, overdue + WEEK_DAYS * k - shift)
+        high = overdue + WEEK_DAYS * (k + 1) - shift
+        shares.append(max(0.0, distribution.cdf(high) - distribution.cdf(low)) / remaining if high > low else 0.0)
+    return shares
+
+
+def week_shares(item, as_of, weeks, delay_shift=0, billing_shift=0):
+    """The item's probability of being paid in each forecast week (their sum <= 1: the rest is beyond the horizon).
+    ``delay_shift``: every payment that many days later (a scenario); ``billing_shift``: future invoices that many
+    days later."""
+    due = item.due
+    dated = item.date
+    if item.shifts_with_billing and billing_shift:
+        due = due + timedelta(days=billing_shift) if due else due
+        dated = dated + timedelta(days=billing_shift) if dated else dated
+    shares = [0.0] * weeks
+    rest = 1.0
+    if dated is not None:
+        day = (dated - as_of).days + delay_shift
+        probability = min(1.0, max(0.0, item.probability))
+        index = max(0, (day - 1) // WEEK_DAYS)  # a date on or before the as-of date: week 1
+        if index < weeks:
+            shares[index] += probability
+        rest = 1.0 - probability
+    if rest > 0 and item.distribution and due is not None:
+        overdue = (as_of - due).days
+        for k, share in enumerate(_distribution_shares(item.distribution, overdue, weeks, delay_shift)):
+            shares[k] += rest * share
+    return shares
+
+
+def naive_week_shares(item, as_of, weeks):
+    """The due-date forecast the learned one is compared with: paid on its due date (or promised / billing date),
+    an overdue item in week 1."""
+    day = item.date if item.date is not None else item.due
+    shares = [0.0] * weeks
+    if day is None:
+        return shares
+    index = max(0, ((day - as_of).days - 1) // WEEK_DAYS)
+    if index < weeks:
+        shares[index] = 1.0
+    return shares
+
+
+def forecast_weeks(items, as_of, weeks, delay_shift=0, billing_shift=0, detail=True):
+    """Per week: expected receipts, low and high (10th / 90th percentile), and with ``detail`` the items with their
+    expected amount in that week, largest first. Also the amount expected beyond the horizon."""
+    windows = week_windows(as_of, weeks)
+    expected = [0.0] * weeks
+    variance = [0.0] * weeks
+    members = [[] for _week in range(weeks)]
+    beyond = 0.0
+    for item in items:
+        shares = week_shares(item, as_of, weeks, delay_shift, billing_shift)
+        for k, share in enumerate(shares):
+            if share <= 0:
+                continue
+            expected[k] += item.amount * share
+            variance[k] += item.amount * item.amount * share * (1 - share)
+            if detail:
+                members[k].append((item.amount * share, share, item))
+        beyond += item.amount * max(0.0, 1.0 - sum(shares))
+    result = []
+    for k, (start, end) in enumerate(windows):
+        spread = BAND_Z * math.sqrt(variance[k])
+        week = {"week": k + 1, "date_from": start, "date_to": end, "expected": expected[k],
+                "low": max(0.0, expected[k] - spread), "high": expected[k] + spread}
+        if detail:
+            week["items"] = sorted(members[k], key=lambda member: (-member[0], member[2].ref))
+        result.append(week)
+    return result, beyond
+
+
+def naive_weeks(items, as_of, weeks):
+    totals = [0.0] * weeks
+    for item in items:
+        for k, share in enumerate(naive_week_shares(item, as_of, weeks)):
+            totals[k] += item.amount * share
+    return totals
+
+
+def net_credits(open_items):
+    """Open receivables [(key, partner, due, residual)] with each customer's credits (negative residuals: an
+    unapplied credit note or payment) taken off its debits, oldest due first: what the customer still has to pay.
+    Returns [(key, partner, due, remaining)] for the debits left with something to pay."""
+    credit = {}
+    for _key, partner, _due, residual in open_items:
+        if residual < 0:
+            credit[partner] = credit.get(partner, 0.0) - residual
+    result = []
+    debits = sorted((item for item in open_items if item[3] > 0), key=lambda item: (item[1] or 0, item[2], item[0]))
+    for key, partner, due, residual in debits:
+        used = min(residual, credit.get(partner, 0.0))
+        if used:
+            credit[partner] -= used
+        if residual - used > 1e-9:
+            result.append((key, partner, due, residual - used))
+    return result
+
+
+# -- accuracy ----------------------------------------------------------------------------------------------------------
+def wape(actuals, forecasts):
+    """Weighted absolute percentage error: sum |actual - forecast| / sum |actual| x 100; None without actuals."""
+    actuals, forecasts = list(actuals), list(forecasts)
+    if len(actuals) != len(forecasts):
+        raise ForecastError("WAPE needs as many forecasts as actuals.")
+    total = sum(abs(actual) for actual in actuals)
+    if not total:
+        return None
+    return sum(abs(actual - forecast) for actual, forecast in zip(actuals, forecasts, strict=True)) / total * 100
+
+
+def auc(scores, outcomes):
+    """Area under the ROC curve: the probability that a random late item scores above a random on-time one (ties
+    count half), by ranks (Mann-Whitney). None when all outcomes are the same."""
+    pairs = sorted(zip(scores, outcomes, strict=True), key=lambda pair: pair[0])
+    positives = sum(1 for _score, outcome in pairs if outcome)
+    negatives = len(pairs) - positives
+    if not positives or not negatives:
+        return None
+    rank_sum, index = 0.0, 0
+    while index < len(pairs):
+        end = index
+        while end + 1 < len(pairs) and pairs[end + 1][0] == pairs[index][0]:
+            end += 1
+        average_rank = (index + end) / 2 + 1
+        rank_sum += average_rank * sum(1 for k in range(index, end + 1) if pairs[k][1])
+        index = end + 1
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
