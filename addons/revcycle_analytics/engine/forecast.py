@@ -55,12 +55,13 @@ class DelayDistribution:
 
     @classmethod
     def from_payments(cls, payments):
-        """From (delay days, amount) pairs, one per payment: the count is the number of pairs."""
+        """From (delay days, amount) pairs, one per payment, or (delay days, amount, payments) rows that group
+        several payments of one delay: the count is the number of payments."""
         weights, count = {}, 0
-        for delay, amount in payments:
+        for delay, amount, *payments in payments:
             if amount and amount > 0:
                 weights[clip_delay(delay)] = weights.get(clip_delay(delay), 0.0) + amount
-                count += 1
+                count += payments[0] if payments else 1
         return cls(weights, count)
 
     def __bool__(self):
@@ -110,20 +111,24 @@ def shrink(own, prior, prior_weight=PRIOR_WEIGHT):
     return own.mix(prior, own.count / (own.count + prior_weight))
 
 
+ON_DUE_DATE = DelayDistribution({0: 1.0}, 0)  # no payment history at all: the due date (the naive forecast)
+
+
 def learned_distributions(payments, segment_of=None, prior_weight=PRIOR_WEIGHT):
-    """Per-customer delay distributions from ``payments`` [(partner, delay, amount)], each shrunk toward its
+    """Per-customer delay distributions from ``payments`` [(partner, delay, amount[, payments])], each shrunk toward its
     segment's (``segment_of`` maps a partner to a segment key, None: none), itself shrunk toward the company's.
     Returns (company distribution, {partner: distribution}, a function partner -> distribution for any partner, a
-    customer without history getting its segment's or the company's)."""
+    customer without history getting its segment's or the company's). A company without any payment yet is
+    forecast on the due dates (ON_DUE_DATE)."""
     segment_of = segment_of or {}
     by_partner, by_segment, company = {}, {}, []
-    for partner, delay, amount in payments:
-        by_partner.setdefault(partner, []).append((delay, amount))
+    for partner, *row in payments:
+        by_partner.setdefault(partner, []).append(row)
         segment = segment_of.get(partner)
         if segment is not None:
-            by_segment.setdefault(segment, []).append((delay, amount))
-        company.append((delay, amount))
-    company_dist = DelayDistribution.from_payments(company)
+            by_segment.setdefault(segment, []).append(row)
+        company.append(row)
+    company_dist = DelayDistribution.from_payments(company) or ON_DUE_DATE
     segment_dist = {
         segment: shrink(DelayDistribution.from_payments(rows), company_dist, prior_weight)
         for segment, rows in by_segment.items()

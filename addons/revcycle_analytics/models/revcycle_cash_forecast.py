@@ -129,7 +129,7 @@ class RevcycleKpi(models.AbstractModel):
         run["features"] = self._revcycle_forecast_partner_features(run)
         history = self._revcycle_forecast_history(companies, as_of, run["converter"])
         _company, _per_partner, run["distribution"] = fc.learned_distributions(
-            [(partner, delay, amount) for partner, delay, amount, _count in history], run["segments"])
+            history, run["segments"])
         run["usual_amount"] = self._revcycle_usual_amounts(history)
         run["term_days"] = self._revcycle_usual_term_days(companies, as_of)
         run["model"] = self._revcycle_late_model(run)
@@ -303,7 +303,7 @@ class RevcycleKpi(models.AbstractModel):
         converter, companies = run["converter"], run["companies"]
         history = self._revcycle_forecast_history(companies, origin, converter)
         _company, _per, distribution = fc.learned_distributions(
-            [(partner, delay, amount) for partner, delay, amount, _count in history], run["segments"])
+            history, run["segments"])
         past_run = {**run, "as_of": origin, "usual_amount": self._revcycle_usual_amounts(history)}
         features = self._revcycle_forecast_partner_features(past_run)
         open_then = [row for row in self._revcycle_open_receivables(companies, origin, converter)
