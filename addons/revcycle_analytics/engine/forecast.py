@@ -58,10 +58,10 @@ class DelayDistribution:
         """From (delay days, amount) pairs, one per payment, or (delay days, amount, payments) rows that group
         several payments of one delay: the count is the number of payments."""
         weights, count = {}, 0
-        for delay, amount, *payments in payments:
+        for delay, amount, *grouped in payments:
             if amount and amount > 0:
                 weights[clip_delay(delay)] = weights.get(clip_delay(delay), 0.0) + amount
-                count += payments[0] if payments else 1
+                count += grouped[0] if grouped else 1
         return cls(weights, count)
 
     def __bool__(self):
