@@ -169,8 +169,8 @@ class TestCashForecast(AccountTestInvoicingCommon):
         #   learned: O1 06-10 week 2, O2 1/7 on 06-03 (week 1) and 6/7 on 06-24 (week 4):
         #   [142.86, 1300, 0, 857.14]; due date: O1 overdue week 1, O2 06-14 week 2: [1300, 1000, 0, 0];
         #   received: O2 on 06-20, week 3 [0, 0, 1000, 0].
-        # WAPE learned: (500 + 142.86 + 1300 + 1000 + 857.14) / 1500 = 253.3 %; due date: (500 + 2000 + 1300 + 1000 + 1000)
-        # / 1500 = 386.7 %; improvement 1 - 253.33 / 386.67 = 34.5 %
+        # WAPE learned: (500 + 142.86 + 1300 + 1000 + 857.14) / 1500 = 253.3 %;
+        # due date: (500 + 2000 + 1300 + 1000 + 1000) / 1500 = 386.7 %; improvement 1 - 253.33 / 386.67 = 34.5 %
         self.assertEqual(result["origins"], ["2024-05-05", "2024-06-02"])
         self.assertEqual([week["actual"] for week in result["weeks"]], [0.0, 0.0, 1500.0, 0.0])
         self.assertEqual(result["wape"], 253.3)
