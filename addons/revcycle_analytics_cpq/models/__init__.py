@@ -1,2 +1,3 @@
 from . import revcycle_kpi
 from . import revcycle_mrr_movement_report
+from . import revcycle_cash_forecast

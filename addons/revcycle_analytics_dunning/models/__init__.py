@@ -1,1 +1,2 @@
 from . import revcycle_kpi
+from . import revcycle_cash_forecast

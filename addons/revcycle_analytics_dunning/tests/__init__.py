@@ -1,1 +1,2 @@
 from . import test_dunning_kpis
+from . import test_cash_forecast_dunning
