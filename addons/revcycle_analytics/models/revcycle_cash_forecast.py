@@ -30,6 +30,7 @@ DEFAULT_GRACE_DAYS = 5
 MAX_SHIFT_DAYS = 365
 SCENARIO_KEYS = ("delay_days", "billing_days")
 BACKTEST_STEP_DAYS = 28
+MAX_TRAINING_EXAMPLES = 4000  # the late model learns from an even sample of at most this many items
 
 
 class RevcycleKpi(models.AbstractModel):
@@ -308,6 +309,8 @@ class RevcycleKpi(models.AbstractModel):
         features = self._revcycle_forecast_partner_features(past_run)
         open_then = [row for row in self._revcycle_open_receivables(companies, origin, converter)
                      if row["due"] + timedelta(days=grace) <= as_of]
+        stride = -(-len(open_then) // MAX_TRAINING_EXAMPLES)  # ceil: every item up to the cap, then an even sample
+        open_then = open_then[::max(1, stride)]
         settled = self._revcycle_settled_by(open_then, origin, as_of, grace)
         examples = [(self._revcycle_item_features(row, past_run, origin, distribution, features),
                      settled.get(row["line_id"], 0.0) < row["raw_amount"] - 0.005)
