@@ -38,11 +38,12 @@ class DelayDistribution:
     """Days from due date to payment, weighted by the amount paid: ``weights`` maps a delay (days) to its weight;
     ``count`` is the number of payments behind it (what shrinkage weighs)."""
 
-    def __init__(self, weights, count=None):
-        positive = {clip_delay(delay): 0.0 for delay, weight in weights.items() if weight > 0}
+    def __init__(self, weights, count=None, clipped=False):
+        positive = {}
         for delay, weight in weights.items():
             if weight > 0:
-                positive[clip_delay(delay)] += weight
+                day = delay if clipped else clip_delay(delay)
+                positive[day] = positive.get(day, 0.0) + weight
         total = sum(positive.values())
         self.delays = sorted(positive)
         self.total = total
@@ -60,9 +61,10 @@ class DelayDistribution:
         weights, count = {}, 0
         for delay, amount, *grouped in payments:
             if amount and amount > 0:
-                weights[clip_delay(delay)] = weights.get(clip_delay(delay), 0.0) + amount
+                day = clip_delay(delay)
+                weights[day] = weights.get(day, 0.0) + amount
                 count += grouped[0] if grouped else 1
-        return cls(weights, count)
+        return cls(weights, count, clipped=True)
 
     def __bool__(self):
         return bool(self.delays)
@@ -97,7 +99,7 @@ class DelayDistribution:
         weights = {delay: weight * own_share for delay, weight in self.weights.items()}
         for delay, weight in other.weights.items():
             weights[delay] = weights.get(delay, 0.0) + weight * (1 - own_share)
-        return DelayDistribution(weights, self.count)
+        return DelayDistribution(weights, self.count, clipped=True)
 
 
 def shrink(own, prior, prior_weight=PRIOR_WEIGHT):
@@ -117,8 +119,8 @@ ON_DUE_DATE = DelayDistribution({0: 1.0}, 0)  # no payment history at all: the d
 def learned_distributions(payments, segment_of=None, prior_weight=PRIOR_WEIGHT):
     """Per-customer delay distributions from ``payments`` [(partner, delay, amount[, payments])], each shrunk toward its
     segment's (``segment_of`` maps a partner to a segment key, None: none), itself shrunk toward the company's.
-    Returns (company distribution, {partner: distribution}, a function partner -> distribution for any partner, a
-    customer without history getting its segment's or the company's). A company without any payment yet is
+    Returns (company distribution, {partner: its own payments}, a function partner -> distribution for any
+    partner, a customer without history getting its segment's or the company's). A company without any payment yet is
     forecast on the due dates (ON_DUE_DATE)."""
     segment_of = segment_of or {}
     by_partner, by_segment, company = {}, {}, []
@@ -137,15 +139,17 @@ def learned_distributions(payments, segment_of=None, prior_weight=PRIOR_WEIGHT):
     def prior_of(partner):
         return segment_dist.get(segment_of.get(partner)) or company_dist
 
-    partner_dist = {
-        partner: shrink(DelayDistribution.from_payments(rows), prior_of(partner), prior_weight)
-        for partner, rows in by_partner.items()
-    }
+    partner_dist = {}
 
     def distribution(partner):
-        return partner_dist.get(partner) or prior_of(partner)
+        """Built when first asked for (a forecast needs only the customers with something open)."""
+        if partner not in partner_dist:
+            rows = by_partner.get(partner)
+            partner_dist[partner] = (shrink(DelayDistribution.from_payments(rows), prior_of(partner), prior_weight)
+                                     if rows else prior_of(partner))
+        return partner_dist[partner]
 
-    return company_dist, partner_dist, distribution
+    return company_dist, by_partner, distribution
 
 
 # -- the items of a forecast -----------------------------------------------------------------------------------------

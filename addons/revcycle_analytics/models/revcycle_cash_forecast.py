@@ -30,7 +30,7 @@ DEFAULT_GRACE_DAYS = 5
 MAX_SHIFT_DAYS = 365
 SCENARIO_KEYS = ("delay_days", "billing_days")
 BACKTEST_STEP_DAYS = 28
-MAX_TRAINING_EXAMPLES = 4000  # the late model learns from an even sample of at most this many items
+MAX_TRAINING_EXAMPLES = 2000  # the late model learns from an even sample of at most this many items
 
 
 class RevcycleKpi(models.AbstractModel):
@@ -128,9 +128,9 @@ class RevcycleKpi(models.AbstractModel):
         }
         run["segments"] = self._revcycle_forecast_segments(run) if run["current"] else {}
         run["features"] = self._revcycle_forecast_partner_features(run)
-        history = self._revcycle_forecast_history(companies, as_of, run["converter"])
-        _company, _per_partner, run["distribution"] = fc.learned_distributions(
-            history, run["segments"])
+        history, run["history_then"] = self._revcycle_forecast_histories(
+            companies, as_of, as_of - timedelta(days=TRAINING_LAG_DAYS), run["converter"])
+        _company, _per_partner, run["distribution"] = fc.learned_distributions(history, run["segments"])
         run["usual_amount"] = self._revcycle_usual_amounts(history)
         run["term_days"] = self._revcycle_usual_term_days(companies, as_of)
         run["model"] = self._revcycle_late_model(run)
@@ -149,17 +149,26 @@ class RevcycleKpi(models.AbstractModel):
         when ``run["with_sources"]``: contract billing (revcycle_analytics_cpq); to come: payment plans
         (revcycle_dunning), usage estimates (revcycle_cpq)."""
         items = []
-        model, distribution = run["model"], run["distribution"]
+        distribution = run["distribution"]
         for row in run["open"]:
-            features = self._revcycle_item_features(row, run)
-            probability = model.probability(features)
+            probability, reasons = self._revcycle_late_score(row, run)
             items.append(fc.ForecastItem(
                 ref=f"account.move.line,{row['line_id']}", source="receivable", amount=row["amount"],
                 due=row["due"], distribution=distribution(row["partner_id"]), label=row["move_name"],
                 partner_id=row["partner_id"],
                 extra={"move_id": row["move_id"], "partner_name": row["partner_name"],
-                       "late_probability": probability, "reasons": model.reasons(features)}))
+                       "late_probability": probability, "reasons": reasons}))
         return items
+
+    @api.model
+    def _revcycle_late_score(self, row, run):
+        """(probability of being paid after due + grace, [(reason, weight)]) of an open item: 1 for an item already
+        past its due date + grace, else the late model's."""
+        overdue = (run["as_of"] - row["due"]).days
+        if overdue > run["grace_days"]:
+            return 1.0, [("overdue", float(overdue))]
+        features = self._revcycle_item_features(row, run)
+        return run["model"].probability(features), run["model"].reasons(features)
 
     @api.model
     def _revcycle_forecast_adjust(self, items, run):
@@ -224,30 +233,44 @@ class RevcycleKpi(models.AbstractModel):
                 for line_id, _partner, _due, remaining in netted]
 
     @api.model
-    def _revcycle_forecast_history(self, companies, as_of, converter, since=None):
-        """The cash payments of receivables known as of ``as_of`` (reconciled on or before it, in the last two
-        years): rows (customer, delay days = payment day - due date, amount, payments). A credit note settling an
-        invoice is no payment: only reconciliations with something other than an invoice or credit note count.
-        Amounts are the weights of the delays, converted at the as-of rate."""
+    def _revcycle_forecast_histories(self, companies, as_of, origin, converter):
+        """The cash payments of receivables known as of ``as_of`` and as of ``origin`` (an earlier date, the late
+        model's), each over the two years before its date, in one pass: rows (customer, delay days = payment day -
+        due date, amount, payments). A payment is known on its reconciliation date (``max_date``, the later of the
+        two lines' dates, so both lines existed then). A credit note settling an invoice is no payment: only
+        reconciliations with something other than an invoice or credit note count. Amounts are the weights of the
+        delays, converted at each date's rate."""
+        windows = ((as_of - timedelta(days=HISTORY_DAYS), as_of), (origin - timedelta(days=HISTORY_DAYS), origin))
         rows = self.env.execute_query(SQL(
             """
             SELECT COALESCE(partner.commercial_partner_id, debit.partner_id), debit.company_id,
-                   partial.max_date - COALESCE(debit.date_maturity, debit.date), SUM(partial.amount), COUNT(*)
+                   partial.max_date - COALESCE(debit.date_maturity, debit.date),
+                   partial.max_date > %(start)s AND partial.max_date <= %(end)s,
+                   partial.max_date > %(then_start)s AND partial.max_date <= %(then_end)s,
+                   SUM(partial.amount), COUNT(*)
               FROM account_partial_reconcile partial
               JOIN account_move_line debit ON debit.id = partial.debit_move_id
               JOIN account_move_line credit ON credit.id = partial.credit_move_id
               JOIN account_move credit_move ON credit_move.id = credit.move_id
          LEFT JOIN res_partner partner ON partner.id = debit.partner_id
              WHERE partial.company_id IN %(companies)s
-               AND partial.max_date <= %(as_of)s AND partial.max_date > %(since)s
-               AND debit.account_id IN %(accounts)s AND debit.date <= %(as_of)s
+               AND partial.max_date > LEAST(%(start)s, %(then_start)s)
+               AND partial.max_date <= GREATEST(%(end)s, %(then_end)s)
+               AND debit.account_id IN %(accounts)s
                AND credit_move.move_type NOT IN ('out_invoice', 'out_refund')
-          GROUP BY 1, 2, 3
+          GROUP BY 1, 2, 3, 4, 5
             """,
-            companies=tuple(companies.ids), as_of=as_of, since=since or as_of - timedelta(days=HISTORY_DAYS),
-            accounts=self._revcycle_receivable_accounts()))
-        return [(partner, delay, converter.company(amount, company_id, as_of), count)
-                for partner, company_id, delay, amount, count in rows if partner]
+            companies=tuple(companies.ids), start=windows[0][0], end=windows[0][1], then_start=windows[1][0],
+            then_end=windows[1][1], accounts=self._revcycle_receivable_accounts()))
+        now, then = [], []
+        for partner, company_id, delay, known_now, known_then, amount, count in rows:
+            if not partner:
+                continue
+            if known_now:
+                now.append((partner, delay, converter.company(amount, company_id, as_of), count))
+            if known_then:
+                then.append((partner, delay, converter.company(amount, company_id, origin), count))
+        return now, then
 
     @api.model
     def _revcycle_usual_amounts(self, history):
@@ -297,18 +320,18 @@ class RevcycleKpi(models.AbstractModel):
 
     @api.model
     def _revcycle_late_model(self, run):
-        """The late model fitted on the items open half a year before the as-of date (features as of then, from the
-        history known then) whose fate is known as of the as-of date: late when not settled by due + grace."""
+        """The late model fitted on the items open half a year before the as-of date and not late yet then (features
+        as of then, from the history known then) whose fate is known as of the as-of date: late when not settled
+        by due + grace. An item already late is late: it needs no score (``_revcycle_late_score``)."""
         as_of, grace = run["as_of"], run["grace_days"]
         origin = as_of - timedelta(days=TRAINING_LAG_DAYS)
         converter, companies = run["converter"], run["companies"]
-        history = self._revcycle_forecast_history(companies, origin, converter)
-        _company, _per, distribution = fc.learned_distributions(
-            history, run["segments"])
+        history = run["history_then"]
+        _company, _per, distribution = fc.learned_distributions(history, run["segments"])
         past_run = {**run, "as_of": origin, "usual_amount": self._revcycle_usual_amounts(history)}
         features = self._revcycle_forecast_partner_features(past_run)
         open_then = [row for row in self._revcycle_open_receivables(companies, origin, converter)
-                     if row["due"] + timedelta(days=grace) <= as_of]
+                     if origin < row["due"] + timedelta(days=grace) <= as_of]
         stride = -(-len(open_then) // MAX_TRAINING_EXAMPLES)  # ceil: every item up to the cap, then an even sample
         open_then = open_then[::max(1, stride)]
         settled = self._revcycle_settled_by(open_then, origin, as_of, grace)
@@ -428,6 +451,7 @@ class RevcycleKpi(models.AbstractModel):
             ("broken_promises", self.env._("Promises to pay broken")),
             ("failed_charges", self.env._("Failed card charges")),
             ("risk_class", self.env._("Weak credit class")),
+            ("overdue", self.env._("Already overdue beyond the grace (days)")),
         ]
 
     # -- backtest --
@@ -511,9 +535,10 @@ class RevcycleKpi(models.AbstractModel):
 
     @api.model
     def _revcycle_late_outcomes(self, run, end):
-        """{line id: late} for the run's items whose due date + grace had passed by ``end``."""
+        """{line id: late} for the run's items not late yet at its date whose due date + grace had passed by ``end``
+        (the items the score is for: one already late needs no forecast of it)."""
         grace = run["grace_days"]
-        rows = [row for row in run["open"] if row["due"] + timedelta(days=grace) <= end]
+        rows = [row for row in run["open"] if run["as_of"] < row["due"] + timedelta(days=grace) <= end]
         settled = self._revcycle_settled_by(rows, run["as_of"], end, grace)
         return {row["line_id"]: settled.get(row["line_id"], 0.0) < row["raw_amount"] - 0.005 for row in rows}
 
