@@ -98,3 +98,27 @@ class TestCashForecastDunning(AccountTestInvoicingCommon):
             past = self.Kpi._revcycle_forecast_run(date(2024, 6, 4), 4, self.company)
         self.assertEqual(run["features"][self.customer.id], {"dunning": 1.0, "broken_promises": 1.0})
         self.assertNotIn(self.customer.id, past["features"])  # the notice came on 06-05; promises: today only
+
+    def test_expected_loss_orders_the_workbench(self):
+        """Today 06-30, no payment history (every customer's past lateness 0): an invoice 40 days past its due date
+        is late for certain: 1,000 x 1 x (1 + 40/30) = 2,333.33; one due in 10 days scores 0 (nothing says it will
+        be late): 0. A second customer 10 days overdue on 300: 300 x 1 x (1 + 10/30) = 400. The cron ranks the
+        first customer first; run again it changes nothing."""
+        other = self.env["res.partner"].create({"name": "Forecast Other", "is_company": True})
+        self._invoice(self.customer, "2024-04-21", "2024-05-21", 1000)
+        self._invoice(self.customer, "2024-06-10", "2024-07-10", 500)
+        self._invoice(other, "2024-05-20", "2024-06-20", 300)
+        Profile = self.env["revcycle.credit.profile"].sudo()  # as the cron runs
+        profiles = Profile._revcycle_ensure([(self.customer.id, self.company.id), (other.id, self.company.id)])
+        with freeze_time(TODAY):
+            Profile._cron_refresh_expected_loss()
+        self.assertEqual(profiles.mapped("revcycle_expected_loss"), [2333.33, 400.0])
+        self.assertEqual(profiles.mapped("revcycle_expected_loss_date"), [date(2024, 6, 30)] * 2)
+        with freeze_time(TODAY):
+            Profile._cron_refresh_expected_loss()
+        self.assertEqual(profiles.mapped("revcycle_expected_loss"), [2333.33, 400.0])
+        workbench = self.env.ref("revcycle_dunning.revcycle_collections_action")
+        arch = Profile.get_view(workbench.view_id.id)["arch"]
+        self.assertIn('default_order="revcycle_expected_loss desc', arch)
+        ranked = Profile.search([("id", "in", profiles.ids)], order="revcycle_expected_loss desc")
+        self.assertEqual(ranked.partner_id, self.customer | other)
