@@ -1,6 +1,6 @@
 {
     "name": "Revenue Cycle: Collections Analytics",
-    "summary": "Dunning recovery rate in the revenue-cycle KPIs, dunning history in the cash forecast, expected loss on the collections workbench",
+    "summary": "Dunning recovery rate KPI, dunning history in the cash forecast, expected loss on the workbench",
     "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
