@@ -91,15 +91,48 @@ class DelayDistribution:
         return 1.0 - self.cdf(grace_days) if self.delays else None
 
     def mix(self, other, own_share):
-        """own_share x this + (1 - own_share) x other, counting both histories' payments."""
+        """own_share x this + (1 - own_share) x other, counting this history's payments."""
         if not other:
             return self
         if not self:
             return other
-        weights = {delay: weight * own_share for delay, weight in self.weights.items()}
-        for delay, weight in other.weights.items():
-            weights[delay] = weights.get(delay, 0.0) + weight * (1 - own_share)
-        return DelayDistribution(weights, self.count, clipped=True)
+        return MixedDistribution(self, other, own_share)
+
+
+class MixedDistribution(DelayDistribution):
+    """share x own + (1 - share) x prior, evaluated on demand (a forecast needs its CDF at a few points per item,
+    never the merged histogram): building one costs nothing, whatever the histories' sizes."""
+
+    def __init__(self, own, prior, share):  # pylint: disable=super-init-not-called
+        self.own, self.prior, self.share = own, prior, share
+        self.count = own.count
+        self.total = own.total
+
+    def __bool__(self):
+        return True  # both sides have payments: mix() returns the other side when one is empty
+
+    @property
+    def delays(self):
+        return sorted(set(self.own.delays) | set(self.prior.delays))
+
+    @property
+    def weights(self):
+        weights = {delay: weight * self.share for delay, weight in self.own.weights.items()}
+        for delay, weight in self.prior.weights.items():
+            weights[delay] = weights.get(delay, 0.0) + weight * (1 - self.share)
+        return weights
+
+    def cdf(self, days):
+        return self.share * self.own.cdf(days) + (1 - self.share) * self.prior.cdf(days)
+
+    def quantile(self, q):
+        if not 0 <= q <= 1:
+            raise ForecastError(f"A quantile is between 0 and 1, not {q}.")
+        delays = self.delays
+        return next((delay for delay in delays if self.cdf(delay) >= q - 1e-12), delays[-1])
+
+    def mean(self):
+        return self.share * self.own.mean() + (1 - self.share) * self.prior.mean()
 
 
 def shrink(own, prior, prior_weight=PRIOR_WEIGHT):
@@ -190,11 +223,17 @@ def _distribution_shares(distribution, overdue, weeks, shift):
     remaining = 1.0 - distribution.cdf(overdue)
     if remaining <= 1e-12:
         return [0.0] * weeks  # later than any payment ever seen: not expected within the horizon
-    shares = []
-    for k in range(weeks):
-        low = max(overdue, overdue + WEEK_DAYS * k - shift)
-        high = overdue + WEEK_DAYS * (k + 1) - shift
-        shares.append(max(0.0, distribution.cdf(high) - distribution.cdf(low)) / remaining if high > low else 0.0)
+    cdf = distribution.cdf
+    # the CDF at each week's end, the first week starting on the as-of date (nothing before it: delay > overdue)
+    ends = [cdf(overdue + WEEK_DAYS * (k + 1) - shift) if WEEK_DAYS * (k + 1) > shift else None
+            for k in range(weeks)]
+    shares, previous = [], cdf(overdue)
+    for end in ends:
+        if end is None:
+            shares.append(0.0)
+            continue
+        shares.append(max(0.0, end - previous) / remaining)
+        previous = max(previous, end)
     return shares
 
 

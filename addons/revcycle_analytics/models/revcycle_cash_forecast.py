@@ -23,7 +23,7 @@ from ..engine import latescore
 
 DEFAULT_WEEKS = 13
 MAX_WEEKS = 52
-HISTORY_DAYS = 730  # the payments the delays are learned from: the last two years
+HISTORY_DAYS = 365  # the payments the delays are learned from: the last year (recent behaviour, half the reading)
 TRAINING_LAG_DAYS = 182  # the late model learns from items open half a year before, whose outcome is known
 ITEMS_PER_WEEK = 20  # the drill-down lists the largest items of each week, and counts them all
 DEFAULT_GRACE_DAYS = 5
@@ -132,7 +132,6 @@ class RevcycleKpi(models.AbstractModel):
             companies, as_of, as_of - timedelta(days=TRAINING_LAG_DAYS), run["converter"])
         _company, _per_partner, run["distribution"] = fc.learned_distributions(history, run["segments"])
         run["usual_amount"] = self._revcycle_usual_amounts(history)
-        run["term_days"] = self._revcycle_usual_term_days(companies, as_of)
         run["model"] = self._revcycle_late_model(run)
         run["open"] = self._revcycle_open_receivables(companies, as_of, run["converter"])
         items = self._revcycle_forecast_items(run)
@@ -199,7 +198,9 @@ class RevcycleKpi(models.AbstractModel):
                 SELECT line.id, line.amount_residual AS amount
                   FROM account_move_line line
                  WHERE line.account_id IN %(accounts)s AND line.company_id IN %(companies)s
-                   AND line.parent_state = 'posted' AND line.date <= %(as_of)s AND line.reconciled IS NOT true
+                   AND line.parent_state = 'posted' AND line.date <= %(as_of)s
+                   -- the condition of Odoo's partial index of the unreconciled items, word for word
+                   AND (line.reconciled IS NULL OR line.reconciled = false OR line.reconciled IS NOT true)
                 UNION ALL
                 SELECT debit_move_id, amount FROM account_partial_reconcile
                  WHERE max_date > %(as_of)s AND company_id IN %(companies)s
@@ -235,7 +236,7 @@ class RevcycleKpi(models.AbstractModel):
     @api.model
     def _revcycle_forecast_histories(self, companies, as_of, origin, converter):
         """The cash payments of receivables known as of ``as_of`` and as of ``origin`` (an earlier date, the late
-        model's), each over the two years before its date, in one pass: rows (customer, delay days = payment day -
+        model's), each over the year before its date, in one pass: rows (customer, delay days = payment day -
         due date, amount, payments). A payment is known on its reconciliation date (``max_date``, the later of the
         two lines' dates, so both lines existed then). A credit note settling an invoice is no payment: only
         reconciliations with something other than an invoice or credit note count. Amounts are the weights of the

@@ -30,6 +30,7 @@ class RevcycleKpi(models.AbstractModel):
             ("company_id", "in", run["companies"].ids), ("state", "in", BILLING_STATES),
             ("next_invoice_date", "!=", False), ("next_invoice_date", "<=", horizon_end)])
         converter = run["converter"]
+        term_days = self._revcycle_usual_term_days(run["companies"], as_of) if contracts else 0
         for contract in contracts:
             amount = converter.currency(self._revcycle_contract_amount_with_taxes(contract),
                                         contract.currency_id.id, as_of)
@@ -39,7 +40,7 @@ class RevcycleKpi(models.AbstractModel):
             for invoice_date in self._revcycle_contract_billing_dates(contract, as_of, horizon_end):
                 items.append(fc.ForecastItem(
                     ref=f"revcycle.contract,{contract.id}", source="contract", amount=amount,
-                    due=invoice_date + timedelta(days=run["term_days"]),
+                    due=invoice_date + timedelta(days=term_days),
                     distribution=run["distribution"](partner.id), label=contract.display_name,
                     partner_id=partner.id, shifts_with_billing=True,
                     extra={"partner_name": partner.name or "", "invoice_date": invoice_date}))

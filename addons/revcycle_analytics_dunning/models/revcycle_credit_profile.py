@@ -32,7 +32,9 @@ class RevcycleCreditProfile(models.Model):
         """Nightly, per company: every profile's expected loss in one UPDATE. Safe twice (the same inputs give the
         same figures) and in parallel (a company another worker is refreshing is skipped, not waited for)."""
         done = 0
-        for company in self.env["res.company"].sudo().search([]):  # sudo: the cron refreshes every company
+        company_ids = [row[0] for row in self.env.execute_query(SQL(
+            "SELECT DISTINCT company_id FROM revcycle_credit_profile ORDER BY 1"))]
+        for company in self.env["res.company"].sudo().browse(company_ids):  # sudo: the cron refreshes every company
             lock = zlib.crc32(f"revcycle_expected_loss:{company.id}".encode())
             if not self.env.execute_query(SQL("SELECT pg_try_advisory_xact_lock(%s)", lock))[0][0]:
                 _logger.info("Expected loss of company %s is being refreshed by another worker", company.id)
