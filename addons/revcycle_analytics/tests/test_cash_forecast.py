@@ -97,6 +97,11 @@ class TestCashForecast(AccountTestInvoicingCommon):
         self.assertEqual(result["date"], TODAY)
         self.assertAlmostEqual(sum(week["expected"] for week in result["weeks"]) + result["beyond_horizon"], 4300.0)
         self.assertEqual(result["open_items"], 2)
+        # O1 is 30 days past its due date, beyond the 5-day grace: late for certain, and it says why
+        with freeze_time(TODAY):
+            run = self.Kpi._revcycle_forecast_run(date(2024, 6, 30), 4, self.company)
+        row = next(row for row in run["open"] if row["move_id"] == self.o1.id)
+        self.assertEqual(self.Kpi._revcycle_late_score(row, run), (1.0, [("overdue", 30.0)]))
 
     def test_partial_payment_and_credit_note_in_foreign_currency(self):
         # 1 USD = 0.5 EUR until 04-30, 0.4 from 05-01: a EUR 1,000 invoice of 05-10 is USD 2,500; EUR 400 paid
