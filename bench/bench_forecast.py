@@ -15,6 +15,7 @@ Run: ./revcycle bench forecast   (database revcycle_bench_forecast; BENCH_FORECA
 """
 
 import cProfile
+import json
 import os
 import pstats
 import sys
@@ -159,6 +160,15 @@ def generate(env, company, invoices):
     print(f"generated {invoices:,} invoices in {time.perf_counter() - started:.0f} s")
 
 
+def dump(answer, invoices):
+    """BENCH_FORECAST_DUMP=PREFIX writes the forecast's answer to PREFIX.<invoices>.json: two versions of the code
+    give the same figures when their files are the same."""
+    prefix = os.environ.get("BENCH_FORECAST_DUMP")
+    if prefix:
+        with open(f"{prefix}.{invoices}.json", "w", encoding="utf-8") as output:
+            json.dump(answer, output, indent=1, sort_keys=True)
+
+
 def measure(registry, invoices):
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -183,6 +193,7 @@ def measure(registry, invoices):
             profile.runcall(forecast)
             pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
             cr.rollback()
+            dump(answers["forecast"], invoices)
             return None
         timings = alternated_rounds({"forecast": forecast})
         started = time.perf_counter()
@@ -190,6 +201,7 @@ def measure(registry, invoices):
         backtest_seconds = time.perf_counter() - started
         cr.rollback()
     result = answers["forecast"]
+    dump(result, invoices)
     print(f"\n{invoices:,} invoices, {lines:,} receivable lines, as of {END} ({result['open_items']:,} open items, "
           f"late model on {result['model']['examples']:,} examples, fitted: {result['model']['fitted']})")
     print(f"  get_cash_forecast ({WEEKS} weeks)  : {describe(timings['forecast'])}  (target < 2 s)")

@@ -15,6 +15,7 @@ values in and out: no ORM, no numpy (the statistics are small: histograms of who
 """
 
 import bisect
+import heapq
 import math
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -59,11 +60,13 @@ class DelayDistribution:
         """From (delay days, amount) pairs, one per payment, or (delay days, amount, payments) rows that group
         several payments of one delay: the count is the number of payments."""
         weights, count = {}, 0
-        for delay, amount, *grouped in payments:
+        for row in payments:
+            amount = row[1]
             if amount and amount > 0:
-                day = clip_delay(delay)
+                delay = row[0]  # clip_delay inlined: this loop reads every payment of the history
+                day = MIN_DELAY if delay < MIN_DELAY else MAX_DELAY if delay > MAX_DELAY else int(delay)
                 weights[day] = weights.get(day, 0.0) + amount
-                count += grouped[0] if grouped else 1
+                count += row[2] if len(row) > 2 else 1
         return cls(weights, count, clipped=True)
 
     def __bool__(self):
@@ -88,7 +91,7 @@ class DelayDistribution:
 
     def late_share(self, grace_days):
         """P(delay > grace): the share of the amount paid after the grace."""
-        return 1.0 - self.cdf(grace_days) if self.delays else None
+        return 1.0 - self.cdf(grace_days) if self else None  # bool, not the delays a mixture would merge
 
     def mix(self, other, own_share):
         """own_share x this + (1 - own_share) x other, counting this history's payments."""
@@ -275,33 +278,57 @@ def naive_week_shares(item, as_of, weeks):
     return shares
 
 
-def forecast_weeks(items, as_of, weeks, delay_shift=0, billing_shift=0, detail=True):
+def _timing_key(item):
+    """What an item's week shares depend on besides the run's dates: items with the same key (a customer's
+    invoices falling due the same day) share them, computed once."""
+    return (id(item.distribution), item.due, item.date, item.probability, item.shifts_with_billing)
+
+
+def forecast_weeks(items, as_of, weeks, delay_shift=0, billing_shift=0, detail=True, top=None):
     """Per week: expected receipts, low and high (10th / 90th percentile), and with ``detail`` the items with their
-    expected amount in that week, largest first. Also the amount expected beyond the horizon."""
+    expected amount in that week, largest first (only the ``top`` largest when given) and their ``item_count``.
+    Also the amount expected beyond the horizon."""
     windows = week_windows(as_of, weeks)
     expected = [0.0] * weeks
     variance = [0.0] * weeks
     members = [[] for _week in range(weeks)]
     beyond = 0.0
+    timings = {}  # timing key -> ([(week, share)] with a share, the share beyond the horizon)
     for item in items:
-        shares = week_shares(item, as_of, weeks, delay_shift, billing_shift)
-        for k, share in enumerate(shares):
-            if share <= 0:
-                continue
-            expected[k] += item.amount * share
-            variance[k] += item.amount * item.amount * share * (1 - share)
+        key = _timing_key(item)
+        timing = timings.get(key)
+        if timing is None:
+            shares = week_shares(item, as_of, weeks, delay_shift, billing_shift)
+            timing = timings[key] = ([(k, share) for k, share in enumerate(shares) if share > 0],
+                                     max(0.0, 1.0 - sum(shares)))
+        amount = item.amount
+        for k, share in timing[0]:
+            expected[k] += amount * share
+            variance[k] += amount * amount * share * (1 - share)
             if detail:
-                members[k].append((item.amount * share, share, item))
-        beyond += item.amount * max(0.0, 1.0 - sum(shares))
+                members[k].append((amount * share, share, item))
+        beyond += amount * timing[1]
     result = []
     for k, (start, end) in enumerate(windows):
         spread = BAND_Z * math.sqrt(variance[k])
         week = {"week": k + 1, "date_from": start, "date_to": end, "expected": expected[k],
                 "low": max(0.0, expected[k] - spread), "high": expected[k] + spread}
         if detail:
-            week["items"] = sorted(members[k], key=lambda member: (-member[0], member[2].ref))
+            week["item_count"] = len(members[k])
+            week["items"] = _largest(members[k], top)
         result.append(week)
     return result, beyond
+
+
+def _member_order(member):
+    return -member[0], member[2].ref
+
+
+def _largest(members, top):
+    """The members largest expected amount first (ties by reference), only the ``top`` first when given."""
+    if top is None:
+        return sorted(members, key=_member_order)
+    return heapq.nsmallest(top, members, key=_member_order)  # the same as sorted(...)[:top], without sorting them all
 
 
 def naive_weeks(items, as_of, weeks):

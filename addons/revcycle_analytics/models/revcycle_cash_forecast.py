@@ -307,9 +307,8 @@ class RevcycleKpi(models.AbstractModel):
         distribution = distribution or run["distribution"]
         partner_features = (features if features is not None else run["features"]).get(row["partner_id"], {})
         usual = run["usual_amount"].get(row["partner_id"])
-        past = distribution(row["partner_id"])
         return {
-            "past_lateness": past.late_share(run["grace_days"]) or 0.0 if past else 0.0,
+            "past_lateness": self._revcycle_past_lateness(row["partner_id"], run, distribution),
             "amount_ratio": latescore.amount_ratio(row["amount"], usual),
             "term_days": max(0, (row["due"] - row["invoice_date"]).days) / 30.0,
             "days_to_due": (row["due"] - as_of).days / 30.0,
@@ -318,6 +317,17 @@ class RevcycleKpi(models.AbstractModel):
             "failed_charges": partner_features.get("failed_charges", 0.0),
             "risk_class": partner_features.get("risk_class", 0.0),
         }
+
+    @api.model
+    def _revcycle_past_lateness(self, partner_id, run, distribution):
+        """The customer's late share by ``distribution`` (the run's or the late model's training one), read once per
+        customer and distribution: a customer has many open items."""
+        cache = run.setdefault("past_lateness", {})
+        key = (id(distribution), partner_id)
+        if key not in cache:
+            past = distribution(partner_id)
+            cache[key] = past.late_share(run["grace_days"]) or 0.0 if past else 0.0
+        return cache[key]
 
     @api.model
     def _revcycle_late_model(self, run):
@@ -370,7 +380,7 @@ class RevcycleKpi(models.AbstractModel):
         as_of, weeks, companies = run["as_of"], run["weeks"], run["companies"]
         currency = self._revcycle_main_company(companies).currency_id
         digits = currency.decimal_places
-        computed, beyond = fc.forecast_weeks(run["items"], as_of, weeks)
+        computed, beyond = fc.forecast_weeks(run["items"], as_of, weeks, top=ITEMS_PER_WEEK)
         naive = fc.naive_weeks(run["items"], as_of, weeks)
         labels = dict(self._revcycle_feature_labels())
         result_weeks = []
@@ -383,7 +393,7 @@ class RevcycleKpi(models.AbstractModel):
                 "low": self._revcycle_json_ready(week["low"], digits),
                 "high": self._revcycle_json_ready(week["high"], digits),
                 "due_date_forecast": self._revcycle_json_ready(due_date_figure, digits),
-                "item_count": len(week["items"]),
+                "item_count": week["item_count"],
                 "items": [self._revcycle_forecast_item_dict(expected, share, item, labels, digits)
                           for expected, share, item in week["items"][:ITEMS_PER_WEEK]],
             })

@@ -127,6 +127,25 @@ class TestForecastWeeks(BaseCase):
         # the due-date forecast: INV1 5 March and PROM 4 March in week 1, INV2 and INV3 overdue: week 1 too
         self.assertEqual(naive_weeks(items, AS_OF, 3), [1900.0, 0.0, 0.0])
 
+    def test_same_timing_items_and_top_items_change_nothing(self):
+        """Items sharing a timing (same distribution, due date, date, probability) are spread once and reused; the
+        drill-down keeps only the ``top`` largest but counts every item. Two invoices of one customer due the same
+        day, 600 and 100, half paid on the due date, half 10 days later (as_of 1 March, due 5 March): week 1 holds
+        300 + 50 and both items, week 2 the other 350; with top=1 week 1 lists only the 600 one (expected 300) and
+        still counts 2; the figures are those of the items spread one by one."""
+        half = DelayDistribution.from_payments([(0, 50.0), (10, 50.0)])
+        items = [ForecastItem("A", "receivable", 600.0, due=date(2026, 3, 5), distribution=half),
+                 ForecastItem("B", "receivable", 100.0, due=date(2026, 3, 5), distribution=half)]
+        weeks, beyond = forecast_weeks(items, AS_OF, 2, top=1)
+        self.assertEqual([week["expected"] for week in weeks], [350.0, 350.0])
+        self.assertEqual(beyond, 0.0)
+        self.assertEqual(weeks[0]["item_count"], 2)
+        self.assertEqual([(member[0], member[2].ref) for member in weeks[0]["items"]], [(300.0, "A")])
+        one_by_one = [forecast_weeks([item], AS_OF, 2)[0] for item in items]
+        for k in range(2):
+            self.assertAlmostEqual(weeks[k]["expected"], sum(alone[k]["expected"] for alone in one_by_one))
+            self.assertAlmostEqual(weeks[k]["high"], forecast_weeks(items, AS_OF, 2)[0][k]["high"])
+
     def test_scenarios_shift_payments_and_billing(self):
         # always paid on the due date; due 5 March: week 1. Paid 7 days later: 12 March, week 2.
         on_time = DelayDistribution.from_payments([(0, 1.0)])
