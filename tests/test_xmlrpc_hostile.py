@@ -461,6 +461,12 @@ for vals, why in [
     ({"fee_percent": NAN}, "fee_percent"),
     ({"interest_rate": -INF}, "interest_rate"),
     ({"sequence": 1e13}, "sequence"),
+    # a level for risky payers only: its minimum late probability is a probability (revcycle_analytics_dunning)
+    ({"revcycle_min_late_probability": -0.1}, "revcycle_min_late_probability"),
+    ({"revcycle_min_late_probability": 1.5}, "revcycle_min_late_probability"),
+    ({"revcycle_min_late_probability": NAN}, "revcycle_min_late_probability"),
+    ({"revcycle_min_late_probability": INF}, "revcycle_min_late_probability"),
+    ({"revcycle_min_late_probability": "high"}, "revcycle_min_late_probability"),
 ]:
     case("admin", "revcycle.dunning.level", "write", [["{level}"], vals], why)
 case("collector", "revcycle.dunning.level", "write", [["{level}"], {"fee_fixed": 5000}], "access|rights|not allowed")

@@ -1,7 +1,7 @@
 {
     "name": "Revenue Cycle: Collections Analytics",
     "summary": "Dunning recovery rate KPI, dunning history in the cash forecast, expected loss on the workbench",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "revcycle",
@@ -10,6 +10,7 @@
     "data": [
         "data/ir_cron_data.xml",
         "views/revcycle_collections_views.xml",
+        "views/revcycle_dunning_level_views.xml",
     ],
     "installable": True,
     "auto_install": True,
