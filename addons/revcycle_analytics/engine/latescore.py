@@ -77,20 +77,22 @@ class LateModel:
                 for key, mean, scale in zip(FEATURE_KEYS, self.means, self.scales, strict=True)]
 
     def probability(self, features):
-        if not self.fitted:
-            return min(1.0, max(0.0, features.get("past_lateness", 0.0)))
-        values = self._standard(features)
-        return _sigmoid(self.intercept + sum(w * v for w, v in zip(self.weights, values, strict=True)))
+        return self.score(features)[0]
 
     def reasons(self, features, top=TOP_REASONS):
         """The features raising this score the most: [(key, contribution in log-odds)], positive ones only."""
+        return self.score(features, top)[1]
+
+    def score(self, features, top=TOP_REASONS):
+        """(probability, reasons) with the features standardised once."""
         if not self.fitted:
             share = features.get("past_lateness", 0.0)
-            return [("past_lateness", share)] if share > 0 else []
+            return min(1.0, max(0.0, share)), ([("past_lateness", share)] if share > 0 else [])
         values = self._standard(features)
+        probability = _sigmoid(self.intercept + sum(w * v for w, v in zip(self.weights, values, strict=True)))
         contributions = [(key, w * v) for key, w, v in zip(FEATURE_KEYS, self.weights, values, strict=True)]
         raising = sorted((c for c in contributions if c[1] >= REASON_MIN), key=lambda c: (-c[1], c[0]))
-        return raising[:top]
+        return probability, raising[:top]
 
 
 def fit(examples, ridge=RIDGE, iterations=ITERATIONS):

@@ -166,8 +166,7 @@ class RevcycleKpi(models.AbstractModel):
         overdue = (run["as_of"] - row["due"]).days
         if overdue > run["grace_days"]:
             return 1.0, [("overdue", float(overdue))]
-        features = self._revcycle_item_features(row, run)
-        return run["model"].probability(features), run["model"].reasons(features)
+        return run["model"].score(self._revcycle_item_features(row, run))
 
     @api.model
     def _revcycle_forecast_adjust(self, items, run):
