@@ -74,21 +74,8 @@ class DelayDistribution:
 
     def cdf(self, days):
         """P(delay <= days)."""
-        dense = self.__dict__.get("_dense")
-        if dense is not None:
-            return dense[0 if days < MIN_DELAY else (MAX_DELAY - MIN_DELAY + 1 if days > MAX_DELAY
-                                                     else days - MIN_DELAY + 1)]
         index = bisect.bisect_right(self.delays, days)
         return self._cumulative[index - 1] if index else 0.0
-
-    def densify(self):
-        """Read the CDF from a table of every whole day from then on (the same values, no search): for the
-        company's and segments' distributions, read for every item of their customers."""
-        table = [0.0]  # days < MIN_DELAY
-        for day in range(MIN_DELAY, MAX_DELAY + 1):
-            table.append(self.cdf(day))
-        self._dense = table
-        return self
 
     def quantile(self, q):
         """The smallest delay d with P(delay <= d) >= q (q in [0, 1])."""
@@ -139,10 +126,6 @@ class MixedDistribution(DelayDistribution):
         return weights
 
     def cdf(self, days):
-        dense = self.__dict__.get("_dense")
-        if dense is not None:
-            return dense[0 if days < MIN_DELAY else (MAX_DELAY - MIN_DELAY + 1 if days > MAX_DELAY
-                                                     else days - MIN_DELAY + 1)]
         return self.share * self.own.cdf(days) + (1 - self.share) * self.prior.cdf(days)
 
     def quantile(self, q):
@@ -183,10 +166,9 @@ def learned_distributions(payments, segment_of=None, prior_weight=PRIOR_WEIGHT):
         if segment is not None:
             by_segment.setdefault(segment, []).append(row)
         company.append(row)
-    company_dist = DelayDistribution.from_payments(company).densify() if company else ON_DUE_DATE
-    company_dist = company_dist or ON_DUE_DATE
+    company_dist = DelayDistribution.from_payments(company) or ON_DUE_DATE
     segment_dist = {
-        segment: shrink(DelayDistribution.from_payments(rows), company_dist, prior_weight).densify()
+        segment: shrink(DelayDistribution.from_payments(rows), company_dist, prior_weight)
         for segment, rows in by_segment.items()
     }
 

@@ -80,18 +80,6 @@ class TestDelayDistribution(BaseCase):
 
 @tagged("post_install", "-at_install")
 class TestForecastWeeks(BaseCase):
-    def test_dense_cdf_reads_the_same_values(self):
-        """The company's and segments' distributions read their CDF from a table of every day: the same values as
-        the search, below, inside and beyond the clipped range, plain and mixed."""
-        plain = DelayDistribution.from_payments([(-5, 30.0), (0, 50.0), (12, 20.0)])
-        mixed = shrink(DelayDistribution.from_payments([(3, 10.0)]), plain)  # 1 payment: 1/6 own, 5/6 prior
-        days = [-500, -91, -90, -6, -5, -1, 0, 3, 11, 12, 13, 364, 365, 366, 1000]
-        expected = {id(dist): [dist.cdf(day) for day in days] for dist in (plain, mixed)}
-        self.assertEqual(expected[id(plain)][4:9], [0.3, 0.3, 0.8, 0.8, 0.8])
-        for dist in (plain, mixed):
-            dist.densify()
-            self.assertEqual([dist.cdf(day) for day in days], expected[id(dist)])
-
     def test_week_windows(self):
         windows = week_windows(AS_OF, 2)
         self.assertEqual(windows, [(date(2026, 3, 3), date(2026, 3, 9)), (date(2026, 3, 10), date(2026, 3, 16))])
