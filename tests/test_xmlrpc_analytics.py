@@ -185,3 +185,28 @@ def test_user_without_accounting_rights_gets_an_access_error(no_accounting_rpc):
 def test_bad_input_is_refused_clearly(admin_rpc, args, message):
     with pytest.raises(xmlrpc.client.Fault, match=message):
         admin_rpc("revcycle.kpi", "get_kpis", *args)
+
+
+def test_cash_forecast_over_xmlrpc_is_plain_data(admin_rpc, no_accounting_rpc):
+    """get_cash_forecast answers an integration with 13 weeks of plain figures (their items included), the scenario
+    as differences, and the backtest with its WAPE and AUC; without the rights, or with a date after today, it
+    refuses clearly."""
+    today = date.today().isoformat()
+    result = admin_rpc("revcycle.kpi", "get_cash_forecast", today, 13, False, {"delay_days": 10})
+    assert result["date"] == today and result["weeks_count"] == 13 and len(result["weeks"]) == 13
+    first = result["weeks"][0]
+    assert set(first) >= {"week", "date_from", "date_to", "expected", "low", "high", "due_date_forecast", "items"}
+    assert first["low"] <= first["expected"] <= first["high"]
+    total = sum(week["expected"] for week in result["weeks"]) + result["beyond_horizon"]
+    shifted = sum(week["expected"] for week in result["scenario"]["weeks"]) + result["scenario"]["beyond_horizon"]
+    assert shifted == pytest.approx(total, abs=0.05 * 13)  # a delay moves cash between weeks, it creates none
+    for week in result["weeks"]:
+        for item in week["items"]:
+            assert {"ref", "source", "amount", "expected", "late_probability", "reasons"} <= set(item)
+    backtest = admin_rpc("revcycle.kpi", "get_cash_backtest", False, 4, 2)
+    assert len(backtest["origins"]) == 2 and len(backtest["weeks"]) == 4
+    assert set(backtest) >= {"wape", "wape_due_date", "auc", "improvement"}
+    with pytest.raises(xmlrpc.client.Fault, match="may not see the revenue-cycle KPIs"):
+        no_accounting_rpc("revcycle.kpi", "get_cash_forecast", today)
+    with pytest.raises(xmlrpc.client.Fault, match="after today"):
+        admin_rpc("revcycle.kpi", "get_cash_forecast", (date.today() + timedelta(days=1)).isoformat())

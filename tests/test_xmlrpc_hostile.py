@@ -246,6 +246,40 @@ case("salesperson", "revcycle.kpi", "get_kpis", ["2026-01-01", "2026-01-31"], "m
 case("portal", "revcycle.kpi", "get_kpis", ["2026-01-01", "2026-01-31"], "may not see|not allowed|access")
 case("other_manager", "revcycle.kpi", "get_kpis", ["2026-01-01", "2026-01-31", ["{main}"]], "Unknown company")
 
+# --- revcycle.kpi.get_cash_forecast(date, weeks, company_ids, scenario) / get_cash_backtest(date, weeks, origins) ---
+for args, why in [
+    ([None], "forecast date"),
+    (["abc"], "not a date"),
+    (["9999-12-31"], "out of range|after today"),
+    (["2999-01-01"], "after today"),
+    ([20260101], "not a date"),
+    (["2026-01-01", 0], "weeks is a whole number"),
+    (["2026-01-01", 53], "weeks is a whole number"),
+    (["2026-01-01", "13"], "weeks is a whole number"),
+    (["2026-01-01", 1e12], "weeks is a whole number"),
+    (["2026-01-01", NAN], "weeks is a whole number"),
+    (["2026-01-01", 13, [99999999]], "Unknown company"),
+    (["2026-01-01", 13, "1"], "company_ids"),
+    (["2026-01-01", 13, False, "ten days"], "scenario is a dict"),
+    (["2026-01-01", 13, False, {"payers": 3}], "scenario is a dict"),
+    (["2026-01-01", 13, False, {"delay_days": 1e9}], "scenario delay_days"),
+    (["2026-01-01", 13, False, {"delay_days": "10"}], "scenario delay_days"),
+    (["2026-01-01", 13, False, {"billing_days": 366}], "scenario billing_days"),
+    (["2026-01-01", 13, False, {"delay_days": NAN}], "scenario delay_days"),
+]:
+    case("admin", "revcycle.kpi", "get_cash_forecast", args, why)
+for args, why in [
+    (["abc"], "not a date"),
+    ([False, 0], "weeks is a whole number"),
+    ([False, 13, 0], "Origins is a whole number"),
+    ([False, 13, 1000], "Origins is a whole number"),
+    ([False, 13, "6"], "Origins is a whole number"),
+]:
+    case("admin", "revcycle.kpi", "get_cash_backtest", args, why)
+case("salesperson", "revcycle.kpi", "get_cash_forecast", ["2026-01-01"], "may not see the revenue-cycle KPIs")
+case("portal", "revcycle.kpi", "get_cash_backtest", [], "may not see|not allowed|access")
+case("other_manager", "revcycle.kpi", "get_cash_forecast", ["2026-01-01", 13, ["{main}"]], "Unknown company")
+
 # --- revcycle.dunning.run.run_for_date(date) ----------------------------------------------------------------------
 for bad_date, why in [
     (None, "Give the run date"),
@@ -446,6 +480,12 @@ for vals, why in [
     ({"fee_percent": NAN}, "fee_percent"),
     ({"interest_rate": -INF}, "interest_rate"),
     ({"sequence": 1e13}, "sequence"),
+    # a level for risky payers only: its minimum late probability is a probability (revcycle_analytics_dunning)
+    ({"revcycle_min_late_probability": -0.1}, "revcycle_min_late_probability"),
+    ({"revcycle_min_late_probability": 1.5}, "revcycle_min_late_probability"),
+    ({"revcycle_min_late_probability": NAN}, "revcycle_min_late_probability"),
+    ({"revcycle_min_late_probability": INF}, "revcycle_min_late_probability"),
+    ({"revcycle_min_late_probability": "high"}, "revcycle_min_late_probability"),
 ]:
     case("admin", "revcycle.dunning.level", "write", [["{level}"], vals], why)
 case("collector", "revcycle.dunning.level", "write", [["{level}"], {"fee_fixed": 5000}], "access|rights|not allowed")

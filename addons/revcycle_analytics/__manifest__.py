@@ -21,6 +21,7 @@
     "assets": {
         "web.assets_backend": [
             "revcycle_analytics/static/src/dashboard/**/*",
+            "revcycle_analytics/static/src/cash_forecast/**/*",
         ],
         "web.assets_tests": ["revcycle_analytics/static/tests/tours/**/*"],
     },

@@ -7,6 +7,7 @@ import { registry } from "@web/core/registry";
 import { formatFloat } from "@web/core/utils/numbers";
 import { useService } from "@web/core/utils/hooks";
 import { formatMonetary } from "@web/views/fields/formatters";
+import { RevcycleCashForecast } from "../cash_forecast/cash_forecast";
 
 const { DateTime } = luxon;
 
@@ -42,6 +43,7 @@ function periodPresets() {
 export class RevcycleDashboard extends Component {
     static template = "revcycle_analytics.Dashboard";
     static props = ["*"];
+    static components = { RevcycleCashForecast };
 
     setup() {
         this.orm = useService("orm");

@@ -36,6 +36,37 @@ registry.category("web_tour.tours").add("revcycle_dashboard_tour", {
             trigger: ".o_revcycle_currency:contains('USD')",
         },
         {
+            content: "The cash-in forecast lists its 13 weeks",
+            trigger: ".o_revcycle_forecast_weeks tr[data-week='13']",
+        },
+        {
+            content: "A week opens the items behind it",
+            trigger: ".o_revcycle_forecast_weeks tr[data-week='1']",
+            run: "click",
+        },
+        {
+            content: "... listed under it",
+            trigger: ".o_revcycle_forecast_items",
+        },
+        {
+            content: "Scenario: customers pay 10 days later",
+            trigger: ".o_revcycle_scenario_delay",
+            run: setDate(".o_revcycle_scenario_delay", "10"),
+        },
+        {
+            content: "The weeks show the scenario's difference",
+            trigger: ".o_revcycle_forecast_weeks th:contains('Scenario difference')",
+        },
+        {
+            content: "Ask how accurate the forecast was",
+            trigger: ".o_revcycle_backtest_button",
+            run: "click",
+        },
+        {
+            content: "The backtest's WAPE, next to the due-date forecast's, and the AUC",
+            trigger: ".o_revcycle_backtest_summary:contains('WAPE')",
+        },
+        {
             content: "A start after the end (2099) ...",
             trigger: ".o_revcycle_date_from",
             run: setDate(".o_revcycle_date_from", "2099-01-01"),

@@ -1,0 +1,389 @@
+"""Cash-in forecast from each customer's own payment behaviour (docs/domain.md, Cash forecast). Pure Python, plain
+values in and out: no ORM, no numpy (the statistics are small: histograms of whole days, a handful of features).
+
+- A ``DelayDistribution`` is the amount-weighted distribution of the days between a receivable's due date and its
+  payment, as a histogram of whole days clipped to [MIN_DELAY, MAX_DELAY].
+- ``shrink`` pools a customer's thin history with the distribution of its segment (or the company's): the customer's
+  own distribution counts n / (n + PRIOR_WEIGHT), the prior PRIOR_WEIGHT / (n + PRIOR_WEIGHT), n being the number of
+  payments the customer made. With PRIOR_WEIGHT = 5, a customer with 5 payments is half its own, half its segment.
+- ``week_shares`` spreads an open item over the forecast weeks: its payment day is due + delay, the delay drawn from
+  the customer's distribution *given that it was not paid by the as-of date* (an item 20 days overdue can only be
+  paid with a delay of more than 20 days).
+- ``forecast_weeks`` sums the items per week with a low / high band: the 10th and 90th percentiles of the week's
+  total when each item is paid in that week or not independently (normal approximation of the sum of the items'
+  Bernoulli amounts, floored at 0).
+"""
+
+import bisect
+import heapq
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+MIN_DELAY, MAX_DELAY = -90, 365  # days; a payment beyond a year late is counted as one year late
+PRIOR_WEIGHT = 5  # pseudo-payments of the segment / company a customer's history is pooled with
+BAND_Z = 1.2816  # the 10th / 90th percentile of a normal distribution
+WEEK_DAYS = 7
+MAX_WEEKS = 104
+
+
+class ForecastError(ValueError):
+    """Input a forecast cannot be made from; the message says what is wrong."""
+
+
+def clip_delay(days):
+    return max(MIN_DELAY, min(MAX_DELAY, int(days)))
+
+
+class DelayDistribution:
+    """Days from due date to payment, weighted by the amount paid: ``weights`` maps a delay (days) to its weight;
+    ``count`` is the number of payments behind it (what shrinkage weighs)."""
+
+    def __init__(self, weights, count=None, clipped=False):
+        positive = {}
+        for delay, weight in weights.items():
+            if weight > 0:
+                day = delay if clipped else clip_delay(delay)
+                positive[day] = positive.get(day, 0.0) + weight
+        total = sum(positive.values())
+        self.delays = sorted(positive)
+        self.total = total
+        self.count = len(positive) if count is None else count
+        running, self._cumulative = 0.0, []
+        for delay in self.delays:
+            running += positive[delay] / total
+            self._cumulative.append(running)
+        self.weights = {delay: positive[delay] / total for delay in self.delays} if total else {}
+
+    @classmethod
+    def from_payments(cls, payments):
+        """From (delay days, amount) pairs, one per payment, or (delay days, amount, payments) rows that group
+        several payments of one delay: the count is the number of payments."""
+        weights, count = {}, 0
+        for row in payments:
+            amount = row[1]
+            if amount and amount > 0:
+                delay = row[0]  # clip_delay inlined: this loop reads every payment of the history
+                day = MIN_DELAY if delay < MIN_DELAY else MAX_DELAY if delay > MAX_DELAY else int(delay)
+                weights[day] = weights.get(day, 0.0) + amount
+                count += row[2] if len(row) > 2 else 1
+        return cls(weights, count, clipped=True)
+
+    def __bool__(self):
+        return bool(self.delays)
+
+    def cdf(self, days):
+        """P(delay <= days)."""
+        index = bisect.bisect_right(self.delays, days)
+        return self._cumulative[index - 1] if index else 0.0
+
+    def quantile(self, q):
+        """The smallest delay d with P(delay <= d) >= q (q in [0, 1])."""
+        if not self.delays:
+            return None
+        if not 0 <= q <= 1:
+            raise ForecastError(f"A quantile is between 0 and 1, not {q}.")
+        index = bisect.bisect_left(self._cumulative, q - 1e-12)
+        return self.delays[min(index, len(self.delays) - 1)]
+
+    def mean(self):
+        return sum(delay * weight for delay, weight in self.weights.items()) if self.delays else None
+
+    def late_share(self, grace_days):
+        """P(delay > grace): the share of the amount paid after the grace."""
+        return 1.0 - self.cdf(grace_days) if self else None  # bool, not the delays a mixture would merge
+
+    def mix(self, other, own_share):
+        """own_share x this + (1 - own_share) x other, counting this history's payments."""
+        if not other:
+            return self
+        if not self:
+            return other
+        return MixedDistribution(self, other, own_share)
+
+
+class MixedDistribution(DelayDistribution):
+    """share x own + (1 - share) x prior, evaluated on demand (a forecast needs its CDF at a few points per item,
+    never the merged histogram): building one costs nothing, whatever the histories' sizes."""
+
+    def __init__(self, own, prior, share):  # pylint: disable=super-init-not-called
+        self.own, self.prior, self.share = own, prior, share
+        self.count = own.count
+        self.total = own.total
+
+    def __bool__(self):
+        return True  # both sides have payments: mix() returns the other side when one is empty
+
+    @property
+    def delays(self):
+        return sorted(set(self.own.delays) | set(self.prior.delays))
+
+    @property
+    def weights(self):
+        weights = {delay: weight * self.share for delay, weight in self.own.weights.items()}
+        for delay, weight in self.prior.weights.items():
+            weights[delay] = weights.get(delay, 0.0) + weight * (1 - self.share)
+        return weights
+
+    def cdf(self, days):
+        return self.share * self.own.cdf(days) + (1 - self.share) * self.prior.cdf(days)
+
+    def quantile(self, q):
+        if not 0 <= q <= 1:
+            raise ForecastError(f"A quantile is between 0 and 1, not {q}.")
+        delays = self.delays
+        return next((delay for delay in delays if self.cdf(delay) >= q - 1e-12), delays[-1])
+
+    def mean(self):
+        return self.share * self.own.mean() + (1 - self.share) * self.prior.mean()
+
+
+def shrink(own, prior, prior_weight=PRIOR_WEIGHT):
+    """The customer's distribution pooled with its prior (segment or company): own weight n / (n + prior_weight)."""
+    if prior_weight < 0:
+        raise ForecastError(f"The prior weight is a number of payments, 0 or more, not {prior_weight}.")
+    if not own:
+        return prior
+    if not prior:
+        return own
+    return own.mix(prior, own.count / (own.count + prior_weight))
+
+
+ON_DUE_DATE = DelayDistribution({0: 1.0}, 0)  # no payment history at all: the due date (the naive forecast)
+
+
+def learned_distributions(payments, segment_of=None, prior_weight=PRIOR_WEIGHT):
+    """Per-customer delay distributions from ``payments`` [(partner, delay, amount[, payments])], each shrunk toward its
+    segment's (``segment_of`` maps a partner to a segment key, None: none), itself shrunk toward the company's.
+    Returns (company distribution, {partner: its own payments}, a function partner -> distribution for any
+    partner, a customer without history getting its segment's or the company's). A company without any payment yet is
+    forecast on the due dates (ON_DUE_DATE)."""
+    segment_of = segment_of or {}
+    by_partner, by_segment, company = {}, {}, []
+    for partner, *row in payments:
+        by_partner.setdefault(partner, []).append(row)
+        segment = segment_of.get(partner)
+        if segment is not None:
+            by_segment.setdefault(segment, []).append(row)
+        company.append(row)
+    company_dist = DelayDistribution.from_payments(company) or ON_DUE_DATE
+    segment_dist = {
+        segment: shrink(DelayDistribution.from_payments(rows), company_dist, prior_weight)
+        for segment, rows in by_segment.items()
+    }
+
+    def prior_of(partner):
+        return segment_dist.get(segment_of.get(partner)) or company_dist
+
+    partner_dist = {}
+
+    def distribution(partner):
+        """Built when first asked for (a forecast needs only the customers with something open)."""
+        if partner not in partner_dist:
+            rows = by_partner.get(partner)
+            partner_dist[partner] = (shrink(DelayDistribution.from_payments(rows), prior_of(partner), prior_weight)
+                                     if rows else prior_of(partner))
+        return partner_dist[partner]
+
+    return company_dist, by_partner, distribution
+
+
+# -- the items of a forecast -----------------------------------------------------------------------------------------
+@dataclass
+class ForecastItem:
+    """Something that brings cash in: an open receivable, a contract's next invoice, a promise...
+
+    Paid on ``due`` + a delay drawn from ``distribution`` (given it was not paid by the as-of date), or, with
+    ``date`` set, on that date with ``probability`` and else as by the distribution (a promise kept or broken, a card
+    charge succeeding or failing). Without a distribution the rest is left beyond the horizon. ``amount`` is in the
+    forecast's currency; ``ref`` and ``label`` say what it is for the drill-down."""
+
+    ref: str
+    source: str
+    amount: float
+    due: object = None
+    distribution: DelayDistribution | None = None
+    date: object = None
+    probability: float = 1.0
+    label: str = ""
+    partner_id: int | None = None
+    shifts_with_billing: bool = False  # a future invoice: the billing scenario moves it
+    extra: dict = field(default_factory=dict)
+
+
+def week_windows(as_of, weeks):
+    """The forecast weeks after ``as_of``: week k holds the days as_of + 7(k-1) + 1 .. as_of + 7k (what is paid on
+    the as-of date itself is known, not forecast)."""
+    if not isinstance(weeks, int) or isinstance(weeks, bool) or not 1 <= weeks <= MAX_WEEKS:
+        raise ForecastError(f"Weeks is a whole number from 1 to {MAX_WEEKS}, not {weeks!r}.")
+    return [(as_of + timedelta(days=WEEK_DAYS * k + 1), as_of + timedelta(days=WEEK_DAYS * (k + 1)))
+            for k in range(weeks)]
+
+
+def _distribution_shares(distribution, overdue, weeks, shift):
+    """Share of the item in each week when paid ``overdue`` + (delay - overdue) days after the as-of date, given
+    delay > overdue (overdue = as_of - due, negative before the due date), all payments ``shift`` days later."""
+    remaining = 1.0 - distribution.cdf(overdue)
+    if remaining <= 1e-12:
+        return [0.0] * weeks  # later than any payment ever seen: not expected within the horizon
+    cdf = distribution.cdf
+    # the CDF at each week's end, the first week starting on the as-of date (nothing before it: delay > overdue)
+    ends = [cdf(overdue + WEEK_DAYS * (k + 1) - shift) if WEEK_DAYS * (k + 1) > shift else None
+            for k in range(weeks)]
+    shares, previous = [], cdf(overdue)
+    for end in ends:
+        if end is None:
+            shares.append(0.0)
+            continue
+        shares.append(max(0.0, end - previous) / remaining)
+        previous = max(previous, end)
+    return shares
+
+
+def week_shares(item, as_of, weeks, delay_shift=0, billing_shift=0):
+    """The item's probability of being paid in each forecast week (their sum <= 1: the rest is beyond the horizon).
+    ``delay_shift``: every payment that many days later (a scenario); ``billing_shift``: future invoices that many
+    days later."""
+    due = item.due
+    dated = item.date
+    if item.shifts_with_billing and billing_shift:
+        due = due + timedelta(days=billing_shift) if due else due
+        dated = dated + timedelta(days=billing_shift) if dated else dated
+    shares = [0.0] * weeks
+    rest = 1.0
+    if dated is not None:
+        day = (dated - as_of).days + delay_shift
+        probability = min(1.0, max(0.0, item.probability))
+        index = max(0, (day - 1) // WEEK_DAYS)  # a date on or before the as-of date: week 1
+        if index < weeks:
+            shares[index] += probability
+        rest = 1.0 - probability
+    if rest > 0 and item.distribution and due is not None:
+        overdue = (as_of - due).days
+        for k, share in enumerate(_distribution_shares(item.distribution, overdue, weeks, delay_shift)):
+            shares[k] += rest * share
+    return shares
+
+
+def naive_week_shares(item, as_of, weeks):
+    """The due-date forecast the learned one is compared with: paid on its due date (or promised / billing date),
+    an overdue item in week 1."""
+    day = item.date if item.date is not None else item.due
+    shares = [0.0] * weeks
+    if day is None:
+        return shares
+    index = max(0, ((day - as_of).days - 1) // WEEK_DAYS)
+    if index < weeks:
+        shares[index] = 1.0
+    return shares
+
+
+def _timing_key(item):
+    """What an item's week shares depend on besides the run's dates: items with the same key (a customer's
+    invoices falling due the same day) share them, computed once."""
+    return (id(item.distribution), item.due, item.date, item.probability, item.shifts_with_billing)
+
+
+def forecast_weeks(items, as_of, weeks, delay_shift=0, billing_shift=0, detail=True, top=None):
+    """Per week: expected receipts, low and high (10th / 90th percentile), and with ``detail`` the items with their
+    expected amount in that week, largest first (only the ``top`` largest when given) and their ``item_count``.
+    Also the amount expected beyond the horizon."""
+    windows = week_windows(as_of, weeks)
+    expected = [0.0] * weeks
+    variance = [0.0] * weeks
+    members = [[] for _week in range(weeks)]
+    beyond = 0.0
+    timings = {}  # timing key -> ([(week, share)] with a share, the share beyond the horizon)
+    for item in items:
+        key = _timing_key(item)
+        timing = timings.get(key)
+        if timing is None:
+            shares = week_shares(item, as_of, weeks, delay_shift, billing_shift)
+            timing = timings[key] = ([(k, share) for k, share in enumerate(shares) if share > 0],
+                                     max(0.0, 1.0 - sum(shares)))
+        amount = item.amount
+        for k, share in timing[0]:
+            expected[k] += amount * share
+            variance[k] += amount * amount * share * (1 - share)
+            if detail:
+                members[k].append((amount * share, share, item))
+        beyond += amount * timing[1]
+    result = []
+    for k, (start, end) in enumerate(windows):
+        spread = BAND_Z * math.sqrt(variance[k])
+        week = {"week": k + 1, "date_from": start, "date_to": end, "expected": expected[k],
+                "low": max(0.0, expected[k] - spread), "high": expected[k] + spread}
+        if detail:
+            week["item_count"] = len(members[k])
+            week["items"] = _largest(members[k], top)
+        result.append(week)
+    return result, beyond
+
+
+def _member_order(member):
+    return -member[0], member[2].ref
+
+
+def _largest(members, top):
+    """The members largest expected amount first (ties by reference), only the ``top`` first when given."""
+    if top is None:
+        return sorted(members, key=_member_order)
+    return heapq.nsmallest(top, members, key=_member_order)  # the same as sorted(...)[:top], without sorting them all
+
+
+def naive_weeks(items, as_of, weeks):
+    totals = [0.0] * weeks
+    for item in items:
+        for k, share in enumerate(naive_week_shares(item, as_of, weeks)):
+            totals[k] += item.amount * share
+    return totals
+
+
+def net_credits(open_items):
+    """Open receivables [(key, partner, due, residual)] with each customer's credits (negative residuals: an
+    unapplied credit note or payment) taken off its debits, oldest due first: what the customer still has to pay.
+    Returns [(key, partner, due, remaining)] for the debits left with something to pay."""
+    credit = {}
+    for _key, partner, _due, residual in open_items:
+        if residual < 0:
+            credit[partner] = credit.get(partner, 0.0) - residual
+    result = []
+    debits = sorted((item for item in open_items if item[3] > 0), key=lambda item: (item[1] or 0, item[2], item[0]))
+    for key, partner, due, residual in debits:
+        used = min(residual, credit.get(partner, 0.0))
+        if used:
+            credit[partner] -= used
+        if residual - used > 1e-9:
+            result.append((key, partner, due, residual - used))
+    return result
+
+
+# -- accuracy ----------------------------------------------------------------------------------------------------------
+def wape(actuals, forecasts):
+    """Weighted absolute percentage error: sum |actual - forecast| / sum |actual| x 100; None without actuals."""
+    actuals, forecasts = list(actuals), list(forecasts)
+    if len(actuals) != len(forecasts):
+        raise ForecastError("WAPE needs as many forecasts as actuals.")
+    total = sum(abs(actual) for actual in actuals)
+    if not total:
+        return None
+    return sum(abs(actual - forecast) for actual, forecast in zip(actuals, forecasts, strict=True)) / total * 100
+
+
+def auc(scores, outcomes):
+    """Area under the ROC curve: the probability that a random late item scores above a random on-time one (ties
+    count half), by ranks (Mann-Whitney). None when all outcomes are the same."""
+    pairs = sorted(zip(scores, outcomes, strict=True), key=lambda pair: pair[0])
+    positives = sum(1 for _score, outcome in pairs if outcome)
+    negatives = len(pairs) - positives
+    if not positives or not negatives:
+        return None
+    rank_sum, index = 0.0, 0
+    while index < len(pairs):
+        end = index
+        while end + 1 < len(pairs) and pairs[end + 1][0] == pairs[index][0]:
+            end += 1
+        average_rank = (index + end) / 2 + 1
+        rank_sum += average_rank * sum(1 for k in range(index, end + 1) if pairs[k][1])
+        index = end + 1
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)

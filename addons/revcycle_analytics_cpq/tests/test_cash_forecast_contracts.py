@@ -1,0 +1,60 @@
+"""Contracts' future billing in the cash forecast: a fresh company without payment history (each invoice expected on
+its due date, the usual payment term 0 days without invoices), today 2024-06-30; weeks from 07-01, 13 of them
+(to 09-29)."""
+
+from datetime import date
+
+from freezegun import freeze_time
+from odoo import Command
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.tests import tagged
+
+TODAY = "2024-06-30"
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestCashForecastContracts(AccountTestInvoicingCommon):
+    @classmethod
+    def get_default_groups(cls):
+        return super().get_default_groups() | cls.env.ref("revcycle_analytics.group_revcycle_analytics_manager")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.customer = cls.env["res.partner"].create({"name": "Forecast Subscriber", "is_company": True})
+        cls.product = cls.env["product.product"].create(
+            {"name": "Seat", "type": "service", "list_price": 1, "taxes_id": [Command.clear()]})
+        cls.tax = cls.env["account.tax"].create({"name": "VAT 10", "amount": 10, "company_id": cls.company.id})
+        cls.contract = cls.env["revcycle.contract"].sudo().create({  # the scene, as the superuser
+            "partner_id": cls.customer.id, "company_id": cls.company.id, "currency_id": cls.company.currency_id.id,
+            "billing_period": "month", "date_start": "2024-07-01", "state": "active",
+            "line_ids": [Command.create({"product_id": cls.product.id, "name": "Seats", "price_unit": 1000,
+                                         "tax_ids": [Command.set(cls.tax.ids)]})]})
+        cls.Kpi = cls.env["revcycle.kpi"]
+
+    def test_next_invoices_in_the_horizon_tax_included(self):
+        """Monthly 1,000 + 10 % tax = 1,100 from 07-01: 07-01 (week 1), 08-01 (day 32, week 5), 09-01 (day 63,
+        week 9); 10-01 is after the horizon. Billing 7 days later: weeks 2, 6 and 10."""
+        self.assertEqual(self.contract.next_invoice_date, date(2024, 7, 1))
+        with freeze_time(TODAY):
+            result = self.Kpi.get_cash_forecast(TODAY, 13, self.company.ids, {"billing_days": 7})
+        expected = [0.0] * 13
+        for week in (0, 4, 8):
+            expected[week] = 1100.0
+        self.assertEqual([week["expected"] for week in result["weeks"]], expected)
+        self.assertEqual(result["sources"], ["contract"])
+        item = result["weeks"][0]["items"][0]
+        self.assertEqual((item["model"], item["res_id"], item["source"]), ("revcycle.contract", self.contract.id,
+                                                                          "contract"))
+        shifted = [week["expected"] for week in result["scenario"]["weeks"]]
+        self.assertEqual([index for index, amount in enumerate(shifted) if amount], [1, 5, 9])
+        self.assertEqual(sum(shifted), 3300.0)
+
+    def test_contract_ending_and_past_dates(self):
+        self.contract.sudo().date_end = "2024-08-15"  # no renewal: July and August only
+        with freeze_time(TODAY):
+            result = self.Kpi.get_cash_forecast(TODAY, 13, self.company.ids)
+            past = self.Kpi.get_cash_forecast("2024-06-01", 13, self.company.ids)
+        self.assertEqual(result["total_expected"], 2200.0)
+        self.assertEqual(past["total_expected"], 0.0)  # a contract's schedule keeps no history: today only
