@@ -30,6 +30,8 @@
         "views/payment_provider_views.xml",
         "views/res_config_settings_views.xml",
         "views/revcycle_dunning_menus.xml",
+        "views/revcycle_payment_plan_views.xml",
+        "views/revcycle_payment_plan_portal_templates.xml",
     ],
     "demo": [
         "demo/revcycle_dunning_policy_demo.xml",

@@ -13,6 +13,7 @@ from . import revcycle_dunning_notice_line
 from . import revcycle_dunning_policy
 from . import revcycle_dunning_run
 from . import revcycle_payment_attempt
+from . import revcycle_payment_plan
 from . import revcycle_risk_class
 from . import revcycle_stripe_event
 from . import sale_order

@@ -149,6 +149,8 @@ class RevcycleDunningRun(models.Model):
                     "%(run)s is done already; make a new run to dun again (it only sends what is new).",
                     run=run.name))
             run._revcycle_system().state = "running"
+            # plans kept, or broken (their invoices are dunned again today), before the candidates are read
+            self.env["revcycle.payment.plan"]._revcycle_check_plans(run.date, run.company_id)
             # a batch stops short of its size only when no customer is left to dun
             while sum(run._revcycle_process_batch(BATCH_SIZE)) >= BATCH_SIZE:
                 continue
@@ -165,6 +167,8 @@ class RevcycleDunningRun(models.Model):
             if not run:
                 continue
             run = run.with_company(company)
+            if not run.last_partner_id and run.state != "done":
+                self.env["revcycle.payment.plan"]._revcycle_check_plans(today, company)
             if done < batch_size and run.state != "done":
                 processed, _failed = run._revcycle_process_batch(batch_size - done)
                 done += processed
@@ -227,7 +231,8 @@ class RevcycleDunningRun(models.Model):
         """
         self.ensure_one()
         for model in ("account.move", "account.move.line", "res.partner", "res.company", "revcycle.dunning.policy",
-                      "revcycle.dunning.level", "revcycle.dunning.notice", "revcycle.dunning.notice.line"):
+                      "revcycle.dunning.level", "revcycle.dunning.notice", "revcycle.dunning.notice.line",
+                      "revcycle.payment.plan"):
             self.env[model].flush_model()
         return SQL(
             """
@@ -266,6 +271,8 @@ class RevcycleDunningRun(models.Model):
                AND customer.revcycle_dunning_excluded IS NOT TRUE
                AND customer.revcycle_dunning_dispute IS NOT TRUE
                AND (customer.revcycle_promise_date IS NULL OR customer.revcycle_promise_date < %(date)s)
+               -- an accepted payment plan or promise: the invoice follows the plan until it is broken
+               AND NOT %(planned)s
                AND NOT EXISTS (
                     SELECT 1
                       FROM revcycle_dunning_notice_line sent
@@ -283,6 +290,7 @@ class RevcycleDunningRun(models.Model):
             reached=level_engine.is_reached_sql(
                 SQL("level.days"), SQL("level.min_overdue_amount"),
                 SQL("(%s - item.date_maturity)", self.date), SQL("item.amount_residual")),
+            planned=self.env["revcycle.payment.plan"]._revcycle_covered_sql(SQL("move.id")),
             covered=level_engine.is_covered_sql(SQL("sent_level.sequence"), SQL("reached.sequence")),
             partner_filter=SQL("AND move.commercial_partner_id = ANY(%s)", partner_ids) if partner_ids else SQL(),
             scope=SQL("AND move.commercial_partner_id = ANY(%s)", self.partner_ids.commercial_partner_id.ids)

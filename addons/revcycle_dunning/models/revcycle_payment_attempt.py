@@ -135,7 +135,7 @@ class RevcyclePaymentAttempt(models.Model):
     @api.model
     def _revcycle_due_sql(self, now, select, limit=None, lock=False):
         for model in ("account.move", "payment.token", "payment.provider", "res.company", "res.partner",
-                      "revcycle.payment.attempt"):
+                      "revcycle.payment.attempt", "revcycle.payment.plan"):
             self.env[model].flush_model()
         return SQL(
             """
@@ -172,6 +172,8 @@ class RevcyclePaymentAttempt(models.Model):
                AND customer.revcycle_dunning_dispute IS NOT TRUE
                AND customer.revcycle_dunning_excluded IS NOT TRUE
                AND (customer.revcycle_promise_date IS NULL OR customer.revcycle_promise_date < %(today)s)
+               -- an accepted payment plan or promise: the customer pays by its dates, the card is not charged
+               AND NOT %(planned)s
                -- at most the company's cap of charges of one card in any 30 days, over all its invoices
                AND (COALESCE(company.revcycle_retry_card_cap, 0) = 0
                     OR (SELECT COUNT(*) FROM revcycle_payment_attempt recent
@@ -184,6 +186,7 @@ class RevcyclePaymentAttempt(models.Model):
             %(tail)s
             """,
             select=select, today=fields.Date.context_today(self), now=now,
+            planned=self.env["revcycle.payment.plan"]._revcycle_covered_sql(SQL("move.id")),
             tail=SQL("ORDER BY move.invoice_date_due, move.id LIMIT %s FOR UPDATE OF move SKIP LOCKED", limit)
             if lock else SQL(),
         )
