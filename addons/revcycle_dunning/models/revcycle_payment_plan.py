@@ -196,10 +196,19 @@ class RevcyclePaymentPlan(models.Model):
                 raise ValidationError(self.env._("Instalments: %(problem)s", problem=str(error))) from None
             plan._revcycle_system().write({"state": "proposed", "amount_covered": owed})
             plan._portal_ensure_token()
+            plan._revcycle_send_proposal()
             plan.message_post(body=self.env._(
                 "Proposed to the customer: %(count)s instalment(s) for %(amount)s.", count=len(plan.line_ids),
                 amount=format_amount(self.env, owed, plan.currency_id)), subtype_xmlid="mail.mt_note")
         return True
+
+    def _revcycle_send_proposal(self):
+        """Email the customer the plan with the link to accept it; without an email the collector reads it to them
+        and records the acceptance."""
+        self.ensure_one()
+        template = self.env.ref("revcycle_dunning.mail_template_payment_plan_proposed", raise_if_not_found=False)
+        if template and self.partner_id.email:
+            template.sudo().send_mail(self.id)  # sudo: the system's own email, after the collector's check above
 
     def action_accept(self):
         """Proposed → accepted, recorded by a collector for the customer (by phone, by letter)."""
