@@ -22,6 +22,7 @@
         "views/revcycle_credit_override_views.xml",
         "views/revcycle_risk_class_views.xml",
         "views/revcycle_credit_hold_wizard_views.xml",
+        "views/revcycle_collections_wizard_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
         "views/revcycle_dunning_notice_views.xml",

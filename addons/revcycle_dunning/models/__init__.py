@@ -5,6 +5,7 @@ from . import res_company
 from . import revcycle_access
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_collections
 from . import revcycle_credit_override
 from . import revcycle_credit_profile
 from . import revcycle_dunning_level

@@ -271,6 +271,7 @@ class RevcycleDunningRun(models.Model):
                AND customer.revcycle_dunning_excluded IS NOT TRUE
                AND customer.revcycle_dunning_dispute IS NOT TRUE
                AND (customer.revcycle_promise_date IS NULL OR customer.revcycle_promise_date < %(date)s)
+               AND (customer.revcycle_dunning_paused_until IS NULL OR customer.revcycle_dunning_paused_until < %(date)s)
                -- an accepted payment plan or promise: the invoice follows the plan until it is broken
                AND NOT %(planned)s
                AND NOT EXISTS (

@@ -172,6 +172,8 @@ class RevcyclePaymentAttempt(models.Model):
                AND customer.revcycle_dunning_dispute IS NOT TRUE
                AND customer.revcycle_dunning_excluded IS NOT TRUE
                AND (customer.revcycle_promise_date IS NULL OR customer.revcycle_promise_date < %(today)s)
+               AND (customer.revcycle_dunning_paused_until IS NULL
+                    OR customer.revcycle_dunning_paused_until < %(today)s)
                -- an accepted payment plan or promise: the customer pays by its dates, the card is not charged
                AND NOT %(planned)s
                -- at most the company's cap of charges of one card in any 30 days, over all its invoices
