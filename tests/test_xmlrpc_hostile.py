@@ -510,6 +510,26 @@ for args, why in [
     (["{partner}", "abc", 5.0], "date"),
 ]:
     case("collector", "revcycle.payment.plan", "revcycle_record_promise", args, why)
+# --- res.partner: the collector's actions on the collections page (issue 18) --------------------------------------
+for args, why in [
+    ([["{partner}"], "shouted"], "outcome"),
+    ([["{partner}"], None], "outcome"),
+    ([["{partner}"], "no_answer", 5], "note"),
+]:
+    case("collector", "res.partner", "revcycle_log_call", args, why)
+for args, why in [
+    ([["{partner}"], "2020-01-01", "late"], "today or later"),
+    ([["{partner}"], TOMORROW, ""], "reason"),
+    ([["{partner}"], TOMORROW, None], "reason"),
+    ([["{partner}"], "abc", "x"], "until"),
+    ([["{partner}"], 12, "x"], "until"),
+]:
+    case("collector", "res.partner", "revcycle_pause_dunning", args, why)
+case("collector", "res.partner", "write", [["{partner}"], {"revcycle_dunning_paused_until": TOMORROW}],
+     "Pause Dunning")
+case("salesperson", "res.partner", "revcycle_log_call", [["{partner}"], "no_answer"], "Only collections")
+case("billing", "res.partner", "revcycle_send_next_notice", [["{partner}"]], "Only collections")
+case("collector", "res.partner", "revcycle_send_next_notice", [["{partner}"]], "no notice due today")
 case("collector", "revcycle.dunning.policy", "create", [{"name": "x"}], "access|rights|not allowed")
 case("portal", "revcycle.dunning.run", "search_read", [[]], "access|rights|not allowed")
 case("portal", "revcycle.price.tier", "search_read", [[]], "access|rights|not allowed")
