@@ -649,7 +649,8 @@ def test_hostile_portal_contract_routes(world):
 
 
 def test_hostile_portal_payment_plan_routes(world):
-    """A plan's page and its acceptance answer 404 to anyone but its customer or its link (issue 18)."""
+    """A plan's page and its acceptance answer 404 to anyone but its customer or its link; an unknown short payment
+    link answers 404 (issue 18)."""
     session = _http_session(world, "hx_portal")
     for method, path in (
         ("get", f"/my/payment_plans/{world['plan']}"),
@@ -657,6 +658,9 @@ def test_hostile_portal_payment_plan_routes(world):
         ("get", "/my/payment_plans/99999999"),
         ("get", "/my/payment_plans/abc"),
         ("post", f"/my/payment_plans/{world['plan']}/accept"),
+        ("get", "/pay/AAAAAAAAAAAAAAAA"),
+        ("get", "/pay/%27%3B%20DROP%20TABLE%20account_move"),
+        ("get", "/pay/" + "x" * 3000),
     ):
         REPORT["tried"] += 1
         response = getattr(session, method)(f"{world['url']}{path}", timeout=60, allow_redirects=False)

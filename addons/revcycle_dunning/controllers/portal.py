@@ -45,3 +45,13 @@ class RevcyclePaymentPlanPortal(http.Controller):
                 headers=[("Content-Type", "text/plain; charset=utf-8")])
         token = f"&access_token={access_token}" if access_token else ""
         return request.redirect(f"/my/payment_plans/{plan.id}?message=accepted{token}")
+
+
+class RevcycleShortPaymentLink(http.Controller):
+    @http.route("/pay/<string:token>", type="http", auth="public", methods=["GET"])
+    def revcycle_short_payment_link(self, token, **kwargs):
+        """A letter's short payment link: to the invoice's payment page, or 404 for any token that is not one."""
+        url = request.env["account.move"]._revcycle_portal_url_for_pay_token(token)
+        if not url:
+            return request.not_found()
+        return request.redirect(url, code=303, local=True)

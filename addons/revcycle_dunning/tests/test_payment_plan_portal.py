@@ -72,3 +72,31 @@ class TestPaymentPlanPortal(RevcycleDunningCommon, HttpCase):
                                  allow_redirects=False)
         self.assertIn(response.status_code, (400, 403, 404))
         self.assertEqual(self.plan.state, "proposed")
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestShortPaymentLink(RevcycleDunningCommon, HttpCase):
+    def test_short_link_redirects_to_the_payment_page(self):
+        invoice = self.init_invoice("out_invoice", partner=self.customer, invoice_date=self.base_date,
+                                    amounts=[120.0], taxes=[], post=True)
+        link = invoice._revcycle_payment_urls()[invoice.id]
+        token = link.rsplit("/", 1)[1]
+        self.assertEqual(len(token), 16)
+        self.assertEqual(invoice._revcycle_payment_urls()[invoice.id], link, "made once, then kept")
+        response = self.url_open(f"/pay/{token}", allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        self.assertTrue(response.headers["Location"].endswith(invoice.get_portal_url()))
+        # unknown, malformed, or a draft's: 404
+        draft = self.init_invoice("out_invoice", partner=self.customer, invoice_date=self.base_date,
+                                  amounts=[5.0], taxes=[])
+        draft_token = draft._revcycle_payment_urls()[draft.id].rsplit("/", 1)[1]
+        for path in ("/pay/AAAAAAAAAAAAAAAA", "/pay/short", f"/pay/{token}x", f"/pay/{draft_token}"):
+            self.assertEqual(self.url_open(path, allow_redirects=False).status_code, 404, path)
+
+    def test_tokens_are_unique(self):
+        invoices = self.env["account.move"]
+        for amount in range(1, 31):
+            invoices |= self.init_invoice("out_invoice", partner=self.customer, invoice_date=self.base_date,
+                                          amounts=[float(amount)], taxes=[], post=True)
+        links = invoices._revcycle_payment_urls()
+        self.assertEqual(len(set(links.values())), 30)

@@ -237,7 +237,8 @@ class TestStripeCollection(StripeCollectionCommon):
         self.assertTrue(attempt.customer_notified)
         mail = self.env["mail.mail"].search([("model", "=", attempt._name), ("res_id", "=", attempt.id)])
         self.assertEqual(mail.recipient_ids, self.customer)
-        self.assertIn(f"/my/invoices/{invoice.id}?access_token=", mail.body_html)
+        self.assertIn(attempt.payment_url, mail.body_html)
+        self.assertIn("/pay/", attempt.payment_url)
         self.assertIn("update your card", mail.body_html)
 
     def test_authentication_required_and_advice_codes(self):
