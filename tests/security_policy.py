@@ -101,6 +101,12 @@ MATRIX = {
     "revcycle.dunning.notice.line": _READ_COLLECTIONS,
     "revcycle.payment.attempt": _READ_COLLECTIONS,
     "revcycle.stripe.event": _READ_COLLECTIONS,
+    "revcycle.payment.plan": {"collections_user": "rwc", "credit_manager": "rwcu", "other_company_manager": "rwcu"},
+    "revcycle.payment.plan.line": {
+        "collections_user": "rwcu",
+        "credit_manager": "rwcu",
+        "other_company_manager": "rwcu",
+    },
     # revcycle_revrec
     "revcycle.ssp": {
         "salesperson": "r",

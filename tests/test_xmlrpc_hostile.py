@@ -41,6 +41,7 @@ WATCHED = [
     "revcycle.revenue.line",
     "revcycle.aging.bucket",
     "revcycle.stripe.event",
+    "revcycle.payment.plan",
     "account.move",
     "sale.order",
     "res.partner",
@@ -114,6 +115,7 @@ def world(admin_rpc, rpc_as, odoo_server_url):
         "create",
         {"partner_id": partner, "company_id": main, "currency_id": currency, "date": "2026-01-01"},
     )
+    plan = admin_rpc("revcycle.payment.plan", "create", {"partner_id": partner})
     risk = admin_rpc("revcycle.risk.class", "search", [], limit=1)
     approval = admin_rpc("revcycle.approval.rule", "search", [], limit=1)
     users = {
@@ -162,6 +164,7 @@ def world(admin_rpc, rpc_as, odoo_server_url):
         "level": level,
         "currency": currency,
         "revenue": revenue,
+        "plan": plan,
         "bucket": bucket[0] if bucket else False,
         "risk": risk[0] if risk else False,
         "approval": approval[0] if approval else False,
@@ -536,6 +539,56 @@ for vals, why in [
     ({"revcycle_term_months": "abc"}, "revcycle_term_months"),
 ]:
     case("admin", "product.template", "write", [["{template}"], vals], why)
+# --- revcycle.payment.plan: state by its actions only; plans and promises from plain data (issue 18) -------------
+for vals in ({"state": "accepted"}, {"amount_covered": 1.0}, {"accepted_by": "me"}, {"state": "done"}):
+    case("collector", "revcycle.payment.plan", "write", [["{plan}"], vals], "set by its actions")
+case("collector", "revcycle.payment.plan", "create", [{"partner_id": "{partner}", "state": "accepted"}],
+     "set by its actions")
+case("collector", "revcycle.payment.plan", "action_accept", [["{plan}"]], "Only a proposed plan")
+case("portal", "revcycle.payment.plan", "search_read", [[]], "access|rights|not allowed")
+case("salesperson", "revcycle.payment.plan", "revcycle_make_plan", ["{partner}", 3, TOMORROW], "Only collections")
+for args, why in [
+    (["abc", 3, TOMORROW], "partner_id"),
+    ([99999999, 3, TOMORROW], "partner_id"),
+    (["{partner}", 0, TOMORROW], "count"),
+    (["{partner}", NAN, TOMORROW], "count"),
+    (["{partner}", 500, TOMORROW], "count"),
+    (["{partner}", 3, "abc"], "first_date"),
+    (["{partner}", 3, None], "first_date"),
+    (["{partner}", 3, TOMORROW, 13], "months"),
+    (["{partner}", 3, TOMORROW, 1, "1,2"], "invoice_ids"),
+    (["{partner}", 3, TOMORROW, 1, [99999999]], "invoice_ids"),
+    (["{partner}", 3, TOMORROW], "no overdue invoice"),
+]:
+    case("admin", "revcycle.payment.plan", "revcycle_make_plan", args, why)
+for args, why in [
+    (["{partner}", TOMORROW, NAN], "amount"),
+    (["{partner}", TOMORROW, -5], "amount"),
+    (["{partner}", TOMORROW, "12"], "amount"),
+    (["{partner}", "2020-01-01", 5.0], "today or later"),
+    (["{partner}", "abc", 5.0], "date"),
+]:
+    case("collector", "revcycle.payment.plan", "revcycle_record_promise", args, why)
+# --- res.partner: the collector's actions on the collections page (issue 18) --------------------------------------
+for args, why in [
+    ([["{partner}"], "shouted"], "outcome"),
+    ([["{partner}"], None], "outcome"),
+    ([["{partner}"], "no_answer", 5], "note"),
+]:
+    case("collector", "res.partner", "revcycle_log_call", args, why)
+for args, why in [
+    ([["{partner}"], "2020-01-01", "late"], "today or later"),
+    ([["{partner}"], TOMORROW, ""], "reason"),
+    ([["{partner}"], TOMORROW, None], "reason"),
+    ([["{partner}"], "abc", "x"], "until"),
+    ([["{partner}"], 12, "x"], "until"),
+]:
+    case("collector", "res.partner", "revcycle_pause_dunning", args, why)
+case("collector", "res.partner", "write", [["{partner}"], {"revcycle_dunning_paused_until": TOMORROW}],
+     "Pause Dunning")
+case("salesperson", "res.partner", "revcycle_log_call", [["{partner}"], "no_answer"], "Only collections")
+case("billing", "res.partner", "revcycle_send_next_notice", [["{partner}"]], "Only collections")
+case("collector", "res.partner", "revcycle_send_next_notice", [["{partner}"]], "no notice due today")
 case("collector", "revcycle.dunning.policy", "create", [{"name": "x"}], "access|rights|not allowed")
 case("portal", "revcycle.dunning.run", "search_read", [[]], "access|rights|not allowed")
 case("portal", "revcycle.price.tier", "search_read", [[]], "access|rights|not allowed")
@@ -652,6 +705,26 @@ def test_hostile_portal_contract_routes(world):
     response = internal.get(f"{world['url']}/my/contracts/{world['contract']}", timeout=60, allow_redirects=False)
     assert response.status_code == 303
     REPORT["refused"] += 1
+
+
+def test_hostile_portal_payment_plan_routes(world):
+    """A plan's page and its acceptance answer 404 to anyone but its customer or its link; an unknown short payment
+    link answers 404 (issue 18)."""
+    session = _http_session(world, "hx_portal")
+    for method, path in (
+        ("get", f"/my/payment_plans/{world['plan']}"),
+        ("get", f"/my/payment_plans/{world['plan']}?access_token=forged"),
+        ("get", "/my/payment_plans/99999999"),
+        ("get", "/my/payment_plans/abc"),
+        ("post", f"/my/payment_plans/{world['plan']}/accept"),
+        ("get", "/pay/AAAAAAAAAAAAAAAA"),
+        ("get", "/pay/%27%3B%20DROP%20TABLE%20account_move"),
+        ("get", "/pay/" + "x" * 3000),
+    ):
+        REPORT["tried"] += 1
+        response = getattr(session, method)(f"{world['url']}{path}", timeout=60, allow_redirects=False)
+        assert 400 <= response.status_code < 500, (path, response.status_code)
+        REPORT["refused"] += 1
 
 
 # --- the Stripe webhook --------------------------------------------------------------------------------------------

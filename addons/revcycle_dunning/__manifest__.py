@@ -22,6 +22,7 @@
         "views/revcycle_credit_override_views.xml",
         "views/revcycle_risk_class_views.xml",
         "views/revcycle_credit_hold_wizard_views.xml",
+        "views/revcycle_collections_wizard_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
         "views/revcycle_dunning_notice_views.xml",
@@ -30,6 +31,8 @@
         "views/payment_provider_views.xml",
         "views/res_config_settings_views.xml",
         "views/revcycle_dunning_menus.xml",
+        "views/revcycle_payment_plan_views.xml",
+        "views/revcycle_payment_plan_portal_templates.xml",
     ],
     "demo": [
         "demo/revcycle_dunning_policy_demo.xml",

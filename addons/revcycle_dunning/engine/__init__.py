@@ -29,3 +29,11 @@ from .levels import (
     validate_levels,
 )
 from .retries import HARD, PROCESSING, SOFT, NextStep, RetrySettings, classify, decline_offsets, next_try
+from .plans import (
+    Instalment,
+    PaymentPlanError,
+    PlanStatus,
+    check_instalments,
+    plan_status,
+    split_evenly,
+)

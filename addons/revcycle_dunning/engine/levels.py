@@ -158,3 +158,39 @@ def escalation_level(levels, on_date, due_date, open_amount, history=NEVER_SENT,
 def notice_level(levels):
     """A customer's notice of a run is at the most severe level of its items."""
     return max(levels, key=lambda level: level.sequence) if levels else None
+
+
+def escalation_sql(ladder, on_date, due_date, open_amount, last_key, last_sequence, last_days, last_date,
+                   last_waiting, initial_key):
+    """``escalation_level(...) is not None`` in SQL, over SQL expressions: the run's candidate query selects with it
+    only the items the engine will give a level today (the gap rule included), so a second run the same day reads
+    nothing. ``ladder`` is a subquery of the item's ladder with columns (id, sequence, days, min_overdue_amount);
+    the ``last_*`` expressions describe the item's most severe level sent (``last_key`` NULL when none;
+    ``last_sequence`` and ``last_days`` NULL when that level is not in this ladder; ``last_waiting`` true when its
+    notice is not sent yet). ``open_amount`` may be more than the engine's (gross of credits): then the SQL selects
+    a superset, which the engine narrows."""
+    days = SQL("(%s - %s)", on_date, due_date)
+    first_of_ladder = SQL(
+        """CASE WHEN %(last_key)s IS NULL THEN
+                     CASE WHEN %(days)s < 0 THEN candidate.days < 0
+                          WHEN EXISTS (SELECT 1 FROM %(ladder)s initial WHERE initial.id = %(initial)s)
+                               THEN candidate.id = %(initial)s
+                          ELSE candidate.days >= 0 END
+                ELSE candidate.sequence > %(last_sequence)s AND (%(days)s < 0 OR candidate.days >= 0) END""",
+        last_key=last_key, days=days, ladder=ladder, initial=initial_key, last_sequence=last_sequence)
+    return SQL(
+        """(NOT COALESCE(%(waiting)s, FALSE)
+            AND (%(last_key)s IS NULL OR %(last_sequence)s IS NOT NULL)
+            AND EXISTS (
+                SELECT 1
+                  FROM (SELECT candidate.days, candidate.min_overdue_amount
+                          FROM %(ladder)s candidate
+                         WHERE %(first_of_ladder)s
+                         ORDER BY candidate.sequence
+                         LIMIT 1) next_level
+                 WHERE %(reached)s
+                   AND (%(last_key)s IS NULL OR %(last_date)s IS NULL
+                        OR (%(on_date)s - %(last_date)s) >= next_level.days - %(last_days)s)))""",
+        waiting=last_waiting, last_key=last_key, last_sequence=last_sequence, ladder=ladder,
+        first_of_ladder=first_of_ladder, last_date=last_date, on_date=on_date, last_days=last_days,
+        reached=is_reached_sql(SQL("next_level.days"), SQL("next_level.min_overdue_amount"), days, open_amount))

@@ -5,6 +5,7 @@ from . import res_company
 from . import revcycle_access
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_collections
 from . import revcycle_credit_override
 from . import revcycle_credit_profile
 from . import revcycle_dunning_level
@@ -13,6 +14,7 @@ from . import revcycle_dunning_notice_line
 from . import revcycle_dunning_policy
 from . import revcycle_dunning_run
 from . import revcycle_payment_attempt
+from . import revcycle_payment_plan
 from . import revcycle_risk_class
 from . import revcycle_stripe_event
 from . import sale_order

@@ -1,6 +1,12 @@
+import re
+import secrets
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+
+PAY_TOKEN_BYTES = 12  # 96 random bits, 16 URL-safe characters
+PAY_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16}")
 
 
 class AccountMove(models.Model):
@@ -26,6 +32,13 @@ class AccountMove(models.Model):
         selection=[("retrying", "Retrying"), ("stopped", "Stopped"), ("paid", "Paid by Card")],
         string="Card Collection", readonly=True, copy=False, index=True)
     revcycle_autocollect_next = fields.Datetime(string="Next Card Try", readonly=True, copy=False)
+    revcycle_pay_token = fields.Char(
+        string="Short Payment Token", readonly=True, copy=False, groups="base.group_system",
+        help="The key of the invoice's short payment link /pay/<token> in letters and emails.")
+
+    _sql_constraints = [
+        ("revcycle_pay_token_unique", "UNIQUE (revcycle_pay_token)", "A short payment link belongs to one invoice."),
+    ]
 
     @api.depends("revcycle_dunning_line_ids.level_id")
     def _compute_revcycle_dunning_level(self):
@@ -71,18 +84,47 @@ class AccountMove(models.Model):
         self.invalidate_recordset(["access_token"])
 
     def _revcycle_payment_urls(self):
-        """{invoice id: payment link} for these invoices of one company: the customer portal page of each invoice
-        (``get_base_url() + get_portal_url()``), where Odoo's payment form (Stripe included) takes the payment.
+        """{invoice id: payment link} for these invoices of one company: a short link ``/pay/<token>`` that a
+        customer can type from a letter, which redirects to the invoice's customer portal page (with its access
+        token), where Odoo's payment form (Stripe included) takes the payment.
 
-        Missing portal tokens are made first, then every link is built from one query: a run makes tens of
-        thousands, and the portal's own URL computation reads each invoice."""
+        Missing tokens are made first, then every link is built from one query: a run makes tens of thousands, and
+        the portal's own URL computation reads each invoice."""
         if not self:
             return {}
         self._revcycle_ensure_access_tokens()
+        self._revcycle_ensure_pay_tokens()
         base_url = self[:1].get_base_url()
         rows = self.env.execute_query(SQL(
-            "SELECT id, access_token FROM account_move WHERE id = ANY(%s)", self.ids))
-        return {move_id: f"{base_url}/my/invoices/{move_id}?access_token={token}" for move_id, token in rows}
+            "SELECT id, revcycle_pay_token FROM account_move WHERE id = ANY(%s)", self.ids))
+        return {move_id: f"{base_url}/pay/{token}" for move_id, token in rows}
+
+    def _revcycle_ensure_pay_tokens(self):
+        """Short payment tokens for these moves, in one statement: 96 random bits (16 URL-safe characters), unique
+        by the database's index, so a link cannot be guessed from another one."""
+        self.flush_recordset(["revcycle_pay_token"])
+        missing = [move_id for (move_id,) in self.env.execute_query(SQL(
+            "SELECT id FROM account_move WHERE id = ANY(%s) AND revcycle_pay_token IS NULL", self.ids))]
+        if missing:
+            self.env.execute_query(SQL(
+                "UPDATE account_move SET revcycle_pay_token = short.token "
+                "FROM unnest(%s::int[], %s::varchar[]) AS short(id, token) "
+                "WHERE account_move.id = short.id AND account_move.revcycle_pay_token IS NULL",
+                missing, [secrets.token_urlsafe(PAY_TOKEN_BYTES) for _move in missing]))
+        self.invalidate_recordset(["revcycle_pay_token"])
+
+    @api.model
+    def _revcycle_portal_url_for_pay_token(self, token):
+        """The portal page (with its access token) of the posted invoice whose short payment token is ``token``;
+        None for anything else, which the route answers with 404."""
+        if not isinstance(token, str) or not PAY_TOKEN_PATTERN.fullmatch(token):
+            return None
+        # sudo: the public route finds the invoice by its unguessable token only, and reveals only its portal link
+        move = self.sudo().search([("revcycle_pay_token", "=", token)], limit=1)  # sudo: the token is the key
+        if not move or move.state != "posted" or move.move_type not in ("out_invoice", "out_refund"):
+            return None
+        move._revcycle_ensure_access_tokens()
+        return move.get_portal_url()
 
     def _revcycle_add_pending_fees(self):
         """Late fees of companies that bill them on the next invoice: added to it as it is posted."""

@@ -149,6 +149,8 @@ class RevcycleDunningRun(models.Model):
                     "%(run)s is done already; make a new run to dun again (it only sends what is new).",
                     run=run.name))
             run._revcycle_system().state = "running"
+            # plans kept, or broken (their invoices are dunned again today), before the candidates are read
+            self.env["revcycle.payment.plan"]._revcycle_check_plans(run.date, run.company_id)
             # a batch stops short of its size only when no customer is left to dun
             while sum(run._revcycle_process_batch(BATCH_SIZE)) >= BATCH_SIZE:
                 continue
@@ -165,6 +167,8 @@ class RevcycleDunningRun(models.Model):
             if not run:
                 continue
             run = run.with_company(company)
+            if not run.last_partner_id and run.state != "done":
+                self.env["revcycle.payment.plan"]._revcycle_check_plans(today, company)
             if done < batch_size and run.state != "done":
                 processed, _failed = run._revcycle_process_batch(batch_size - done)
                 done += processed
@@ -219,15 +223,17 @@ class RevcycleDunningRun(models.Model):
 
     def _revcycle_candidate_sql(self, select, partner_ids=None, lock=False):
         """Open receivable items of customer invoices of the run's company (one row per instalment, each by its own
-        maturity) that have reached a level of their policy (days, minimum amount) more severe than any level they
-        received, outside pauses and exclusions.
+        maturity) that the engine's escalation rule gives a level today (engine/levels.py ``escalation_level``,
+        compiled to SQL by ``escalation_sql``: the next level of the ladder, reached by days and amount, the
+        ladder's gap after the last notice), outside pauses, plans and exclusions.
 
-        This is the superset the engine decides on (engine/levels.py ``escalation_level``): the next level of an
-        item is never more severe than the most severe level it reached, so an item that has one is always found.
+        The amount here is gross of the customer's credits, the engine's net: the query may select an item the
+        engine then leaves alone (a superset), never the other way round. A second run the same day selects nothing.
         """
         self.ensure_one()
         for model in ("account.move", "account.move.line", "res.partner", "res.company", "revcycle.dunning.policy",
-                      "revcycle.dunning.level", "revcycle.dunning.notice", "revcycle.dunning.notice.line"):
+                      "revcycle.dunning.level", "revcycle.dunning.notice", "revcycle.dunning.notice.line",
+                      "revcycle.payment.plan"):
             self.env[model].flush_model()
         return SQL(
             """
@@ -242,14 +248,17 @@ class RevcycleDunningRun(models.Model):
                AND (own_policy.company_id IS NULL OR own_policy.company_id = move.company_id)
               JOIN revcycle_dunning_policy policy
                 ON policy.id = COALESCE(own_policy.id, company.revcycle_dunning_policy_id) AND policy.active
-              JOIN LATERAL (
-                    SELECT level.id, level.sequence
-                      FROM revcycle_dunning_level level
-                     WHERE level.policy_id = policy.id
-                       AND %(reached)s
-                     ORDER BY level.sequence DESC
+              -- the item's most severe level sent so far, as the engine's history reads it
+              LEFT JOIN LATERAL (
+                    SELECT sent.level_id, sent.date, notice.state != 'sent' AS waiting, sent_level.sequence,
+                           sent_level.days, sent_level.policy_id
+                      FROM revcycle_dunning_notice_line sent
+                      JOIN revcycle_dunning_notice notice ON notice.id = sent.notice_id
+                      JOIN revcycle_dunning_level sent_level ON sent_level.id = sent.level_id
+                     WHERE sent.move_line_id = item.id
+                     ORDER BY sent_level.sequence DESC, sent.id DESC
                      LIMIT 1
-                   ) reached ON TRUE
+                   ) last ON TRUE
              WHERE item.company_id = %(company)s
                AND account.account_type = 'asset_receivable'
                AND item.parent_state = 'posted'
@@ -266,24 +275,25 @@ class RevcycleDunningRun(models.Model):
                AND customer.revcycle_dunning_excluded IS NOT TRUE
                AND customer.revcycle_dunning_dispute IS NOT TRUE
                AND (customer.revcycle_promise_date IS NULL OR customer.revcycle_promise_date < %(date)s)
-               AND NOT EXISTS (
-                    SELECT 1
-                      FROM revcycle_dunning_notice_line sent
-                      JOIN revcycle_dunning_level sent_level ON sent_level.id = sent.level_id
-                     WHERE sent.move_line_id = item.id
-                       AND sent_level.policy_id = policy.id
-                       AND %(covered)s)
+               AND (customer.revcycle_dunning_paused_until IS NULL OR customer.revcycle_dunning_paused_until < %(date)s)
+               -- an accepted payment plan or promise: the invoice follows the plan until it is broken
+               AND NOT %(planned)s
+               -- the engine's escalation rule (engine/levels.py), gap after the last notice included
+               AND %(escalates)s
                AND move.commercial_partner_id != ALL(%(failed)s)
                %(partner_filter)s
                %(scope)s
             %(lock)s
             """,
             select=select, date=self.date, company=self.company_id.id, failed=self.failed_partner_ids.ids,
-            # the engine's level rules (engine/levels.py), compiled to SQL from the same definitions
-            reached=level_engine.is_reached_sql(
-                SQL("level.days"), SQL("level.min_overdue_amount"),
-                SQL("(%s - item.date_maturity)", self.date), SQL("item.amount_residual")),
-            covered=level_engine.is_covered_sql(SQL("sent_level.sequence"), SQL("reached.sequence")),
+            planned=self.env["revcycle.payment.plan"]._revcycle_covered_sql(SQL("move.id")),
+            # the engine's escalation rule (engine/levels.py), compiled to SQL from the same definitions
+            escalates=level_engine.escalation_sql(
+                SQL("(SELECT id, sequence, days, min_overdue_amount FROM revcycle_dunning_level"
+                    " WHERE policy_id = policy.id)"),
+                SQL("%s::date", self.date), SQL("item.date_maturity"), SQL("item.amount_residual"),
+                SQL("last.level_id"), SQL("CASE WHEN last.policy_id = policy.id THEN last.sequence END"),
+                SQL("last.days"), SQL("last.date"), SQL("last.waiting"), SQL("policy.initial_level_id")),
             partner_filter=SQL("AND move.commercial_partner_id = ANY(%s)", partner_ids) if partner_ids else SQL(),
             scope=SQL("AND move.commercial_partner_id = ANY(%s)", self.partner_ids.commercial_partner_id.ids)
             if self.partner_ids else SQL(),

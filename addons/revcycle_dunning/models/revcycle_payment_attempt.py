@@ -13,6 +13,8 @@ from .payment_provider import stripe_to_dict
 _logger = logging.getLogger(__name__)
 
 CRON_BATCH_SIZE = 100
+# an attempt in one of these states has had its say: a later event for it changes nothing
+SETTLED_STATES = ("succeeded", "mismatch", "refund")
 STOP_REASONS = [("hard_decline", "Hard Decline"), ("schedule_exhausted", "Retries Used Up"),
                 ("processing_exhausted", "Too Many Processing Errors"), ("no_payment_method", "No Payment Method")]
 
@@ -38,7 +40,7 @@ class RevcyclePaymentAttempt(models.Model):
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
     state = fields.Selection(
         [("pending", "Sending"), ("processing", "Processing"), ("succeeded", "Succeeded"), ("failed", "Failed"),
-         ("mismatch", "To Review")],
+         ("mismatch", "To Review"), ("refund", "Paid Twice: To Refund")],
         default="pending", required=True, readonly=True, index=True)
     failure_kind = fields.Selection(
         [(retry_engine.HARD, "Hard Decline"), (retry_engine.SOFT, "Soft Decline"),
@@ -62,6 +64,10 @@ class RevcyclePaymentAttempt(models.Model):
     stripe_payment_intent = fields.Char(string="Stripe PaymentIntent", readonly=True, index="btree_not_null")
     transaction_id = fields.Many2one("payment.transaction", string="Transaction", readonly=True)
     payment_id = fields.Many2one(related="transaction_id.payment_id", string="Payment")
+    refund_amount = fields.Monetary(
+        string="To Refund", readonly=True,
+        help="What Stripe took for this try but the invoice did not owe any more (it was already paid by another "
+        "try or by hand): nothing was registered; refund it in Stripe, or register it as a credit by hand.")
     payment_url = fields.Char(
         string="Payment Link", compute="_compute_payment_url",
         help="The invoice's payment page, where the customer pays with another card (and saves it) or "
@@ -129,7 +135,7 @@ class RevcyclePaymentAttempt(models.Model):
     @api.model
     def _revcycle_due_sql(self, now, select, limit=None, lock=False):
         for model in ("account.move", "payment.token", "payment.provider", "res.company", "res.partner",
-                      "revcycle.payment.attempt"):
+                      "revcycle.payment.attempt", "revcycle.payment.plan"):
             self.env[model].flush_model()
         return SQL(
             """
@@ -166,6 +172,10 @@ class RevcyclePaymentAttempt(models.Model):
                AND customer.revcycle_dunning_dispute IS NOT TRUE
                AND customer.revcycle_dunning_excluded IS NOT TRUE
                AND (customer.revcycle_promise_date IS NULL OR customer.revcycle_promise_date < %(today)s)
+               AND (customer.revcycle_dunning_paused_until IS NULL
+                    OR customer.revcycle_dunning_paused_until < %(today)s)
+               -- an accepted payment plan or promise: the customer pays by its dates, the card is not charged
+               AND NOT %(planned)s
                -- at most the company's cap of charges of one card in any 30 days, over all its invoices
                AND (COALESCE(company.revcycle_retry_card_cap, 0) = 0
                     OR (SELECT COUNT(*) FROM revcycle_payment_attempt recent
@@ -178,6 +188,7 @@ class RevcyclePaymentAttempt(models.Model):
             %(tail)s
             """,
             select=select, today=fields.Date.context_today(self), now=now,
+            planned=self.env["revcycle.payment.plan"]._revcycle_covered_sql(SQL("move.id")),
             tail=SQL("ORDER BY move.invoice_date_due, move.id LIMIT %s FOR UPDATE OF move SKIP LOCKED", limit)
             if lock else SQL(),
         )
@@ -284,9 +295,16 @@ class RevcyclePaymentAttempt(models.Model):
         # the row lock makes the other wait, then see the attempt succeeded (or retry on a serialization failure)
         self.env.cr.execute(SQL("SELECT id FROM revcycle_payment_attempt WHERE id = %s FOR UPDATE", self.id))
         self.invalidate_recordset(["state"])
-        if self.state in ("succeeded", "mismatch"):
+        if self.state in SETTLED_STATES:
             return
         invoice = self.invoice_id
+        # one payment per invoice residual: a late success of an older try (or one that went through while the
+        # invoice was paid by hand) must not pay the invoice twice; the invoice row lock orders two such successes
+        self.env.cr.execute(SQL("SELECT id FROM account_move WHERE id = %s FOR UPDATE", invoice.id))
+        invoice.invalidate_recordset(["amount_residual", "payment_state"])
+        if self._revcycle_already_paid():
+            self._revcycle_flag_refund()
+            return
         tx = self.env["payment.transaction"].sudo().create({
             "provider_id": self.provider_id.id,
             "payment_method_id": self.token_id.payment_method_id.id,
@@ -304,6 +322,42 @@ class RevcyclePaymentAttempt(models.Model):
         tx._post_process()
         self.write({"state": "succeeded", "transaction_id": tx.id, "failure_kind": False, "next_try": False})
         invoice.write({"revcycle_autocollect_state": "paid", "revcycle_autocollect_next": False})
+
+    def _revcycle_already_paid(self):
+        """True when registering this try would pay more than the invoice still owes: another try of the invoice
+        succeeded, or what is left to pay is less than this try's amount (paid by hand, credited)."""
+        self.ensure_one()
+        invoice = self.invoice_id
+        others = invoice.revcycle_payment_attempt_ids - self
+        if others.filtered(lambda attempt: attempt.state == "succeeded"):
+            return True
+        return invoice.currency_id.compare_amounts(invoice.amount_residual, self.amount) < 0
+
+    def _revcycle_flag_refund(self):
+        """Stripe took the money but the invoice no longer owes it: nothing is registered; the try is set to
+        refund with a note on the invoice and a to-do for the collector (refund in Stripe, or keep as a credit)."""
+        self.ensure_one()
+        invoice = self.invoice_id
+        message = self.env._(
+            "Stripe reports that card try %(number)s (%(intent)s) took %(amount)s, but %(invoice)s was already paid "
+            "(%(residual)s left to pay): nothing was registered. Refund it in Stripe, or register it as a customer "
+            "credit by hand.",
+            number=self.sequence, intent=self.stripe_payment_intent or "?", invoice=invoice.name,
+            amount=format_amount(self.env, self.amount, self.currency_id),
+            residual=format_amount(self.env, invoice.amount_residual, self.currency_id))
+        self.write({"state": "refund", "refund_amount": self.amount, "message": message[:250], "next_try": False,
+                    "failure_kind": False})
+        if invoice.currency_id.is_zero(invoice.amount_residual):
+            invoice.write({"revcycle_autocollect_state": "paid", "revcycle_autocollect_next": False})
+        else:
+            # part paid by hand meanwhile: a person decides what the card still owes
+            invoice.write({"revcycle_autocollect_state": "stopped", "revcycle_autocollect_next": False})
+        invoice.sudo().message_post(body=message, subtype_xmlid="mail.mt_note")  # sudo: system note on a webhook
+        collector = (invoice.invoice_user_id or invoice.company_id.revcycle_dunning_collector_id
+                     or self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user)
+        invoice.sudo().activity_schedule(  # sudo: the webhook runs as public; the to-do is the system's own
+            "mail.mail_activity_data_todo", summary=self.env._("Refund a card payment taken twice"),
+            note=message, user_id=collector.id)
 
     def _revcycle_failed(self, error_code, decline_code, http_status, message, intent_id, advice=None):
         """Record the failure with its codes, classify it and set the invoice's next try, or stop and tell the

@@ -6,6 +6,7 @@ from odoo.tools import mute_logger
 from psycopg2 import IntegrityError
 
 from .payment_provider import stripe_to_dict
+from .revcycle_payment_attempt import SETTLED_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class RevcycleStripeEvent(models.Model):
         # a success always wins (a late event after a failure we recorded); a failure only updates a live attempt
         succeeded = event["type"] == "payment_intent.succeeded"
         failed = event["type"] == "payment_intent.payment_failed"
-        if attempt and ((succeeded and attempt.state not in ("succeeded", "mismatch"))
+        if attempt and ((succeeded and attempt.state not in SETTLED_STATES)
                         or (failed and attempt.state in ("pending", "processing"))):
             attempt.with_company(attempt.company_id)._revcycle_apply_intent(intent)
             result = "applied"

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 from freezegun import freeze_time
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from odoo import fields
 from odoo.addons.payment import utils as payment_utils
@@ -19,9 +19,12 @@ from .test_stripe_collection import CARD_DECLINED, CARD_OK, StripeCollectionComm
 STEP = st.one_of(
     st.tuples(st.just("collect")),
     st.tuples(st.just("days"), st.integers(1, 4)),
-    # a webhook for the latest attempt or an earlier one, with an event id from a small pool: replays happen
+    # a webhook for the latest attempt or an earlier one, with an event id from a small pool: replays happen, and a
+    # success for an older try arrives after a newer one paid (out of order, late)
     st.tuples(st.just("webhook"), st.sampled_from(("succeeded", "payment_failed")), st.integers(0, 3),
               st.integers(0, 2)),
+    # the customer pays what is left by bank transfer, whatever the card tries are doing
+    st.tuples(st.just("pay_by_hand")),
 )
 
 
@@ -30,37 +33,57 @@ class TestCardNeverChargedTwice(StripeCollectionCommon):
     @settings(max_examples=12, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
               suppress_health_check=list(HealthCheck))
     @given(card=st.sampled_from((CARD_OK, CARD_DECLINED)), steps=st.lists(STEP, min_size=1, max_size=8))
+    # the reproduction: two declined tries, then Stripe reports both as succeeded, the newer first
+    @example(card=CARD_DECLINED, steps=[("collect",), ("days", 3), ("collect",), ("webhook", "succeeded", 0, 0),
+                                        ("webhook", "succeeded", 1, 0)])
+    # paid by hand, then a late success of the declined try
+    @example(card=CARD_DECLINED, steps=[("collect",), ("pay_by_hand",), ("webhook", "succeeded", 0, 1)])
     def test_never_charged_twice(self, card, steps):
         partner = self._customer("Property Customer", email="property@example.com")
         self._saved_card(card, partner=partner)
         invoice = self._invoice(42.0, partner=partner)
         now = fields.Datetime.now().replace(microsecond=0)
+        tries_when_paid = None
         for step in steps:
             if step[0] == "collect":
                 with freeze_time(now), mute_logger("odoo.addons.revcycle_dunning.models.revcycle_payment_attempt"):
                     self.Attempt._cron_collect_due_invoices()
             elif step[0] == "days":
                 now += timedelta(days=step[1])
+            elif step[0] == "pay_by_hand":
+                if not invoice.currency_id.is_zero(invoice.amount_residual):
+                    self._pay(invoice, invoice.amount_residual)
             else:
                 self._deliver_webhook(invoice, *step[1:])
             attempts = invoice.revcycle_payment_attempt_ids
             succeeded = attempts.filtered(lambda attempt: attempt.state == "succeeded")
             # hypothesis prints the failing card and steps itself (subTest does not mix with @given)
-            # never two charges that went through, never a charge after the invoice was paid
+            # never two charges registered, never more registered than the invoice's 42.00
             self.assertLessEqual(len(succeeded), 1)
-            if succeeded:
-                self.assertFalse(attempts.filtered(lambda a, paid=succeeded: a.sequence > paid.sequence),
-                                 "no charge after the invoice was paid")
-            # never two charges in flight, and never more paid than was due
-            self.assertLessEqual(len(attempts.filtered(lambda a: a.state in ("pending", "processing"))), 1)
+            registered = sum(self.env["payment.transaction"].sudo().search(
+                [("invoice_ids", "in", invoice.ids), ("state", "=", "done")]).mapped("amount"))
+            self.assertLessEqual(invoice.currency_id.compare_amounts(registered, 42.0), 0)
             self.assertGreaterEqual(invoice.currency_id.compare_amounts(invoice.amount_residual, 0.0), 0)
+            # a success the invoice no longer owed is kept aside for a refund, never registered
+            for flagged in attempts.filtered(lambda attempt: attempt.state == "refund"):
+                self.assertFalse(flagged.transaction_id)
+                self.assertEqual(flagged.refund_amount, flagged.amount)
+            # never a new try once the invoice is paid, never two in flight
+            if tries_when_paid is not None:
+                self.assertEqual(attempts, tries_when_paid, "no charge after the invoice was paid")
+            elif invoice.currency_id.is_zero(invoice.amount_residual):
+                tries_when_paid = attempts
+            self.assertLessEqual(len(attempts.filtered(lambda a: a.state in ("pending", "processing"))), 1)
 
     def _deliver_webhook(self, invoice, outcome, back, event_number):
         attempts = invoice.revcycle_payment_attempt_ids.sorted("sequence")
         if not attempts:
             return
         attempt = attempts[max(len(attempts) - 1 - back, 0)]
-        intent_id = attempt.stripe_payment_intent or f"pi_none_{attempt.id}"
+        if not attempt.stripe_payment_intent:
+            # a declined try through localstripe may come back without its PaymentIntent id; Stripe has one
+            attempt.sudo().stripe_payment_intent = f"pi_declined_{attempt.id}"
+        intent_id = attempt.stripe_payment_intent
         intent = {"id": intent_id, "object": "payment_intent",
                   "status": "succeeded" if outcome == "succeeded" else "requires_payment_method",
                   "amount": payment_utils.to_minor_currency_units(attempt.amount, attempt.currency_id),

@@ -225,3 +225,57 @@ class TestCreditProfileConcurrency(TransactionCase):
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 env["revcycle.credit.profile"].search([("partner_id", "=", partner_id)]).unlink()
                 env["res.partner"].browse(partner_id).unlink()
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestPaymentPlanCheckConcurrency(TransactionCase):
+    """Committed data on separate connections, with the dunning fixture's helpers (not its tests)."""
+
+    _env = TestDunningConcurrency._env
+    _setup_committed = TestDunningConcurrency._setup_committed
+    _cleanup = TestDunningConcurrency._cleanup
+
+    def test_parallel_plan_checks_break_once(self):
+        """Issue 18: two runs checking the same accepted plan at once: one breaks it and notes it, the other skips
+        it; a third check later changes nothing."""
+        company_id, policy_id, partner_id, invoice_id, today = self._setup_committed()
+        plan_id = None
+        try:
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                plan = env["revcycle.payment.plan"].create({
+                    "partner_id": partner_id, "company_id": company_id,
+                    "invoice_ids": [Command.set([invoice_id])],
+                    "line_ids": [Command.create({"date": today - timedelta(days=2), "amount": 300.0})]})
+                plan.action_propose()
+                plan.action_accept()
+                plan_id = plan.id
+            with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+                env_a, env_b = self._env(cr_a), self._env(cr_b)
+                company_a = env_a["res.company"].browse(company_id)
+                env_a["revcycle.payment.plan"]._revcycle_check_plans(today, company_a)
+                # A holds the plan's row: B skips it rather than wait or break it a second time
+                env_b["revcycle.payment.plan"]._revcycle_check_plans(today, env_b["res.company"].browse(company_id))
+                self.assertEqual(env_b["revcycle.payment.plan"].browse(plan_id).state, "accepted")
+                cr_b.rollback()
+                cr_a.commit()
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                env["revcycle.payment.plan"]._revcycle_check_plans(today, env["res.company"].browse(company_id))
+                plan = env["revcycle.payment.plan"].browse(plan_id)
+                self.assertEqual(plan.state, "broken")
+                notes = plan.message_ids.filtered(lambda message: "broken" in (message.body or ""))
+                self.assertEqual(len(notes), 1, "broken once, noted once")
+                self.assertEqual(len(plan.activity_ids), 1)
+        finally:
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                plan = env["revcycle.payment.plan"].browse(plan_id).exists() if plan_id else None
+                if plan:
+                    plan.activity_ids.unlink()
+                    env["mail.message"].search([("model", "=", plan._name), ("res_id", "=", plan.id)]).unlink()
+                    env["mail.message"].search([("model", "=", "res.partner"), ("res_id", "=", partner_id),
+                                                ("body", "ilike", "broken")]).unlink()
+                    env["mail.mail"].search([("model", "=", plan._name), ("res_id", "=", plan.id)]).unlink()
+                    env.cr.execute(SQL("DELETE FROM revcycle_payment_plan WHERE id = %s", plan.id))
+            self._cleanup(policy_id, partner_id, invoice_id)

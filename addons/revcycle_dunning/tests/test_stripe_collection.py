@@ -237,7 +237,8 @@ class TestStripeCollection(StripeCollectionCommon):
         self.assertTrue(attempt.customer_notified)
         mail = self.env["mail.mail"].search([("model", "=", attempt._name), ("res_id", "=", attempt.id)])
         self.assertEqual(mail.recipient_ids, self.customer)
-        self.assertIn(f"/my/invoices/{invoice.id}?access_token=", mail.body_html)
+        self.assertIn(attempt.payment_url, mail.body_html)
+        self.assertIn("/pay/", attempt.payment_url)
         self.assertIn("update your card", mail.body_html)
 
     def test_authentication_required_and_advice_codes(self):
@@ -387,3 +388,76 @@ class TestStripeCollection(StripeCollectionCommon):
             "amount_received": 10000, "currency": other})
         self.assertEqual(self._post(event).json()["result"], "applied")
         self.assertEqual((attempt.state, invoice.payment_state), ("mismatch", "not_paid"))
+
+    # ------------------------------------------------------------------
+    # Late successes: one payment per invoice residual (issue 18)
+    # ------------------------------------------------------------------
+
+    def _done_card_payments(self, invoice):
+        return self.env["payment.transaction"].sudo().search(
+            [("invoice_ids", "in", invoice.ids), ("state", "=", "done")])
+
+    def test_late_success_of_an_older_try_is_flagged_for_refund(self):
+        # Reproduction: try 1's PaymentIntent was declined as far as we knew, try 2 charged the card and paid the
+        # invoice, then Stripe delivers a late "succeeded" for try 1. Before: a second payment of 90.00 was
+        # registered (180.00 received for a 90.00 invoice). Now: try 1 is "to refund" for 90.00, nothing registered.
+        self._saved_card(CARD_OK)
+        invoice = self._invoice(90.0)
+        start = fields.Datetime.now().replace(microsecond=0)
+        with freeze_time(start):
+            self._collect()
+        first = invoice.revcycle_payment_attempt_ids
+        self.assertEqual(first.state, "succeeded", first.message)
+        # make try 1 look like a decline we had recorded, and try 2 the one that paid: re-number them
+        first.sudo().write({"sequence": 2})
+        self.env.flush_all()
+        older = self.Attempt.sudo().create({
+            "invoice_id": invoice.id, "sequence": 1, "partner_id": self.customer.id, "company_id": self.company.id,
+            "currency_id": invoice.currency_id.id, "amount": 90.0, "token_id": first.token_id.id,
+            "provider_id": self.provider.id, "state": "failed", "failure_kind": "soft",
+            "stripe_payment_intent": "pi_older_try", "date": start - timedelta(days=2)})
+        event = self._event("payment_intent.succeeded", {"id": "pi_older_try", "object": "payment_intent",
+                                                         "status": "succeeded", "amount": 9000,
+                                                         "currency": invoice.currency_id.name.lower()})
+        response = self._post(event)
+        self.assertEqual((response.status_code, response.json()["result"]), (200, "applied"))
+        self.assertEqual(older.state, "refund")
+        self.assertEqual(older.refund_amount, 90.0)
+        self.assertFalse(older.transaction_id)
+        self.assertEqual(len(self._done_card_payments(invoice)), 1, "one payment: try 2's")
+        self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual))
+        self.assertEqual(invoice.revcycle_autocollect_state, "paid")
+        self.assertIn("nothing was registered", invoice.message_ids[:1].body)
+        self.assertTrue(invoice.activity_ids.filtered(lambda act: "Refund" in (act.summary or "")))
+        # the same success again (another event id): ignored, still one payment
+        event["id"] += "_replayed"
+        self.assertEqual(self._post(event).json()["result"], "ignored")
+        self.assertEqual(len(self._done_card_payments(invoice)), 1)
+
+    def test_success_after_a_payment_by_hand_is_flagged_for_refund(self):
+        # The customer paid the 90.00 by bank transfer while try 1 was processing; its success then arrives.
+        # Registering it would pay 180.00 for 90.00: the try is "to refund" for 90.00 and no card payment exists.
+        invoice, attempt = self._processing_attempt()
+        self._pay(invoice, 90.0)
+        event = self._event("payment_intent.succeeded", {"id": "pi_webhook_test", "object": "payment_intent",
+                                                         "status": "succeeded", "amount": 9000,
+                                                         "currency": invoice.currency_id.name.lower()})
+        self.assertEqual(self._post(event).json()["result"], "applied")
+        self.assertEqual((attempt.state, attempt.refund_amount), ("refund", 90.0))
+        self.assertFalse(self._done_card_payments(invoice))
+        self.assertEqual(invoice.revcycle_autocollect_state, "paid")
+
+    def test_success_after_a_partial_payment_by_hand_stops_for_review(self):
+        # 40.00 paid by hand while the 90.00 try was processing: 50.00 is left, the card took 90.00. Registering
+        # would overpay by 40.00, so nothing is registered, the try is "to refund" for 90.00 and card collection
+        # stops (a person decides: refund 40.00 and apply 50.00, or refund it all).
+        invoice, attempt = self._processing_attempt()
+        self._pay(invoice, 40.0)
+        event = self._event("payment_intent.succeeded", {"id": "pi_webhook_test", "object": "payment_intent",
+                                                         "status": "succeeded", "amount": 9000,
+                                                         "currency": invoice.currency_id.name.lower()})
+        self.assertEqual(self._post(event).json()["result"], "applied")
+        self.assertEqual(attempt.state, "refund")
+        self.assertEqual(invoice.amount_residual, 50.0)
+        self.assertEqual(invoice.revcycle_autocollect_state, "stopped")
+        self.assertFalse(self._done_card_payments(invoice))
