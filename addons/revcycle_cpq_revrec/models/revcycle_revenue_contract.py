@@ -22,6 +22,19 @@ class RevcycleRevenueContract(models.Model):
             vals["revcycle_contract_line_id"] = item["revcycle_contract_line"].id
         return vals
 
+    @api.model
+    def _revcycle_item_key(self, item):
+        """A subscription line is found again by its contract line (it may have no order line at all)."""
+        if item.get("revcycle_contract_line"):
+            return ("contract_line", item["revcycle_contract_line"].id)
+        return super()._revcycle_item_key(item)
+
+    @api.model
+    def _revcycle_obligation_key(self, obligation):
+        if obligation.revcycle_contract_line_id:
+            return ("contract_line", obligation.revcycle_contract_line_id.id)
+        return super()._revcycle_obligation_key(obligation)
+
     def _revcycle_has_posted(self):
         self.ensure_one()
         return bool(self.line_ids.filtered(lambda line: line.state == "posted"))

@@ -1,1 +1,2 @@
 from . import test_activation
+from . import test_amendment_revenue

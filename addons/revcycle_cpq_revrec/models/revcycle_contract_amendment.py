@@ -1,0 +1,21 @@
+from odoo import fields, models
+
+
+class RevcycleContractAmendment(models.Model):
+    _inherit = "revcycle.contract.amendment"
+
+    def _revcycle_proration_line_vals(self, figures):
+        """The proration bills the amended line: its invoice or credit note line defers and recognises with that
+        line's obligation (a removed line's credit is billed before the line goes, so it names no line)."""
+        vals = super()._revcycle_proration_line_vals(figures)
+        if self.line_id.exists() and self.kind != "remove":
+            vals["revcycle_contract_line_id"] = self.line_id.id
+        return vals
+
+    def _revcycle_apply(self):
+        """An applied amendment modifies the contract's revenue contract to the consideration now due (revcycle_cpq's
+        proration included); its credit note does not lower the price a second time on its own."""
+        caller_sets_price = self.with_context(revcycle_price_set_by_caller=True)
+        result = super(RevcycleContractAmendment, caller_sets_price)._revcycle_apply()
+        self.contract_id._revcycle_modify_revenue(fields.Date.context_today(self))
+        return result
