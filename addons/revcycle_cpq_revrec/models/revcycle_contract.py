@@ -323,7 +323,8 @@ class RevcycleContract(models.Model):
         """Engine inputs: one obligation per line, priced at the consideration due for it over the term
         (``_revcycle_consideration_by_line``: at activation, what the term's invoices charge), recognised over the
         term from the line's start (the product's ratable method, else by month). A recurring product's SSP is,
-        like its list price, for one of its own billing periods: the line's SSP is that times the quantity times the product's periods in the term (partial periods prorated)."""
+        like its list price, for one of its own billing periods: the line's SSP is that times the quantity times
+        the product's periods in the term (partial periods prorated)."""
         self.ensure_one()
         term_end = self._revcycle_term_end()
         term = period_engine.periods(self.date_start, self.billing_period, term_end, align=self.billing_anchor)
