@@ -150,7 +150,7 @@ class RevcycleContract(models.Model):
           termination's unused-time credit are tagged with the line);
         - what the term still bills: each period neither invoiced nor paused, at the line's current values (as the
           invoicing job will bill it, a last partial period prorated);
-        - amendments' prorations carried to the next invoice and not billed yet.
+        - amendments' prorations carried to the next invoice and not billed yet (or about to be billed).
         """
         self.ensure_one()
         result = dict.fromkeys(self.line_ids, 0.0)
@@ -166,6 +166,11 @@ class RevcycleContract(models.Model):
         carried = self._revcycle_carried_amendments().get(self.id, self.env["revcycle.contract.amendment"])
         for amendment in carried.filtered(lambda a: a.line_id in result):
             result[amendment.line_id] += amendment.proration_amount
+        # an amendment billing its proration right after this call (revcycle_contract_amendment._revcycle_bill_now)
+        for line_id, amount in (self.env.context.get("revcycle_pending_proration") or {}).items():
+            line = self.line_ids.browse(line_id)
+            if line in result:
+                result[line] += amount
         return {line: self.currency_id.round(amount) for line, amount in result.items()}
 
     def _revcycle_paused_ranges(self):
@@ -175,7 +180,10 @@ class RevcycleContract(models.Model):
 
     def _revcycle_line_start(self, line):
         """A line added by an amendment is served from the amendment's effective date, the others from the start."""
-        added = self.amendment_ids.filtered(lambda a: a.kind == "add" and a.state == "applied" and a.line_id == line)
+        # "approved" too: the amendment being applied made the line (it is marked applied right after)
+        added = self.amendment_ids.filtered(
+            lambda a: a.kind == "add" and a.state in ("approved", "applied") and a.line_id == line
+        )
         return max([self.date_start] + added.mapped("effective_date"))
 
     def _revcycle_revenue_arrangement(self):
@@ -324,26 +332,33 @@ class RevcycleContract(models.Model):
         (``_revcycle_consideration_by_line``: at activation, what the term's invoices charge), recognised over the
         term from the line's start (the product's ratable method, else by month). A recurring product's SSP is,
         like its list price, for one of its own billing periods: the line's SSP is that times the quantity times
-        the product's periods in the term (partial periods prorated)."""
+        the product's periods the line serves in the term (partial periods prorated)."""
         self.ensure_one()
         term_end = self._revcycle_term_end()
         term = period_engine.periods(self.date_start, self.billing_period, term_end, align=self.billing_anchor)
-        months_in_term = sum(period.ratio for period in term) * period_engine.period_months(self.billing_period)
         consideration = self._revcycle_consideration_by_line()
         items = []
         for line in self.line_ids:
             method = line.product_id.revcycle_recognition
             product_months = period_engine.period_months(line.product_id.revcycle_billing_period or "month")
+            line_start = self._revcycle_line_start(line)
+            # the periods of the term the line serves (one added mid-term serves its first period in part)
+            served = sum(
+                max((period.end - max(period.start, line_start)).days + 1, 0)
+                / ((period.full_end - period.full_start).days + 1)
+                for period in term
+            )
+            months_served = served * period_engine.period_months(self.billing_period)
             items.append(
                 {
                     "product": line.product_id,
                     "quantity": line.quantity,
                     "selling_price": consideration[line],
                     "name": (line.name or "").splitlines()[0] or False,
-                    "date_start": self._revcycle_line_start(line),
+                    "date_start": line_start,
                     "date_end": term_end,
                     "recognition": method if method in RATABLE else "ratable_monthly",
-                    "ssp_factor": months_in_term / product_months,
+                    "ssp_factor": months_served / product_months,
                     "sale_line": line.sale_line_id,
                     "revcycle_contract_line": line,
                 }

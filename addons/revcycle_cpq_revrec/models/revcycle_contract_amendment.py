@@ -12,6 +12,16 @@ class RevcycleContractAmendment(models.Model):
             vals["revcycle_contract_line_id"] = self.line_id.id
         return vals
 
+    def _revcycle_bill_now(self, figures):
+        """An added line gets its obligation before its proration is posted, so the proration defers with it
+        (its amount counted as due already: the modification after applying then finds nothing more to change)."""
+        if self.kind == "add":
+            pending = {self.line_id.id: figures["proration"].amount}
+            self.contract_id.with_context(revcycle_pending_proration=pending)._revcycle_modify_revenue(
+                fields.Date.context_today(self)
+            )
+        return super()._revcycle_bill_now(figures)
+
     def _revcycle_apply(self):
         """An applied amendment modifies the contract's revenue contract to the consideration now due (revcycle_cpq's
         proration included); its credit note does not lower the price a second time on its own."""

@@ -106,6 +106,57 @@ class TestAmendmentRevenue(RevrecCommon):
         self._recognise("2026-12-31")
         self.assertTiesOut(contract, revenue, 1625.0)
 
+    def _add_premium(self, ssp):
+        """Premium support, 50 a month, added on 16 April with its proration invoiced now."""
+        premium = self._revrec_product("Premium", "ratable_monthly", ssp)
+        premium.write({"list_price": 50.0, "revcycle_recurring": True, "revcycle_billing_period": "month"})
+        contract = self._contract()
+        self._invoice(contract, "2026-04-16")  # 400
+        self._recognise("2026-03-31")  # 300
+        with freeze_time("2026-04-16"):
+            preview = contract.action_amend({"kind": "add", "product_id": premium.id, "quantity": 1,
+                                             "price_unit": 50.0, "effective_date": "2026-04-16",
+                                             "proration_behavior": "always_invoice"})
+            amendment = self.env["revcycle.contract.amendment"].browse(preview["amendment_id"])
+            amendment.action_apply()
+        # proration: 50 x 15 / 30 = 25 now; the line's consideration 25 + May-December 8 x 50 = 425
+        self.assertEqual(amendment.proration_move_id.amount_untaxed, 25.0)
+        self.assertEqual(amendment.proration_move_id.invoice_line_ids.account_id, self.deferred)
+        return contract, amendment
+
+    def test_line_added_at_its_ssp_is_a_separate_contract(self):
+        contract, amendment = self._add_premium(ssp=50.0)
+        # SSP 50 a month x 8.5 months served (half of April, May-December) = 425 = its price: distinct goods at
+        # their SSP, a separate revenue contract (ASC 606-10-25-12); the first one is untouched (1,200)
+        main = self.Revenue.search([("origin", "=", contract.name), ("modification_of_id", "=", False)])
+        separate = main.modification_ids.new_contract_id
+        self.assertEqual((main.modification_ids.kind, main.transaction_price), ("separate", 1200.0))
+        self.assertEqual((separate.modification_of_id, separate.transaction_price), (main, 425.0))
+        # 425 from 16 April: April weighs 15/30, then 8 full months: 25 in April, 50 a month after
+        self.assertEqual(self._schedule(separate), [("2026-04", 25.0)] + [
+            (f"2026-{month:02d}", 50.0) for month in range(5, 13)
+        ])
+        self.assertEqual(amendment.proration_move_id.invoice_line_ids.revcycle_contract_id, separate)
+        self._invoice(contract, "2026-12-01")
+        self._recognise("2026-12-31")
+        self.assertEqual(self._billed(contract), 1625.0)  # 1,200 + 425
+        (main | separate).invalidate_recordset()
+        self.assertEqual((main.recognized_amount, separate.recognized_amount), (1200.0, 425.0))
+        self.assertEqual((main.state, separate.state), ("closed", "closed"))
+
+    def test_line_added_without_ssp_is_prospective(self):
+        contract, _amendment = self._add_premium(ssp=0.0)
+        revenue = self.Revenue.search([("origin", "=", contract.name)])
+        self.assertEqual(len(revenue), 1)
+        # no SSP (weighed by its price), so prospective: 1,625 - 300 recognised = 1,325 for the work left, by
+        # weight: seats 1,200 x 900/1,200 still to do = 900, premium 425 -> 900 and 425
+        self.assertEqual((revenue.modification_ids.kind, revenue.transaction_price), ("prospective", 1625.0))
+        premium = revenue.obligation_ids.filtered(lambda ob: ob.product_id.name == "Premium")
+        self.assertEqual((premium.allocated_amount, premium.date_start), (425.0, date(2026, 4, 16)))
+        self._invoice(contract, "2026-12-01")
+        self._recognise("2026-12-31")
+        self.assertTiesOut(contract, revenue, 1625.0)
+
     def test_downgrade_with_credit_note(self):
         contract = self._contract()
         revenue = contract.revcycle_revenue_contract_ids
