@@ -244,9 +244,16 @@ class RevcycleContract(models.Model):
         return result
 
     def action_resume(self, date=None):
-        paused = self.filtered("pause_from")
+        """A pause ended early bills (and so earns) its remaining periods again; one that ran its course (the terms
+        job resumes it the day after) changes nothing."""
+        today = fields.Date.context_today(self)
+        try:
+            day = fields.Date.to_date(date) if date else today
+        except (TypeError, ValueError):
+            day = None  # refused by the resume itself, with its message
+        early = self.filtered(lambda c: c.pause_from and day and day <= c.pause_to)
         result = super().action_resume(date)
-        paused._revcycle_modify_revenue(fields.Date.context_today(self), record=True)
+        early._revcycle_modify_revenue(today, record=True)
         return result
 
     def action_cancel_pause(self):
