@@ -370,4 +370,50 @@ class RevcycleContract(models.Model):
                     "revcycle_contract_line": line,
                 }
             )
-        return items
+        return items + self._revcycle_ended_items()
+
+    def _revcycle_ended_items(self):
+        """The obligations of lines an amendment removed: priced at what was due for them when they ended, so a
+        later change of the contract does not take their revenue away."""
+        ended = self.env["revcycle.performance.obligation"].sudo().search(  # sudo: the arrangement's own obligations
+            [("revcycle_subscription_id", "=", self.id), ("revcycle_contract_line_id", "=", False),
+             ("contract_id.state", "in", ("active", "closed"))]
+        )
+        return [
+            {
+                "product": obligation.product_id,
+                "quantity": obligation.quantity,
+                "selling_price": obligation.selling_price,
+                "name": obligation.name,
+                "date_start": obligation.date_start,
+                "date_end": obligation.date_end,
+                "recognition": obligation.recognition,
+                "sale_line": obligation.sale_line_id,
+                "revcycle_ended_obligation": obligation,
+            }
+            for obligation in ended
+        ]
+
+    def _revcycle_end_line_revenue(self, line, end_date, on_date):
+        """An amendment removes ``line`` from ``end_date`` on: its obligation ends then, worth what its invoices
+        and credit notes billed for it (the removal's credit note included), recorded as a modification
+        (a termination of that obligation).
+
+        sudo: the amendment checked the user may change the contract; its revenue follows."""
+        self.ensure_one()
+        obligation = self.env["revcycle.performance.obligation"].sudo().search(  # sudo: see docstring
+            [("revcycle_contract_line_id", "=", line.id), ("contract_id.state", "=", "active")]
+        )
+        if not obligation:
+            return
+        revenue = obligation.contract_id
+        due = self._revcycle_billed_by_line().get(line, 0.0)
+        before = revenue._revcycle_modification_snapshot()
+        end = max(end_date, obligation.date_start)
+        lines = revenue._revcycle_end_obligations({obligation: due}, end, on_date)
+        lines |= obligation._revcycle_respread(end, self._revcycle_paused_ranges(), on_date)
+        obligation.revcycle_subscription_id = self  # kept when the line goes
+        revenue._revcycle_record_modification("termination", on_date, before)
+        if lines:
+            revenue._revcycle_post_lines(lines, on_date)
+        revenue._revcycle_check_close(on_date)

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import fields, models
 
 
@@ -6,11 +8,20 @@ class RevcycleContractAmendment(models.Model):
 
     def _revcycle_proration_line_vals(self, figures):
         """The proration bills the amended line: its invoice or credit note line defers and recognises with that
-        line's obligation (a removed line's credit is billed before the line goes, so it names no line)."""
+        line's obligation. A removed line's credit note is billed while the line exists and names it; a carried
+        correction of a removed line is computed once it is gone and names none (it goes to income as billed)."""
         vals = super()._revcycle_proration_line_vals(figures)
-        if self.line_id.exists() and self.kind != "remove":
+        if self.line_id.exists():
             vals["revcycle_contract_line_id"] = self.line_id.id
         return vals
+
+    def _revcycle_change_lines(self):
+        """A removed line's obligation ends the day before the amendment takes effect, before the line goes."""
+        if self.kind == "remove" and self.line_id:
+            self.contract_id._revcycle_end_line_revenue(
+                self.line_id, self.effective_date - timedelta(days=1), fields.Date.context_today(self)
+            )
+        return super()._revcycle_change_lines()
 
     def _revcycle_bill_now(self, figures):
         """An added line gets its obligation before its proration is posted, so the proration defers with it

@@ -157,6 +157,44 @@ class TestAmendmentRevenue(RevrecCommon):
         self._recognise("2026-12-31")
         self.assertTiesOut(contract, revenue, 1625.0)
 
+    def test_line_removed_mid_month_ends_its_obligation(self):
+        premium = self._revrec_product("Premium", "ratable_monthly", 0.0)
+        premium.write({"list_price": 50.0, "revcycle_recurring": True, "revcycle_billing_period": "month"})
+        contract = self._contract(line_ids=[
+            Command.create({"product_id": self.seats.id, "name": "Seats", "quantity": 10, "price_unit": 10.0}),
+            Command.create({"product_id": premium.id, "name": "Premium", "quantity": 1, "price_unit": 50.0}),
+        ])
+        revenue = contract.revcycle_revenue_contract_ids
+        self.assertEqual(revenue.transaction_price, 1800.0)  # 12 x (100 + 50)
+        self._invoice(contract, "2026-04-16")  # 4 x 150 = 600
+        self._recognise("2026-03-31")  # seats 300, premium 150
+        premium_line = contract.line_ids.filtered(lambda line: line.product_id == premium)
+        obligation = revenue.obligation_ids.filtered(lambda ob: ob.product_id == premium)
+        with freeze_time("2026-04-16"):
+            preview = contract.action_amend({"kind": "remove", "line_id": premium_line.id,
+                                             "effective_date": "2026-04-16", "proration_behavior": "always_invoice"})
+            amendment = self.env["revcycle.contract.amendment"].browse(preview["amendment_id"])
+            amendment.action_apply()
+        # 16-30 April of premium unused: 50 x 15 / 30 = 25 credited, to deferred revenue; premium was billed
+        # 4 x 50 - 25 = 175: its obligation ends on 15 April worth 175, 150 recognised, 25 left for April
+        credit = amendment.proration_move_id
+        self.assertEqual((credit.move_type, credit.amount_untaxed), ("out_refund", 25.0))
+        self.assertEqual(credit.invoice_line_ids.account_id, self.deferred)
+        self.assertEqual((obligation.allocated_amount, obligation.date_end), (175.0, date(2026, 4, 15)))
+        self.assertEqual(obligation.line_ids.filtered(lambda rl: rl.state == "planned").mapped("amount"), [25.0])
+        # the price: seats 1,200 + premium 175 = 1,375, recorded once (the line's end), nothing more after applying
+        self.assertEqual(revenue.transaction_price, 1375.0)
+        self.assertEqual(
+            [(m.kind, m.price_before, m.price_after) for m in revenue.modification_ids], [("termination", 1800.0, 1375.0)]
+        )
+        self._invoice(contract, "2026-12-01")
+        # a later change keeps the ended obligation's revenue: seats 10 -> 12 from 1 June, not prorated
+        self._amend(contract, "2026-06-01", kind="quantity", quantity=12, proration_behavior="none")
+        self.assertEqual(obligation.allocated_amount, 175.0)
+        self._recognise("2026-12-31")
+        # billed 600 - 25 + May 100 + June-December 7 x 100 (invoiced on 1 December, before the change) = 1,375
+        self.assertTiesOut(contract, revenue, 1375.0)
+
     def test_downgrade_with_credit_note(self):
         contract = self._contract()
         revenue = contract.revcycle_revenue_contract_ids
