@@ -185,7 +185,8 @@ class TestAmendmentRevenue(RevrecCommon):
         # the price: seats 1,200 + premium 175 = 1,375, recorded once (the line's end), nothing more after applying
         self.assertEqual(revenue.transaction_price, 1375.0)
         self.assertEqual(
-            [(m.kind, m.price_before, m.price_after) for m in revenue.modification_ids], [("termination", 1800.0, 1375.0)]
+            [(m.kind, m.price_before, m.price_after) for m in revenue.modification_ids],
+            [("termination", 1800.0, 1375.0)],
         )
         self._invoice(contract, "2026-12-01")
         # a later change keeps the ended obligation's revenue: seats 10 -> 12 from 1 June, not prorated
