@@ -216,8 +216,8 @@ class RevcycleContract(models.Model):
         if written:
             raise AccessError(
                 self.env._(
-                    "%(fields)s of a contract change through its actions (Negotiate, Sign, Activate, Suspend, Resume, "
-                    "Terminate, Renew), not by writing them.",
+                    "%(fields)s of a contract change through its actions (Negotiate, Sign, Activate, Suspend, Pause, "
+                    "Cancel Pause, Resume, Terminate, Renew), not by writing them.",
                     fields=", ".join(self._fields[name]._description_string(self.env) for name in written),
                 )
             )
