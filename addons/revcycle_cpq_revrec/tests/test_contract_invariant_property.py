@@ -29,7 +29,7 @@ from odoo.tests import tagged
 _logger = logging.getLogger(__name__)
 
 # 3-8 s an example (quiet / shared machine): the test-time budget
-MAX_EXAMPLES = 6
+MAX_EXAMPLES = 5
 
 MONTH = st.one_of(
     st.just(("nothing",)),
