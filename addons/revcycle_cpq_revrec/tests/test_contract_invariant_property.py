@@ -31,8 +31,9 @@ _logger = logging.getLogger(__name__)
 # 3-8 s an example (quiet / shared machine): the test-time budget
 MAX_EXAMPLES = 5
 
+# amendments first: hypothesis starts from the first branch, so the few examples the budget allows all change
+# something ("nothing" is last)
 MONTH = st.one_of(
-    st.just(("nothing",)),
     st.tuples(
         st.just("amend"),
         st.integers(1, 25),  # new number of seats
@@ -40,6 +41,7 @@ MONTH = st.one_of(
         st.sampled_from(("always_invoice", "create_prorations", "none")),
     ),
     st.tuples(st.just("pause"), st.integers(1, 2)),  # months paused, from next month
+    st.just(("nothing",)),
 )
 CONTRACT = st.fixed_dictionaries(
     {
@@ -195,7 +197,7 @@ class TestContractInvariantProperty(RevrecCommon):
 
     @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None, print_blob=True,
               phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck))
-    @given(spec=CONTRACT, months=st.lists(MONTH, min_size=2, max_size=12))
+    @given(spec=CONTRACT, months=st.lists(MONTH, min_size=3, max_size=12))
     def test_every_month_end_ties_out(self, spec, months):
         started = time.monotonic()
         with closing(self.env.cr.savepoint()):
