@@ -5,6 +5,7 @@ with is made by the test. Another customer gets 404, a transaction that is not a
 
 from datetime import date
 
+from freezegun import freeze_time
 from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -83,11 +84,12 @@ class TestContractCard(HttpCase):
         self.assertIn("Your new card is saved", self.url_open(response.headers["Location"]).text)
         # automatic collection charges the customer's newest saved Stripe card: the contract's new one
         self.company.revcycle_autocollect = True
-        invoices = self.contract._revcycle_invoice_periods(date(2026, 1, 1))
-        self.assertEqual(invoices.state, "posted")
-        Attempt = self.env["revcycle.payment.attempt"]
-        due = dict(self.env.execute_query(Attempt._revcycle_due_sql(
-            fields.Datetime.to_datetime("2026-01-02 09:00:00"), SQL("move.id, token.id"))))
+        with freeze_time("2026-01-02 09:00:00"):  # the day after January's invoice fell due
+            invoices = self.contract._revcycle_invoice_periods(date(2026, 1, 1))
+            self.assertEqual(invoices.state, "posted")
+            Attempt = self.env["revcycle.payment.attempt"]
+            due = dict(self.env.execute_query(Attempt._revcycle_due_sql(
+                fields.Datetime.now(), SQL("move.id, token.id"))))
         self.assertEqual(due.get(invoices.id), card.id)
         self.assertNotEqual(card, old_card)
 
