@@ -421,6 +421,8 @@ case("admin", "revcycle.contract", "action_cancel_pause", [["{contract}"]], "pau
 # the pause dates are the Pause action's to write: a plain write over XML-RPC is refused, nothing written
 case("admin", "revcycle.contract", "write", [["{contract}"], {"pause_from": "2026-05-01", "pause_to": "2026-05-31"}],
      "change through its actions")
+# the contract's card for collection is saved by its customer on the portal: a plain write is refused
+case("admin", "revcycle.contract", "write", [["{contract}"], {"revcycle_payment_token_id": 1}], "saved by its customer")
 case("salesperson", "revcycle.contract", "search_read", [[]], "access|rights|not allowed")
 case("portal", "revcycle.contract", "write", [["{contract}"], {"notice_days": 1}], "access|rights|not allowed")
 for vals, why in [
@@ -693,6 +695,12 @@ def test_hostile_portal_contract_routes(world):
         ("/my/contracts/99999999", (303,)),
         ("/my/contracts/abc", (404,)),
         (f"/my/contracts/{world['contract']}?access_token=forged", (303,)),
+        # "Update the saved card": another customer's contract, unknown ids, forged transactions: 404, never 500
+        (f"/my/contracts/{world['contract']}/card", (404,)),
+        ("/my/contracts/99999999/card", (404,)),
+        (f"/my/contracts/{world['contract']}/card/saved?tx_id=1&access_token=forged", (404,)),
+        (f"/my/contracts/{world['contract']}/card/saved?tx_id=abc", (404,)),
+        (f"/my/contracts/{world['contract']}/card/saved", (404,)),
     ):
         REPORT["tried"] += 1
         response = session.get(f"{world['url']}{path}", timeout=60, allow_redirects=False)

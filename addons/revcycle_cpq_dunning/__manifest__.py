@@ -10,6 +10,8 @@
     "data": [
         "views/res_config_settings_views.xml",
         "views/revcycle_credit_profile_views.xml",
+        "views/revcycle_contract_views.xml",
+        "views/revcycle_contract_portal_templates.xml",
     ],
     "installable": True,
     "auto_install": True,

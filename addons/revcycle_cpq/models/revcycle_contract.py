@@ -216,8 +216,8 @@ class RevcycleContract(models.Model):
         if written:
             raise AccessError(
                 self.env._(
-                    "%(fields)s of a contract change through its actions (Negotiate, Sign, Activate, Suspend, Resume, "
-                    "Terminate, Renew), not by writing them.",
+                    "%(fields)s of a contract change through its actions (Negotiate, Sign, Activate, Suspend, Pause, "
+                    "Cancel Pause, Resume, Terminate, Renew), not by writing them.",
                     fields=", ".join(self._fields[name]._description_string(self.env) for name in written),
                 )
             )
@@ -547,6 +547,8 @@ class RevcycleContract(models.Model):
             )
             if contract.state == "pending_termination" and termination_date < today:
                 contract._revcycle_finish_termination(today)
+            elif contract.state == "terminated":
+                contract._revcycle_bill_carried_prorations(today)  # a paused contract bills nothing more
             note = self.env._("Terminates on %(date)s.", date=format_date(self.env, termination_date))
             if reason:
                 note += " " + self.env._("Reason: %(reason)s", reason=reason)
@@ -561,6 +563,7 @@ class RevcycleContract(models.Model):
         self.ensure_one()
         self._revcycle_invoice_due_periods(today)
         self._revcycle_invoice_final_usage(today)  # the last periods' usage, billed in arrears
+        self._revcycle_bill_carried_prorations(today)
         self._revcycle_lifecycle_write({"state": "terminated"})
 
     def action_renew(self):
@@ -783,6 +786,35 @@ class RevcycleContract(models.Model):
             )
         )
         return {contract.id: records for contract, records in amendments.grouped("contract_id").items()}
+
+    def _revcycle_bill_carried_prorations(self, on_date):
+        """The contract stops billing with prorations still waiting for a next invoice that will not come (an
+        amendment in the last period): they are billed now on an invoice of their own, or a credit note when they
+        come to less than nothing, so the customer pays exactly for the time used."""
+        self.ensure_one()
+        carried = self._revcycle_carried_amendments().get(self.id)
+        if not carried:
+            return self.env["account.move"]
+        commands = carried._revcycle_carried_line_commands()
+        total = sum(command[2]["quantity"] * command[2]["price_unit"] for command in commands)
+        refund = self.currency_id.compare_amounts(total, 0.0) < 0
+        if refund:
+            for command in commands:
+                command[2]["price_unit"] = -command[2]["price_unit"]
+        vals = {
+            "move_type": "out_refund" if refund else "out_invoice",
+            "partner_id": self.partner_id.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "invoice_date": on_date,
+            "invoice_payment_term_id": self.payment_term_id.id,
+            "invoice_origin": self.name,
+            "invoice_user_id": self.user_id.id,
+            "invoice_line_ids": commands,
+        }
+        move = self._revcycle_create_invoices(self.company_id, [vals])
+        carried._revcycle_decide({"proration_move_id": move.id})
+        return move
 
     @staticmethod
     def _revcycle_group_by_company(due):
@@ -1008,6 +1040,7 @@ class RevcycleContract(models.Model):
             # a postpaid last period is invoiced the day after the term: before the contract stops billing
             self._revcycle_invoice_due_periods(fields.Date.context_today(self))
             self._revcycle_invoice_final_usage(fields.Date.context_today(self))  # the last periods' usage
+        self._revcycle_bill_carried_prorations(fields.Date.context_today(self))
         self._revcycle_lifecycle_write({"state": "expired"})
         kind = "renewal" if self.next_contract_ids else "churn"
         self._revcycle_log_mrr_event(kind, self.date_end + timedelta(days=1), mrr_before, 0.0)

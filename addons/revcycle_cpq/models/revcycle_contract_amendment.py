@@ -435,9 +435,14 @@ class RevcycleContractAmendment(models.Model):
         figures = self._revcycle_figures()
         proration = figures["proration"]
         move = self.env["account.move"]
-        if proration.plan in (engine.PLAN_INVOICE_NOW, engine.PLAN_CREDIT_NOW):
+        bill_now = proration.plan in (engine.PLAN_INVOICE_NOW, engine.PLAN_CREDIT_NOW)
+        # billed once the line is changed (an added line exists then, so its proration names it), except a removed
+        # line's credit, billed while the line still exists
+        if bill_now and self.kind == "remove":
             move = self._revcycle_bill_now(figures)
         self._revcycle_change_lines()
+        if bill_now and self.kind != "remove":
+            move = self._revcycle_bill_now(figures)
         self._revcycle_decide(
             {
                 "state": "applied",

@@ -4,63 +4,16 @@ from unittest.mock import patch
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 from odoo import Command, fields
-from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
+
+from .common import ContractCase
 
 
 @tagged("post_install", "-at_install", "revcycle")
-class TestContract(AccountTestInvoicingCommon):
-    @classmethod
-    def get_default_groups(cls):
-        # AccountTestInvoicingCommon runs as an accountant; contracts are the Quotes & Contracts managers' job
-        return super().get_default_groups() | cls.env.ref("revcycle_cpq.group_revcycle_cpq_manager")
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.service = cls.env["product.product"].create(
-            {
-                "name": "Monthly support",
-                "type": "service",
-                "list_price": 310.0,
-                "revcycle_recurring": True,
-                "revcycle_billing_period": "month",
-                "taxes_id": [Command.clear()],
-            }
-        )
-        cls.customer = cls.env["res.partner"].create({"name": "Contract Customer"})
-        cls.salesman = new_test_user(
-            cls.env,
-            "rc_contract_salesman",
-            groups="revcycle_cpq.group_revcycle_cpq_user,account.group_account_invoice",
-            company_id=cls.company_data["company"].id,
-        )
-        cls.Contract = cls.env["revcycle.contract"]
-
-    def _contract(self, **values):
-        return self.Contract.create(
-            {
-                "partner_id": self.customer.id,
-                "company_id": self.company_data["company"].id,
-                "currency_id": self.company_data["currency"].id,
-                "date_start": date(2026, 1, 1),
-                "date_end": date(2026, 12, 31),
-                "line_ids": [
-                    Command.create(
-                        {"product_id": self.service.id, "name": "Support", "quantity": 1, "price_unit": 310.0}
-                    )
-                ],
-                **values,
-            }
-        )
-
-    def _active(self, **values):
-        contract = self._contract(**values)
-        contract.action_sign()
-        contract.action_activate()
-        return contract
+class TestContract(ContractCase):
+    """The 310-a-month service, customer and salesperson of ContractCase (tests/common.py)."""
 
     def test_lifecycle_by_role(self):
         contract = self._contract(user_id=self.salesman.id).with_user(self.salesman)

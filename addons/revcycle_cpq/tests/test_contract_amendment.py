@@ -119,6 +119,31 @@ class TestContractAmendment(ContractCase):
         june = self._invoice(contract, "2026-06-01")
         self.assertEqual(june.amount_untaxed, 360.0, "carried once only")
 
+    def test_proration_carried_in_the_last_period_is_billed_at_the_end(self):
+        contract = self._seats()
+        self._invoice(contract, "2026-12-10")  # the whole year, December the last period
+        _preview, amendment, _applied = self._amend(
+            contract,
+            "2026-12-16",
+            kind="quantity",
+            line_id=contract.line_ids.id,
+            quantity=12,
+            effective_date="2026-12-16",
+            proration_behavior="create_prorations",
+        )
+        # +60 a month; 16-31 December is 16 of 31 days: 60 x 16 / 31 = 30.967... -> 30.97, carried to a next
+        # invoice that never comes: the term's end bills it on an invoice of its own (it was lost before)
+        self.assertEqual(amendment.proration_amount, 30.97)
+        with freeze_time("2027-01-01"):
+            self.Contract.sudo()._cron_manage_terms()
+        self.assertEqual(contract.state, "expired")
+        final = amendment.proration_move_id
+        self.assertEqual((final.move_type, final.state, final.amount_untaxed), ("out_invoice", "posted", 30.97))
+        with freeze_time("2027-01-02"):
+            self.Contract.sudo()._cron_manage_terms()
+        billed = self.env["account.move"].search([("invoice_origin", "=", contract.name)])
+        self.assertEqual(len(billed), 13, "12 months and the proration, once")
+
     def test_postpaid_change_corrects_the_period_invoice(self):
         contract = self._seats(billing_mode="postpaid")
         self._invoice(contract, "2026-04-11")  # January to March invoiced; April waits for 1 May

@@ -3,38 +3,17 @@
 from datetime import date
 
 from odoo import Command
-from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 from psycopg2 import IntegrityError
 
+from .common import ContractCase
+
 
 @tagged("post_install", "-at_install", "revcycle")
-class TestContractSecurity(AccountTestInvoicingCommon):
-    @classmethod
-    def get_default_groups(cls):
-        return super().get_default_groups() | cls.env.ref("revcycle_cpq.group_revcycle_cpq_manager")
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.service = cls.env["product.product"].create(
-            {
-                "name": "Guarded support",
-                "type": "service",
-                "list_price": 310.0,
-                "revcycle_recurring": True,
-                "taxes_id": [Command.clear()],
-            }
-        )
-        cls.customer = cls.env["res.partner"].create({"name": "Guarded Customer"})
-        cls.salesman = new_test_user(
-            cls.env,
-            "rc_guard_salesman",
-            groups="revcycle_cpq.group_revcycle_cpq_user,account.group_account_invoice",
-            company_id=cls.company_data["company"].id,
-        )
+class TestContractSecurity(ContractCase):
+    """The 310-a-month service, customer and salesperson of ContractCase (tests/common.py)."""
 
     def _vals(self, **values):
         return {
@@ -48,6 +27,12 @@ class TestContractSecurity(AccountTestInvoicingCommon):
             ],
             **values,
         }
+
+    def test_pause_dates_refused_naming_the_pause_actions(self):
+        contract = self.env["revcycle.contract"].with_user(self.salesman).create(self._vals())
+        with self.assertRaisesRegex(AccessError, "Pause, Cancel Pause, Resume"), self.env.cr.savepoint():
+            contract.write({"pause_from": date(2026, 5, 1), "pause_to": date(2026, 5, 31)})
+        self.assertFalse(contract.pause_from)
 
     def test_unsigned_contract_cannot_be_activated_by_a_write(self):
         # Reproduction: writing state='active' on an unsigned draft contract bills it.

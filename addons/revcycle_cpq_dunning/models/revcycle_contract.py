@@ -3,23 +3,51 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.addons.revcycle_base.engine import periods as period_engine
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 # what changes a contract's future billing, hence its customer's exposure
 EXPOSURE_FIELDS = {"state", "partner_id", "company_id", "currency_id", "date_start", "date_end", "billing_period",
                    "billing_mode", "billing_anchor", "line_ids"}
 
 
+# the contract's card is recorded by the card update only (the customer's portal), which holds this token
+_CARD_TOKEN = object()
+
+
 class RevcycleContract(models.Model):
     _inherit = "revcycle.contract"
 
+    revcycle_payment_token_id = fields.Many2one(
+        "payment.token", string="Card for Collection", readonly=True, copy=False, ondelete="set null",
+        groups="account.group_account_invoice",
+        help="The card the customer saved for this contract on its portal page (Update the saved card). Automatic "
+        "collection charges the customer's newest saved Stripe card: this one, unless a newer one was saved since.")
+
     @api.model_create_multi
     def create(self, vals_list):
+        self._revcycle_refuse_card_write(vals_list)
         contracts = super().create(vals_list)
         contracts._revcycle_mark_credit_dirty()
         return contracts
 
+    def _revcycle_refuse_card_write(self, vals_list):
+        if self.env.context.get("revcycle_card_write") is _CARD_TOKEN:
+            return
+        if any("revcycle_payment_token_id" in vals for vals in vals_list):
+            raise AccessError(self.env._(
+                "A contract's card for collection is saved by its customer (Update the saved card, on the contract's "
+                "portal page), not written."))
+
+    def _revcycle_set_payment_token(self, token, author):
+        """The customer saved ``token`` for this contract: record it, and say so in the chatter."""
+        self.ensure_one()
+        self.with_context(revcycle_card_write=_CARD_TOKEN).write({"revcycle_payment_token_id": token.id})
+        self.message_post(
+            body=self.env._("The customer saved a new card for collection: %(card)s.", card=token.display_name),
+            author_id=author.id)
+
     def write(self, vals):
+        self._revcycle_refuse_card_write([vals])
         if EXPOSURE_FIELDS & set(vals):
             self._revcycle_mark_credit_dirty()  # the customer before a change of customer or company
         result = super().write(vals)

@@ -1,1 +1,2 @@
 from . import test_contract_credit
+from . import test_contract_card

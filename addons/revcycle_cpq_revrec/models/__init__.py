@@ -6,3 +6,4 @@ from . import revcycle_performance_obligation
 from . import revcycle_revenue_contract
 from . import sale_order
 from . import revcycle_contract_line_usage
+from . import revcycle_contract_amendment

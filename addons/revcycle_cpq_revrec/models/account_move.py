@@ -30,3 +30,20 @@ class AccountMove(models.Model):
             if obligation and obligation.company_id._revcycle_revrec_enabled():
                 result[line] = obligation
         return result
+
+    def _revcycle_credit(self, move_lines, on_date):
+        """A credit note on subscription contract lines changes the consideration of those contracts: each
+        contract's revenue is modified to what is now due (``_revcycle_modify_revenue``), once, instead of the
+        inception-basis price change of an order's credit note (which would deduct it twice: the consideration
+        already nets it)."""
+        if self.env.context.get("revcycle_price_set_by_caller"):
+            return super()._revcycle_credit(move_lines, on_date)
+        on_contracts = {line: pair for line, pair in move_lines.items() if line.revcycle_contract_line_id}
+        due = super()._revcycle_credit(
+            {line: pair for line, pair in move_lines.items() if line not in on_contracts}, on_date
+        )
+        contracts = self.env["revcycle.contract.line"].browse(
+            {line.revcycle_contract_line_id.id for line in on_contracts}
+        ).sudo().contract_id  # sudo: posting follows the credit note, as for orders
+        contracts._revcycle_modify_revenue(on_date)
+        return due

@@ -82,10 +82,11 @@ class RevcycleContract(models.Model):
         return result
 
     def _revcycle_terminate_revenue(self):
-        """A terminated contract's obligations end with it: each is worth what is due for its line, the term's
-        invoices up to the new end (the notice period included; the last period prorated) or what was billed for
-        it if more (prepaid time not credited is kept), and its schedule follows (revcycle_revrec
-        ``_revcycle_end_obligations``).
+        """A terminated contract's obligations end with it: each is worth the consideration due for its line
+        (``_revcycle_consideration_by_line``: what was billed, the unused-time credit note deducted, plus what the
+        notice period still bills, its last period prorated), its schedule follows (revcycle_revrec
+        ``_revcycle_end_obligations``, then spread over the time served) and the termination is recorded as a
+        modification of the revenue contract.
 
         sudo: whoever may terminate the contract makes its revenue follow, as activating it does.
         """
@@ -100,18 +101,16 @@ class RevcycleContract(models.Model):
             )
             if not obligations:
                 continue
-            billed = contract._revcycle_billed_by_line()
-            due_by_line = {
-                item["revcycle_contract_line"]: item["selling_price"] for item in contract._revcycle_revenue_items()
-            }
+            due_by_line = contract._revcycle_consideration_by_line()
+            gaps = contract._revcycle_paused_ranges()
             for revenue in obligations.contract_id:
                 mine = obligations.filtered(lambda ob, r=revenue: ob.contract_id == r)
-                due = {
-                    ob: max(due_by_line.get(ob.revcycle_contract_line_id, 0.0),
-                            billed.get(ob.revcycle_contract_line_id, 0.0))
-                    for ob in mine
-                }
+                due = {ob: due_by_line.get(ob.revcycle_contract_line_id, 0.0) for ob in mine}
+                before = revenue._revcycle_modification_snapshot()
                 lines = revenue._revcycle_end_obligations(due, contract.date_end, today)
+                for obligation in mine:
+                    lines |= obligation._revcycle_respread(obligation.date_end, gaps, today)
+                revenue._revcycle_record_modification("termination", today, before)
                 if lines:
                     revenue._revcycle_post_lines(lines, today)
                 revenue._revcycle_check_close(today)
@@ -126,13 +125,14 @@ class RevcycleContract(models.Model):
                 )
 
     def _revcycle_billed_by_line(self):
-        """{contract line: net amount billed for it, taxes excluded} from the posted invoices and credit notes."""
+        """{contract line: net amount billed for it, taxes excluded} from its invoices and credit notes, those in
+        draft included (a company that reviews them before posting still owes them), cancelled ones left out."""
         self.ensure_one()
         result = {}
         for line in self.env["account.move.line"].sudo().search(  # sudo: billed amounts of this contract
             [
                 ("revcycle_contract_line_id", "in", self.line_ids.ids),
-                ("parent_state", "=", "posted"),
+                ("parent_state", "!=", "cancel"),
                 ("display_type", "=", "product"),
             ]
         ):
@@ -140,6 +140,125 @@ class RevcycleContract(models.Model):
             result[line.revcycle_contract_line_id] = result.get(line.revcycle_contract_line_id, 0.0) + sign * (
                 line.price_subtotal
             )
+        return result
+
+    def _revcycle_consideration_by_line(self):
+        """{contract line: the consideration due for it over the term, taxes excluded}: the one rule a
+        subscription's revenue follows (docs/domain.md §6), whatever happened to it:
+
+        - what its invoices and credit notes billed (``_revcycle_billed_by_line``: amendments' prorations and the
+          termination's unused-time credit are tagged with the line);
+        - what the term still bills: each period neither invoiced nor paused, at the line's current values (as the
+          invoicing job will bill it, a last partial period prorated);
+        - amendments' prorations carried to the next invoice and not billed yet (or about to be billed).
+        """
+        self.ensure_one()
+        result = dict.fromkeys(self.line_ids, 0.0)
+        for line, amount in self._revcycle_billed_by_line().items():
+            result[line] = result.get(line, 0.0) + amount
+        handled = set(self.period_ids.mapped("date_start"))  # invoiced, or skipped by a pause
+        for period in period_engine.periods(
+            self.date_start, self.billing_period, self._revcycle_term_end(), align=self.billing_anchor
+        ):
+            if period.start not in handled:
+                for line in self.line_ids:
+                    result[line] += line._revcycle_period_subtotal(period)
+        carried = self._revcycle_carried_amendments().get(self.id, self.env["revcycle.contract.amendment"])
+        for amendment in carried.filtered(lambda a: a.line_id in result):
+            result[amendment.line_id] += amendment.proration_amount
+        # an amendment billing its proration right after this call (revcycle_contract_amendment._revcycle_bill_now)
+        for line_id, amount in (self.env.context.get("revcycle_pending_proration") or {}).items():
+            line = self.line_ids.browse(line_id)
+            if line in result:
+                result[line] += amount
+        return {line: self.currency_id.round(amount) for line, amount in result.items()}
+
+    def _revcycle_paused_ranges(self):
+        """(start, end) of the billing periods a pause skipped: no service then, so no revenue."""
+        self.ensure_one()
+        return [(p.date_start, p.date_end) for p in self.period_ids.filtered(lambda p: not p.move_id)]
+
+    def _revcycle_line_start(self, line):
+        """A line added by an amendment is served from the amendment's effective date, the others from the start."""
+        # "approved" too: the amendment being applied made the line (it is marked applied right after)
+        added = self.amendment_ids.filtered(
+            lambda a: a.kind == "add" and a.state in ("approved", "applied") and a.line_id == line
+        )
+        return max([self.date_start] + added.mapped("effective_date"))
+
+    def _revcycle_revenue_arrangement(self):
+        """(main revenue contract, items): the revenue contract this contract's lines belong to (an order's, or
+        its own) and every item of that arrangement, as activation made it."""
+        self.ensure_one()
+        order = self.sale_order_id
+        if order and not self.previous_contract_id:
+            revenue = order.revcycle_revenue_contract_ids.filtered(
+                lambda c: c.state == "active" and not c.modification_of_id
+            )[:1]
+            return revenue, order._revcycle_contract_items()
+        obligations = self.env["revcycle.performance.obligation"].search(
+            [("revcycle_contract_line_id", "in", self.line_ids.ids)]
+        )
+        revenue = obligations.contract_id.filtered(lambda c: c.state == "active" and not c.modification_of_id)[:1]
+        return revenue, self._revcycle_revenue_items()
+
+    def _revcycle_modify_revenue(self, on_date, record=False):
+        """The contract changed (an amendment applied, a pause set, resumed early or cancelled, a credit note on its
+        lines): its revenue contract is modified through revcycle_revrec's modification machinery (separate,
+        prospective or cumulative catch-up, ASC 606-10-25-12/13) to the consideration now due
+        (``_revcycle_consideration_by_line``), then each of its obligations spreads what is left over the time
+        still served (pauses earn nothing). ``record``: write a modification record even when the price is
+        unchanged (a pause that extends the term moves the schedule only). Catch-ups are posted on ``on_date``.
+
+        sudo: the callers checked the user may change the contract; its revenue follows, as on activation."""
+        Obligation = self.env["revcycle.performance.obligation"].sudo()  # sudo: see docstring
+        for contract in self.sudo():  # sudo: see docstring
+            if not contract.company_id._revcycle_revrec_enabled() or not contract._revcycle_has_revenue():
+                continue
+            main, items = contract._revcycle_revenue_arrangement()
+            obligations = Obligation.search(
+                [("revcycle_contract_line_id", "in", contract.line_ids.ids), ("contract_id.state", "=", "active")]
+            )
+            revenues = (main | obligations.contract_id).filtered(lambda c: c.state == "active")
+            gaps = contract._revcycle_paused_ranges()
+            term_end = contract._revcycle_term_end()
+            for revenue in revenues:
+                before = revenue._revcycle_modification_snapshot()
+                changed = revenue._revcycle_reallocate(items, on_date)
+                mine = Obligation.search(
+                    [("contract_id", "=", revenue.id), ("revcycle_contract_line_id", "in", contract.line_ids.ids)]
+                )
+                due = self.env["revcycle.revenue.line"]
+                for obligation in mine:
+                    due |= obligation._revcycle_respread(term_end, gaps, on_date)
+                if record and not changed:
+                    revenue._revcycle_record_modification("prospective", on_date, before)
+                if due:
+                    revenue._revcycle_post_lines(due, on_date)
+                revenue._revcycle_check_close(on_date)
+        self.invalidate_recordset(["revcycle_revenue_contract_ids", "revcycle_revenue_contract_count"])
+
+    def action_pause(self, date_from, date_to):
+        result = super().action_pause(date_from, date_to)
+        self._revcycle_modify_revenue(fields.Date.context_today(self), record=True)
+        return result
+
+    def action_resume(self, date=None):
+        """A pause ended early bills (and so earns) its remaining periods again; one that ran its course (the terms
+        job resumes it the day after) changes nothing."""
+        today = fields.Date.context_today(self)
+        try:
+            day = fields.Date.to_date(date) if date else today
+        except (TypeError, ValueError):
+            day = None  # refused by the resume itself, with its message
+        early = self.filtered(lambda c: c.pause_from and day and day <= c.pause_to)
+        result = super().action_resume(date)
+        early._revcycle_modify_revenue(today, record=True)
+        return result
+
+    def action_cancel_pause(self):
+        result = super().action_cancel_pause()
+        self._revcycle_modify_revenue(fields.Date.context_today(self), record=True)
         return result
 
     def _revcycle_renew_contract(self):
@@ -216,30 +335,85 @@ class RevcycleContract(models.Model):
         return self.date_end or period_engine.term_end(self.date_start, self.renewal_months)
 
     def _revcycle_revenue_items(self):
-        """Engine inputs: one obligation per line, priced at what the term's invoices charge for it (so the
-        transaction price is the contract's term value), recognised over the term (the product's ratable method,
-        else by month). A recurring product's SSP is, like its list price, for one of its own billing periods: the
-        line's SSP is that times the quantity times the product's periods in the term (partial periods prorated)."""
+        """Engine inputs: one obligation per line, priced at the consideration due for it over the term
+        (``_revcycle_consideration_by_line``: at activation, what the term's invoices charge), recognised over the
+        term from the line's start (the product's ratable method, else by month). A recurring product's SSP is,
+        like its list price, for one of its own billing periods: the line's SSP is that times the quantity times
+        the product's periods the line serves in the term (partial periods prorated)."""
         self.ensure_one()
         term_end = self._revcycle_term_end()
         term = period_engine.periods(self.date_start, self.billing_period, term_end, align=self.billing_anchor)
-        months_in_term = sum(period.ratio for period in term) * period_engine.period_months(self.billing_period)
+        consideration = self._revcycle_consideration_by_line()
         items = []
         for line in self.line_ids:
             method = line.product_id.revcycle_recognition
             product_months = period_engine.period_months(line.product_id.revcycle_billing_period or "month")
+            line_start = self._revcycle_line_start(line)
+            # the periods of the term the line serves (one added mid-term serves its first period in part)
+            served = sum(
+                max((period.end - max(period.start, line_start)).days + 1, 0)
+                / ((period.full_end - period.full_start).days + 1)
+                for period in term
+            )
+            months_served = served * period_engine.period_months(self.billing_period)
             items.append(
                 {
                     "product": line.product_id,
                     "quantity": line.quantity,
-                    "selling_price": self.currency_id.round(sum(line._revcycle_period_subtotal(p) for p in term)),
+                    "selling_price": consideration[line],
                     "name": (line.name or "").splitlines()[0] or False,
-                    "date_start": self.date_start,
+                    "date_start": line_start,
                     "date_end": term_end,
                     "recognition": method if method in RATABLE else "ratable_monthly",
-                    "ssp_factor": months_in_term / product_months,
+                    "ssp_factor": months_served / product_months,
                     "sale_line": line.sale_line_id,
                     "revcycle_contract_line": line,
                 }
             )
-        return items
+        return items + self._revcycle_ended_items()
+
+    def _revcycle_ended_items(self):
+        """The obligations of lines an amendment removed: priced at what was due for them when they ended, so a
+        later change of the contract does not take their revenue away."""
+        ended = self.env["revcycle.performance.obligation"].sudo().search(  # sudo: the arrangement's own obligations
+            [("revcycle_subscription_id", "=", self.id), ("revcycle_contract_line_id", "=", False),
+             ("contract_id.state", "in", ("active", "closed"))]
+        )
+        return [
+            {
+                "product": obligation.product_id,
+                "quantity": obligation.quantity,
+                "selling_price": obligation.selling_price,
+                "name": obligation.name,
+                "date_start": obligation.date_start,
+                "date_end": obligation.date_end,
+                "recognition": obligation.recognition,
+                "sale_line": obligation.sale_line_id,
+                "revcycle_ended_obligation": obligation,
+            }
+            for obligation in ended
+        ]
+
+    def _revcycle_end_line_revenue(self, line, end_date, on_date):
+        """An amendment removes ``line`` from ``end_date`` on: its obligation ends then, worth what its invoices
+        and credit notes billed for it (the removal's credit note included), recorded as a modification
+        (a termination of that obligation).
+
+        sudo: the amendment checked the user may change the contract; its revenue follows."""
+        self.ensure_one()
+        obligation = self.env["revcycle.performance.obligation"].sudo().search(  # sudo: see docstring
+            [("revcycle_contract_line_id", "=", line.id), ("contract_id.state", "=", "active")]
+        )
+        if not obligation:
+            return
+        revenue = obligation.contract_id
+        due = self._revcycle_billed_by_line().get(line, 0.0)
+        before = revenue._revcycle_modification_snapshot()
+        end = max(end_date, obligation.date_start)
+        lines = revenue._revcycle_end_obligations({obligation: due}, end, on_date)
+        lines |= obligation._revcycle_respread(end, self._revcycle_paused_ranges(), on_date)
+        obligation.revcycle_subscription_id = self  # kept when the line goes
+        revenue._revcycle_record_modification("termination", on_date, before)
+        if lines:
+            revenue._revcycle_post_lines(lines, on_date)
+        revenue._revcycle_check_close(on_date)

@@ -12,6 +12,15 @@ class RevcyclePerformanceObligation(models.Model):
         ondelete="set null",
         help="The subscription contract line this obligation recognises.",
     )
+    revcycle_subscription_id = fields.Many2one(
+        "revcycle.contract",
+        string="Subscription Contract",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
+        help="The subscription contract of the line; kept when an amendment removes the line, so the obligation "
+        "stays priced at what was due for it.",
+    )
 
     _sql_constraints = [
         (

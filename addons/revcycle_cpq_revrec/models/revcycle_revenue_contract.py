@@ -20,7 +20,25 @@ class RevcycleRevenueContract(models.Model):
         vals = super()._revcycle_prepare_obligation_vals(item, ssp, amount, date)
         if item.get("revcycle_contract_line"):
             vals["revcycle_contract_line_id"] = item["revcycle_contract_line"].id
+            vals["revcycle_subscription_id"] = item["revcycle_contract_line"].contract_id.id
         return vals
+
+    @api.model
+    def _revcycle_item_key(self, item):
+        """A subscription line is found again by its contract line (it may have no order line at all)."""
+        if item.get("revcycle_contract_line"):
+            return ("contract_line", item["revcycle_contract_line"].id)
+        if item.get("revcycle_ended_obligation"):
+            return ("ended", item["revcycle_ended_obligation"].id)
+        return super()._revcycle_item_key(item)
+
+    @api.model
+    def _revcycle_obligation_key(self, obligation):
+        if obligation.revcycle_contract_line_id:
+            return ("contract_line", obligation.revcycle_contract_line_id.id)
+        if obligation.revcycle_subscription_id:
+            return ("ended", obligation.id)  # its line was removed by an amendment
+        return super()._revcycle_obligation_key(obligation)
 
     def _revcycle_has_posted(self):
         self.ensure_one()

@@ -8,6 +8,7 @@ from .schedule import (
     point_in_time,
     ratable_daily,
     ratable_monthly,
+    ratable_with_gaps,
     split_exact,
     term_end,
 )

@@ -94,6 +94,35 @@ def ratable_monthly(amount, date_start, date_end, precision_digits=2):
                    lambda first, last, days: Fraction((last - first).days + 1, days), precision_digits)
 
 
+def _served_days(first, last, gaps):
+    """Days of [first, last] outside every (start, end) of ``gaps``."""
+    days = (last - first).days + 1
+    for gap_start, gap_end in gaps:
+        overlap = (min(last, gap_end) - max(first, gap_start)).days + 1
+        days -= max(overlap, 0)
+    return days
+
+
+def ratable_with_gaps(method, amount, date_start, date_end, gaps, precision_digits=2):
+    """A ratable schedule over [date_start, date_end] that earns nothing during ``gaps`` (non-overlapping
+    (start, end) ranges: a paused subscription performs nothing then). Each month weighs its days served
+    (``ratable_daily``) or its days served / its days (``ratable_monthly``); months wholly in a gap get no entry.
+    Without gaps it is exactly ``build_schedule``."""
+    if method not in ("ratable_daily", "ratable_monthly"):
+        raise ScheduleError(f"Only a ratable method spreads over time, not {method!r}.")
+    months = [(first, last, days, _served_days(first, last, gaps))
+              for first, last, days in _months(date_start, date_end)]
+    months = [month for month in months if month[3] > 0]
+    if not months:
+        raise ScheduleError("Every day of the term falls in a pause: there is no time to spread the amount over.")
+    if method == "ratable_daily":
+        weights = [served for *_rest, served in months]
+    else:
+        weights = [Fraction(served, days) for _first, _last, days, served in months]
+    amounts = split_exact(amount, weights, precision_digits)
+    return [ScheduleEntry(last, value) for (_first, last, _days, _served), value in zip(months, amounts, strict=True)]
+
+
 def point_in_time(amount, on_date, precision_digits=2):
     return [ScheduleEntry(on_date, split_exact(amount, [1], precision_digits)[0])]
 

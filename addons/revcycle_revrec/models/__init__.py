@@ -12,3 +12,4 @@ from . import account_move_line
 from . import stock_picking
 from . import revcycle_access
 from . import revcycle_revenue_modification
+from . import account_chart_template

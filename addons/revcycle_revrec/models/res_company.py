@@ -24,25 +24,38 @@ class ResCompany(models.Model):
         return bool(self.revcycle_deferred_revenue_account_id and self.revcycle_contract_asset_account_id
                     and self.revcycle_recognition_journal_id)
 
+    def _revcycle_revrec_prepare_records(self):
+        """The deferred revenue account, the contract asset account and the recognition journal of this company,
+        created if missing (found again by their codes, so never twice). Does not switch recognition on: loading a
+        chart proposes them (``account.chart.template._post_load_data``), Settings' button sets them.
+        Returns (deferred revenue account, contract asset account, journal)."""
+        self.ensure_one()
+        company = self
+        # sudo: setup records, created for the company being set up; in its own company (codes are per company)
+        Account = self.env["account.account"].sudo().with_company(company)
+        Journal = self.env["account.journal"].sudo()  # sudo: as above
+
+        def _account(code, name, account_type):
+            found = Account.search([*Account._check_company_domain(company), ("code", "=", code)], limit=1)
+            return found or Account.create(
+                {"code": code, "name": name, "account_type": account_type, "company_ids": [company.id]})
+
+        journal = Journal.search([*Journal._check_company_domain(company), ("code", "=", "REVR")], limit=1)
+        # after the chart's own miscellaneous journals, so it is never taken for the company's default one
+        journal = journal or Journal.create({"name": "Revenue Recognition", "code": "REVR", "type": "general",
+                                             "company_id": company.id, "sequence": 50})
+        return (_account("REVDEF", "Deferred Revenue (contract liability)", "liability_current"),
+                _account("REVCAS", "Contract Assets (unbilled revenue)", "asset_current"),
+                journal)
+
     def _revcycle_revrec_setup_accounts(self):
         """Create (or reuse by code) a deferred revenue account, a contract asset account and a recognition journal
-        and set them on the company; for demo data, tests and a quick start."""
-        Account = self.env["account.account"].sudo()
+        and set them on the company, which switches recognition on; Settings' button, demo data, tests."""
         for company in self:
-            def _account(code, name, account_type, company=company):
-                found = Account.search([*Account._check_company_domain(company), ("code", "=", code)], limit=1)
-                return found or Account.with_company(company).create(
-                    {"code": code, "name": name, "account_type": account_type, "company_ids": [company.id]})
-
-            journal = self.env["account.journal"].sudo().search(
-                [*self.env["account.journal"]._check_company_domain(company), ("code", "=", "REVR")], limit=1)
-            journal = journal or self.env["account.journal"].sudo().create(
-                {"name": "Revenue Recognition", "code": "REVR", "type": "general", "company_id": company.id})
-            company.sudo().write({
-                "revcycle_deferred_revenue_account_id": _account(
-                    "REVDEF", "Deferred Revenue (contract liability)", "liability_current").id,
-                "revcycle_contract_asset_account_id": _account(
-                    "REVCAS", "Contract Assets (unbilled revenue)", "asset_current").id,
+            deferred, asset, journal = company._revcycle_revrec_prepare_records()
+            company.sudo().write({  # sudo: the caller (Settings, demo) may configure the company
+                "revcycle_deferred_revenue_account_id": deferred.id,
+                "revcycle_contract_asset_account_id": asset.id,
                 "revcycle_recognition_journal_id": journal.id,
             })
         return True

@@ -224,6 +224,38 @@ class RevcyclePerformanceObligation(models.Model):
         return Line.create({"obligation_id": self.id, "date": on_date, "amount": remaining, "ready": True,
                             "kind": "adjustment"})
 
+    def _revcycle_respread(self, date_end, gaps, on_date):
+        """The rest of a ratable obligation (its allocation less what it released) planned again from the first month
+        not yet recognised up to ``date_end``, earning nothing during ``gaps`` ((start, end) ranges: a paused
+        subscription performs nothing then; engine ``ratable_with_gaps``). What cannot be planned (no time left, or
+        more recognised than allocated) is due now. Returns the lines due now."""
+        self.ensure_one()
+        currency = self.currency_id
+        Line = self.env["revcycle.revenue.line"].sudo()  # sudo: schedule rows, read-only to users
+        if self.recognition not in ("ratable_daily", "ratable_monthly"):
+            return Line
+        self.line_ids.filtered(lambda line: line.state == "planned" and line.kind == "schedule").unlink()
+        released = self._revcycle_released()
+        posted_periods = self.line_ids.filtered(
+            lambda line: line.state == "posted" and line.kind == "schedule").mapped("period_date")
+        start = max([self.date_start] + [period + relativedelta(months=1) for period in posted_periods])
+        self.date_end = max(date_end, self.date_start)
+        remaining = currency.round(self.allocated_amount - released)
+        if start <= date_end and currency.compare_amounts(remaining, 0.0) > 0:
+            try:
+                entries = engine.ratable_with_gaps(self.recognition, remaining, start, date_end, gaps,
+                                                   currency.decimal_places)
+            except engine.ScheduleError:
+                entries = []  # every day left is paused: nothing to spread over, due now below
+            if entries:
+                Line._revcycle_insert_planned([{"obligation_id": self.id, "date": entry.date, "amount": entry.amount,
+                                                "ready": True} for entry in entries])
+                return Line
+        if currency.is_zero(remaining):
+            return Line
+        return Line.create({"obligation_id": self.id, "date": on_date, "amount": remaining, "ready": True,
+                            "kind": "adjustment"})
+
     def _revcycle_resize_waiting(self, remaining):
         """The point-in-time line still waiting for its event carries ``remaining`` (created or dropped as needed)."""
         self.ensure_one()

@@ -217,50 +217,76 @@ class RevcycleRevenueContract(models.Model):
         items = self._revcycle_own_items(items)
         # what was credited since stays deducted: the order's lines do not show credit notes
         new_price = currency.round(sum(item["selling_price"] for item in items) - self.credited_amount)
-        by_sale_line = {item["sale_line"].id: item for item in items
-                        if item.get("sale_line") and item["selling_price"] >= 0}
-        if self._revcycle_unchanged(new_price, by_sale_line):
+        by_key = {self._revcycle_item_key(item): item for item in items
+                  if self._revcycle_item_key(item) and item["selling_price"] >= 0}
+        if self._revcycle_unchanged(new_price, by_key):
             return False
-        before = (self.transaction_price, self._revcycle_allocation_text())
-        kind = self._revcycle_modification_kind(new_price, by_sale_line, on_date)
+        before = self._revcycle_modification_snapshot()
+        kind = self._revcycle_modification_kind(new_price, by_key, on_date)
         catch_up, new_contract = 0.0, self.browse()
         if kind == "separate":
-            new_contract = self._revcycle_separate_contract(by_sale_line, on_date)
+            new_contract = self._revcycle_separate_contract(by_key, on_date)
         elif kind == "catch_up":
-            catch_up = self._revcycle_modify_with_catch_up(new_price, by_sale_line, on_date)
-        elif not self._revcycle_reallocate_prospectively(new_price, by_sale_line, on_date):
+            catch_up = self._revcycle_modify_with_catch_up(new_price, by_key, on_date)
+        elif not self._revcycle_reallocate_prospectively(new_price, by_key, on_date):
             return False
+        self._revcycle_record_modification(kind, on_date, before, catch_up=catch_up, new_contract=new_contract)
+        return True
+
+    def _revcycle_modification_snapshot(self):
+        """(price, allocation text) before a modification, for its record."""
+        self.ensure_one()
+        return self.transaction_price, self._revcycle_allocation_text()
+
+    def _revcycle_record_modification(self, kind, on_date, before, catch_up=0.0, new_contract=None):
+        """The record of a modification (``before``: ``_revcycle_modification_snapshot`` taken before it)."""
+        self.ensure_one()
         # sudo: the modification record is the system's trace, written by the modification only (read-only rights)
-        self.env["revcycle.revenue.modification"].sudo().create({  # sudo: system trace
+        return self.env["revcycle.revenue.modification"].sudo().create({  # sudo: system trace
             "contract_id": self.id, "date": on_date, "kind": kind, "price_before": before[0],
             "price_after": self.transaction_price, "allocation_before": before[1],
             "allocation_after": self._revcycle_allocation_text(), "catch_up_amount": catch_up,
-            "new_contract_id": new_contract.id,
+            "new_contract_id": new_contract.id if new_contract else False,
         })
-        return True
+
+    @api.model
+    def _revcycle_item_key(self, item):
+        """What ties an item (``_revcycle_create_from_contract``) to its obligation across changes: its order line.
+        Other contract sources (a subscription's line) override this and ``_revcycle_obligation_key``."""
+        return ("sale_line", item["sale_line"].id) if item.get("sale_line") else None
+
+    @api.model
+    def _revcycle_obligation_key(self, obligation):
+        return ("sale_line", obligation.sale_line_id.id) if obligation.sale_line_id else None
 
     def _revcycle_own_items(self, items):
         """The items of this contract: a separate contract made by a modification keeps its own order lines, the
         contract it was split from every other one."""
-        others = self.search([("sale_order_id", "!=", False), ("sale_order_id", "=", self.sale_order_id.id),
-                              ("id", "!=", self.id), ("state", "!=", "cancelled")]) if self.sale_order_id else []
         if self.modification_of_id:
-            mine = set(self.obligation_ids.sale_line_id.ids)
-            return [item for item in items if item.get("sale_line") and item["sale_line"].id in mine]
-        taken = set(others.obligation_ids.sale_line_id.ids) if others else set()
-        return [item for item in items if not (item.get("sale_line") and item["sale_line"].id in taken)]
+            mine = {self._revcycle_obligation_key(ob) for ob in self.obligation_ids} - {None}
+            return [item for item in items if self._revcycle_item_key(item) in mine]
+        domain = [("modification_of_id", "=", self.id)]
+        if self.sale_order_id:
+            domain = ["|", ("sale_order_id", "=", self.sale_order_id.id)] + domain
+        others = self.search(domain + [("id", "!=", self.id), ("state", "!=", "cancelled")])
+        taken = {self._revcycle_obligation_key(ob) for ob in others.obligation_ids} - {None}
+        return [item for item in items if self._revcycle_item_key(item) not in taken]
 
     def _revcycle_allocation_text(self):
         return "\n".join(f"{ob.name}: {self.currency_id.format(ob.allocated_amount)}" for ob in self.obligation_ids)
 
-    def _revcycle_modification_kind(self, new_price, by_sale_line, on_date):
+    def _revcycle_known_obligations(self):
+        """{key: obligation} of the obligations an item can find again (``_revcycle_item_key``)."""
+        return {key: ob for ob in self.obligation_ids if (key := self._revcycle_obligation_key(ob))}
+
+    def _revcycle_modification_kind(self, new_price, by_key, on_date):
         currency = self.currency_id
-        known = {ob.sale_line_id.id: ob for ob in self.obligation_ids if ob.sale_line_id}
-        added = [item for line_id, item in by_sale_line.items() if line_id not in known]
+        known = self._revcycle_known_obligations()
+        added = [item for line_id, item in by_key.items() if line_id not in known]
         added_price = currency.round(sum(item["selling_price"] for item in added))
         existing_unchanged = not currency.compare_amounts(new_price - added_price, self.transaction_price) and all(
             not currency.compare_amounts(item["selling_price"], known[line_id].selling_price)
-            for line_id, item in by_sale_line.items() if line_id in known)
+            for line_id, item in by_key.items() if line_id in known)
         if added and existing_unchanged and not self.modification_of_id and all(
                 self._revcycle_at_ssp(item, on_date) for item in added):
             return "separate"
@@ -273,9 +299,9 @@ class RevcycleRevenueContract(models.Model):
         ssp = self._revcycle_item_ssp(item, self.currency_id, on_date, self.company_id)
         return ssp is not None and not self.currency_id.compare_amounts(item["selling_price"], ssp)
 
-    def _revcycle_separate_contract(self, by_sale_line, on_date):
-        known = set(self.obligation_ids.sale_line_id.ids)
-        added = [item for line_id, item in by_sale_line.items() if line_id not in known]
+    def _revcycle_separate_contract(self, by_key, on_date):
+        known = self._revcycle_known_obligations()
+        added = [item for line_id, item in by_key.items() if line_id not in known]
         source = self.sale_order_id or self
         contract = self.with_company(self.company_id)._revcycle_create_from_contract(
             source, added, self.partner_id, self.company_id, self.currency_id, on_date, origin=self.origin)
@@ -285,20 +311,20 @@ class RevcycleRevenueContract(models.Model):
             contract=contract.name))
         return contract
 
-    def _revcycle_modify_with_catch_up(self, new_price, by_sale_line, on_date):
+    def _revcycle_modify_with_catch_up(self, new_price, by_key, on_date):
         """The new price allocated over every obligation by relative SSP, as at inception; each keeps its measure of
         progress and catches up for it now (engine ``rescale_remaining`` through ``_apply_allocation``), the new
         lines are planned from ``on_date``. Posts the catch-up and returns its amount."""
         currency = self.currency_id
         targets = []
         for obligation in self.obligation_ids:
-            item = by_sale_line.pop(obligation.sale_line_id.id, None)
+            item = by_key.pop(self._revcycle_obligation_key(obligation), None)
             if item:
                 ssp = self._revcycle_item_ssp(item, currency, self.date, self.company_id)
                 obligation.write({"quantity": item["quantity"], "selling_price": item["selling_price"],
                                   "ssp": item["selling_price"] if ssp is None else ssp})
             targets.append((obligation, None, obligation.ssp))
-        for item in by_sale_line.values():
+        for item in by_key.values():
             ssp = self._revcycle_item_ssp(item, currency, on_date, self.company_id)
             targets.append((None, item, item["selling_price"] if ssp is None else ssp))
         try:
@@ -325,7 +351,7 @@ class RevcycleRevenueContract(models.Model):
             price=currency.format(new_price), catch_up=currency.format(catch_up)))
         return catch_up
 
-    def _revcycle_reallocate_prospectively(self, new_price, by_sale_line, on_date):
+    def _revcycle_reallocate_prospectively(self, new_price, by_key, on_date):
         """ASC 606-10-25-13(a), IFRS 15.21(a): the new price less what is already recognised goes, by relative SSP,
         to the work still to do (the unperformed share of each obligation, and the new lines); what was recognised
         stays."""
@@ -334,7 +360,7 @@ class RevcycleRevenueContract(models.Model):
         targets = []
         for obligation in self.obligation_ids:
             planned = obligation.line_ids.filtered(lambda line: line.state == "planned" and line.kind == "schedule")
-            item = by_sale_line.pop(obligation.sale_line_id.id, None)
+            item = by_key.pop(self._revcycle_obligation_key(obligation), None)
             if not planned:
                 continue
             share = (sum(planned.mapped("amount")) / obligation.allocated_amount
@@ -344,7 +370,7 @@ class RevcycleRevenueContract(models.Model):
             if ssp is None:
                 ssp = item["selling_price"]
             targets.append((obligation, item, ssp, ssp * share))
-        for item in by_sale_line.values():
+        for item in by_key.values():
             if item["selling_price"] >= 0:
                 ssp = self._revcycle_item_ssp(item, currency, on_date, self.company_id)
                 weight = item["selling_price"] if ssp is None else ssp
@@ -425,14 +451,14 @@ class RevcycleRevenueContract(models.Model):
         self.transaction_price = currency.round(self.transaction_price + change)
         return lines
 
-    def _revcycle_unchanged(self, new_price, by_sale_line):
+    def _revcycle_unchanged(self, new_price, by_key):
         currency = self.currency_id
         if currency.compare_amounts(new_price, self.transaction_price):
             return False
-        known = {ob.sale_line_id.id: ob for ob in self.obligation_ids if ob.sale_line_id}
-        return set(by_sale_line) <= set(known) and all(
+        known = self._revcycle_known_obligations()
+        return set(by_key) <= set(known) and all(
             not currency.compare_amounts(item["selling_price"], known[line_id].selling_price)
-            for line_id, item in by_sale_line.items())
+            for line_id, item in by_key.items())
 
     def _revcycle_sums_posted(self):
         sums = self.env["revcycle.revenue.line"]._revcycle_sums(self.obligation_ids, "obligation_id")

@@ -4,6 +4,7 @@ MODIFICATION_KINDS = [
     ("separate", "Separate Contract"),
     ("prospective", "Prospective"),
     ("catch_up", "Cumulative Catch-up"),
+    ("termination", "Termination"),
 ]
 
 
@@ -26,7 +27,8 @@ class RevcycleRevenueModification(models.Model):
         help="Separate Contract: distinct goods added at their standalone selling price (ASC 606-10-25-12); "
         "Prospective: the remaining goods are distinct, the price not yet recognised is reallocated to them "
         "(25-13(a)); Cumulative Catch-up: the remaining goods are part of an obligation partly satisfied, which "
-        "keeps its measure of progress and catches up now (25-13(b)).")
+        "keeps its measure of progress and catches up now (25-13(b)); Termination: the obligations end early, each "
+        "worth the consideration due for it; what is recognised stays, the rest is spread up to the new end.")
     price_before = fields.Monetary(string="Price Before", readonly=True)
     price_after = fields.Monetary(string="Price After", readonly=True)
     catch_up_amount = fields.Monetary(string="Catch-up", readonly=True,

@@ -8,6 +8,7 @@ from ..engine import (
     build_schedule,
     contract_position_moves,
     measure_position_moves,
+    ratable_with_gaps,
     split_company,
     split_exact,
     term_end,
@@ -77,6 +78,38 @@ class TestScheduleEngine(BaseCase):
                     plan = build_schedule(method, 1000.01, start, term_end(start, months))
                     self.assertEqual(round(sum(entry.amount for entry in plan), 2), 1000.01)
                     self.assertLessEqual(len(plan), months + 1)
+
+    def test_schedule_with_gaps_table(self):
+        """A paused subscription earns nothing while paused: the months of the pause weigh nothing."""
+        year = (date(2026, 1, 1), date(2026, 12, 31))
+        may_june = [(date(2026, 5, 1), date(2026, 6, 30))]
+        cases = [
+            # 1,000 over the 10 months served (May and June paused): 100 a month, no May or June entry
+            ("monthly, two months paused", "ratable_monthly", 1000.0, *year, may_june,
+             [(f"2026-{m:02d}-{d}", 100.0) for m, d in
+              ((1, 31), (2, 28), (3, 31), (4, 30), (7, 31), (8, 31), (9, 30), (10, 31), (11, 30), (12, 31))]),
+            # 15-31 January paused: January weighs 14/31, the other two months 1 each -> 300 x (14/31) / (2 14/31)
+            # = 300 x 14 / 76 = 55.263... -> 55.26, February and March 300 x 31 / 76 = 122.368... -> 122.37 each
+            ("monthly, half a month paused", "ratable_monthly", 300.0, date(2026, 1, 1), date(2026, 3, 31),
+             [(date(2026, 1, 15), date(2026, 1, 31))],
+             [("2026-01-31", 55.26), ("2026-02-28", 122.37), ("2026-03-31", 122.37)]),
+            # daily: 90 days in Q1 2026, February (28 days) paused: 62 days served, 620 -> 10 a day
+            ("daily, February paused", "ratable_daily", 620.0, date(2026, 1, 1), date(2026, 3, 31),
+             [(date(2026, 2, 1), date(2026, 2, 28))], [("2026-01-31", 310.0), ("2026-03-31", 310.0)]),
+        ]
+        for name, method, amount, start, end, gaps, expected in cases:
+            with self.subTest(name):
+                plan = _plan(ratable_with_gaps(method, amount, start, end, gaps))
+                self.assertEqual(plan, expected)
+                self.assertEqual(round(sum(value for _day, value in plan), 2), amount)
+        # without a gap it is the ordinary schedule
+        for method in ("ratable_daily", "ratable_monthly"):
+            self.assertEqual(_plan(ratable_with_gaps(method, 1000.01, date(2026, 1, 17), date(2027, 1, 16), [])),
+                             _plan(build_schedule(method, 1000.01, date(2026, 1, 17), date(2027, 1, 16))))
+        with self.assertRaisesRegex(ScheduleError, "falls in a pause"):
+            ratable_with_gaps("ratable_monthly", 10.0, *year, [year])
+        with self.assertRaisesRegex(ScheduleError, "Only a ratable method"):
+            ratable_with_gaps("invoice", 10.0, *year, [])
 
     def test_refusals(self):
         for call, reason in [

@@ -83,6 +83,19 @@ class TestMultiCurrencyCompany(RevrecCommon):
     def test_order_without_settings_makes_no_contract(self):
         other = self.setup_other_company(name="revcycle plain company")["company"]
         self.env.user.company_ids |= other
+        # Issue 16 item 10: loading its chart proposed the three records, without switching recognition on
+        deferred, asset, journal = (
+            self.env["account.account"].with_company(other).search([("code", "=", "REVDEF")]),
+            self.env["account.account"].with_company(other).search([("code", "=", "REVCAS")]),
+            self.env["account.journal"].search([("company_id", "=", other.id), ("code", "=", "REVR")]),
+        )
+        self.assertEqual((len(deferred), len(asset), len(journal)), (1, 1, 1))
+        self.assertEqual((deferred.account_type, asset.account_type, journal.type),
+                         ("liability_current", "asset_current", "general"))
+        self.assertFalse(other._revcycle_revrec_enabled())
+        self.assertNotEqual(self.env["account.journal"].search(
+            [("company_id", "=", other.id), ("type", "=", "general")], limit=1), journal,
+            "not taken for the company's default miscellaneous journal")
         order = self.env["sale.order"].with_company(other).create({
             "partner_id": self.partner_a.id, "company_id": other.id,
             "order_line": [Command.create({"product_id": self.support.id, "price_unit": 10.0})]})
@@ -95,6 +108,11 @@ class TestMultiCurrencyCompany(RevrecCommon):
         # ...which create the three settings in one click, as the demo does.
         settings.action_revcycle_revrec_setup_accounts()
         self.assertTrue(other._revcycle_revrec_enabled())
+        # the proposed records, not new ones
+        self.assertEqual((other.revcycle_deferred_revenue_account_id, other.revcycle_contract_asset_account_id,
+                          other.revcycle_recognition_journal_id), (deferred, asset, journal))
+        self.assertEqual(self.env["account.journal"].search_count(
+            [("company_id", "=", other.id), ("code", "=", "REVR")]), 1)
         self.assertFalse(self.env["res.config.settings"].with_company(other).create({}).revcycle_revrec_setup_missing)
 
     def test_bad_input_is_refused(self):
