@@ -144,3 +144,47 @@ class TestRevcycleKpiCfoContracts(RevcycleKpiCommon):
         # the MRR card's drill-down lists the contract behind February's 150
         action = self.Kpi._revcycle_drilldown("mrr", (date(2024, 2, 1), date(2024, 2, 29)), self.usd_company)
         self.assertEqual(self.env["revcycle.contract"].sudo().search(action["domain"]), contract)
+
+    def test_mrr_movements_pivot_adds_up_to_the_bridge_card(self):
+        """The pivot (revcycle.mrr.movement.report) reads the MRR event log as the bridge does, so a month's rows add
+        up to the bridge of that month. Scene (one company, USD, monthly contracts):
+        - A (Bob, a contact of Acme): 100 from 2024-01-01 ('new' event), 150 from 2024-02-10 ('expansion'),
+          paused 2024-03-15 ('pause', 0); its line is then edited today to 30 seats (no event: the past stays).
+        - C (Acme itself, no history: the lines' rule): 30 a month from 2024-02-05.
+        - B (Globex, no history): 200 a month, 2024-01-01 to 2024-02-29.
+        February (start = 31 Jan, end = 29 Feb): Acme 100 -> 150 + 30 = 180, expansion 80; Globex 200 -> 200 flat.
+        March (start = 29 Feb, end = 31 Mar): Acme 180 -> 30, contraction 150; Globex 200 -> 0, churn 200.
+        Before the rebuild the pivot read today's lines (A at 30 seats x 10 restated every month) and dropped A."""
+        acme = self.env["res.partner"].create({"name": "Acme Pivot", "is_company": True})
+        bob = self.env["res.partner"].create({"name": "Bob Pivot", "parent_id": acme.id})
+        globex = self.env["res.partner"].create({"name": "Globex Pivot", "is_company": True})
+        usd = self.usd_company.currency_id
+        contract_a = self._contract(bob, usd, 10)
+        contract_a.line_ids.quantity = 10
+        contract_a.state = "draft"
+        with freeze_time("2024-01-01"):
+            contract_a.action_sign()
+            contract_a.action_activate()
+        contract_a.line_ids.quantity = 15
+        contract_a._revcycle_log_mrr_event("expansion", date(2024, 2, 10), 100.0, 150.0)  # as the amendment writes it
+        with freeze_time("2024-03-15"):
+            contract_a.action_suspend()
+        contract_a.line_ids.quantity = 30
+        self._contract(acme, usd, 30, start="2024-02-05")
+        self._contract(globex, usd, 200).write({"date_end": "2024-02-29", "state": "expired"})
+        self.env.flush_all()
+        Report = self.env["revcycle.mrr.movement.report"]
+        expected = {
+            "2024-02-01": {(acme, "expansion"): 80.0, (globex, "flat"): 0.0},
+            "2024-03-01": {(acme, "contraction"): -150.0, (globex, "churn"): -200.0},
+        }
+        for month, month_end in (("2024-02-01", "2024-02-29"), ("2024-03-01", "2024-03-31")):
+            rows = Report.search([("company_id", "=", self.usd_company.id), ("date", "=", month)])
+            self.assertEqual({(row.partner_id, row.movement): row.amount for row in rows}, expected[month])
+            bridge = self.Kpi.get_kpis(month, month_end, self.usd_company.ids)["kpis"]["mrr_movements"]["value"]
+            self.assertAlmostEqual(sum(rows.mapped("mrr_start")), bridge["start"])
+            self.assertAlmostEqual(sum(rows.mapped("mrr_end")), bridge["end"])
+            for kind in ("new", "expansion", "reactivation", "contraction", "churn"):
+                moved = sum(rows.filtered(lambda r, k=kind: r.movement == k).mapped("amount"))
+                # the bridge states losses (contraction, churn) as positive amounts
+                self.assertAlmostEqual(abs(moved), bridge[kind], msg=f"{month} {kind}")
