@@ -9,7 +9,8 @@ class TestDunningRunTour(HttpCase):
     def test_dunning_run_then_notice_sent_in_the_browser(self):
         """A customer with a 600.00 invoice due 2024-12-01 and a one-level email ladder ('Tour reminder', 1 day):
         a run as of 2025-01-15 for that customer (45 days late) makes one notice at that level, which the user
-        sends from its form. Checked afterwards: one notice, sent, its email queued to the customer and logged on the notice."""
+        sends from its form. Checked afterwards: one notice, sent, its email queued to the customer and logged on
+        the notice."""
         company = self.env.ref("base.main_company")
         customer = self.env["res.partner"].create(
             {"name": "Tour Dunning Customer", "is_company": True, "email": "ap@tour-dunning.example.com"}
