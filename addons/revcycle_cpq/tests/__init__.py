@@ -15,3 +15,4 @@ from . import test_quote_approvals
 from . import test_contract_amendment
 from . import test_contract_pause
 from . import test_contract_self_service
+from . import test_contract_amendment_tour
