@@ -12,7 +12,7 @@ analysed, as autovacuum would in production (without it, planner statistics left
 make OCA's stored computes, which every posted entry triggers, scan the spread lines thousands of times).
 
 Two sizes, as the first N obligations and the first N spreads of the data set (only those get a schedule or a
-board, so only those are due at the month-end): REVCYCLE_BENCH_REVREC_SIZES (default "1000,4000"; the issue's
+board, so only those are due at the month-end): REVCYCLE_BENCH_REVREC_SIZES (default "250,1000"; the issue's
 10,000 with "2000,10000": the peer side then takes minutes a round).
 
 What dominates the month-end gap: ours posts one entry per period and 50 contracts (N / 250 entries: 40 for 10,000
@@ -49,7 +49,7 @@ CHURNED_TABLES = (
     "mail_message",
 )
 RUNS = int(os.environ.get("REVCYCLE_BENCH_RUNS", "3"))
-SIZES = tuple(int(n) for n in os.environ.get("REVCYCLE_BENCH_REVREC_SIZES", "1000,4000").split(","))
+SIZES = tuple(int(n) for n in os.environ.get("REVCYCLE_BENCH_REVREC_SIZES", "250,1000").split(","))
 
 
 def amount_of(index):
