@@ -10,32 +10,32 @@ followed by the posting of its drafts). OCA: `contract.contract`'s
 savepoint rolled back afterwards, ours and OCA's alternated, RUNS times; the medians are printed.
 
 Run: ./revcycle bench cpq_contracts   (database revcycle_bench_cpq_contracts; extra Odoo options after the name)
-Options of the script itself, through environment variables: BENCH_CONTRACTS (5000), BENCH_RUNS (3),
+Options of the script itself, through environment variables: BENCH_CONTRACTS, the two sizes (default "1000,5000",
+each built and rolled back in its own transaction), BENCH_RUNS (3),
 BENCH_PROFILE=ours,ours_draft,oca (a profiled run of each side named, the 25 most expensive functions printed).
 """
 
 import cProfile
 import os
 import pstats
-import statistics
 import sys
 import time
 
 import odoo
-from benchlib import open_registry
+from benchlib import describe, median_spread, open_registry, print_fairness
 from dateutil.relativedelta import relativedelta
 from odoo import Command, api, fields
 
 MODULES = ("revcycle_cpq",)
 PEER_MODULES = ("contract",)
 
-CONTRACTS = int(os.environ.get("BENCH_CONTRACTS", "5000"))
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_CONTRACTS", "1000,5000").split(","))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 CUSTOMERS = 500
 PRODUCTS = 10
 
 
-def shared_data(env):
+def shared_data(env, contracts):
     """Customers and products both sides invoice; contract i uses customer i % 500, product i % 10, its price and
     quantity."""
     partners = env["res.partner"].create([{"name": f"bench contract customer {i}"} for i in range(CUSTOMERS)])
@@ -58,7 +58,7 @@ def shared_data(env):
             "quantity": 1 + i % 3,
             "price_unit": 20.0 + i % 50,
         }
-        for i in range(CONTRACTS)
+        for i in range(contracts)
     ]
     return partners, terms
 
@@ -207,11 +207,28 @@ def profile(env, cr, runner):
 
 def main(argv):
     registry = open_registry(argv)
+    print_fairness(
+        {
+            "revcycle": "revcycle.contract._cron_generate_invoices until nothing is left (drafts, then posted)",
+            "OCA": "contract.contract.cron_recurring_create_invoice (drafts), then posting its drafts",
+        },
+        "the same customers, products, prices and quantities, one month due per contract, in a savepoint rolled"
+        " back after each measurement",
+        "each side's own invoicing code; ours also locks each contract (SKIP LOCKED) and bills per batch",
+    )
+    summary = [bench_size(registry, size) for size in SIZES]
+    print("how cost grows (median seconds per 1,000 invoices):")
+    for size, per_thousand in summary:
+        print(f"  {size:>6} contracts: " + ", ".join(f"{k} {v:.2f} s" for k, v in per_thousand.items()))
+
+
+def bench_size(registry, contracts):
+    """Build ``contracts`` contracts on each side, time both crons RUNS times alternated, roll everything back."""
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         start = fields.Date.context_today(env["res.partner"]) + relativedelta(day=1)
         setup_started = time.perf_counter()
-        partners, terms = shared_data(env)
+        partners, terms = shared_data(env, contracts)
         ours = our_contracts(env, terms, start)
         oca = oca_contracts(env, terms, start)
         set_aside_other_contracts(env, ours, oca)
@@ -241,7 +258,7 @@ def main(argv):
                     line += f" (+ {posting:.1f} s to post them)"
                 print(line, flush=True)
         cr.rollback()
-    medians = {label: statistics.median(values) for label, values in timings.items()}
+    medians = {label: median_spread(values)[0] for label, values in timings.items()}
     rates = {
         "draft": max(counts["draft"]) / medians["draft"],
         "ours": max(counts["ours"]) / medians["ours"],
@@ -254,9 +271,9 @@ def main(argv):
         ("revcycle cron, drafts (setting off)", "draft", counts["draft"]),
         ("revcycle cron, posted (default)", "ours", counts["ours"]),
     )
-    print(f"Invoicing cron over {CONTRACTS} active monthly contracts, one month due, median of {RUNS}:")
+    print(f"Invoicing cron over {contracts} active monthly contracts, one month due, {RUNS} alternated rounds:")
     for title, key, invoices in rows:
-        print(f"  {title:36}: {medians[key]:7.1f} s  {rates[key]:7.1f} invoices/s  ({max(invoices)} invoices)")
+        print(f"  {title:36}: {describe(timings[key])}  {rates[key]:7.1f} invoices/s  ({max(invoices)} invoices)")
     print(
         f"  ratio drafts vs drafts  (revcycle / OCA cron)          : {rates['draft'] / rates['oca']:6.2f}"
         "  (target >= 1.50)"
@@ -266,6 +283,7 @@ def main(argv):
         "  (target >= 1.50)"
     )
     print(f"  ratio posted vs drafts  (revcycle / OCA cron)          : {rates['ours'] / rates['oca']:6.2f}")
+    return contracts, {key: medians[key] / max(counts[key if key != "oca_posted" else "oca"]) * 1000 for key in medians}
 
 
 if __name__ == "__main__":

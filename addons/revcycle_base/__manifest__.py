@@ -12,6 +12,9 @@
         "views/revcycle_base_menus.xml",
         "views/res_config_settings_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["revcycle_base/static/tests/tours/**/*"],
+    },
     "pre_init_hook": "pre_init_hook",
     "installable": True,
     "application": False,

@@ -60,6 +60,9 @@ class RevcycleKpi(models.AbstractModel):
         ``revcycle_analytics_<addon>`` extends this method and appends its own (``super()`` + its list)."""
         receivables = {"source": "receivables", "compute": "_revcycle_kpi_compute_receivables"}
         open_items = {**receivables, "drilldown": "_revcycle_kpi_drilldown_open_receivables"}
+        # best possible DSO counts the current AR (not yet due, less the unapplied), ADD the overdue rest
+        current_items = {**receivables, "drilldown": "_revcycle_kpi_drilldown_current_receivables"}
+        overdue_items = {**receivables, "drilldown": "_revcycle_kpi_drilldown_overdue_receivables"}
         sales = {
             "source": "sales",
             "compute": "_revcycle_kpi_compute_sales",
@@ -79,9 +82,11 @@ class RevcycleKpi(models.AbstractModel):
             KpiDeclaration("dso_simple", self.env._("DSO"), "days", False, sequence=120, **open_items),
             KpiDeclaration("dso_countback", self.env._("DSO (countback)"), "days", False, sequence=130, **open_items),
             KpiDeclaration(
-                "best_possible_dso", self.env._("Best Possible DSO"), "days", False, sequence=140, **open_items
+                "best_possible_dso", self.env._("Best Possible DSO"), "days", False, sequence=140, **current_items
             ),
-            KpiDeclaration("add", self.env._("Average Days Delinquent"), "days", False, sequence=150, **open_items),
+            KpiDeclaration(
+                "add", self.env._("Average Days Delinquent"), "days", False, sequence=150, **overdue_items
+            ),
             KpiDeclaration("cei", self.env._("Collection Effectiveness"), "percent", True, sequence=160, **open_items),
             KpiDeclaration(
                 "ar_aging",
@@ -579,15 +584,21 @@ class RevcycleKpi(models.AbstractModel):
         return getattr(self, declaration.drilldown)(declaration, period, companies)
 
     @api.model
-    def _revcycle_kpi_drilldown_open_receivables(self, declaration, period, companies):
+    def _revcycle_kpi_as_of(self, period):
+        """The date the balances of ``period`` are taken on: min(period end, today), not before its start."""
+        return max(period[0], min(period[1], fields.Date.context_today(self)))
+
+    @api.model
+    def _revcycle_kpi_drilldown_open_receivables(self, declaration, period, companies, extra_domain=(), name=None):
         """The receivable items open on the as-of date (the period end), by the rule the AR balance and the aging
         use: posted on or before it and not yet reconciled then (open today, or reconciled after that date). The
         as-of date is min(period end, today), as for the figures."""
-        as_of = fields.Date.to_string(max(period[0], min(period[1], fields.Date.context_today(self))))
+        as_of = fields.Date.to_string(self._revcycle_kpi_as_of(period))
         return self._revcycle_list_action(
-            self.env._("Open Receivables"),
+            name or self.env._("Open Receivables"),
             "account.move.line",
             [
+                *extra_domain,
                 ("company_id", "in", companies.ids),
                 ("account_id.account_type", "=", "asset_receivable"),
                 ("parent_state", "=", "posted"),
@@ -598,6 +609,55 @@ class RevcycleKpi(models.AbstractModel):
                 ("matched_debit_ids.max_date", ">", as_of),
                 ("matched_credit_ids.max_date", ">", as_of),
             ],
+        )
+
+    @api.model
+    def _revcycle_kpi_current_days(self, companies):
+        """The last day past due of the first aging bucket (the "not due" one): an item is current up to it."""
+        buckets = self._revcycle_aging_buckets(companies)
+        return buckets[0][2] if buckets and buckets[0][2] is not None else 0
+
+    @api.model
+    def _revcycle_kpi_drilldown_current_receivables(self, declaration, period, companies):
+        """The items behind best possible DSO's current AR: the open items of the first aging bucket (not yet due on
+        the as-of date) and the unapplied credits and payments (credit balance), the same netting as the figure."""
+        current_from = self._revcycle_kpi_as_of(period) - timedelta(days=self._revcycle_kpi_current_days(companies))
+        current_from = fields.Date.to_string(current_from)
+        return self._revcycle_kpi_drilldown_open_receivables(
+            declaration,
+            period,
+            companies,
+            extra_domain=[
+                "|",
+                "|",
+                ("balance", "<", 0),
+                ("date_maturity", ">=", current_from),
+                "&",
+                ("date_maturity", "=", False),
+                ("date", ">=", current_from),
+            ],
+            name=self.env._("Current Receivables"),
+        )
+
+    @api.model
+    def _revcycle_kpi_drilldown_overdue_receivables(self, declaration, period, companies):
+        """The items behind ADD (= overdue AR / credit sales x days): the open debts past the first aging bucket on
+        the as-of date; the unapplied credits are netted in the current AR, not here."""
+        current_from = self._revcycle_kpi_as_of(period) - timedelta(days=self._revcycle_kpi_current_days(companies))
+        current_from = fields.Date.to_string(current_from)
+        return self._revcycle_kpi_drilldown_open_receivables(
+            declaration,
+            period,
+            companies,
+            extra_domain=[
+                ("balance", ">", 0),
+                "|",
+                ("date_maturity", "<", current_from),
+                "&",
+                ("date_maturity", "=", False),
+                ("date", "<", current_from),
+            ],
+            name=self.env._("Overdue Receivables"),
         )
 
     @api.model

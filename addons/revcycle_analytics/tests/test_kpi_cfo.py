@@ -69,6 +69,15 @@ class TestRevcycleKpiCfo(RevcycleKpiCommon):
         )
         return sum(items.mapped("amount_residual"))
 
+    def _unapplied_and_foreign_scene(self):
+        """The scene of the tie test (see its docstring): a half-paid EUR invoice, an unapplied credit note and an
+        unapplied payment."""
+        foreign = self.env["res.partner"].create({"name": "EUR Customer", "is_company": True})
+        invoice = self._document("out_invoice", foreign, "2024-04-10", 1000, currency=self.eur, due="2024-07-10")
+        self._pay(invoice, 400, "2024-05-20")
+        self._document("out_refund", self.customer, "2024-05-05", 300)
+        self._payment_on_account(self.customer, "2024-06-01", 250)
+
     # -- currencies --
     def test_companies_in_two_currencies_are_converted_at_each_items_date(self):
         """A EUR company next to the USD one: its 1,000 EUR invoice of 2024-02-01 (unpaid, due 2024-03-02) counts
@@ -130,11 +139,7 @@ class TestRevcycleKpiCfo(RevcycleKpiCommon):
         DSO = 2,150 / 1,700 x 76 = 96.1; best possible DSO on the same netted basis (1,200 - 550) / 1,700 x 76
         = 29.1; ADD = 1,500 / 1,700 x 76 = 67.1 >= 0. CEI: opening 2,500, N = 2: (2,500 + 850 - 2,150) /
         (2,500 + 850 - 650) = 1,200 / 2,700 = 44.4 %."""
-        foreign = self.env["res.partner"].create({"name": "EUR Customer", "is_company": True})
-        invoice = self._document("out_invoice", foreign, "2024-04-10", 1000, currency=self.eur, due="2024-07-10")
-        self._pay(invoice, 400, "2024-05-20")
-        self._document("out_refund", self.customer, "2024-05-05", 300)
-        self._payment_on_account(self.customer, "2024-06-01", 250)
+        self._unapplied_and_foreign_scene()
         kpis = self.Kpi.get_kpis("2024-04-01", "2024-06-30", self.company.ids)
         self.assertKpi(kpis, "ar_total", 2150, 2500)
         self.assertKpi(kpis, "credit_sales", 1700, 6000)
@@ -157,6 +162,41 @@ class TestRevcycleKpiCfo(RevcycleKpiCommon):
         card = self.Kpi._revcycle_drilldown("ar_total", (date(2024, 4, 1), date(2024, 6, 30)), self.company)
         items = self.env["account.move.line"].search(card["domain"])
         self.assertAlmostEqual(sum(items.mapped("amount_residual")), 2150.0)
+
+    @freeze_time("2024-06-15")
+    def test_receivable_cards_drilldowns_give_back_their_figures(self):
+        """On the tie test's scene (today 2024-06-15, period 2024-04-01..2024-06-30, 76 days elapsed), each
+        receivables card's drill-down lists the items its figure counts, so the figure comes back from them:
+        - AR, DSO, countback, CEI: the open items, 1,500 + 1,200 - 300 - 250 = 2,150; DSO = 2,150 / 1,700 x 76;
+        - best possible DSO: the current items, the EUR invoice not yet due (1,200) and the two unapplied credits
+          (-550): 650 / 1,700 x 76 = 29.1;
+        - ADD: the overdue items, I2 alone (1,500): 1,500 / 1,700 x 76 = 67.1;
+        - credit sales: the invoices and credit notes of the period, 2,000 - 300 = 1,700.
+        Before, best possible DSO and ADD listed every open item (2,150): neither figure came back from them."""
+        self._unapplied_and_foreign_scene()
+        data = self.Kpi.get_dashboard_data("2024-04-01", "2024-06-30", self.company.ids)
+        cards = {card["key"]: card["action"] for card in data["cards"]}
+        value = {key: kpi["value"] for key, kpi in data["kpis"].items()}
+
+        def open_amount(key):
+            return sum(self.env["account.move.line"].search(cards[key]["domain"]).mapped("amount_residual"))
+
+        sales = sum(self.env["account.move"].search(cards["credit_sales"]["domain"]).mapped("amount_total_signed"))
+        self.assertAlmostEqual(sales, 1700.0)
+        self.assertAlmostEqual(sales, value["credit_sales"])
+        self.assertAlmostEqual(open_amount("ar_total"), value["ar_total"])
+        for key in ("dso_simple", "dso_countback", "cei"):
+            self.assertEqual(cards[key]["domain"], cards["ar_total"]["domain"], key)
+        self.assertAlmostEqual(round(open_amount("dso_simple") / sales * 76, 1), value["dso_simple"])
+        self.assertAlmostEqual(open_amount("best_possible_dso"), 650.0)
+        self.assertAlmostEqual(round(open_amount("best_possible_dso") / sales * 76, 1), value["best_possible_dso"])
+        self.assertAlmostEqual(open_amount("add"), 1500.0)
+        self.assertAlmostEqual(round(open_amount("add") / sales * 76, 1), value["add"])
+        # the current and the overdue items split the open items: nothing listed twice, nothing left out
+        current = self.env["account.move.line"].search(cards["best_possible_dso"]["domain"])
+        overdue = self.env["account.move.line"].search(cards["add"]["domain"])
+        self.assertFalse(current & overdue)
+        self.assertEqual(current | overdue, self.env["account.move.line"].search(cards["ar_total"]["domain"]))
 
     @freeze_time("2024-06-15")
     def test_period_ending_in_the_future_ages_as_of_today(self):

@@ -165,11 +165,11 @@ class RevcycleKpi(models.AbstractModel):
         )
         currencies = self.env["res.currency"].browse({row[3] for row in event_rows} | {row[3] for row in line_rows})
         converter = self._revcycle_converter(companies, currencies)
-        contracts = {key: set() for key in days}
+        contracts = {key: {} for key in days}  # per date, the contracts with MRR on it and their customer
         for contract, key, partner, currency_id, applied_on, amount, had_mrr in event_rows:
             if amount:
                 mrr[key][partner] += converter.currency(amount, currency_id, applied_on)
-                contracts[key].add(contract)
+                contracts[key][contract] = partner
             if had_mrr and key in known:
                 known[key].add(partner)
         for contract, partner, billing_period, currency_id, applied_on, *amounts, before_prev, before_start in (
@@ -180,7 +180,7 @@ class RevcycleKpi(models.AbstractModel):
                     # in the main company's currency at the rate of the day the contract's value applied from
                     monthly = engine.monthly_value(amount, billing_period)
                     mrr[key][partner] += converter.currency(monthly, currency_id, applied_on)
-                    contracts[key].add(contract)
+                    contracts[key][contract] = partner
             if before_prev:
                 known["prev_start"].add(partner)
             if before_start:
@@ -241,9 +241,10 @@ class RevcycleKpi(models.AbstractModel):
     def _revcycle_kpi_drilldown_contracts(self, declaration, period, companies):
         """The contracts behind the figure: those with MRR on the period end (MRR, ARR, ARPA, CLTV) or the day
         before the period (the retention rates' starting cohort), by the rule of ``_revcycle_mrr_snapshots``; for
-        the churn and the renewal rate those whose term ended in the period."""
+        the customer churn the starting cohort's contracts of the customers with no MRR left at the end (their
+        customers are the churned ones); for the renewal rate the contracts whose term ended in the period."""
         date_from, date_to = (fields.Date.to_string(day) for day in period)
-        if declaration.key in ("customer_churn_rate", "renewal_rate"):
+        if declaration.key == "renewal_rate":
             domain = [
                 ("company_id", "in", companies.ids),
                 ("state", "in", CONTRACT_STATES),
@@ -253,7 +254,14 @@ class RevcycleKpi(models.AbstractModel):
             return self._revcycle_list_action(self.env._("Contracts"), "revcycle.contract", domain)
         key = "start" if declaration.key in ("nrr", "grr") else "end"
         days = {"prev_start": period[0] - timedelta(days=2), "start": period[0] - timedelta(days=1), "end": period[1]}
-        _mrr, _known, contracts = self._revcycle_mrr_snapshots(days, companies)
+        mrr, _known, contracts = self._revcycle_mrr_snapshots(days, companies)
+        if declaration.key == "customer_churn_rate":
+            ends = mrr["end"]
+            lost = {partner for partner, amount in mrr["start"].items() if amount > 0 and ends.get(partner, 0.0) <= 0}
+            churned = [contract for contract, partner in contracts["start"].items() if partner in lost]
+            return self._revcycle_list_action(
+                self.env._("Churned Contracts"), "revcycle.contract", [("id", "in", sorted(churned))]
+            )
         return self._revcycle_list_action(
             self.env._("Contracts"), "revcycle.contract", [("id", "in", sorted(contracts[key]))]
         )

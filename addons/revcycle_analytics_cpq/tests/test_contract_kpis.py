@@ -142,8 +142,13 @@ class TestRevcycleContractKpis(RevcycleKpiCommon):
         self.assertEqual(len(billing), 5)
         self.assertEqual(sorted(set(billing.partner_id.mapped("name"))), ["Subscriber A", "Subscriber C",
                                                                          "Subscriber D", "Subscriber E"])
-        # churned in the period: B's term ended 29 February, C's first contract 31 January
-        ended = Contract.search(cards["customer_churn_rate"]["action"]["domain"])
+        # customers lost in the period: B (its term ended 29 February). C's first contract ended on 31 January but C
+        # signed another one: a contraction, not a lost customer, so it is not behind the churn figure (the old
+        # drill-down listed every contract that ended, two customers behind a churn of one)
+        churned = Contract.search(cards["customer_churn_rate"]["action"]["domain"])
+        self.assertEqual(churned.partner_id.mapped("name"), ["Subscriber B"])
+        self.assertEqual(data["kpis"]["mrr_movements"]["value"]["customers_lost"], 1)
+        ended = Contract.search(cards["renewal_rate"]["action"]["domain"])
         self.assertEqual(sorted(ended.partner_id.mapped("name")), ["Subscriber B", "Subscriber C"])
         content = RevcycleAnalyticsController()._revcycle_workbook(self.env, self._kpis())
         with zipfile.ZipFile(io.BytesIO(content)) as workbook:

@@ -25,6 +25,29 @@ class TestRevcycleKpiCfoContracts(RevcycleKpiCommon):
             {"name": "Seat", "type": "service", "list_price": 1, "taxes_id": [Command.clear()]}
         )
 
+    def _history_scene(self):
+        """The scene of the pivot and drill-down tests (see test_mrr_movements_pivot_adds_up_to_the_bridge_card):
+        returns Acme, Globex and the contracts A (event log), C (Acme, lines) and B (Globex, lines, expired)."""
+        acme = self.env["res.partner"].create({"name": "Acme Pivot", "is_company": True})
+        bob = self.env["res.partner"].create({"name": "Bob Pivot", "parent_id": acme.id})
+        globex = self.env["res.partner"].create({"name": "Globex Pivot", "is_company": True})
+        usd = self.usd_company.currency_id
+        contract_a = self._contract(bob, usd, 10)
+        contract_a.line_ids.quantity = 10
+        contract_a.state = "draft"
+        with freeze_time("2024-01-01"):
+            contract_a.action_sign()
+            contract_a.action_activate()
+        contract_a.line_ids.quantity = 15
+        contract_a._revcycle_log_mrr_event("expansion", date(2024, 2, 10), 100.0, 150.0)  # as the amendment writes it
+        with freeze_time("2024-03-15"):
+            contract_a.action_suspend()
+        contract_a.line_ids.quantity = 30
+        contract_c = self._contract(acme, usd, 30, start="2024-02-05")
+        contract_b = self._contract(globex, usd, 200)
+        contract_b.write({"date_end": "2024-02-29", "state": "expired"})
+        return acme, globex, {"A": contract_a, "B": contract_b, "C": contract_c}
+
     def _contract(self, partner, currency, price, start="2024-01-01"):
         return (
             self.env["revcycle.contract"]
@@ -144,3 +167,79 @@ class TestRevcycleKpiCfoContracts(RevcycleKpiCommon):
         # the MRR card's drill-down lists the contract behind February's 150
         action = self.Kpi._revcycle_drilldown("mrr", (date(2024, 2, 1), date(2024, 2, 29)), self.usd_company)
         self.assertEqual(self.env["revcycle.contract"].sudo().search(action["domain"]), contract)
+
+    def test_mrr_movements_pivot_adds_up_to_the_bridge_card(self):
+        """The pivot (revcycle.mrr.movement.report) reads the MRR event log as the bridge does, so a month's rows add
+        up to the bridge of that month. Scene (one company, USD, monthly contracts):
+        - A (Bob, a contact of Acme): 100 from 2024-01-01 ('new' event), 150 from 2024-02-10 ('expansion'),
+          paused 2024-03-15 ('pause', 0); its line is then edited today to 30 seats (no event: the past stays).
+        - C (Acme itself, no history: the lines' rule): 30 a month from 2024-02-05.
+        - B (Globex, no history): 200 a month, 2024-01-01 to 2024-02-29.
+        February (start = 31 Jan, end = 29 Feb): Acme 100 -> 150 + 30 = 180, expansion 80; Globex 200 -> 200 flat.
+        March (start = 29 Feb, end = 31 Mar): Acme 180 -> 30, contraction 150; Globex 200 -> 0, churn 200.
+        Before the rebuild the pivot read today's lines (A at 30 seats x 10 restated every month) and dropped A."""
+        acme, globex, _contracts = self._history_scene()
+        self.env.flush_all()
+        Report = self.env["revcycle.mrr.movement.report"]
+        expected = {
+            "2024-02-01": {(acme, "expansion"): 80.0, (globex, "flat"): 0.0},
+            "2024-03-01": {(acme, "contraction"): -150.0, (globex, "churn"): -200.0},
+        }
+        for month, month_end in (("2024-02-01", "2024-02-29"), ("2024-03-01", "2024-03-31")):
+            rows = Report.search([("company_id", "=", self.usd_company.id), ("date", "=", month)])
+            self.assertEqual({(row.partner_id, row.movement): row.amount for row in rows}, expected[month])
+            bridge = self.Kpi.get_kpis(month, month_end, self.usd_company.ids)["kpis"]["mrr_movements"]["value"]
+            self.assertAlmostEqual(sum(rows.mapped("mrr_start")), bridge["start"])
+            self.assertAlmostEqual(sum(rows.mapped("mrr_end")), bridge["end"])
+            for kind in ("new", "expansion", "reactivation", "contraction", "churn"):
+                moved = sum(rows.filtered(lambda r, k=kind: r.movement == k).mapped("amount"))
+                # the bridge states losses (contraction, churn) as positive amounts
+                self.assertAlmostEqual(abs(moved), bridge[kind], msg=f"{month} {kind}")
+
+    def test_contract_cards_drilldowns_give_back_their_figures(self):
+        """On the pivot's scene plus Initech (E: 50 a month until 15 Feb, expired, renewed by F: 50 a month from 16
+        Feb), March (start = 29 Feb, end = 31 Mar): customers at the start Acme (A 150 + C 30), Globex (B 200) and
+        Initech (F 50): MRR 430; at the end Acme (C 30) and Initech (F 50): MRR 80, ARPA 80 / 2 = 40.
+        - Customer churn 1 / 3 = 33.3 %: its drill-down lists B, the contract of the one customer lost (it listed
+          the contracts whose term ended in the period: none in March, an empty list behind 33 %).
+        - NRR and GRR: the starting cohort A, B, C, F. MRR, ARR, ARPA: C and F (two customers).
+        - Renewal rate of February: B and E ended then, E was renewed: 1 / 2 = 50 %; the drill-down lists B and E."""
+        _acme, _globex, contracts = self._history_scene()
+        initech = self.env["res.partner"].create({"name": "Initech Pivot", "is_company": True})
+        usd = self.usd_company.currency_id
+        contract_e = self._contract(initech, usd, 50)
+        contract_e.write({"date_end": "2024-02-15", "state": "expired"})
+        contract_f = self._contract(initech, usd, 50, start="2024-02-16")
+        contract_f.previous_contract_id = contract_e
+        Contract = self.env["revcycle.contract"].sudo()  # the scene's contracts, read back by the actions' domains
+        data = self.Kpi.get_dashboard_data("2024-03-01", "2024-03-31", self.usd_company.ids)
+        cards = {card["key"]: card["action"] for card in data["cards"]}
+        value = {key: kpi["value"] for key, kpi in data["kpis"].items()}
+        bridge = value["mrr_movements"]
+        self.assertEqual((bridge["start"], bridge["end"]), (430.0, 80.0))
+        self.assertEqual((bridge["customers_start"], bridge["customers_lost"]), (3, 1))
+        self.assertAlmostEqual(value["customer_churn_rate"], round(100 / 3, 1))
+        churned = Contract.search(cards["customer_churn_rate"]["domain"])
+        self.assertEqual(churned, contracts["B"])
+        self.assertAlmostEqual(
+            round(len(churned.partner_id.commercial_partner_id) / bridge["customers_start"] * 100, 1),
+            value["customer_churn_rate"],
+        )
+        self.assertEqual(cards["grr"]["domain"], cards["nrr"]["domain"])
+        cohort = Contract.search(cards["nrr"]["domain"])
+        self.assertEqual(cohort, contracts["A"] | contracts["B"] | contracts["C"] | contract_f)
+        self.assertEqual(len(cohort.partner_id.commercial_partner_id), bridge["customers_start"])
+        for key in ("arr", "arpa"):
+            self.assertEqual(cards[key]["domain"], cards["mrr"]["domain"], key)
+        at_end = Contract.search(cards["mrr"]["domain"])
+        self.assertEqual(at_end, contracts["C"] | contract_f)
+        self.assertAlmostEqual(value["mrr"], 30 + 50)
+        self.assertAlmostEqual(value["mrr"] / len(at_end.partner_id.commercial_partner_id), value["arpa"])
+        self.assertAlmostEqual(value["arpa"], 40.0)
+        february = self.Kpi._revcycle_drilldown("renewal_rate", (date(2024, 2, 1), date(2024, 2, 29)), self.usd_company)
+        ended = Contract.search(february["domain"])
+        self.assertEqual(ended, contracts["B"] | contract_e)
+        renewed = ended.filtered("next_contract_ids")
+        self.assertEqual(renewed, contract_e)
+        kpis = self.Kpi.get_kpis("2024-02-01", "2024-02-29", self.usd_company.ids)
+        self.assertKpi(kpis, "renewal_rate", len(renewed) / len(ended) * 100, False)

@@ -89,6 +89,16 @@ class TestRevcycleDunningKpis(RevcycleKpiCommon):
         self.assertEqual((card["label"], card["unit"], card["higher_is_better"]), ("Dunning Recovery", "percent", True))
         notices = self.env["revcycle.dunning.notice"].sudo().search(card["action"]["domain"])
         self.assertEqual(notices.line_ids.invoice_id, self.invoices["I1"] | self.invoices["I2"])
+        # the figure comes back from the drill-down: each invoice dunned once at its largest open amount (3,000 and
+        # 2,000), recovered what was paid since (3,000 and 500): 3,500 / 5,000 = 70 %
+        dunned = recovered = 0.0
+        for invoice in notices.line_ids.invoice_id:
+            lines = notices.line_ids.filtered(lambda line, i=invoice: line.invoice_id == i)
+            amount = max(lines.mapped("amount_residual"))
+            dunned += amount
+            recovered += max(0.0, min(amount, amount - invoice.amount_residual_signed))
+        self.assertEqual((dunned, recovered), (5000.0, 3500.0))
+        self.assertAlmostEqual(recovered / dunned * 100, data["kpis"]["dunning_recovery_rate"]["value"])
 
     def test_foreign_currency_invoice_counts_in_company_currency(self):
         """A EUR invoice of 2,000 (1,000 in the company's USD at 2 EUR per USD) dunned in June at its 1,000 USD open

@@ -18,3 +18,4 @@ from . import test_contract_self_service
 from . import test_engine_usage
 from . import test_contract_usage
 from . import test_contract_usage_portal
+from . import test_contract_amendment_tour

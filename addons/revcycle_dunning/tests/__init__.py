@@ -18,3 +18,4 @@ from . import test_dunning_collections
 from . import test_engine_card_retries
 from . import test_card_property
 from . import test_dunning_timeline
+from . import test_dunning_run_tour

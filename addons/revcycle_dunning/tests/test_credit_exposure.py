@@ -35,7 +35,11 @@ class TestCreditExposure(RevcycleCreditCommon):
     def test_unallocated_payment_and_parts_switched_off(self):
         self._invoice(400.0)
         payment = self.init_payment(150.0, post=True, date=self.today, partner=self.customer)
-        self.assertTrue(payment)
+        # posted and on account: its receivable item is matched with no invoice (a created record is always truthy:
+        # the old assertTrue(payment) could not fail)
+        receivable = payment.move_id.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        self.assertEqual(payment.move_id.state, "posted")
+        self.assertEqual((receivable.balance, receivable.reconciled), (-150.0, False))
         order = self._order(quantity=2)
         order.action_confirm()
         self._commit_events()
@@ -150,7 +154,7 @@ class TestCreditExposureOrdinaryCases(RevcycleCreditCommon):
                           partner=self.customer, currency=eur)  # 800 EUR received on account, not allocated
         self._commit_events()
         self.assertEqual(booked_last_year.amount_residual_signed, 1000.0)
-        self.assertTrue(draft)
+        self.assertEqual(draft.state, "draft")  # counted as a draft, not as a posted invoice
         self.assertRecordValues(self._profile(), [{
             "exposure_order": 250.0,        # 1,000 EUR / 4
             "exposure_invoice": 500.0,      # 2,000 EUR / 4 (not the 1,000 USD it was booked at)

@@ -222,10 +222,13 @@ class TestDunningCollections(RevcycleDunningCommon):
 class TestLateFeeProductDefaults(TransactionCase):
     def test_portal_does_not_title_a_posted_invoice_proforma(self):
         # found (reproduced): the invoice page a reminder links to was titled "PROFORMA" (no PDF generated yet)
-        invoice = self.env["account.move"].search(
-            [("move_type", "=", "out_invoice"), ("state", "=", "posted")], limit=1)
-        if not invoice:
-            self.skipTest("no posted invoice in this database")
+        # its own posted invoice (it skipped itself on a database without one: a test that could not fail there)
+        partner = self.env["res.partner"].create({"name": "Proforma Check Customer"})
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": "2025-01-15",
+            "invoice_line_ids": [Command.create({"name": "Service", "quantity": 1, "price_unit": 100, "tax_ids": []})],
+        })
+        invoice.action_post()
         html, _type = self.env["ir.actions.report"].with_context(proforma_invoice=True)._render_qweb_html(
             "account.account_invoices", invoice.ids)
         self.assertNotIn(b"PROFORMA", html)
