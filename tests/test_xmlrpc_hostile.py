@@ -19,7 +19,9 @@ import requests
 
 INF, NAN = math.inf, math.nan
 TODAY = datetime.date.today()
-TOMORROW = (TODAY + datetime.timedelta(days=1)).isoformat()
+# Two days ahead, not one: the server's today is the user's (admin is in Europe/Brussels), so between 23:00 and
+# midnight UTC the UTC tomorrow is already the server's today. No time zone is more than a day ahead of UTC.
+TOMORROW = (TODAY + datetime.timedelta(days=2)).isoformat()
 WEBHOOK_SECRET = "whsec_revcycle_hostile"
 CLEAN_FAULT_CODES = (2, 3, 4)  # UserError/ValidationError, AccessDenied, AccessError (1 is an application error)
 WATCHED = [

@@ -143,7 +143,8 @@ def test_revenue_manager_of_one_company_cannot_recognise_another(admin_rpc, rpc_
     with pytest.raises(xmlrpc.client.Fault, match="not one of your companies"):
         manager("revcycle.revenue.contract", "recognize_until", yesterday, [main, other])
     # Reproduction: an entry dated 2027-01-31 was posted on 2026-12-02.
-    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    # Two days ahead: the server's today follows the user's time zone, at most a day ahead of UTC.
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
     for date in ("2099-01-31", tomorrow):
         with pytest.raises(xmlrpc.client.Fault, match="after today"):
             manager("revcycle.revenue.contract", "recognize_until", date, [main])
