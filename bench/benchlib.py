@@ -76,3 +76,22 @@ def median_interval(values, resamples=2000, seed=0):
 def describe_interval(values, unit="ms", scale=1000.0):
     middle, low, high = median_interval(values)
     return f"{middle * scale:.3f} {unit} (95 % interval {low * scale:.3f} - {high * scale:.3f}, n={len(values)})"
+
+
+def print_result(bench, measure, size, median, low, high, unit, target, met):
+    """One machine-readable line per headline figure, ``RESULT {json}``: `bench/run_all` gathers them into the table
+    of all ratios measured in one session. ``median``/``low``/``high`` are the figure and the range the rounds allow
+    (for a ratio, its worst and best pairing of rounds); ``target`` says in words what the issue asks (">= 2x"),
+    ``met`` whether the median reaches it."""
+    import json
+
+    print("RESULT " + json.dumps({
+        "bench": bench, "measure": measure, "size": size, "median": round(median, 4), "low": round(low, 4),
+        "high": round(high, 4), "unit": unit, "target": target, "met": bool(met),
+    }), flush=True)
+
+
+def print_ratio_result(bench, measure, size, slow, fast, target_ratio):
+    """``print_result`` for the ratio of two sides' rounds (slow / fast), against a minimum ratio."""
+    ratio, low, high = ratio_of_medians(slow, fast)
+    print_result(bench, measure, size, ratio, low, high, "x", f">= {target_ratio}x", ratio >= target_ratio)
