@@ -146,3 +146,50 @@ def test_other_salesperson_cannot_report_on_the_contract(admin_rpc, rpc_as, mete
     assert result["created"] == 0
     assert all("not a contract line you can report usage on" in item["reason"] for item in result["refused"])
     assert _count(admin_rpc, prefix) == 0
+
+
+def _csv(line, prefix, count, day="2031-06-15"):
+    rows = [f"{line},{day} {index % 24:02d}:00:00,{1 + index % 5},{prefix}-{index},rpc-test" for index in range(count)]
+    return "\n".join(["contract_line_id,date,quantity,key,source", *rows]) + "\n"
+
+
+def test_report_usage_as_csv_in_bulk_is_idempotent(admin_rpc, metered_line):
+    prefix = uuid.uuid4().hex
+    text = _csv(metered_line, prefix, 2000)
+    result = admin_rpc("revcycle.usage.record", "revcycle_report_usage_csv", text)
+    assert result == {"created": 2000, "duplicates": [], "refused": []}
+    # the same text again, with one bad row added: every key a duplicate, the bad row refused by its index
+    again = admin_rpc(
+        "revcycle.usage.record", "revcycle_report_usage_csv", text + f"{metered_line},2031-06-15,-3,{prefix}-neg,\n"
+    )
+    assert (again["created"], len(again["duplicates"])) == (0, 2000)
+    assert [(item["index"], item["key"]) for item in again["refused"]] == [(2000, f"{prefix}-neg")]
+    assert _count(admin_rpc, prefix) == 2000
+    # quantities are 1..5 in turn: 400 of each over 2,000 records = 400 x 15 = 6,000
+    total = admin_rpc(
+        "revcycle.usage.record", "read_group", [("idempotency_key", "=like", f"{prefix}-%")], ["quantity:sum"], []
+    )
+    assert total[0]["quantity"] == 6000
+
+
+def test_concurrent_csv_calls_with_the_same_keys_count_once(rpc_as, admin_rpc, metered_line):
+    prefix = uuid.uuid4().hex
+    text = _csv(metered_line, prefix, 1000)
+    results, errors = [], []
+
+    def send():
+        session = rpc_as("admin", "admin")
+        try:
+            results.append(session("revcycle.usage.record", "revcycle_report_usage_csv", text))
+        except xmlrpc.client.Fault as fault:  # a deadlock or serialization conflict would surface here
+            errors.append(fault.faultString[-500:])
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sum(result["created"] for result in results) == 1000
+    assert sum(len(result["duplicates"]) for result in results) == 2000
+    assert _count(admin_rpc, prefix) == 1000

@@ -13,9 +13,12 @@ from datetime import datetime, time, timedelta
 
 from odoo import Command, api, fields, models
 from odoo.addons.revcycle_base.engine import periods as period_engine
-from odoo.tools import SQL, format_date, get_lang
+from odoo.tools import SQL, format_date, get_lang, split_every
 
 from ..engine import Tier, UsageTerms, rate_usage
+
+# distinct schedules summed by one statement (one UNION ALL branch each)
+SCHEDULES_PER_QUERY = 50
 
 
 @dataclass
@@ -26,6 +29,43 @@ class UsageBill:
     invoice_commands: list = field(default_factory=list)
     credit_commands: list = field(default_factory=list)
     ratings: list = field(default_factory=list)  # (rating vals, "invoice" | "credit" | None)
+
+
+@dataclass(frozen=True)
+class MeteredLine:
+    """What the rating reads of a metered contract line: read for all the lines of a run by one query (the ORM
+    would read it field by field, line by line)."""
+
+    id: int
+    contract_id: int
+    company_id: int
+    currency_id: int
+    product_id: int
+    template_id: int
+    pricelist_id: int | None
+    name: str
+    price_unit: float
+    included: float
+    minimum: float
+    usage_date_start: object  # a date, or None: usage counts from the contract's start
+    charge_model: str
+    package_size: float
+    tax_ids: tuple = ()
+    product_name: str = ""
+    uom: str = ""
+
+
+@dataclass(frozen=True)
+class UsageContract:
+    """What the rating reads of a contract: its billing schedule and the periods paused (no invoice)."""
+
+    id: int
+    date_start: object
+    billing_period: str
+    date_end: object
+    billing_anchor: str
+    skipped: frozenset = frozenset()
+    has_fixed_lines: bool = False
 
 
 class UsageFormatter:
@@ -40,6 +80,15 @@ class UsageFormatter:
         self.separators = (data.decimal_point, data.thousands_sep) if data.grouping == "[3,0]" else None
         self.dates = {}
         self.tiers = {}  # the tier tables of the run, by product, pricelist, company, currency and date
+        self.schedules = {}  # the closed periods of the run's contracts, by terms and invoice date
+        self.currencies = {}
+        self.money_formats = {}
+        self.texts = env["revcycle.contract"]._revcycle_usage_texts()
+
+    def currency(self, currency_id):
+        if currency_id not in self.currencies:
+            self.currencies[currency_id] = self.env["res.currency"].browse(currency_id)
+        return self.currencies[currency_id]
 
     def number(self, value, digits=2):
         if self.separators is None:
@@ -48,14 +97,13 @@ class UsageFormatter:
         return f"{value:,.{digits}f}".replace(",", "\0").replace(".", point).replace("\0", thousands)
 
     def money(self, amount, currency):
-        text = self.number(amount, currency.decimal_places)
-        if not currency.symbol:
+        if currency.id not in self.money_formats:
+            self.money_formats[currency.id] = (currency.decimal_places, currency.symbol, currency.position)
+        digits, symbol, position = self.money_formats[currency.id]
+        text = self.number(amount, digits)
+        if not symbol:
             return text
-        return (
-            f"{text}\N{NO-BREAK SPACE}{currency.symbol}"
-            if currency.position == "after"
-            else (f"{currency.symbol}\N{NO-BREAK SPACE}{text}")
-        )
+        return f"{text}\N{NO-BREAK SPACE}{symbol}" if position == "after" else f"{symbol}\N{NO-BREAK SPACE}{text}"
 
     def date(self, day):
         if day not in self.dates:
@@ -94,27 +142,29 @@ class RevcycleContract(models.Model):
 
     def _revcycle_usage_summary(self, day):
         """Per metered line, the usage of the period containing ``day`` and what it would be billed: plain data
-        for the form, the portal and XML-RPC."""
+        for the form, the portal and XML-RPC (the saved contract's lines and usage)."""
         self.ensure_one()
-        metered = self.line_ids.filtered("revcycle_metered")
-        if not metered or not self.date_start or day < self.date_start:
+        contract_id = self._origin.id
+        if not contract_id or not self.date_start or day < self.date_start:
             return []
-        period = self._revcycle_usage_period_of(day)
+        facts = self._revcycle_usage_facts([contract_id])
+        lines = facts[1].get(contract_id)
+        period = lines and self._revcycle_usage_period_of(day)
         if not period:
             return []
-        quantities = self._revcycle_usage_totals(metered, period)
+        quantities = self._revcycle_usage_totals(lines, period)
         formatter = UsageFormatter(self.env)
         summary = []
-        for line in metered:
+        for line in lines:
             charge = rate_usage(
                 quantities.get(line.id, 0.0),
-                line._revcycle_usage_terms(period.end, formatter),
-                self.currency_id.decimal_places,
+                self._revcycle_usage_terms(line, period.end, formatter),
+                formatter.currency(line.currency_id).decimal_places,
             )
             summary.append(
                 {
                     "line_id": line.id,
-                    "product": line.product_id.display_name,
+                    "product": line.product_name,
                     "period_start": fields.Date.to_string(period.start),
                     "period_end": fields.Date.to_string(period.end),
                     "quantity": charge.quantity,
@@ -122,7 +172,7 @@ class RevcycleContract(models.Model):
                     "billable": charge.billable,
                     "amount": charge.total,
                     "shortfall": charge.shortfall,
-                    "breakdown": line._revcycle_usage_breakdown(charge, formatter),
+                    "breakdown": self._revcycle_usage_breakdown(line, charge, formatter),
                 }
             )
         return summary
@@ -139,7 +189,7 @@ class RevcycleContract(models.Model):
             SQL(
                 """SELECT contract_line_id, sum(quantity) FROM revcycle_usage_record
                 WHERE contract_line_id = ANY(%s) AND date >= %s AND date < %s GROUP BY contract_line_id""",
-                lines.ids,
+                [line.id for line in lines],
                 datetime.combine(period.start, time.min),
                 datetime.combine(period.end + timedelta(days=1), time.min),
             )
@@ -149,56 +199,169 @@ class RevcycleContract(models.Model):
     # -- rating in the invoicing run ---------------------------------------------------------------------------------
     def _revcycle_usage_bills(self, due, invoice_dates=None):
         """{index in ``due``: UsageBill} for the invoices of the run that bill usage. ``invoice_dates``: each
-        invoice's date when it is not its period's (the final usage invoice of a contract whose term is over)."""
-        contracts = self.browse({contract.id for contract, _period in due})
-        metered = contracts.line_ids.filtered("revcycle_metered")
-        if not metered:
+        invoice's date when it is not its period's (the final usage invoice of a contract whose term is over).
+
+        Set-based: the run's metered lines and contracts are read by one query each, the unrated usage of every
+        (line, closed period) is summed by one aggregate (``_revcycle_period_usage``), and the engine
+        (engine/usage.py) prices each sum: no record is read line by line."""
+        contract_ids = list(dict.fromkeys(contract.id for contract, _period in due))
+        contracts_facts, lines_by_contract = self._revcycle_usage_facts(contract_ids)
+        if not lines_by_contract:
             return {}
         invoice_dates = invoice_dates or [
             period_engine.invoice_date(period, contract.billing_mode) for contract, period in due
         ]
-        cutoff = max(invoice_dates)
-        pending = self._revcycle_pending_usage(metered, cutoff)
-        rated = self._revcycle_rated_usage(metered)
-        # what the rating reads of every line and contract, read at once rather than line by line
-        metered.mapped("tax_ids")
-        metered.product_id.mapped("uom_id.name")
-        contracts.mapped("period_ids.move_id")
         formatter = UsageFormatter(self.env)
-        bills = {}
-        taken = set()
-        for index, (contract, period) in enumerate(due):
-            lines = contract.line_ids.filtered("revcycle_metered")
+        closed_by_index = {}
+        schedules = {}  # line id: its longest schedule of the run (a contract invoiced for several periods)
+        for index, (contract, _period) in enumerate(due):
+            lines = lines_by_contract.get(contract.id)
             if not lines:
                 continue
-            bill = contract._revcycle_usage_bill(lines, invoice_dates[index], pending, rated, taken, formatter)
-            if period and not bill.invoice_commands and not contract.line_ids - lines:
+            facts = contracts_facts[contract.id]
+            schedule = self._revcycle_closed_periods(facts, invoice_dates[index], formatter)
+            closed_by_index[index] = [period for period in schedule if period.start not in facts.skipped]
+            for line in lines:
+                if len(schedule) > len(schedules.get(line.id, ())):
+                    schedules[line.id] = schedule
+        pending = self._revcycle_period_usage(schedules)
+        rated = self._revcycle_rated_usage([line.id for lines in lines_by_contract.values() for line in lines])
+        bills = {}
+        taken = set()
+        for index, closed in closed_by_index.items():
+            contract, period = due[index]
+            lines = lines_by_contract[contract.id]
+            bill = self._revcycle_usage_bill(
+                lines, closed, contracts_facts[contract.id], pending, rated, taken, formatter
+            )
+            if period and not bill.invoice_commands and not contracts_facts[contract.id].has_fixed_lines:
                 # an invoice needs a line: a metered-only contract's first prepaid invoice says when usage is billed
-                bill.invoice_commands += [Command.create(line._revcycle_rate_line_vals()) for line in lines]
+                bill.invoice_commands += [Command.create(self._revcycle_rate_line_vals(line)) for line in lines]
             if bill.invoice_commands or bill.credit_commands or bill.ratings:
                 bills[index] = bill
         return bills
 
     @api.model
-    def _revcycle_pending_usage(self, lines, cutoff):
-        """{line id: {day: quantity}} of the unrated usage of ``lines`` before ``cutoff`` (one aggregate query)."""
-        self.env["revcycle.usage.record"].flush_model()
+    def _revcycle_usage_facts(self, contract_ids):
+        """({contract id: UsageContract}, {contract id: [MeteredLine]}) of the contracts with metered lines among
+        ``contract_ids``: two queries, plus the names of their few products and currencies."""
+        for model in ("revcycle.contract", "revcycle.contract.line", "revcycle.contract.period", "sale.order"):
+            self.env[model].flush_model()
+        self.env["product.template"].flush_model(["revcycle_charge_model", "revcycle_usage_package_size"])
+        taxes = self.env["revcycle.contract.line"]._fields["tax_ids"]
         rows = self.env.execute_query(
             SQL(
-                """SELECT contract_line_id, date::date, sum(quantity) FROM revcycle_usage_record
-                WHERE contract_line_id = ANY(%s) AND rating_id IS NULL AND date < %s
-                GROUP BY contract_line_id, date::date""",
-                lines.ids,
-                datetime.combine(cutoff, time.min),
+                """SELECT line.id, line.contract_id, contract.company_id, contract.currency_id, line.product_id,
+                          product.product_tmpl_id, sale.pricelist_id, line.name, line.price_unit,
+                          COALESCE(line.usage_included_quantity, 0), COALESCE(line.usage_minimum_amount, 0),
+                          line.usage_date_start, COALESCE(template.revcycle_charge_model, 'per_unit'),
+                          COALESCE(NULLIF(template.revcycle_usage_package_size, 0), 1),
+                          ARRAY(SELECT tax.%s FROM %s tax WHERE tax.%s = line.id ORDER BY tax.%s)
+                     FROM revcycle_contract_line line
+                     JOIN revcycle_contract contract ON contract.id = line.contract_id
+                     JOIN product_product product ON product.id = line.product_id
+                     JOIN product_template template ON template.id = product.product_tmpl_id
+                LEFT JOIN sale_order sale ON sale.id = contract.sale_order_id
+                    WHERE line.contract_id = ANY(%s) AND line.revcycle_metered
+                 ORDER BY line.contract_id, line.sequence, line.id""",
+                SQL.identifier(taxes.column2),
+                SQL.identifier(taxes.relation),
+                SQL.identifier(taxes.column1),
+                SQL.identifier(taxes.column2),
+                list(contract_ids),
             )
         )
-        pending = defaultdict(dict)
-        for line_id, day, quantity in rows:
-            pending[line_id][day] = quantity
-        return pending
+        if not rows:
+            return {}, {}
+        products = self.env["product.product"].browse({row[4] for row in rows})
+        names = {product.id: (product.display_name, product.uom_id.name) for product in products}
+        lines_by_contract = defaultdict(list)
+        for row in rows:
+            product_name, uom = names[row[4]]
+            lines_by_contract[row[1]].append(
+                MeteredLine(*row[:14], tax_ids=tuple(row[14]), product_name=product_name, uom=uom)
+            )
+        contract_rows = self.env.execute_query(
+            SQL(
+                """SELECT contract.id, contract.date_start, contract.billing_period, contract.date_end,
+                          contract.billing_anchor,
+                          ARRAY(SELECT period.date_start FROM revcycle_contract_period period
+                                 WHERE period.contract_id = contract.id AND period.move_id IS NULL),
+                          EXISTS(SELECT FROM revcycle_contract_line line
+                                  WHERE line.contract_id = contract.id AND NOT COALESCE(line.revcycle_metered, false))
+                     FROM revcycle_contract contract
+                    WHERE contract.id = ANY(%s)""",
+                list(lines_by_contract),
+            )
+        )
+        contracts = {
+            row[0]: UsageContract(*row[:5], skipped=frozenset(row[5]), has_fixed_lines=row[6]) for row in contract_rows
+        }
+        return contracts, dict(lines_by_contract)
 
     @api.model
-    def _revcycle_rated_usage(self, lines):
+    def _revcycle_closed_periods(self, contract, invoice_date, formatter):
+        """The contract's billing periods closed before ``invoice_date`` (those paused too: the caller leaves them
+        out); contracts of the same terms share one schedule."""
+        key = (contract.date_start, contract.billing_period, contract.date_end, contract.billing_anchor, invoice_date)
+        if key not in formatter.schedules:
+            schedule = period_engine.periods(
+                contract.date_start,
+                contract.billing_period,
+                contract.date_end,
+                until=invoice_date,
+                align=contract.billing_anchor,
+            )
+            formatter.schedules[key] = [period for period in schedule if period.end < invoice_date]
+        return formatter.schedules[key]
+
+    @api.model
+    def _revcycle_period_usage(self, schedules):
+        """{(line id, period start): (quantity, records)} of the unrated usage of each line's periods, from
+        ``schedules`` ({line id: its consecutive periods}): one aggregate. ``records`` tells usage that sums to 0
+        from none at all.
+
+        It reads the usage as a plain sum per line does (the lines and dates covered, by the (line, date) index)
+        and groups it by line and period: ``width_bucket`` finds the period of each record's date among its
+        line's period bounds. Lines of the same schedule (same start, period, end) share one branch of the
+        statement, so a run of thousands of contracts started on a few dates is a few branches."""
+        schedules = {line_id: schedule for line_id, schedule in schedules.items() if schedule}
+        if not schedules:
+            return {}
+        self.env["revcycle.usage.record"].flush_model()
+        bounds = {
+            line_id: [period.start for period in schedule] + [schedule[-1].end + timedelta(days=1)]
+            for line_id, schedule in schedules.items()
+        }
+        lines_by_bounds = defaultdict(list)
+        for line_id, days in bounds.items():
+            lines_by_bounds[tuple(days)].append(line_id)
+        rows = []
+        for groups in split_every(SCHEDULES_PER_QUERY, list(lines_by_bounds.items())):
+            rows += self.env.execute_query(
+                SQL(" UNION ALL ").join(
+                    SQL(
+                        """(SELECT contract_line_id, width_bucket(date, %s::timestamp[]), sum(quantity), count(*)
+                              FROM revcycle_usage_record
+                             WHERE contract_line_id = ANY(%s) AND rating_id IS NULL AND date >= %s AND date < %s
+                          GROUP BY 1, 2)""",
+                        [datetime.combine(day, time.min) for day in days],
+                        line_ids,
+                        datetime.combine(days[0], time.min),
+                        datetime.combine(days[-1], time.min),
+                    )
+                    for days, line_ids in groups
+                )
+            )
+        usage = {}
+        for line_id, bucket, quantity, records in rows:
+            schedule = schedules[line_id]
+            if 1 <= bucket <= len(schedule):  # outside a line's own periods (another line's bounds): not its
+                usage[(line_id, schedule[bucket - 1].start)] = (quantity, records)
+        return usage
+
+    @api.model
+    def _revcycle_rated_usage(self, line_ids):
         """{(line id, period start): {quantity, usage_amount, shortfall_amount, amount}} billed so far."""
         self.env["revcycle.usage.rating"].flush_model()
         rows = self.env.execute_query(
@@ -207,7 +370,7 @@ class RevcycleContract(models.Model):
                       sum(amount)
                  FROM revcycle_usage_rating WHERE contract_line_id = ANY(%s)
                 GROUP BY contract_line_id, period_start""",
-                lines.ids,
+                line_ids,
             )
         )
         return {
@@ -215,29 +378,22 @@ class RevcycleContract(models.Model):
             for row in rows
         }
 
-    def _revcycle_usage_bill(self, lines, invoice_date, pending, rated, taken, formatter):
-        """The usage one invoice dated ``invoice_date`` bills: every closed period not rated yet, and the late usage
-        of periods rated before."""
-        self.ensure_one()
-        schedule = period_engine.periods(
-            self.date_start, self.billing_period, self.date_end, until=invoice_date, align=self.billing_anchor
-        )
-        skipped = set(self.period_ids.filtered(lambda row: not row.move_id).mapped("date_start"))  # paused periods
-        closed = [period for period in schedule if period.end < invoice_date and period.start not in skipped]
+    @api.model
+    def _revcycle_usage_bill(self, lines, closed, contract, pending, rated, taken, formatter):
+        """The usage one invoice bills of a contract's metered ``lines``: every ``closed`` period not rated yet,
+        and the late usage of periods rated before."""
         bill = UsageBill()
         for line in lines:
-            line_pending = pending.get(line.id, {})
-            added_on = line.usage_date_start or self.date_start
+            added_on = line.usage_date_start or contract.date_start
             for period in closed:
                 if (line.id, period.start) in taken:
                     continue
-                quantity = sum(qty for day, qty in line_pending.items() if period.start <= day <= period.end)
-                has_usage = any(period.start <= day <= period.end for day in line_pending)
+                quantity, records = pending.get((line.id, period.start), (0.0, 0))
                 before = rated.get((line.id, period.start))
-                if before is None and (has_usage or period.end >= added_on):
-                    line._revcycle_bill_period(bill, period, quantity, formatter)
-                elif before is not None and has_usage:
-                    line._revcycle_bill_adjustment(bill, period, quantity, before, formatter)
+                if before is None and (records or period.end >= added_on):
+                    self._revcycle_bill_period(line, bill, period, quantity, formatter)
+                elif before is not None and records:
+                    self._revcycle_bill_adjustment(line, bill, period, quantity, before, formatter)
                 else:
                     continue
                 taken.add((line.id, period.start))
@@ -337,123 +493,139 @@ class RevcycleContract(models.Model):
         )
         self.env["revcycle.usage.record"].invalidate_model(["rating_id"])
 
-
-class RevcycleContractLine(models.Model):
-    _inherit = "revcycle.contract.line"
-
-    def _revcycle_usage_terms(self, on_date, formatter=None):
+    # -- one metered line's rating: terms, breakdown, invoice lines ----------------------------------------------
+    @api.model
+    def _revcycle_usage_terms(self, line, on_date, formatter):
         """The line's rating terms in the contract's currency: its rate, allowance and commitment; the tier table
         of the quotation's pricelist (else the product's generic one), converted from the tiers' currency at
-        ``on_date`` when it is not the contract's."""
-        self.ensure_one()
-        template = self.product_id.product_tmpl_id
-        contract = self.contract_id
+        ``on_date`` when it is not the contract's (read once per run for each product, pricelist and date)."""
         tiers = ()
-        if template.revcycle_charge_model in ("graduated", "volume"):
-            pricelist = contract.sale_order_id.pricelist_id
-            key = (template.id, pricelist.id, contract.company_id.id, contract.currency_id.id, on_date)
-            cache = formatter.tiers if formatter else {}
-            if key not in cache:
-                records = self.env["revcycle.price.tier"]._revcycle_tiers_for(template, pricelist, contract.company_id)
-                cache[key] = tuple(
-                    Tier(tier.min_quantity, self._revcycle_in_contract_currency(tier.price, tier.currency_id, on_date))
+        if line.charge_model in ("graduated", "volume"):
+            key = (line.template_id, line.pricelist_id, line.company_id, line.currency_id, on_date)
+            if key not in formatter.tiers:
+                company = self.env["res.company"].browse(line.company_id)
+                records = self.env["revcycle.price.tier"]._revcycle_tiers_for(
+                    self.env["product.template"].browse(line.template_id),
+                    self.env["product.pricelist"].browse(line.pricelist_id or []),
+                    company,
+                )
+                currency = formatter.currency(line.currency_id)
+                formatter.tiers[key] = tuple(
+                    Tier(
+                        tier.min_quantity,
+                        self._revcycle_in_currency(tier.price, tier.currency_id, currency, company, on_date),
+                    )
                     for tier in records
                 )
-            tiers = cache[key]
+            tiers = formatter.tiers[key]
         return UsageTerms(
-            template.revcycle_charge_model or "per_unit",
-            unit_price=self.price_unit,
+            line.charge_model,
+            unit_price=line.price_unit,
             tiers=tiers,
-            package_size=template.revcycle_usage_package_size or 1.0,
-            included_quantity=self.usage_included_quantity,
-            minimum_amount=self.usage_minimum_amount,
+            package_size=line.package_size,
+            included_quantity=line.included,
+            minimum_amount=line.minimum,
         )
 
-    def _revcycle_in_contract_currency(self, amount, currency, on_date):
-        contract = self.contract_id
-        if not currency or currency == contract.currency_id:
+    @api.model
+    def _revcycle_in_currency(self, amount, currency, to_currency, company, on_date):
+        if not currency or currency == to_currency:
             return amount
         # unrounded: the rating rounds once per line, in the contract's currency
-        return currency._convert(amount, contract.currency_id, contract.company_id, on_date, round=False)
+        return currency._convert(amount, to_currency, company, on_date, round=False)
 
-    def _revcycle_usage_breakdown(self, charge, formatter):
+    @api.model
+    def _revcycle_usage_breakdown(self, line, charge, formatter):
         """The breakdown a customer reads: quantity, allowance, each tier slice or block count, the shortfall."""
-        currency = self.contract_id.currency_id
-        uom = self.product_id.uom_id.name
+        currency = formatter.currency(line.currency_id)
+        text = formatter.texts
 
         def money(amount):
             return formatter.money(amount, currency)
 
-        parts = [self.env._("%(quantity)s %(uom)s used", quantity=formatter.number(charge.quantity), uom=uom)]
+        parts = [text["used"] % {"quantity": formatter.number(charge.quantity), "uom": line.uom}]
         if charge.included:
-            parts.append(self.env._("%(included)s included", included=formatter.number(charge.included)))
-        model = self.product_id.revcycle_charge_model
+            parts.append(text["included"] % {"included": formatter.number(charge.included)})
         for piece in charge.slices:
-            if model == "package":
+            if line.charge_model == "package":
                 parts.append(
-                    self.env._(
-                        "%(blocks)s blocks of %(size)s at %(price)s",
-                        blocks=int(piece.quantity),
-                        size=self.product_id.revcycle_usage_package_size,
-                        price=money(piece.price),
-                    )
+                    text["blocks"]
+                    % {"blocks": int(piece.quantity), "size": line.package_size, "price": money(piece.price)}
                 )
-            elif model in ("graduated", "volume"):
+            elif line.charge_model in ("graduated", "volume"):
                 parts.append(
-                    self.env._(
-                        "%(quantity)s from tier %(tier)s at %(price)s = %(amount)s",
-                        quantity=formatter.number(piece.quantity),
-                        tier=formatter.number(piece.min_quantity, 0),
-                        price=piece.price,
-                        amount=money(piece.amount),
-                    )
+                    text["tier"]
+                    % {
+                        "quantity": formatter.number(piece.quantity),
+                        "tier": formatter.number(piece.min_quantity, 0),
+                        "price": piece.price,
+                        "amount": money(piece.amount),
+                    }
                 )
             else:
                 parts.append(
-                    self.env._(
-                        "%(quantity)s at %(price)s = %(amount)s",
-                        quantity=formatter.number(piece.quantity),
-                        price=piece.price,
-                        amount=money(piece.amount),
-                    )
+                    text["unit"]
+                    % {
+                        "quantity": formatter.number(piece.quantity),
+                        "price": piece.price,
+                        "amount": money(piece.amount),
+                    }
                 )
         if charge.shortfall:
             parts.append(
-                self.env._(
-                    "minimum commitment %(minimum)s: %(shortfall)s short",
-                    minimum=money(charge.usage_amount + charge.shortfall),
-                    shortfall=money(charge.shortfall),
-                )
+                text["minimum"]
+                % {"minimum": money(charge.usage_amount + charge.shortfall), "shortfall": money(charge.shortfall)}
             )
         return "; ".join(parts)
 
-    def _revcycle_usage_line_vals(self, period, label, amount):
+    @api.model
+    def _revcycle_usage_texts(self):
+        """The texts of usage invoice lines, translated once per run (formatted line by line with %)."""
         return {
-            "product_id": self.product_id.id,
+            "used": self.env._("%(quantity)s %(uom)s used"),
+            "included": self.env._("%(included)s included"),
+            "blocks": self.env._("%(blocks)s blocks of %(size)s at %(price)s"),
+            "tier": self.env._("%(quantity)s from tier %(tier)s at %(price)s = %(amount)s"),
+            "unit": self.env._("%(quantity)s at %(price)s = %(amount)s"),
+            "minimum": self.env._("minimum commitment %(minimum)s: %(shortfall)s short"),
+            "period": self.env._("%(start)s to %(end)s"),
+            "usage": self.env._("%(line)s, usage %(period)s: %(breakdown)s"),
+            "shortfall": self.env._("%(line)s, minimum commitment shortfall %(period)s"),
+            "adjusted": self.env._(
+                "%(line)s, usage %(period)s adjusted (%(quantity)s reported after it was billed): now %(breakdown)s"
+            ),
+            "rate": self.env._("%(line)s: usage billed at the end of each period"),
+        }
+
+    @api.model
+    def _revcycle_usage_line_vals(self, line, period, label, amount):
+        return {
+            "product_id": line.product_id,
             "name": label,
             "quantity": 1.0,
             "price_unit": amount,
-            "tax_ids": [Command.set(self.tax_ids.ids)],
+            "tax_ids": [Command.set(list(line.tax_ids))],
             "revcycle_service_start": period.start,
             "revcycle_service_end": period.end,
         }
 
-    def _revcycle_rate_line_vals(self):
+    @api.model
+    def _revcycle_rate_line_vals(self, line):
         return {
-            "product_id": self.product_id.id,
-            "name": self.env._("%(line)s: usage billed at the end of each period", line=self.name),
+            "product_id": line.product_id,
+            "name": UsageFormatter(self.env).texts["rate"] % {"line": line.name},
             "quantity": 1.0,
             "price_unit": 0.0,
-            "tax_ids": [Command.set(self.tax_ids.ids)],
+            "tax_ids": [Command.set(list(line.tax_ids))],
         }
 
-    def _revcycle_rating_vals(self, period, kind, quantity, charge_figures, breakdown):
-        contract = self.contract_id
+    @api.model
+    def _revcycle_rating_vals(self, line, period, kind, quantity, charge_figures, breakdown):
         return {
-            "contract_id": contract.id,
-            "contract_line_id": self.id,
-            "company_id": contract.company_id.id,
-            "currency_id": contract.currency_id.id,
+            "contract_id": line.contract_id,
+            "contract_line_id": line.id,
+            "company_id": line.company_id,
+            "currency_id": line.currency_id,
             "kind": kind,
             "period_start": period.start,
             "period_end": period.end,
@@ -462,31 +634,26 @@ class RevcycleContractLine(models.Model):
             **charge_figures,
         }
 
+    @api.model
     def _revcycle_period_label(self, period, formatter):
-        return self.env._("%(start)s to %(end)s", start=formatter.date(period.start), end=formatter.date(period.end))
+        return formatter.texts["period"] % {"start": formatter.date(period.start), "end": formatter.date(period.end)}
 
-    def _revcycle_bill_period(self, bill, period, quantity, formatter):
+    @api.model
+    def _revcycle_bill_period(self, line, bill, period, quantity, formatter):
         """The period-end rating: one line for the usage (even none: the customer sees the period was counted), one
         for the commitment shortfall."""
-        charge = rate_usage(
-            quantity, self._revcycle_usage_terms(period.end, formatter), self.contract_id.currency_id.decimal_places
+        currency = formatter.currency(line.currency_id)
+        charge = rate_usage(quantity, self._revcycle_usage_terms(line, period.end, formatter), currency.decimal_places)
+        breakdown = self._revcycle_usage_breakdown(line, charge, formatter)
+        period_label = self._revcycle_period_label(period, formatter)
+        label = formatter.texts["usage"] % {"line": line.product_name, "period": period_label, "breakdown": breakdown}
+        bill.invoice_commands.append(
+            Command.create(self._revcycle_usage_line_vals(line, period, label, charge.usage_amount))
         )
-        breakdown = self._revcycle_usage_breakdown(charge, formatter)
-        label = self.env._(
-            "%(line)s, usage %(period)s: %(breakdown)s",
-            line=self.product_id.display_name,
-            period=self._revcycle_period_label(period, formatter),
-            breakdown=breakdown,
-        )
-        bill.invoice_commands.append(Command.create(self._revcycle_usage_line_vals(period, label, charge.usage_amount)))
         if charge.shortfall:
-            shortfall_label = self.env._(
-                "%(line)s, minimum commitment shortfall %(period)s",
-                line=self.product_id.display_name,
-                period=self._revcycle_period_label(period, formatter),
-            )
+            shortfall_label = formatter.texts["shortfall"] % {"line": line.product_name, "period": period_label}
             bill.invoice_commands.append(
-                Command.create(self._revcycle_usage_line_vals(period, shortfall_label, charge.shortfall))
+                Command.create(self._revcycle_usage_line_vals(line, period, shortfall_label, charge.shortfall))
             )
         figures = {
             "billable_quantity": charge.billable,
@@ -494,13 +661,18 @@ class RevcycleContractLine(models.Model):
             "shortfall_amount": charge.shortfall,
             "amount": charge.total,
         }
-        bill.ratings.append((self._revcycle_rating_vals(period, "period", quantity, figures, breakdown), "invoice"))
+        bill.ratings.append(
+            (self._revcycle_rating_vals(line, period, "period", quantity, figures, breakdown), "invoice")
+        )
 
-    def _revcycle_bill_adjustment(self, bill, period, quantity, before, formatter):
+    @api.model
+    def _revcycle_bill_adjustment(self, line, bill, period, quantity, before, formatter):
         """Late usage or a correction of a rated period: the period re-rated with it, billed by the difference."""
-        currency = self.contract_id.currency_id
+        currency = formatter.currency(line.currency_id)
         total_quantity = max(before["quantity"] + quantity, 0.0)
-        charge = rate_usage(total_quantity, self._revcycle_usage_terms(period.end, formatter), currency.decimal_places)
+        charge = rate_usage(
+            total_quantity, self._revcycle_usage_terms(line, period.end, formatter), currency.decimal_places
+        )
         difference = currency.round(charge.total - before["amount"])
         figures = {
             "billable_quantity": charge.billable,
@@ -508,19 +680,24 @@ class RevcycleContractLine(models.Model):
             "shortfall_amount": currency.round(charge.shortfall - before["shortfall_amount"]),
             "amount": difference,
         }
-        breakdown = self._revcycle_usage_breakdown(charge, formatter)
-        label = self.env._(
-            "%(line)s, usage %(period)s adjusted (%(quantity)s reported after it was billed): now %(breakdown)s",
-            line=self.product_id.display_name,
-            period=self._revcycle_period_label(period, formatter),
-            quantity=formatter.number(quantity),
-            breakdown=breakdown,
-        )
+        breakdown = self._revcycle_usage_breakdown(line, charge, formatter)
+        label = formatter.texts["adjusted"] % {
+            "line": line.product_name,
+            "period": self._revcycle_period_label(period, formatter),
+            "quantity": formatter.number(quantity),
+            "breakdown": breakdown,
+        }
         target = None
         if currency.compare_amounts(difference, 0.0) > 0:
-            bill.invoice_commands.append(Command.create(self._revcycle_usage_line_vals(period, label, difference)))
+            bill.invoice_commands.append(
+                Command.create(self._revcycle_usage_line_vals(line, period, label, difference))
+            )
             target = "invoice"
         elif currency.compare_amounts(difference, 0.0) < 0:
-            bill.credit_commands.append(Command.create(self._revcycle_usage_line_vals(period, label, -difference)))
+            bill.credit_commands.append(
+                Command.create(self._revcycle_usage_line_vals(line, period, label, -difference))
+            )
             target = "credit"
-        bill.ratings.append((self._revcycle_rating_vals(period, "adjustment", quantity, figures, breakdown), target))
+        bill.ratings.append(
+            (self._revcycle_rating_vals(line, period, "adjustment", quantity, figures, breakdown), target)
+        )
