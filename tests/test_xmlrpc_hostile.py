@@ -328,20 +328,10 @@ for args, why in [
     ([["{revenue}"], TOMORROW], "after today"),
 ]:
     case("admin", "revcycle.revenue.contract", "recognize_contract_until", args, why)
-case(
-    "revrec_user",
-    "revcycle.revenue.contract",
-    "recognize_contract_until",
-    [["{revenue}"], "2025-01-31"],
-    "Revenue|manager|Manager",
-)
-case(
-    "other_manager",
-    "revcycle.revenue.contract",
-    "recognize_contract_until",
-    [["{revenue}"], "2025-01-31"],
-    "access|rights|not allowed|company",
-)
+case("revrec_user", "revcycle.revenue.contract", "recognize_contract_until", [["{revenue}"], "2025-01-31"],
+     "Revenue|manager|Manager")
+case("other_manager", "revcycle.revenue.contract", "recognize_contract_until", [["{revenue}"], "2025-01-31"],
+     "access|rights|not allowed|company")
 
 # --- revcycle.revenue.contract.revcycle_deferred_rollforward(date_from, date_to, company_id) ---------------------
 for args, why in [
@@ -431,13 +421,8 @@ case("admin", "revcycle.contract", "action_resume", [["{contract}"], "not a date
 case("admin", "revcycle.contract", "action_resume", [["{contract}"], 12], "date")
 case("admin", "revcycle.contract", "action_cancel_pause", [["{contract}"]], "pause|unpaused")
 # the pause dates are the Pause action's to write: a plain write over XML-RPC is refused, nothing written
-case(
-    "admin",
-    "revcycle.contract",
-    "write",
-    [["{contract}"], {"pause_from": "2026-05-01", "pause_to": "2026-05-31"}],
-    "change through its actions",
-)
+case("admin", "revcycle.contract", "write", [["{contract}"], {"pause_from": "2026-05-01", "pause_to": "2026-05-31"}],
+     "change through its actions")
 # the contract's card for collection is saved by its customer on the portal: a plain write is refused
 case("admin", "revcycle.contract", "write", [["{contract}"], {"revcycle_payment_token_id": 1}], "saved by its customer")
 case("salesperson", "revcycle.contract", "search_read", [[]], "access|rights|not allowed")
@@ -574,13 +559,8 @@ for vals, why in [
 # --- revcycle.payment.plan: state by its actions only; plans and promises from plain data (issue 18) -------------
 for vals in ({"state": "accepted"}, {"amount_covered": 1.0}, {"accepted_by": "me"}, {"state": "done"}):
     case("collector", "revcycle.payment.plan", "write", [["{plan}"], vals], "set by its actions")
-case(
-    "collector",
-    "revcycle.payment.plan",
-    "create",
-    [{"partner_id": "{partner}", "state": "accepted"}],
-    "set by its actions",
-)
+case("collector", "revcycle.payment.plan", "create", [{"partner_id": "{partner}", "state": "accepted"}],
+     "set by its actions")
 case("collector", "revcycle.payment.plan", "action_accept", [["{plan}"]], "Only a proposed plan")
 case("portal", "revcycle.payment.plan", "search_read", [[]], "access|rights|not allowed")
 case("salesperson", "revcycle.payment.plan", "revcycle_make_plan", ["{partner}", 3, TOMORROW], "Only collections")
@@ -621,7 +601,8 @@ for args, why in [
     ([["{partner}"], 12, "x"], "until"),
 ]:
     case("collector", "res.partner", "revcycle_pause_dunning", args, why)
-case("collector", "res.partner", "write", [["{partner}"], {"revcycle_dunning_paused_until": TOMORROW}], "Pause Dunning")
+case("collector", "res.partner", "write", [["{partner}"], {"revcycle_dunning_paused_until": TOMORROW}],
+     "Pause Dunning")
 case("salesperson", "res.partner", "revcycle_log_call", [["{partner}"], "no_answer"], "Only collections")
 case("billing", "res.partner", "revcycle_send_next_notice", [["{partner}"]], "Only collections")
 case("collector", "res.partner", "revcycle_send_next_notice", [["{partner}"]], "no notice due today")
