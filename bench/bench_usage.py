@@ -359,6 +359,15 @@ def main(argv):
         "the same usage records, the same month, the same database",
         "ours also prices each line (allowance, tiers, commitment) and builds its invoice lines",
     )
+    print_fairness(
+        {
+            "csv": "revcycle_report_usage_csv: the records as CSV text, checked and written by one statement",
+            "dicts": "revcycle_report_usage: the records as XML-RPC structs, checked one by one, written by COPY",
+        },
+        f"the same record generator, {CLIENTS} client threads each with its own connection building the records and "
+        f"requests while the clock runs (on this machine), {WORKERS} server workers, the same checks and answer",
+        "the form of the records on the wire (and so how the server reads and checks them); the batch size",
+    )
     print(
         f"data: {CONTRACTS} active monthly contracts, one metered line each; month {month_start}; "
         f"{held:,} usage records held; ingestion by {CLIENTS} clients, batches of {BATCH:,}, {WORKERS} workers"
