@@ -358,6 +358,53 @@ def net_credits(open_items):
     return result
 
 
+def unpaid_instalments(instalments, paid, digits):
+    """What is left of each instalment [(date, amount)] once ``paid`` is applied to them in date order, counted in
+    the currency's smallest unit (``digits`` decimals) so that nothing is lost to rounding: [(date, left)] for the
+    instalments not fully paid. 1,000 in 333.33 / 333.33 / 333.34 with 400 paid: (d2, 266.66), (d3, 333.34)."""
+    unit = 10 ** digits
+    left_to_apply = max(0, round(paid * unit))
+    result = []
+    for day, amount in sorted(instalments, key=lambda instalment: instalment[0]):
+        units = round(amount * unit)
+        applied = min(units, left_to_apply)
+        left_to_apply -= applied
+        if units - applied > 0:
+            result.append((day, (units - applied) / unit))
+    return result
+
+
+def schedule_covered(covered, residual, instalments, digits):
+    """A payment plan's instalments in place of the open items it covers, never counting an amount twice.
+
+    ``covered``: the plan's open items [(key, due, amount in the forecast's currency)]; ``residual``: what the
+    covered invoices owe now in the plan's currency; ``instalments``: what is left of each instalment
+    [(date, amount in the plan's currency)] (``unpaid_instalments``). The instalments are converted by the covered
+    items' own ratio (their forecast amount / the residual), rounded cumulatively to ``digits`` so that they add up
+    exactly; an instalment beyond the residual is cut to it. What the instalments do not cover (a promise of part of
+    the amount) stays on the covered items, taken off them oldest due first as a payment would be.
+    Returns ([(date, amount)], [(key, amount left)] for the items with something left)."""
+    total = sum(amount for _key, _due, amount in covered)
+    if residual <= 0 or total <= 0:
+        return [], [(key, amount) for key, _due, amount in covered]
+    ratio = total / residual
+    scheduled, cumulative, converted_before = [], 0.0, 0.0
+    for day, amount in instalments:
+        cumulative = min(residual, cumulative + amount)
+        converted = total if cumulative >= residual - 0.5 / 10 ** digits else round(cumulative * ratio, digits)
+        if converted - converted_before > 0:
+            scheduled.append((day, round(converted - converted_before, digits)))
+        converted_before = converted
+    to_take = converted_before
+    left = []
+    for key, _due, amount in sorted(covered, key=lambda item: (item[1], item[0])):
+        taken = min(amount, to_take)
+        to_take -= taken
+        if amount - taken >= 0.5 / 10 ** digits:  # less than half a cent is rounding, not an amount to collect
+            left.append((key, amount - taken))
+    return scheduled, left
+
+
 # -- accuracy ----------------------------------------------------------------------------------------------------------
 def wape(actuals, forecasts):
     """Weighted absolute percentage error: sum |actual - forecast| / sum |actual| x 100; None without actuals."""
