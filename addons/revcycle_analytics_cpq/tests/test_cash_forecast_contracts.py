@@ -6,22 +6,19 @@ from datetime import date
 
 from freezegun import freeze_time
 from odoo import Command
-from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.revcycle_analytics.tests.common import RevcycleForecastCommon
 from odoo.tests import tagged
 
 TODAY = "2024-06-30"
 
 
 @tagged("post_install", "-at_install", "revcycle")
-class TestCashForecastContracts(AccountTestInvoicingCommon):
-    @classmethod
-    def get_default_groups(cls):
-        return super().get_default_groups() | cls.env.ref("revcycle_analytics.group_revcycle_analytics_manager")
+class TestCashForecastContracts(RevcycleForecastCommon):
+    TODAY = TODAY
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.company_data["company"]
         cls.customer = cls.env["res.partner"].create({"name": "Forecast Subscriber", "is_company": True})
         cls.product = cls.env["product.product"].create(
             {"name": "Seat", "type": "service", "list_price": 1, "taxes_id": [Command.clear()]})
@@ -31,7 +28,6 @@ class TestCashForecastContracts(AccountTestInvoicingCommon):
             "billing_period": "month", "date_start": "2024-07-01", "state": "active",
             "line_ids": [Command.create({"product_id": cls.product.id, "name": "Seats", "price_unit": 1000,
                                          "tax_ids": [Command.set(cls.tax.ids)]})]})
-        cls.Kpi = cls.env["revcycle.kpi"]
 
     def test_next_invoices_in_the_horizon_tax_included(self):
         """Monthly 1,000 + 10 % tax = 1,100 from 07-01: 07-01 (week 1), 08-01 (day 32, week 5), 09-01 (day 63,
