@@ -2,8 +2,8 @@
 ``get_cash_backtest`` on ``revcycle.kpi``.
 
 The ledger's open receivables come from this addon; the bridges add their sources through two hooks:
-``_revcycle_forecast_items(run)`` (append items: contract billing from revcycle_analytics_cpq; payment plans and
-usage estimates later) and ``_revcycle_forecast_adjust(items, run)`` (re-time items: promises to pay and card
+``_revcycle_forecast_items(run)`` (append items: contract billing and usage from revcycle_analytics_cpq; payment
+plans and promises from revcycle_analytics_dunning, which replace the invoices they cover) and ``_revcycle_forecast_adjust(items, run)`` (re-time items: promises to pay and card
 auto-collection from revcycle_analytics_dunning). ``_revcycle_forecast_partner_features(run)`` gives the late-payment
 model the customers' dunning and card history, ``_revcycle_forecast_segments(run)`` their segment (risk class).
 
@@ -209,8 +209,8 @@ class RevcycleKpi(models.AbstractModel):
     def _revcycle_forecast_items(self, run):
         """The items bringing cash in (``engine.forecast.ForecastItem``): here the open receivables, each by its
         own due date and its customer's learned delay, scored for lateness. Bridges append theirs (``super()``)
-        when ``run["with_sources"]``: contract billing (revcycle_analytics_cpq); to come: payment plans
-        (revcycle_dunning), usage estimates (revcycle_cpq)."""
+        when ``run["with_sources"]``: contract billing and usage (revcycle_analytics_cpq), payment plans and
+        promises in place of the invoices they cover (revcycle_analytics_dunning)."""
         items = []
         distribution = run["distribution"]
         for row in run["open"]:
