@@ -212,6 +212,26 @@ class TestForecastWeeks(BaseCase):
 
     @seed(23)
     @settings(max_examples=40, deadline=None)
+    @given(st.lists(st.integers(1, 100000), min_size=1, max_size=4), st.integers(1, 100000),
+           st.lists(st.integers(1, 100000), min_size=1, max_size=5), st.integers(0, 100000),
+           st.sampled_from([0.5, 1.0, 1.1, 2.0, 0.9]))
+    def test_plan_never_counts_twice(self, open_cents, residual_cents, instalment_cents, paid_cents, ratio):
+        """Invariant: the instalments scheduled plus what is left on the covered items is the covered open amount
+        (to the cent), the instalments never exceed it, and nothing is negative."""
+        covered = [(str(i), AS_OF + timedelta(days=i), cents * ratio / 100) for i, cents in enumerate(open_cents)]
+        instalments = [(AS_OF + timedelta(days=30 * i), cents / 100) for i, cents in enumerate(instalment_cents)]
+        left_of_plan = unpaid_instalments(instalments, paid_cents / 100, 2)
+        scheduled, left = schedule_covered(covered, residual_cents / 100, left_of_plan, 2)
+        total = sum(amount for _key, _due, amount in covered)
+        planned = sum(amount for _day, amount in scheduled)
+        self.assertLessEqual(planned, total + 0.005 * len(scheduled))
+        self.assertAlmostEqual(planned + sum(amount for _key, amount in left), total,
+                               delta=0.005 * (len(scheduled) + len(left) + 1))
+        self.assertTrue(all(amount > 0 for _day, amount in scheduled))
+        self.assertTrue(all(amount > 0 for _key, amount in left))
+
+    @seed(23)
+    @settings(max_examples=40, deadline=None)
     @given(st.lists(st.tuples(st.integers(-30, 60), st.floats(1, 1000), st.integers(-40, 40)), min_size=1,
                     max_size=8), st.integers(0, 20))
     def test_weeks_plus_beyond_is_the_open_amount(self, rows, shift):
