@@ -211,7 +211,7 @@ class TestForecastWeeks(BaseCase):
         self.assertEqual(schedule_covered([("a", d1, 500.0)], 0.0, plan, 2), ([], [("a", 500.0)]))
 
     @seed(23)
-    @settings(max_examples=40, deadline=None)
+    @settings(max_examples=25, deadline=None)
     @given(st.lists(st.integers(1, 100000), min_size=1, max_size=4), st.integers(1, 100000),
            st.lists(st.integers(1, 100000), min_size=1, max_size=5), st.integers(0, 100000),
            st.sampled_from([0.5, 1.0, 1.1, 2.0, 0.9]))
