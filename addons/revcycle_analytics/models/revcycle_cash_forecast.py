@@ -3,8 +3,9 @@
 
 The ledger's open receivables come from this addon; the bridges add their sources through two hooks:
 ``_revcycle_forecast_items(run)`` (append items: contract billing and usage from revcycle_analytics_cpq; payment
-plans and promises from revcycle_analytics_dunning, which replace the invoices they cover) and ``_revcycle_forecast_adjust(items, run)`` (re-time items: promises to pay and card
-auto-collection from revcycle_analytics_dunning). ``_revcycle_forecast_partner_features(run)`` gives the late-payment
+plans and promises from revcycle_analytics_dunning, which replace the invoices they cover) and
+``_revcycle_forecast_adjust(items, run)`` (re-time items: promises to pay and card auto-collection from
+revcycle_analytics_dunning). ``_revcycle_forecast_partner_features(run)`` gives the late-payment
 model the customers' dunning and card history, ``_revcycle_forecast_segments(run)`` their segment (risk class).
 
 As of a date, only what was known that day is read: items dated on or before it, open by what was reconciled on
