@@ -77,6 +77,16 @@ class DelayDistribution:
         index = bisect.bisect_right(self.delays, days)
         return self._cumulative[index - 1] if index else 0.0
 
+    def cdf_many(self, points):
+        """[P(delay <= p) for p in points]: what ``cdf`` gives, read in one loop (a forecast reads 14 points of
+        each item's distribution)."""
+        delays, cumulative, bisect_right = self.delays, self._cumulative, bisect.bisect_right
+        result = []
+        for days in points:
+            index = bisect_right(delays, days)
+            result.append(cumulative[index - 1] if index else 0.0)
+        return result
+
     def quantile(self, q):
         """The smallest delay d with P(delay <= d) >= q (q in [0, 1])."""
         if not self.delays:
@@ -127,6 +137,11 @@ class MixedDistribution(DelayDistribution):
 
     def cdf(self, days):
         return self.share * self.own.cdf(days) + (1 - self.share) * self.prior.cdf(days)
+
+    def cdf_many(self, points):
+        share, rest = self.share, 1 - self.share
+        return [share * own + rest * prior
+                for own, prior in zip(self.own.cdf_many(points), self.prior.cdf_many(points), strict=True)]
 
     def quantile(self, q):
         if not 0 <= q <= 1:
@@ -223,14 +238,15 @@ def week_windows(as_of, weeks):
 def _distribution_shares(distribution, overdue, weeks, shift):
     """Share of the item in each week when paid ``overdue`` + (delay - overdue) days after the as-of date, given
     delay > overdue (overdue = as_of - due, negative before the due date), all payments ``shift`` days later."""
-    remaining = 1.0 - distribution.cdf(overdue)
+    # the CDF at the as-of date and at each week's end, the first week starting on the as-of date (nothing before
+    # it: delay > overdue), read in one pass
+    first = next((k for k in range(weeks) if WEEK_DAYS * (k + 1) > shift), weeks)
+    values = distribution.cdf_many([overdue] + [overdue + WEEK_DAYS * (k + 1) - shift for k in range(first, weeks)])
+    remaining = 1.0 - values[0]
     if remaining <= 1e-12:
         return [0.0] * weeks  # later than any payment ever seen: not expected within the horizon
-    cdf = distribution.cdf
-    # the CDF at each week's end, the first week starting on the as-of date (nothing before it: delay > overdue)
-    ends = [cdf(overdue + WEEK_DAYS * (k + 1) - shift) if WEEK_DAYS * (k + 1) > shift else None
-            for k in range(weeks)]
-    shares, previous = [], cdf(overdue)
+    ends = [None] * first + values[1:]
+    shares, previous = [], values[0]
     for end in ends:
         if end is None:
             shares.append(0.0)
@@ -356,6 +372,53 @@ def net_credits(open_items):
         if residual - used > 1e-9:
             result.append((key, partner, due, residual - used))
     return result
+
+
+def unpaid_instalments(instalments, paid, digits):
+    """What is left of each instalment [(date, amount)] once ``paid`` is applied to them in date order, counted in
+    the currency's smallest unit (``digits`` decimals) so that nothing is lost to rounding: [(date, left)] for the
+    instalments not fully paid. 1,000 in 333.33 / 333.33 / 333.34 with 400 paid: (d2, 266.66), (d3, 333.34)."""
+    unit = 10 ** digits
+    left_to_apply = max(0, round(paid * unit))
+    result = []
+    for day, amount in sorted(instalments, key=lambda instalment: instalment[0]):
+        units = round(amount * unit)
+        applied = min(units, left_to_apply)
+        left_to_apply -= applied
+        if units - applied > 0:
+            result.append((day, (units - applied) / unit))
+    return result
+
+
+def schedule_covered(covered, residual, instalments, digits):
+    """A payment plan's instalments in place of the open items it covers, never counting an amount twice.
+
+    ``covered``: the plan's open items [(key, due, amount in the forecast's currency)]; ``residual``: what the
+    covered invoices owe now in the plan's currency; ``instalments``: what is left of each instalment
+    [(date, amount in the plan's currency)] (``unpaid_instalments``). The instalments are converted by the covered
+    items' own ratio (their forecast amount / the residual), rounded cumulatively to ``digits`` so that they add up
+    exactly; an instalment beyond the residual is cut to it. What the instalments do not cover (a promise of part of
+    the amount) stays on the covered items, taken off them oldest due first as a payment would be.
+    Returns ([(date, amount)], [(key, amount left)] for the items with something left)."""
+    total = sum(amount for _key, _due, amount in covered)
+    if residual <= 0 or total <= 0:
+        return [], [(key, amount) for key, _due, amount in covered]
+    ratio = total / residual
+    scheduled, cumulative, converted_before = [], 0.0, 0.0
+    for day, amount in instalments:
+        cumulative = min(residual, cumulative + amount)
+        converted = total if cumulative >= residual - 0.5 / 10 ** digits else round(cumulative * ratio, digits)
+        if converted - converted_before > 0:
+            scheduled.append((day, round(converted - converted_before, digits)))
+        converted_before = converted
+    to_take = converted_before
+    left = []
+    for key, _due, amount in sorted(covered, key=lambda item: (item[1], item[0])):
+        taken = min(amount, to_take)
+        to_take -= taken
+        if amount - taken >= 0.5 / 10 ** digits:  # less than half a cent is rounding, not an amount to collect
+            left.append((key, amount - taken))
+    return scheduled, left
 
 
 # -- accuracy ----------------------------------------------------------------------------------------------------------

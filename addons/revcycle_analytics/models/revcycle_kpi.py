@@ -621,44 +621,37 @@ class RevcycleKpi(models.AbstractModel):
     def _revcycle_kpi_drilldown_current_receivables(self, declaration, period, companies):
         """The items behind best possible DSO's current AR: the open items of the first aging bucket (not yet due on
         the as-of date) and the unapplied credits and payments (credit balance), the same netting as the figure."""
-        current_from = self._revcycle_kpi_as_of(period) - timedelta(days=self._revcycle_kpi_current_days(companies))
-        current_from = fields.Date.to_string(current_from)
-        return self._revcycle_kpi_drilldown_open_receivables(
-            declaration,
-            period,
-            companies,
-            extra_domain=[
-                "|",
-                "|",
-                ("balance", "<", 0),
-                ("date_maturity", ">=", current_from),
-                "&",
-                ("date_maturity", "=", False),
-                ("date", ">=", current_from),
-            ],
-            name=self.env._("Current Receivables"),
-        )
+        return self._revcycle_kpi_drilldown_receivables_split(
+            declaration, period, companies, current=True, name=self.env._("Current Receivables"))
 
     @api.model
     def _revcycle_kpi_drilldown_overdue_receivables(self, declaration, period, companies):
         """The items behind ADD (= overdue AR / credit sales x days): the open debts past the first aging bucket on
         the as-of date; the unapplied credits are netted in the current AR, not here."""
+        return self._revcycle_kpi_drilldown_receivables_split(
+            declaration, period, companies, current=False, name=self.env._("Overdue Receivables"))
+
+    @api.model
+    def _revcycle_kpi_drilldown_receivables_split(self, declaration, period, companies, current, name):
+        """The open items split in two by one rule, so that each item is listed on exactly one side: *current* is a
+        credit (balance < 0) or a debt of the first aging bucket (due, or dated when it has no due date, on or after
+        the as-of date less the bucket's days); *overdue* is every other debt (balance > 0). Both sides negate the
+        same ``in_first_bucket`` domain."""
         current_from = self._revcycle_kpi_as_of(period) - timedelta(days=self._revcycle_kpi_current_days(companies))
         current_from = fields.Date.to_string(current_from)
+        in_first_bucket = [
+            "|",
+            ("date_maturity", ">=", current_from),
+            "&",
+            ("date_maturity", "=", False),
+            ("date", ">=", current_from),
+        ]
+        if current:
+            extra_domain = ["|", ("balance", "<", 0), *in_first_bucket]
+        else:
+            extra_domain = ["&", ("balance", ">", 0), "!", *in_first_bucket]
         return self._revcycle_kpi_drilldown_open_receivables(
-            declaration,
-            period,
-            companies,
-            extra_domain=[
-                ("balance", ">", 0),
-                "|",
-                ("date_maturity", "<", current_from),
-                "&",
-                ("date_maturity", "=", False),
-                ("date", "<", current_from),
-            ],
-            name=self.env._("Overdue Receivables"),
-        )
+            declaration, period, companies, extra_domain=extra_domain, name=name)
 
     @api.model
     def _revcycle_kpi_drilldown_invoices(self, declaration, period, companies):

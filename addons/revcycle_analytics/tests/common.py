@@ -166,3 +166,37 @@ class RevcycleKpiCommon(AccountTestInvoicingCommon):
                     # the dict rounds days and percentages to one decimal, money to cents
                     self.assertAlmostEqual(actual, expected, delta=0.051)
 
+
+
+class RevcycleForecastCommon(AccountTestInvoicingCommon):
+    """What every cash forecast test starts from (revcycle_analytics and its bridges): a fresh company of its own
+    (no other payment history than the test's), the test user a KPI reader, today frozen on ``TODAY``, and the
+    invoice and payment helpers of the KPI scene."""
+
+    TODAY = "2024-06-30"
+    _invoice = RevcycleKpiCommon.__dict__["_invoice"]
+    _pay = RevcycleKpiCommon.__dict__["_pay"]
+
+    @classmethod
+    def get_default_groups(cls):
+        return super().get_default_groups() | cls.env.ref("revcycle_analytics.group_revcycle_analytics_manager")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.Kpi = cls.env["revcycle.kpi"]
+
+    def _forecast(self, day=None, weeks=4, company_ids=None, **kwargs):
+        """get_cash_forecast as of ``day`` (default today) with today frozen on ``TODAY``."""
+        with freeze_time(self.TODAY):
+            return self.Kpi.get_cash_forecast(day or self.TODAY, weeks, company_ids or self.company.ids, **kwargs)
+
+    def _forecast_run(self, day, weeks=4):
+        """The run (everything one forecast reads) as of ``day``, today frozen on ``TODAY``."""
+        with freeze_time(self.TODAY):
+            return self.Kpi._revcycle_forecast_run(day, weeks, self.company)
+
+    @staticmethod
+    def _expected(result):
+        return [week["expected"] for week in result["weeks"]]

@@ -16,32 +16,27 @@ Forecast as of Friday 2024-05-31 (weeks 06-01..06-07, 06-08..06-14, 06-15..06-21
 """
 
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 from odoo import Command
-from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from .common import RevcycleKpiCommon
+from ..models import revcycle_cash_forecast as forecast_model
+from .common import RevcycleForecastCommon
 
 TODAY = "2024-06-30"
 AS_OF = "2024-05-31"
 
 
 @tagged("post_install", "-at_install", "revcycle")
-class TestCashForecast(AccountTestInvoicingCommon):
-    _invoice = RevcycleKpiCommon.__dict__["_invoice"]
-    _pay = RevcycleKpiCommon.__dict__["_pay"]
-
-    @classmethod
-    def get_default_groups(cls):
-        return super().get_default_groups() | cls.env.ref("revcycle_analytics.group_revcycle_analytics_manager")
+class TestCashForecast(RevcycleForecastCommon):
+    TODAY = TODAY
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.company_data["company"]
         cls.partner_p = cls.env["res.partner"].create({"name": "Forecast P", "is_company": True})
         for day, due, paid in (("2024-01-01", "2024-01-31", "2024-02-10"), ("2024-02-01", "2024-03-02", "2024-03-12"),
                                ("2024-03-01", "2024-03-31", "2024-04-10")):
@@ -56,12 +51,9 @@ class TestCashForecast(AccountTestInvoicingCommon):
                                                  "tax_ids": []})]})
         cls.r1.action_post()
         cls.o3 = cls._invoice(cls.partner_p, "2024-06-05", "2024-07-05", 3000)
-        cls.Kpi = cls.env["revcycle.kpi"]
 
     def _forecast(self, day=AS_OF, weeks=6, **kwargs):
-        with freeze_time(TODAY):
-            return self.Kpi.get_cash_forecast(day, weeks, company_ids=kwargs.pop("company_ids", self.company.ids),
-                                              **kwargs)
+        return super()._forecast(day, weeks, **kwargs)
 
     def assertWeeks(self, result, expected):
         self.assertEqual([week["expected"] for week in result["weeks"]], expected)
@@ -102,6 +94,32 @@ class TestCashForecast(AccountTestInvoicingCommon):
             run = self.Kpi._revcycle_forecast_run(date(2024, 6, 30), 4, self.company)
         row = next(row for row in run["open"] if row["move_id"] == self.o1.id)
         self.assertEqual(self.Kpi._revcycle_late_score(row, run), (1.0, [("overdue", 30.0)]))
+
+    def test_learned_part_is_cached_until_the_ledger_changes(self):
+        """The delays and the late model learned as of a date are reused while the ledger's fingerprint stays the
+        same, and learned again when a reconciliation is made or undone or an entry is created. (A test writes in
+        its transaction, which never uses the cache: the check is patched to let this one.)"""
+        as_of = date(2024, 5, 31)
+        forecast_model._LEARNED_CACHE.clear()
+        with patch.object(type(self.Kpi), "_revcycle_forecast_cache_usable", lambda _self, _transaction: True):
+            first = self._forecast_run(as_of)
+            second = self._forecast_run(as_of)
+            self.assertEqual((first["learned_from_cache"], second["learned_from_cache"]), (False, True))
+            self.assertIs(second["model"], first["model"])
+            self.assertIs(second["distribution"], first["distribution"])
+            self.assertEqual(self._forecast(), self._forecast())  # the same answer from the cache
+            self._pay(self.o3, 100, "2024-05-30")  # a reconciliation known on 05-31: its history changes
+            paid = self._forecast_run(as_of)
+            self.assertFalse(paid["learned_from_cache"])
+            self.assertTrue(self._forecast_run(as_of)["learned_from_cache"])
+            (self.o3.line_ids.matched_credit_ids | self.o3.line_ids.matched_debit_ids).unlink()  # undone
+            self.assertFalse(self._forecast_run(as_of)["learned_from_cache"])
+            self._invoice(self.partner_p, "2024-05-02", "2024-06-01", 10)  # a new entry
+            self.assertFalse(self._forecast_run(as_of)["learned_from_cache"])
+        # without the patch, a transaction that wrote (this one) neither reads nor fills the cache
+        forecast_model._LEARNED_CACHE.clear()
+        self.assertFalse(self._forecast_run(as_of)["learned_from_cache"])
+        self.assertFalse(forecast_model._LEARNED_CACHE)
 
     def test_partial_payment_and_credit_note_in_foreign_currency(self):
         # 1 USD = 0.5 EUR until 04-30, 0.4 from 05-01: a EUR 1,000 invoice of 05-10 is USD 2,500; EUR 400 paid

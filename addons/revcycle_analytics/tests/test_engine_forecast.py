@@ -16,7 +16,9 @@ from ..engine.forecast import (
     learned_distributions,
     naive_weeks,
     net_credits,
+    schedule_covered,
     shrink,
+    unpaid_instalments,
     wape,
     week_shares,
     week_windows,
@@ -164,6 +166,69 @@ class TestForecastWeeks(BaseCase):
                  (4, 2, date(2026, 3, 1), -10.0), (5, 3, date(2026, 3, 1), 70.0)]
         self.assertEqual(net_credits([(k, p, d or date(2026, 1, 1), r) for k, p, d, r in items]),
                          [(1, 1, date(2026, 3, 10), 30.0), (5, 3, date(2026, 3, 1), 70.0)])
+
+    def test_unpaid_instalments(self):
+        d1, d2, d3 = date(2026, 3, 5), date(2026, 4, 5), date(2026, 5, 5)
+        plan = [(d1, 333.33), (d2, 333.33), (d3, 333.34)]  # 1,000 in three
+        cases = [  # (paid, what is left of each instalment)
+            (0.0, plan),
+            (333.33, [(d2, 333.33), (d3, 333.34)]),  # exactly the first
+            (400.0, [(d2, 266.66), (d3, 333.34)]),  # 400 - 333.33 = 66.67 off the second: 333.33 - 66.67
+            (999.99, [(d3, 0.01)]),
+            (1000.0, []),
+            (1200.0, []),  # over-paid: nothing left, never negative
+            (-5.0, plan),  # the residual went up (a new debit on an invoice): nothing counts as paid
+        ]
+        for paid, expected in cases:
+            self.assertEqual(unpaid_instalments(plan, paid, 2), expected, paid)
+        # order by date whatever the order given; a 0-decimal currency counts whole units
+        self.assertEqual(unpaid_instalments([(d2, 3333), (d1, 3334), (d3, 3333)], 5000, 0), [(d2, 1667), (d3, 3333)])
+
+    def test_schedule_covered_never_counts_twice(self):
+        d1, d2, d3 = date(2026, 3, 5), date(2026, 4, 5), date(2026, 5, 5)
+        plan = [(d1, 333.33), (d2, 333.33), (d3, 333.34)]
+        # same currency, one invoice of 1,000: the instalments as they are, nothing left on the invoice
+        self.assertEqual(schedule_covered([("a", d1, 1000.0)], 1000.0, plan, 2),
+                         ([(d1, 333.33), (d2, 333.33), (d3, 333.34)], []))
+        # the plan's currency at 2 forecast units a unit (EUR 1,000 open = USD 2,000): 666.66 / 666.66 and the
+        # rest, 2,000 - 1,333.32 = 666.68, so that they add up to the open amount exactly
+        scheduled, left = schedule_covered([("a", d1, 2000.0)], 1000.0, plan, 2)
+        self.assertEqual(scheduled, [(d1, 666.66), (d2, 666.66), (d3, 666.68)])
+        self.assertAlmostEqual(sum(amount for _day, amount in scheduled), 2000.0, places=9)
+        self.assertEqual(left, [])
+        # a promise of 400 over two invoices (600 due 1 March, 400 due 1 April): 400 on its date, taken off the
+        # oldest invoice first: 200 left on it, the other untouched
+        self.assertEqual(schedule_covered([("late", d2, 400.0), ("old", d1, 600.0)], 1000.0, [(d3, 400.0)], 2),
+                         ([(d3, 400.0)], [("old", 200.0), ("late", 400.0)]))
+        # an unapplied credit of 100 netted in the forecast: 900 open of the 1,000 owed: the instalments scaled
+        # by 0.9 (299.997 -> 300.00, 599.994 -> 599.99 so the second is 299.99) and the last takes the rest
+        scheduled, left = schedule_covered([("a", d1, 900.0)], 1000.0, plan, 2)
+        self.assertEqual(scheduled, [(d1, 300.0), (d2, 299.99), (d3, 300.01)])
+        self.assertEqual(left, [])
+        # instalments beyond what is still owed are cut to it; nothing owed, nothing scheduled
+        self.assertEqual(schedule_covered([("a", d1, 500.0)], 500.0, [(d1, 300.0), (d2, 300.0)], 2),
+                         ([(d1, 300.0), (d2, 200.0)], []))
+        self.assertEqual(schedule_covered([("a", d1, 500.0)], 0.0, plan, 2), ([], [("a", 500.0)]))
+
+    @seed(23)
+    @settings(max_examples=25, deadline=None)
+    @given(st.lists(st.integers(1, 100000), min_size=1, max_size=4), st.integers(1, 100000),
+           st.lists(st.integers(1, 100000), min_size=1, max_size=5), st.integers(0, 100000),
+           st.sampled_from([0.5, 1.0, 1.1, 2.0, 0.9]))
+    def test_plan_never_counts_twice(self, open_cents, residual_cents, instalment_cents, paid_cents, ratio):
+        """Invariant: the instalments scheduled plus what is left on the covered items is the covered open amount
+        (to the cent), the instalments never exceed it, and nothing is negative."""
+        covered = [(str(i), AS_OF + timedelta(days=i), cents * ratio / 100) for i, cents in enumerate(open_cents)]
+        instalments = [(AS_OF + timedelta(days=30 * i), cents / 100) for i, cents in enumerate(instalment_cents)]
+        left_of_plan = unpaid_instalments(instalments, paid_cents / 100, 2)
+        scheduled, left = schedule_covered(covered, residual_cents / 100, left_of_plan, 2)
+        total = sum(amount for _key, _due, amount in covered)
+        planned = sum(amount for _day, amount in scheduled)
+        self.assertLessEqual(planned, total + 0.005 * len(scheduled))
+        self.assertAlmostEqual(planned + sum(amount for _key, amount in left), total,
+                               delta=0.005 * (len(scheduled) + len(left) + 1))
+        self.assertTrue(all(amount > 0 for _day, amount in scheduled))
+        self.assertTrue(all(amount > 0 for _key, amount in left))
 
     @seed(23)
     @settings(max_examples=40, deadline=None)

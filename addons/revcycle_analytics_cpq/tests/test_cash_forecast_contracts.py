@@ -6,22 +6,19 @@ from datetime import date
 
 from freezegun import freeze_time
 from odoo import Command
-from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.revcycle_analytics.tests.common import RevcycleForecastCommon
 from odoo.tests import tagged
 
 TODAY = "2024-06-30"
 
 
 @tagged("post_install", "-at_install", "revcycle")
-class TestCashForecastContracts(AccountTestInvoicingCommon):
-    @classmethod
-    def get_default_groups(cls):
-        return super().get_default_groups() | cls.env.ref("revcycle_analytics.group_revcycle_analytics_manager")
+class TestCashForecastContracts(RevcycleForecastCommon):
+    TODAY = TODAY
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.company_data["company"]
         cls.customer = cls.env["res.partner"].create({"name": "Forecast Subscriber", "is_company": True})
         cls.product = cls.env["product.product"].create(
             {"name": "Seat", "type": "service", "list_price": 1, "taxes_id": [Command.clear()]})
@@ -31,7 +28,6 @@ class TestCashForecastContracts(AccountTestInvoicingCommon):
             "billing_period": "month", "date_start": "2024-07-01", "state": "active",
             "line_ids": [Command.create({"product_id": cls.product.id, "name": "Seats", "price_unit": 1000,
                                          "tax_ids": [Command.set(cls.tax.ids)]})]})
-        cls.Kpi = cls.env["revcycle.kpi"]
 
     def test_next_invoices_in_the_horizon_tax_included(self):
         """Monthly 1,000 + 10 % tax = 1,100 from 07-01: 07-01 (week 1), 08-01 (day 32, week 5), 09-01 (day 63,
@@ -58,3 +54,39 @@ class TestCashForecastContracts(AccountTestInvoicingCommon):
             past = self.Kpi.get_cash_forecast("2024-06-01", 13, self.company.ids)
         self.assertEqual(result["total_expected"], 2200.0)
         self.assertEqual(past["total_expected"], 0.0)  # a contract's schedule keeps no history: today only
+
+    def test_usage_recorded_and_not_billed_comes_with_the_next_invoice(self):
+        """A postpaid monthly contract from 06-01: Support 1,000 and Storage metered at 0.02 a unit after 1,000
+        included, at least 50.00 a month, both taxed 10 %. Its invoices: 07-01 (week 1, June), 08-01 (day 32, week
+        5, July), 09-01 (day 63, week 9, August). June's 4,000 units recorded and not billed yet: 3,000 billable x
+        0.02 = 60.00 + 10 % = 66.00 on 07-01; July and August have no usage yet: their commitment 50.00 + 10 % =
+        55.00. Support 1,100 on each date. Week 1: 1,100 + 66 = 1,166; weeks 5 and 9: 1,155."""
+        metered = self.env["product.product"].create({
+            "name": "Storage", "type": "service", "list_price": 0.02, "revcycle_recurring": True,
+            "revcycle_billing_period": "month", "revcycle_metered": True, "revcycle_charge_model": "per_unit",
+            "revcycle_usage_included": 1000, "revcycle_usage_minimum": 50.0, "taxes_id": [Command.clear()]})
+        with freeze_time("2024-06-01"):  # signed on its start: usage counted (and committed) from then
+            contract = self.env["revcycle.contract"].sudo().create({  # the scene, as the superuser
+                "partner_id": self.customer.id, "company_id": self.company.id,
+                "currency_id": self.company.currency_id.id, "billing_period": "month", "billing_mode": "postpaid",
+                "date_start": "2024-06-01", "state": "active",
+                "line_ids": [
+                    Command.create({"product_id": self.product.id, "name": "Support", "price_unit": 1000,
+                                    "tax_ids": [Command.set(self.tax.ids)]}),
+                    Command.create({"product_id": metered.id, "name": "Storage", "price_unit": 0.02,
+                                    "tax_ids": [Command.set(self.tax.ids)]})]})
+        self.contract.sudo().state = "draft"  # the class's contract out of the way: this one alone
+        self.assertEqual(contract.next_invoice_date, date(2024, 7, 1))
+        storage = contract.line_ids.filtered("revcycle_metered")
+        with freeze_time(TODAY):
+            reported = self.env["revcycle.usage.record"].sudo().revcycle_report_usage([
+                {"contract_line_id": storage.id, "date": day, "quantity": quantity, "key": key}
+                for key, day, quantity in (("u1", "2024-06-10", 2500), ("u2", "2024-06-20", 1500))])
+        self.assertEqual(reported["created"], 2)
+        result = self._forecast(weeks=13)
+        expected = [0.0] * 13
+        expected[0], expected[4], expected[8] = 1166.0, 1155.0, 1155.0
+        self.assertEqual(self._expected(result), expected)
+        self.assertEqual(result["sources"], ["contract", "usage"])
+        self.assertEqual(sorted((item["source"], item["amount"]) for item in result["weeks"][0]["items"]),
+                         [("contract", 1100.0), ("usage", 66.0)])

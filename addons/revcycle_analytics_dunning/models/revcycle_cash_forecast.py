@@ -6,6 +6,7 @@ of the late-payment score."""
 from datetime import timedelta
 
 from odoo import api, models
+from odoo.addons.revcycle_analytics.engine import forecast as fc
 from odoo.tools import SQL
 
 # A promise is taken as kept with this probability; the rest follows the customer's learned delay. revcycle_dunning
@@ -73,6 +74,81 @@ class RevcycleKpi(models.AbstractModel):
             for partner, risk_class in run["segments"].items():
                 add(partner, "risk_class", RISK_CLASS_RANK.get(risk_class, 2.0))
         return features
+
+    @api.model
+    def _revcycle_forecast_items(self, run):
+        """Accepted payment plans and promises to pay (``revcycle.payment.plan``): what is left of each instalment
+        takes the place of the covered invoices' open items for the amount it covers, due on the instalment's date
+        and paid by the customer's learned delay from it (``engine.forecast.schedule_covered``: nothing counted
+        twice). What a promise leaves uncovered stays on the invoices' own due dates. A plan's state keeps no
+        history: as of today only."""
+        items = super()._revcycle_forecast_items(run)
+        if not (run["with_sources"] and run["current"]):
+            return items
+        by_move = {}
+        for item in items:
+            if item.source == "receivable" and item.extra.get("move_id"):
+                by_move.setdefault(item.extra["move_id"], []).append(item)
+        plans = self._revcycle_forecast_plans(run, list(by_move)) if by_move else []
+        if not plans:
+            return items
+        digits = self._revcycle_main_company(run["companies"]).currency_id.decimal_places
+        replaced = {}
+        for plan in plans:
+            covered = [item for move_id in plan["move_ids"] for item in by_move.get(move_id, ())]
+            if not covered:
+                continue
+            scheduled, left = fc.schedule_covered(
+                [(item.ref, item.due, replaced.get(item.ref, item.amount)) for item in covered], plan["residual"],
+                fc.unpaid_instalments(plan["instalments"], plan["paid"], plan["digits"]), digits)
+            replaced.update({item.ref: 0.0 for item in covered})
+            replaced.update(dict(left))
+            partner = covered[0].partner_id
+            for day, amount in scheduled:
+                items.append(fc.ForecastItem(
+                    ref=f"revcycle.payment.plan,{plan['id']}", source=plan["kind"], amount=amount, due=day,
+                    distribution=run["distribution"](partner), label=f"{plan['name']} ({day.isoformat()})",
+                    partner_id=partner, extra={"partner_name": covered[0].extra.get("partner_name", ""),
+                                               "plan_id": plan["id"]}))
+        result = []
+        for item in items:
+            if item.ref in replaced:
+                if replaced[item.ref] <= 0:
+                    continue
+                item.amount = replaced[item.ref]
+            result.append(item)
+        return result
+
+    @api.model
+    def _revcycle_forecast_plans(self, run, move_ids):
+        """The accepted plans of the run's companies covering some of ``move_ids``: id, name, kind ("payment_plan"
+        or "promise"), the covered invoices, what they owe now and what was paid on the plan since it was proposed
+        (both in the plan's currency, whose ``digits`` they are counted in), and the instalments (date, amount)."""
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT plan.id, plan.name, plan.kind, plan.amount_covered, currency.decimal_places,
+                   ARRAY_AGG(DISTINCT move.id), SUM(move.amount_residual)
+              FROM revcycle_payment_plan plan
+              JOIN res_currency currency ON currency.id = plan.currency_id
+              JOIN revcycle_payment_plan_invoice_rel covered ON covered.plan_id = plan.id
+              JOIN account_move move ON move.id = covered.invoice_id
+             WHERE plan.state = 'accepted' AND plan.company_id IN %(companies)s
+               AND EXISTS (SELECT 1 FROM revcycle_payment_plan_invoice_rel mine
+                            WHERE mine.plan_id = plan.id AND mine.invoice_id = ANY(%(moves)s))
+          GROUP BY plan.id, currency.id
+          ORDER BY plan.id
+            """, companies=tuple(run["companies"].ids), moves=move_ids))
+        if not rows:
+            return []
+        instalments = {}
+        for plan_id, day, amount in self.env.execute_query(SQL(
+                "SELECT plan_id, date, amount FROM revcycle_payment_plan_line WHERE plan_id = ANY(%s) "
+                "ORDER BY date, id", [row[0] for row in rows])):
+            instalments.setdefault(plan_id, []).append((day, amount))
+        return [{"id": plan_id, "name": name or "", "kind": "promise" if kind == "promise" else "payment_plan",
+                 "move_ids": move_ids_of_plan, "residual": residual, "paid": (covered_amount or 0.0) - residual,
+                 "digits": digits, "instalments": instalments.get(plan_id, [])}
+                for plan_id, name, kind, covered_amount, digits, move_ids_of_plan, residual in rows]
 
     @api.model
     def _revcycle_forecast_adjust(self, items, run):

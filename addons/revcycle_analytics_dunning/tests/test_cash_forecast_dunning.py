@@ -7,37 +7,30 @@ from datetime import date
 
 from freezegun import freeze_time
 from odoo import Command
-from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.revcycle_analytics.tests.common import RevcycleKpiCommon
+from odoo.addons.revcycle_analytics.tests.common import RevcycleForecastCommon
 from odoo.tests import tagged
 
 TODAY = "2024-06-30"
 
 
 @tagged("post_install", "-at_install", "revcycle")
-class TestCashForecastDunning(AccountTestInvoicingCommon):
-    _invoice = RevcycleKpiCommon.__dict__["_invoice"]
+class TestCashForecastDunning(RevcycleForecastCommon):
+    TODAY = TODAY
 
     @classmethod
-    def get_default_groups(cls):
-        return super().get_default_groups() | cls.env.ref("revcycle_analytics.group_revcycle_analytics_manager")
+    def get_default_groups(cls):  # a collector too: plans and promises are theirs to make
+        return super().get_default_groups() | cls.env.ref("revcycle_dunning.group_revcycle_dunning_user")
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.company_data["company"]
         cls.customer = cls.env["res.partner"].create({"name": "Forecast Dunning", "is_company": True})
-        cls.Kpi = cls.env["revcycle.kpi"]
 
     def _attempt(self, invoice, sequence, state, day):
         return self.env["revcycle.payment.attempt"].sudo().create({  # the scene: attempts as the card cron made them
             "invoice_id": invoice.id, "sequence": sequence, "partner_id": invoice.partner_id.id,
             "company_id": self.company.id, "currency_id": invoice.currency_id.id, "amount": invoice.amount_total,
             "date": day, "state": state})
-
-    def _forecast(self, weeks=4):
-        with freeze_time(TODAY):
-            return self.Kpi.get_cash_forecast(TODAY, weeks, self.company.ids)
 
     def test_promise_to_pay_retimes_the_invoice(self):
         """1,000 due 07-10 (week 2) promised for 07-20 (week 3): 0.8 on the promise, 0.2 on the due date."""
@@ -51,6 +44,64 @@ class TestCashForecastDunning(AccountTestInvoicingCommon):
         with freeze_time(TODAY):
             past = self.Kpi.get_cash_forecast("2024-06-29", 4, self.company.ids)
         self.assertEqual([week["expected"] for week in past["weeks"]], [0.0, 1000.0, 0.0, 0.0])
+
+    def test_payment_plan_instalments_replace_the_due_date(self):
+        """An invoice of 1,000 due 07-10 (alone: 1,000 in week 2) in an accepted plan of three instalments, 333.33
+        on 07-05 (day 5: week 1), 333.33 on 08-05 (day 36: week 6) and 333.34 on 09-05 (day 67: week 10). No
+        payment history: each instalment is expected on its date, and the invoice's own item is gone: 1,000 in all,
+        never 2,000."""
+        invoice = self._invoice(self.customer, "2024-06-10", "2024-07-10", 1000)
+        with freeze_time(TODAY):
+            alone = self._forecast(weeks=13)
+            plan = self.env["revcycle.payment.plan"].create({
+                "partner_id": self.customer.id, "invoice_ids": [Command.set(invoice.ids)],
+                "line_ids": [Command.create({"date": day, "amount": amount}) for day, amount in (
+                    ("2024-07-05", 333.33), ("2024-08-05", 333.33), ("2024-09-05", 333.34))]})
+            plan.action_propose()
+            plan.action_accept()
+        self.assertEqual(self._expected(alone), [0.0, 1000.0] + [0.0] * 11)
+        result = self._forecast(weeks=13)
+        expected = [0.0] * 13
+        expected[0], expected[5], expected[9] = 333.33, 333.33, 333.34
+        self.assertEqual(self._expected(result), expected)
+        self.assertEqual((result["total_expected"], result["beyond_horizon"], result["open_items"]), (1000.0, 0.0, 3))
+        self.assertEqual(result["sources"], ["payment_plan"])
+        item = result["weeks"][5]["items"][0]
+        self.assertEqual((item["model"], item["res_id"], item["source"], item["due"], item["amount"]),
+                         ("revcycle.payment.plan", plan.id, "payment_plan", "2024-08-05", 333.33))
+        # as of a past date the plan (its state keeps no history) is not used: the invoice on its own due date
+        self.assertEqual(self._expected(self._forecast("2024-06-29", weeks=4)), [0.0, 1000.0, 0.0, 0.0])
+        # 400 paid on the invoice: the first instalment (333.33) is paid and 66.67 of the second: 266.66 and
+        # 333.34 are left, 600 in all, what the invoice still owes. The 400 paid 20 days before the due date is
+        # the company's only payment history: every instalment is now expected 20 days before its date, given
+        # not paid by today: 08-05 - 20 = 07-16 (day 16: week 3), 09-05 - 20 = 08-16 (day 47: week 7)
+        self._pay(invoice, 400, "2024-06-20")
+        result = self._forecast(weeks=13)
+        expected = [0.0] * 13
+        expected[2], expected[6] = 266.66, 333.34
+        self.assertEqual(self._expected(result), expected)
+        self.assertEqual(result["total_expected"], 600.0)
+        # cancelled, the plan no longer counts: the invoice's 600 on its own due date 07-10 - 20 days = 06-20,
+        # passed: beyond the horizon (nothing in the history was paid later than that)
+        with freeze_time(TODAY):
+            plan.action_cancel()
+        result = self._forecast(weeks=4)
+        self.assertEqual((self._expected(result), result["beyond_horizon"]), ([0.0] * 4, 600.0))
+
+    def test_promise_covers_part_the_rest_stays_on_the_invoices(self):
+        """A: 600 due 07-10 (week 2), B: 400 due 07-24 (day 24: week 4). The customer promises 400 on 07-17 (day
+        17: week 3) over both: 400 in week 3, taken off the oldest invoice first as a payment would be: A keeps
+        200 in week 2, B its 400 in week 4. 1,000 in all."""
+        invoice_a = self._invoice(self.customer, "2024-06-10", "2024-07-10", 600)
+        invoice_b = self._invoice(self.customer, "2024-06-24", "2024-07-24", 400)
+        with freeze_time(TODAY):
+            promise = self.env["revcycle.payment.plan"].revcycle_record_promise(
+                self.customer.id, "2024-07-17", 400, invoice_ids=(invoice_a | invoice_b).ids)
+        result = self._forecast()
+        self.assertEqual(self._expected(result), [0.0, 200.0, 400.0, 400.0])
+        self.assertEqual(result["sources"], ["promise", "receivable"])
+        self.assertEqual(result["weeks"][2]["items"][0]["res_id"], promise["plan_id"])
+        self.assertEqual([item["move_id"] for item in result["weeks"][1]["items"]], [invoice_a.id])
 
     def test_card_retry_at_the_success_rate_after_as_many_failures(self):
         """Tries so far: X failed then succeeded, Y failed twice, B failed once. After no failure 0 of 3 tries
