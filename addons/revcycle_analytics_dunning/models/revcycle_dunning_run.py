@@ -14,25 +14,25 @@ class RevcycleDunningRun(models.Model):
 
     def _revcycle_plan(self, locked):
         """The engine's plan, the items grouped by the levels they skip (those whose minimum late probability they
-        do not reach), each group planned on its ladder without them; one plan per customer again."""
+        do not reach), each group planned on its ladder without them; one plan per customer again. ``locked`` and
+        the plan are read by name (revcycle_dunning's LockedItem and PlannedItem), never by position."""
         self.ensure_one()
-        policy_ids = {row[2] for rows in locked.values() for row in rows}
+        policy_ids = {row.policy_id for rows in locked.values() for row in rows}
         thresholds = self.env["revcycle.dunning.level"].search([
             ("policy_id", "in", list(policy_ids)), ("revcycle_min_late_probability", ">", 0)])
         if not thresholds:
             return super()._revcycle_plan(locked)
-        item_ids = [row[0] for rows in locked.values() for row in rows]
+        item_ids = [row.item_id for rows in locked.values() for row in rows]
         scores = self._revcycle_late_scores(item_ids)
         histories = self._revcycle_item_histories(item_ids)
         groups = {}
         for partner_id, rows in locked.items():
             for row in rows:
-                item_id, policy_id = row[0], row[2]
-                last_sent = histories[item_id][0].last_key if item_id in histories else None
+                last_sent = histories[row.item_id][0].last_key if row.item_id in histories else None
                 skipped = frozenset(
                     level.id for level in thresholds
-                    if level.policy_id.id == policy_id and level.id != last_sent  # a level sent stays its history
-                    and float_compare(scores.get(item_id, 0.0), level.revcycle_min_late_probability,
+                    if level.policy_id.id == row.policy_id and level.id != last_sent  # a level sent stays its history
+                    and float_compare(scores.get(row.item_id, 0.0), level.revcycle_min_late_probability,
                                       precision_digits=SCORE_DIGITS) < 0)
                 groups.setdefault(skipped, {}).setdefault(partner_id, []).append(row)
         order = {item_id: index for index, item_id in enumerate(item_ids)}
@@ -45,7 +45,7 @@ class RevcycleDunningRun(models.Model):
                 merged = plan.setdefault(partner_id, {"items": [], "credit": customer["credit"]})
                 merged["items"].extend(customer["items"])
         for customer in plan.values():
-            customer["items"].sort(key=lambda chosen: order[chosen[1]])
+            customer["items"].sort(key=lambda chosen: order[chosen.item_id])
         return plan
 
     def _revcycle_late_scores(self, item_ids):

@@ -1,5 +1,7 @@
+import datetime
 import logging
 from collections import defaultdict
+from typing import Any, NamedTuple
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -17,6 +19,30 @@ BATCH_SIZE = 500
 _RUN_TOKEN = object()
 # What a collections user sets on a run: when, where and whom to dun, before it runs. The rest is its record.
 USER_FIELDS = frozenset({"date", "company_id", "partner_ids"})
+
+
+class LockedItem(NamedTuple):
+    """A receivable item a run holds, as its candidate query locked it (``_revcycle_lock_invoices``); read by name
+    by the run and by the addons that extend its plan (revcycle_analytics_dunning)."""
+
+    item_id: int
+    invoice_id: int
+    policy_id: int
+    maturity: datetime.date
+    residual: float
+
+
+class PlannedItem(NamedTuple):
+    """An item the engine decided to dun today (``_revcycle_plan``): at which level, for how much, and how many
+    days of interest it bears."""
+
+    level: Any  # the revcycle.dunning.level record
+    item_id: int
+    invoice_id: int
+    days_overdue: int
+    net: float  # the open amount less the customer's credits applied to it
+    maturity: datetime.date
+    interest_days: int
 
 
 class RevcycleDunningRun(models.Model):
@@ -312,14 +338,14 @@ class RevcycleDunningRun(models.Model):
         return [row[0] for row in rows]
 
     def _revcycle_lock_invoices(self, partner_ids):
-        """{partner id: [(item id, invoice id, policy id, maturity, open amount)]}: the receivable items of these
-        customers this worker may act on; those another worker holds are skipped, not waited for."""
+        """{partner id: [LockedItem]}: the receivable items of these customers this worker may act on; those another
+        worker holds are skipped, not waited for."""
         rows = self.env.execute_query(self._revcycle_candidate_sql(
             SQL("item.id, move.id, move.commercial_partner_id, policy.id, item.date_maturity, item.amount_residual"),
             partner_ids=partner_ids, lock=True))
         result = defaultdict(list)
         for item_id, invoice_id, partner_id, policy_id, maturity, residual in rows:
-            result[partner_id].append((item_id, invoice_id, policy_id, maturity, residual))
+            result[partner_id].append(LockedItem(item_id, invoice_id, policy_id, maturity, residual))
         return result
 
     def _revcycle_item_histories(self, item_ids):
@@ -367,15 +393,15 @@ class RevcycleDunningRun(models.Model):
         return {partner_id: (credits[partner_id], items[partner_id]) for partner_id in set(credits) | set(items)}
 
     def _revcycle_plan(self, locked):
-        """{partner id: {"items": [(level, item id, invoice id, days, net amount, maturity, interest days)],
-        "credit": credit applied}} decided by the engine: each item one level further, net of the customer's
-        credits."""
+        """{partner id: {"items": [PlannedItem], "credit": credit applied}} for ``locked`` ({partner id:
+        [LockedItem]}), decided by the engine: each item one level further, net of the customer's credits."""
         self.ensure_one()
         currency = self.company_id.currency_id
-        item_ids = [row[0] for rows in locked.values() for row in rows]
+        item_ids = [row.item_id for rows in locked.values() for row in rows]
         histories = self._revcycle_item_histories(item_ids)
         balances = self._revcycle_open_balances(list(locked))
-        policies = self.env["revcycle.dunning.policy"].browse({row[2] for rows in locked.values() for row in rows})
+        policies = self.env["revcycle.dunning.policy"].browse(
+            {row.policy_id for rows in locked.values() for row in rows})
         ladders = {policy.id: policy._revcycle_engine_levels() for policy in policies}
         initial = {policy.id: policy.initial_level_id.id or None for policy in policies}
         levels = {level.id: level for level in policies.level_ids}
@@ -386,17 +412,18 @@ class RevcycleDunningRun(models.Model):
             nets, applied = fee_engine.apply_credits([amount for _id, amount in open_items], currency.round(credit))
             net_of = {item_id: currency.round(net) for (item_id, _amount), net in zip(open_items, nets, strict=True)}
             chosen = []
-            for item_id, invoice_id, policy_id, maturity, _residual in rows:
-                net = net_of.get(item_id, 0.0)
+            for row in rows:
+                net = net_of.get(row.item_id, 0.0)
                 if currency.is_zero(net):
                     continue  # settled by the customer's credits: nothing to dun
-                history, interest_on = histories.get(item_id, (level_engine.ItemHistory(), None))
+                history, interest_on = histories.get(row.item_id, (level_engine.ItemHistory(), None))
                 level = self.env["revcycle.dunning.level"]._revcycle_escalation_level(
-                    ladders[policy_id], self.date, maturity, net, history, initial[policy_id], digits)
+                    ladders[row.policy_id], self.date, row.maturity, net, history, initial[row.policy_id], digits)
                 if level:
-                    chosen.append((levels[level.key], item_id, invoice_id,
-                                   level_engine.days_past_due(maturity, self.date), net, maturity,
-                                   fee_engine.interest_days(maturity, interest_on, self.date)))
+                    chosen.append(PlannedItem(
+                        levels[level.key], row.item_id, row.invoice_id,
+                        level_engine.days_past_due(row.maturity, self.date), net, row.maturity,
+                        fee_engine.interest_days(row.maturity, interest_on, self.date)))
             if chosen:
                 plan[partner_id] = {"items": chosen, "credit": currency.round(applied)}
         return plan
@@ -483,18 +510,18 @@ class RevcycleDunningRun(models.Model):
         # list); the collector follows the notices, subscribed in one statement per collector below
         Notice = self.env["revcycle.dunning.notice"].with_context(tracking_disable=True)._revcycle_system()
         payment_urls = self.env["account.move"].browse(
-            item[2] for customer in plan.values() for item in customer["items"])._revcycle_payment_urls()
+            item.invoice_id for customer in plan.values() for item in customer["items"])._revcycle_payment_urls()
         partners = self.env["res.partner"].browse(plan)
         keys, vals_list = [], []
         for partner in partners:
             items = plan[partner.id]["items"]
-            level = level_engine.notice_level([item[0] for item in items])
+            level = level_engine.notice_level([item.level for item in items])
             keys.append(items)
             vals_list.append({
                 "run_id": self.id, "partner_id": partner.id, "company_id": self.company_id.id,
                 "level_id": level.id, "channel": level.channel, "date": self.date,
                 "user_id": self._revcycle_collector(partner).id,
-                "amount_overdue": self.currency_id.round(sum(item[4] for item in items)),
+                "amount_overdue": self.currency_id.round(sum(item.net for item in items)),
                 "amount_credit_applied": plan[partner.id]["credit"],
             })
         notices = Notice.create(vals_list).with_env(self.env)
@@ -503,7 +530,7 @@ class RevcycleDunningRun(models.Model):
         result = defaultdict(float)
         for notice, items in zip(notices, keys, strict=True):
             # the fee is charged when the notice is sent (revcycle.dunning.notice._revcycle_mark_sent), not here
-            line_levels = self.env["revcycle.dunning.level"].union(*(item[0] for item in items))
+            line_levels = self.env["revcycle.dunning.level"].union(*(item.level for item in items))
             # a level that puts the customer on hold applies whichever item reached it
             if any(line_levels.mapped("sets_credit_hold")):
                 notice._revcycle_set_credit_hold()
@@ -522,17 +549,17 @@ class RevcycleDunningRun(models.Model):
         """
         columns = defaultdict(list)
         for notice, items in zip(notices, keys, strict=True):
-            for level, item_id, invoice_id, days, net, maturity, days_of_interest in items:
+            for item in items:
                 columns["notice"].append(notice.id)
-                columns["item"].append(item_id)
-                columns["invoice"].append(invoice_id)
-                columns["level"].append(level.id)
+                columns["item"].append(item.item_id)
+                columns["invoice"].append(item.invoice_id)
+                columns["level"].append(item.level.id)
                 columns["partner"].append(notice.partner_id.id)
-                columns["date_due"].append(maturity)
-                columns["days"].append(days)
-                columns["residual"].append(net)
-                columns["interest_days"].append(days_of_interest)
-                columns["url"].append(payment_urls[invoice_id])
+                columns["date_due"].append(item.maturity)
+                columns["days"].append(item.days_overdue)
+                columns["residual"].append(item.net)
+                columns["interest_days"].append(item.interest_days)
+                columns["url"].append(payment_urls[item.invoice_id])
         if not columns:
             return
         self.env.execute_query(SQL(

@@ -1,8 +1,8 @@
 from freezegun import freeze_time
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import format_amount, format_date, mute_logger
 from psycopg2 import IntegrityError
 
 from .dunning_common import RevcycleDunningCommon
@@ -255,3 +255,69 @@ class TestDunningRun(RevcycleDunningCommon):
         with self.assertRaisesRegex(UserError, "run date"), self.env.cr.savepoint():
             self.Run.run_for_date("not a date")
         self.assertFalse(self.Run.search([]).filtered(lambda run: run.date and run.state == "running"))
+
+    # The sending job renders a batch of emails at once (one template render per language, the amounts and dates
+    # formatted with the language looked up once): every email must still say its own customer's figures, in its
+    # own customer's language, with its own payment links.
+
+    def _french(self):
+        # the language switched on without loading its translations: only its number and date formats are read
+        self.env.ref("base.lang_fr").active = True
+
+    def test_formatters_write_what_odoo_writes(self):
+        self._french()
+        notice = self.Notice
+        usd = self.env.ref("base.USD")  # symbol before the amount
+        eur = self.env.ref("base.EUR")  # symbol after it
+        jpy = self.env.ref("base.JPY")  # no decimals
+        amounts = (0.0, 0.004, 5.5, -5.5, 1234567.891, 1000.0)
+        dates = (fields.Date.from_string("2025-03-03"), fields.Date.from_string("2025-12-31"))
+        for lang in ("en_US", "fr_FR"):
+            env = self.env(context=dict(self.env.context, lang=lang))
+            amount_text = notice.with_env(env)._revcycle_amount_formatter()
+            date_text = notice.with_env(env)._revcycle_date_formatter()
+            for currency in (usd, eur, jpy):
+                for amount in amounts:
+                    with self.subTest(lang=lang, currency=currency.name, amount=amount):
+                        self.assertEqual(amount_text(amount, currency), format_amount(env, amount, currency))
+            for day in dates:
+                self.assertEqual(date_text(day), format_date(env, day))
+        # by hand, so that a change of Odoo's formatting is seen here too: grouping, 2 decimals, symbol, language
+        en = notice.with_context(lang="en_US")._revcycle_amount_formatter()
+        fr = notice.with_context(lang="fr_FR")._revcycle_amount_formatter()
+        self.assertEqual(en(1234567.891, usd), "$\N{NO-BREAK SPACE}1,234,567.89")
+        self.assertEqual(fr(1234567.891, eur), "1\N{NO-BREAK SPACE}234\N{NO-BREAK SPACE}567,89\N{NO-BREAK SPACE}€")
+
+    def test_each_email_of_a_batch_is_its_own_customers(self):
+        self._french()
+        english = self._customer("English Customer", email="en@example.com", lang="en_US")
+        french = self._customer("Client Français", email="fr@example.com", lang="fr_FR")
+        # each customer's amounts: 1,234.50 + 100.00 for the English one (1,334.50), 2,500.25 for the French one;
+        # all due 10 days before the run: the "First" level (7 days), one notice each
+        en_invoices = self._due_invoice(1234.5, self._day(-10), english) | self._due_invoice(
+            100.0, self._day(-10), english)
+        fr_invoice = self._due_invoice(2500.25, self._day(-10), french)
+        self.Run.run_for_date(self.base_date)
+        en_notice, fr_notice = self._notices(english), self._notices(french)
+        # both emails rendered in one sending batch
+        self.assertEqual(self.Notice._cron_send_notices(), 2)
+        Mail = self.env["mail.mail"]
+        en_mail = Mail.search([("model", "=", self.Notice._name), ("res_id", "=", en_notice.id)])
+        fr_mail = Mail.search([("model", "=", self.Notice._name), ("res_id", "=", fr_notice.id)])
+        self.assertEqual((en_mail.recipient_ids, fr_mail.recipient_ids), (english, french))
+        # the English email: its two invoices at 1,234.50 and 100.00, total 1,334.50, in English; its own links
+        self.assertIn("$\N{NO-BREAK SPACE}1,234.50", en_mail.body_html)
+        self.assertIn("$\N{NO-BREAK SPACE}1,334.50", en_mail.body_html)
+        self.assertIn("Dear English Customer", en_mail.body_html)
+        for invoice in en_invoices:
+            self.assertIn(invoice.name, en_mail.body_html)
+            self.assertIn(invoice.revcycle_pay_token, en_mail.body_html)
+            self.assertNotIn(invoice.name, fr_mail.body_html)
+        # the French email: 2 500,25 with French grouping and decimal comma, its own link, nothing of the other's
+        self.assertIn("$\N{NO-BREAK SPACE}2\N{NO-BREAK SPACE}500,25", fr_mail.body_html)
+        self.assertIn(fr_invoice.name, fr_mail.body_html)
+        self.assertIn(fr_invoice.revcycle_pay_token, fr_mail.body_html)
+        self.assertNotIn("1,334.50", fr_mail.body_html)
+        self.assertNotIn("2,500.25", en_mail.body_html)
+        self.assertEqual(fr_notice.line_ids.date_due, self._day(-10))
+        self.assertIn(format_date(self.env(context={"lang": "fr_FR"}), self._day(-10)), fr_mail.body_html)
