@@ -911,6 +911,15 @@ class RevcycleContract(models.Model):
                     line=line.name,
                 )
                 lines.append(Command.create(vals))
+        # the credit for unused time is owed at once: posted whatever the company's "Post contract invoices" says
+        return self._revcycle_create_credit_note(lines, termination_date, post=True)
+
+    def _revcycle_create_credit_note(self, lines, invoice_date, post=None):
+        """The contract's credit note of ``lines`` (invoice line commands, positive prices) dated ``invoice_date``,
+        the contract's salesperson as its salesperson; nothing without lines. Posted when ``post`` says so, by default
+        as the contract's invoices are (the company's "Post contract invoices"). The one place the contract's credit
+        notes are made: unused time at termination, usage corrections."""
+        self.ensure_one()
         if not lines:
             return self.env["account.move"]
         credit = (
@@ -923,12 +932,14 @@ class RevcycleContract(models.Model):
                     "company_id": self.company_id.id,
                     "currency_id": self.currency_id.id,
                     "invoice_origin": self.name,
+                    "invoice_date": invoice_date,
+                    "invoice_user_id": self.user_id.id,
                     "invoice_line_ids": lines,
-                    "invoice_date": termination_date,
                 }
             )
         )
-        credit.action_post()
+        if self.company_id.revcycle_contract_auto_post if post is None else post:
+            credit.action_post()
         return credit
 
     @api.model

@@ -150,6 +150,8 @@ class TestContract(ContractCase):
             [("invoice_origin", "=", contract.name), ("move_type", "=", "out_refund")]
         )
         self.assertEqual(credit.amount_untaxed, 155.0)  # April is 30 days, 15 unused: 310 x 15 / 30
+        # made by the contract's one credit-note path: posted at once, the contract's salesperson on it
+        self.assertEqual((credit.state, credit.invoice_user_id), ("posted", contract.user_id))
 
     def test_auto_renewal_with_uplift_and_renewal_quotation(self):
         contract = self._active(auto_renew=True, uplift_percent=3.0, renewal_months=12)
