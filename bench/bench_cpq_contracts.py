@@ -13,9 +13,9 @@ an order rotating from one round to the next (bench/benchlib.py), BENCH_RUNS rou
 
 Run: ./revcycle bench cpq_contracts   (database revcycle_bench_cpq_contracts; extra Odoo options after the name)
 Options of the script itself, through environment variables: BENCH_CONTRACTS, the sizes (default "5000,20000",
-each built and rolled back in its own transaction), BENCH_RUNS (3; 0 with BENCH_PROFILE: the profile alone), BENCH_DRAFTS (0),
-BENCH_PROFILE=ours,ours_draft,oca (a profiled run of each side named, the 25 most expensive functions printed, and the
-number of SQL queries it ran).
+each built and rolled back in its own transaction), BENCH_RUNS (3; 0 with BENCH_PROFILE: the profile alone),
+BENCH_DRAFTS (0), BENCH_PROFILE=ours,ours_draft,oca (a profiled run of each side named, the 25 most expensive functions
+printed, and the number of SQL queries it ran).
 """
 
 import cProfile
