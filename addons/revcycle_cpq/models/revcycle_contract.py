@@ -840,24 +840,25 @@ class RevcycleContract(models.Model):
                 ).journal_id.id
             if journals[currency_id]:
                 vals.setdefault("journal_id", journals[currency_id])
-        # no chatter work per invoice at creation (followers, initial tracking): the salespeople follow their
-        # invoices, subscribed below in one statement per salesperson, as Odoo's own creation would have done
+        # no chatter work per invoice at creation (followers, initial tracking): the followers Odoo would have added
+        # one invoice at a time are added below in one statement
         moves = Move.with_context(tracking_disable=True).create(vals_list).with_env(Move.env)
-        for user, user_moves in moves.grouped("invoice_user_id").items():
-            if user.partner_id:
-                user_moves.message_subscribe(user.partner_id.ids)
         moves._message_log_batch(
             bodies={
                 move.id: Markup(self.env._("Invoice created from contract %(link)s.", link=contract._get_html_link()))
                 for move, contract in zip(moves, self, strict=True)
             }
         )
-        if company.revcycle_contract_auto_post:
-            # posting subscribes each invoice's customer, one statement per invoice; done here one statement per
-            # customer, posting finds them subscribed already
-            for partner, partner_moves in moves.grouped("partner_id").items():
-                partner_moves.message_subscribe(partner.ids)
-            moves.action_post()
+        post = company.revcycle_contract_auto_post
+        # the salespeople follow their invoices; the customers too once posted (posting finds them subscribed)
+        moves._revcycle_subscribe_each(
+            {
+                move.id: (move.invoice_user_id.partner_id | (move.partner_id if post else move.partner_id.browse()))
+                for move in moves
+            }
+        )
+        if post:
+            moves._revcycle_post_batch()
         return moves
 
     def _prepare_invoice_vals(self, period):
@@ -911,6 +912,15 @@ class RevcycleContract(models.Model):
                     line=line.name,
                 )
                 lines.append(Command.create(vals))
+        # the credit for unused time is owed at once: posted whatever the company's "Post contract invoices" says
+        return self._revcycle_create_credit_note(lines, termination_date, post=True)
+
+    def _revcycle_create_credit_note(self, lines, invoice_date, post=None):
+        """The contract's credit note of ``lines`` (invoice line commands, positive prices) dated ``invoice_date``,
+        the contract's salesperson as its salesperson; nothing without lines. Posted when ``post`` says so, by default
+        as the contract's invoices are (the company's "Post contract invoices"). The one place the contract's credit
+        notes are made: unused time at termination, usage corrections."""
+        self.ensure_one()
         if not lines:
             return self.env["account.move"]
         credit = (
@@ -923,12 +933,14 @@ class RevcycleContract(models.Model):
                     "company_id": self.company_id.id,
                     "currency_id": self.currency_id.id,
                     "invoice_origin": self.name,
+                    "invoice_date": invoice_date,
+                    "invoice_user_id": self.user_id.id,
                     "invoice_line_ids": lines,
-                    "invoice_date": termination_date,
                 }
             )
         )
-        credit.action_post()
+        if self.company_id.revcycle_contract_auto_post if post is None else post:
+            credit.action_post()
         return credit
 
     @api.model

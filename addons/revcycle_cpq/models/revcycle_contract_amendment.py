@@ -164,6 +164,19 @@ class RevcycleContractAmendment(models.Model):
                     end=format_date(self.env, contract.date_end) if contract.date_end else self.env._("open-ended"),
                 )
             )
+        if contract.pause_from and contract.pause_from <= self.effective_date <= contract.pause_to:
+            # a paused period has a period row but no invoice: prorating against it would bill or credit time that
+            # is neither billed nor served
+            raise ValidationError(
+                self.env._(
+                    "The effective date %(date)s falls in the pause of %(contract)s (%(start)s to %(end)s): choose a "
+                    "date before or after it, or cancel the pause first.",
+                    date=format_date(self.env, self.effective_date),
+                    contract=contract.name,
+                    start=format_date(self.env, contract.pause_from),
+                    end=format_date(self.env, contract.pause_to),
+                )
+            )
         period = self._revcycle_period()
         if not period:
             raise ValidationError(self.env._("The effective date must fall in the current billing period or later."))

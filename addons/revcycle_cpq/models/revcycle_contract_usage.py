@@ -443,28 +443,8 @@ class RevcycleContract(models.Model):
             self._revcycle_link_usage(ratings)
 
     def _revcycle_usage_credit_note(self, commands, invoice_date):
-        self.ensure_one()
-        if not commands:
-            return self.env["account.move"]
-        credit = (
-            self.env["account.move"]
-            .with_company(self.company_id)
-            .create(
-                {
-                    "move_type": "out_refund",
-                    "partner_id": self.partner_id.id,
-                    "company_id": self.company_id.id,
-                    "currency_id": self.currency_id.id,
-                    "invoice_origin": self.name,
-                    "invoice_date": invoice_date,
-                    "invoice_user_id": self.user_id.id,
-                    "invoice_line_ids": commands,
-                }
-            )
-        )
-        if self.company_id.revcycle_contract_auto_post:
-            credit.action_post()
-        return credit
+        """The credit note of a run's usage corrections, posted as the contract's invoices are."""
+        return self._revcycle_create_credit_note(commands, invoice_date)
 
     @api.model
     def _revcycle_link_usage(self, ratings):

@@ -87,6 +87,60 @@ class TestContract(ContractCase):
         self.assertEqual(reviewed.next_invoice_date, date(2026, 3, 1), "a draft invoice still invoices its period")
 
     @freeze_time("2026-02-20")
+    def test_batch_posting_gives_what_odoo_posting_one_by_one_gives(self):
+        # The run posts its batch without Odoo's per-invoice costs (the "Checked" flag set in one statement, the
+        # followers added in one statement, no field tracking): each invoice must come out as a draft of the same
+        # contract posted by Odoo's own action_post. 1, 2 and 3 seats at 310.00 with 15 % tax: untaxed 310, 620,
+        # 930; tax 46.50, 93.00, 139.50; total 356.50, 713.00, 1,069.50 (January and February each).
+        tax = self.env["account.tax"].create({
+            "name": "Tax 15 %", "amount": 15.0, "amount_type": "percent", "type_tax_use": "sale",
+            "company_id": self.company_data["company"].id,
+        })
+        customers = self.env["res.partner"].create([{"name": f"Batch customer {n}"} for n in (1, 2, 3)])
+
+        def contracts():
+            return self.Contract.concat(*(
+                self._active(partner_id=customer.id, user_id=self.salesman.id, line_ids=[Command.create({
+                    "product_id": self.service.id, "name": "Seats", "quantity": seats, "price_unit": 310.0,
+                    "tax_ids": [Command.set(tax.ids)],
+                })])
+                for seats, customer in zip((1, 2, 3), customers, strict=True)
+            ))
+
+        company = self.company_data["company"]
+        company.revcycle_contract_auto_post = False
+        by_hand = contracts()
+        self.Contract._cron_generate_invoices()
+        by_hand.invoice_ids.action_post()  # Odoo's own posting, invoice by invoice as a user would
+        company.revcycle_contract_auto_post = True
+        batched = contracts()
+        self.Contract._cron_generate_invoices()
+
+        def outcome(contract):
+            return [
+                (
+                    move.state, move.checked, move.invoice_date, move.amount_untaxed, move.amount_tax,
+                    move.amount_total, move.amount_residual,
+                    sorted((line.display_type, line.account_id.id, line.balance) for line in move.line_ids),
+                    sorted((f.partner_id.id, tuple(sorted(f.subtype_ids.ids))) for f in move.message_follower_ids),
+                )
+                for move in contract.invoice_ids.sorted("invoice_date")
+            ]
+
+        for seats, hand, batch in zip((1, 2, 3), by_hand, batched, strict=True):
+            self.assertEqual(outcome(batch), outcome(hand))
+            self.assertEqual(
+                [(move.amount_untaxed, move.amount_tax, move.amount_total) for move in batch.invoice_ids],
+                [(310.0 * seats, 46.5 * seats, 356.5 * seats)] * 2,
+            )
+            followers = batch.invoice_ids[:1].message_partner_ids
+            self.assertEqual(followers & (batch.partner_id | self.salesman.partner_id), followers)
+        self.assertTrue(all(batched.invoice_ids.mapped("checked")))  # the sales journal checks on posting
+        names = batched.invoice_ids.mapped("name")
+        self.assertEqual(len(set(names)), 6)
+        self.assertNotIn("/", names)
+
+    @freeze_time("2026-02-20")
     def test_calendar_periods_prorate_the_first_and_postpaid_waits_for_the_end(self):
         contract = self._active(date_start=date(2026, 1, 16), billing_anchor="calendar", billing_mode="postpaid")
         self.Contract._cron_generate_invoices()
@@ -150,6 +204,8 @@ class TestContract(ContractCase):
             [("invoice_origin", "=", contract.name), ("move_type", "=", "out_refund")]
         )
         self.assertEqual(credit.amount_untaxed, 155.0)  # April is 30 days, 15 unused: 310 x 15 / 30
+        # made by the contract's one credit-note path: posted at once, the contract's salesperson on it
+        self.assertEqual((credit.state, credit.invoice_user_id), ("posted", contract.user_id))
 
     def test_auto_renewal_with_uplift_and_renewal_quotation(self):
         contract = self._active(auto_renew=True, uplift_percent=3.0, renewal_months=12)

@@ -180,6 +180,12 @@ class TestContractAmendment(ContractCase):
         self.assertEqual((preview["currency"], preview["proration_amount"]), ("EUR", 15.0))
         move = amendment.proration_move_id
         self.assertEqual((move.currency_id, move.amount_untaxed), (eur, 15.0))
+        # in the company's USD books at 2 EUR for 1 USD (the test rate since 2017): 15 / 2 = 7.50 receivable, never
+        # 15 USD; May's invoice at 11 seats: 330 EUR, 165.00 USD
+        receivable = move.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        self.assertEqual((receivable.amount_currency, receivable.balance), (15.0, 7.5))
+        may = self._invoice(contract, "2026-05-01")
+        self.assertEqual((may.currency_id, may.amount_untaxed, may.amount_untaxed_signed), (eur, 330.0, 165.0))
         event = contract.mrr_event_ids.filtered(lambda e: e.kind == "expansion")
         self.assertEqual((event.currency_id, event.mrr_after), (eur, 330.0))
 
@@ -192,6 +198,31 @@ class TestContractAmendment(ContractCase):
                 {"kind": "quantity", "line_id": contract.line_ids.id, "quantity": 12, "effective_date": "2026-04-16"}
             )
         self.assertFalse(contract.amendment_ids)
+
+    def test_amendment_dated_in_a_scheduled_pause_is_refused(self):
+        # Found (reproduced): still active in April with May-June paused ahead, an amendment effective 10 May took
+        # May as invoiced (its paused row) and billed 12 seats - 10 = +60 x 22 / 31 = 42.58 for time never billed
+        # nor served. Documented: a paused period is not amended (resume or cancel the pause first); before or
+        # after the pause the amendment is prorated as usual.
+        contract = self._seats()
+        self._invoice(contract, "2026-04-16")  # January to April, 300 each
+        with freeze_time("2026-04-16"):
+            contract.action_pause("2026-05-01", "2026-06-30")
+            with self.assertRaisesRegex(ValidationError, "falls in the pause"):
+                contract.action_amend(
+                    {"kind": "quantity", "line_id": contract.line_ids.id, "quantity": 12,
+                     "effective_date": "2026-05-10", "proration_behavior": "always_invoice"}
+                )
+        self.assertFalse(contract.amendment_ids)
+        self.assertEqual(len(contract.invoice_ids), 4)
+        # effective 16 April, before the pause: 15 days of April's +60 = 30 invoiced now; July bills 12 seats, 360
+        preview, _amendment, _applied = self._amend(
+            contract, "2026-04-16", kind="quantity", line_id=contract.line_ids.id, quantity=12,
+            effective_date="2026-04-16", proration_behavior="always_invoice",
+        )
+        self.assertEqual((preview["proration_amount"], preview["move_type"]), (30.0, "out_invoice"))
+        self.assertFalse(self._invoice(contract, "2026-06-15"), "nothing billed for the paused May and June")
+        self.assertEqual(self._invoice(contract, "2026-07-01").amount_untaxed, 360.0)
 
     @freeze_time("2026-04-16")
     def test_bad_input_refused_nothing_written(self):
