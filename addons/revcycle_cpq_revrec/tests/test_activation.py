@@ -3,60 +3,29 @@
 from datetime import date
 
 from freezegun import freeze_time
-from odoo import Command
-from odoo.addons.revcycle_revrec.tests.common import RevrecCommon
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 from psycopg2 import IntegrityError
 
+from .common import SubscriptionRevenueCase
+
 
 @tagged("post_install", "-at_install", "revcycle")
-class TestContractRevenue(RevrecCommon):
-    @classmethod
-    def get_default_groups(cls):
-        return super().get_default_groups() | cls.env.ref("revcycle_cpq.group_revcycle_cpq_manager")
-
+class TestContractRevenue(SubscriptionRevenueCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Contract = cls.env["revcycle.contract"]
-        cls.Revenue = cls.env["revcycle.revenue.contract"]
         # Hosting has no SSP (weighed by its price); seats have an SSP of 450 a quarter each.
-        cls.hosting = cls._recurring("Hosting", 930.0, 0.0)
-        cls.seats = cls._recurring("Seats", 300.0, 450.0)
-
-    @classmethod
-    def _recurring(cls, name, price, ssp):
-        product = cls._revrec_product(name, "invoice", ssp)
-        product.write({"list_price": price, "revcycle_recurring": True, "revcycle_billing_period": "quarter"})
-        return product
+        cls.hosting = cls._recurring("Hosting", "invoice", 930.0, 0.0, "quarter")
+        cls.seats = cls._recurring("Seats", "invoice", 300.0, 450.0, "quarter")
 
     def _contract(self, **values):
-        return self.Contract.create(
-            {
-                "partner_id": self.partner_a.id,
-                "company_id": self.company.id,
-                "currency_id": self.company.currency_id.id,
-                "date_start": date(2026, 1, 1),
-                "date_end": date(2026, 12, 31),
-                "billing_period": "quarter",
-                "billing_mode": "prepaid",
-                "line_ids": [
-                    Command.create(
-                        {"product_id": product.id, "name": product.name, "quantity": qty, "price_unit": price}
-                    )
-                    for product, qty, price in ((self.hosting, 1.0, 930.0), (self.seats, 2.0, 300.0))
-                ],
-                **values,
-            }
-        )
+        return self._subscription(((self.hosting, 1.0, 930.0), (self.seats, 2.0, 300.0)), "quarter", activate=False,
+                                  **values)
 
     def _activated(self, **values):
-        contract = self._contract(**values)
-        contract.action_sign()
-        contract.action_activate()
-        return contract
+        return self._subscription(((self.hosting, 1.0, 930.0), (self.seats, 2.0, 300.0)), "quarter", **values)
 
     def test_activation_creates_the_revenue_contract_once(self):
         contract = self._contract()
@@ -252,28 +221,15 @@ class TestContractRevenue(RevrecCommon):
 
 
 @tagged("post_install", "-at_install", "revcycle")
-class TestContractTermination(RevrecCommon):
-    @classmethod
-    def get_default_groups(cls):
-        return super().get_default_groups() | cls.env.ref("revcycle_cpq.group_revcycle_cpq_manager")
-
+class TestContractTermination(SubscriptionRevenueCase):
     def test_termination_ends_the_revenue_with_what_is_due(self):
         """Issue 16 item 4: 12 months at 100, billed monthly in advance, January recognised, terminated on
         31 March after 300 billed. What is due is the term up to 31 March, 300 (= billed); the obligation keeps
         January's 100 and spreads the other 200 over February and March: 300 recognised in all, not 1,200, and
         nothing left on deferred revenue or contract assets."""
-        product = self._revrec_product("Monitoring", "ratable_monthly", 0.0)
-        product.write({"list_price": 100.0, "revcycle_recurring": True, "revcycle_billing_period": "month"})
-        Contract = self.env["revcycle.contract"]
-        contract = Contract.create({
-            "partner_id": self.partner_a.id, "company_id": self.company.id,
-            "currency_id": self.company.currency_id.id, "date_start": date(2026, 1, 1),
-            "date_end": date(2026, 12, 31), "billing_period": "month", "billing_mode": "prepaid",
-            "line_ids": [Command.create({"product_id": product.id, "name": product.name, "quantity": 1.0,
-                                         "price_unit": 100.0})],
-        })
-        contract.action_sign()
-        contract.action_activate()
+        product = self._recurring("Monitoring", "ratable_monthly", 100.0, 0.0, "month")
+        Contract = self.Contract
+        contract = self._subscription(((product, 1.0, 100.0),), "month")
         revenue = contract.revcycle_revenue_contract_ids
         self.assertEqual(revenue.transaction_price, 1200.0)
         Revenue = self.env["revcycle.revenue.contract"]

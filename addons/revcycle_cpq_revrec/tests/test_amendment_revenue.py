@@ -6,44 +6,21 @@ from datetime import date
 
 from freezegun import freeze_time
 from odoo import Command, fields
-from odoo.addons.revcycle_revrec.tests.common import RevrecCommon
 from odoo.tests import tagged
+
+from .common import SubscriptionRevenueCase
 
 
 @tagged("post_install", "-at_install", "revcycle")
-class TestAmendmentRevenue(RevrecCommon):
-    @classmethod
-    def get_default_groups(cls):
-        return super().get_default_groups() | cls.env.ref("revcycle_cpq.group_revcycle_cpq_manager")
-
+class TestAmendmentRevenue(SubscriptionRevenueCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.Contract = cls.env["revcycle.contract"]
-        cls.Revenue = cls.env["revcycle.revenue.contract"]
         # no SSP: the obligation is weighed by its price (one obligation per contract here anyway)
-        cls.seats = cls._revrec_product("Seats", "ratable_monthly", 0.0)
-        cls.seats.write({"list_price": 10.0, "revcycle_recurring": True, "revcycle_billing_period": "month"})
+        cls.seats = cls._recurring("Seats", "ratable_monthly", 10.0, 0.0, "month")
 
     def _contract(self, **values):
-        contract = self.Contract.create(
-            {
-                "partner_id": self.partner_a.id,
-                "company_id": self.company.id,
-                "currency_id": self.company.currency_id.id,
-                "date_start": date(2026, 1, 1),
-                "date_end": date(2026, 12, 31),
-                "billing_period": "month",
-                "billing_mode": "prepaid",
-                "line_ids": [
-                    Command.create({"product_id": self.seats.id, "name": "Seats", "quantity": 10, "price_unit": 10.0})
-                ],
-                **values,
-            }
-        )
-        contract.action_sign()
-        contract.action_activate()
-        return contract
+        return self._subscription(((self.seats, 10, 10.0),), "month", **values)
 
     def _invoice(self, contract, day):
         with freeze_time(day):

@@ -22,9 +22,9 @@ from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from odoo import Command
-from odoo.addons.revcycle_revrec.tests.common import RevrecCommon
 from odoo.tests import tagged
+
+from .common import SubscriptionRevenueCase
 
 _logger = logging.getLogger(__name__)
 
@@ -55,19 +55,13 @@ CONTRACT = st.fixed_dictionaries(
 
 
 @tagged("post_install", "-at_install", "revcycle")
-class TestContractInvariantProperty(RevrecCommon):
+class TestContractInvariantProperty(SubscriptionRevenueCase):
     scenarios = 0
-
-    @classmethod
-    def get_default_groups(cls):
-        return super().get_default_groups() | cls.env.ref("revcycle_cpq.group_revcycle_cpq_manager")
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.seats = cls._revrec_product("Seats", "ratable_monthly", 0.0)
-        cls.seats.write({"list_price": 10.0, "revcycle_recurring": True, "revcycle_billing_period": "month"})
-        cls.Contract = cls.env["revcycle.contract"]
+        cls.seats = cls._recurring("Seats", "ratable_monthly", 10.0, 0.0, "month")
 
     @classmethod
     def tearDownClass(cls):
@@ -78,26 +72,8 @@ class TestContractInvariantProperty(RevrecCommon):
 
     def _start(self, spec):
         self.applied = []  # the events that happened (those drawn but impossible then are skipped)
-        self.contract = self.Contract.create(
-            {
-                "partner_id": self.partner_a.id,
-                "company_id": self.company.id,
-                "currency_id": self.company.currency_id.id,
-                "date_start": date(2026, 1, 1),
-                "date_end": date(2026, 12, 31),
-                "billing_period": "month",
-                "billing_mode": "prepaid",
-                "pause_extends_term": spec["extends"],
-                "line_ids": [
-                    Command.create(
-                        {"product_id": self.seats.id, "name": "Seats", "quantity": spec["seats"],
-                         "price_unit": spec["price"]}
-                    )
-                ],
-            }
-        )
-        self.contract.action_sign()
-        self.contract.action_activate()
+        self.contract = self._subscription(((self.seats, spec["seats"], spec["price"]),), "month",
+                                           pause_extends_term=spec["extends"])
 
     def _first_day(self, day):
         """The jobs of a month's first day: terms (pauses start and end, terminations finish), then invoicing."""

@@ -3,16 +3,13 @@
 from datetime import date
 
 from odoo import Command
-from odoo.addons.revcycle_revrec.tests.common import RevrecCommon
 from odoo.tests import tagged
+
+from .common import SubscriptionRevenueCase
 
 
 @tagged("post_install", "-at_install", "revcycle")
-class TestUsageRevenue(RevrecCommon):
-    @classmethod
-    def get_default_groups(cls):
-        return super().get_default_groups() | cls.env.ref("revcycle_cpq.group_revcycle_cpq_manager")
-
+class TestUsageRevenue(SubscriptionRevenueCase):
     def test_metered_line_is_priced_at_its_commitment_not_its_rate(self):
         product = self._revrec_product("Metered calls", "invoice", 0.0)
         product.write(

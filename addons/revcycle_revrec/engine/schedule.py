@@ -11,6 +11,7 @@ amount, and equal periods get equal amounts whenever the amount divides evenly.
 - ``point_in_time``: the whole amount on one date.
 """
 import calendar
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -57,25 +58,33 @@ def _months(date_start, date_end):
 
 
 def split_exact(amount, weights, precision_digits=2):
-    """Split ``amount`` by non-negative ``weights`` (ints or Fractions): largest remainder, exact sum, sign kept."""
+    """Split ``amount`` by non-negative ``weights`` (ints or Fractions): largest remainder, exact sum, sign kept.
+
+    In integers: the weights over their common denominator, each share's floor and remainder by one divmod (a
+    month-end plans a dozen shares for each of thousands of obligations)."""
     if not weights:
         raise ScheduleError("There is no period to spread the amount over.")
     if any(weight < 0 for weight in weights):
         raise ScheduleError("A period cannot weigh less than nothing.")
-    scale = Decimal(10) ** precision_digits
+    scale = 10 ** precision_digits
     units = int((Decimal(str(amount)) * scale).to_integral_value())
     sign, units = (-1 if units < 0 else 1), abs(units)
-    total = sum(Fraction(weight) for weight in weights)
+    if not all(type(weight) is int for weight in weights):
+        fractions = [Fraction(weight) for weight in weights]
+        denominator = math.lcm(*(fraction.denominator for fraction in fractions))
+        weights = [fraction.numerator * (denominator // fraction.denominator) for fraction in fractions]
+    total = sum(weights)
     if not total:
         if units:
             raise ScheduleError("Every period weighs nothing, so the amount cannot be spread.")
         return [0.0] * len(weights)
-    exact = [units * Fraction(weight) / total for weight in weights]
-    floors = [value.numerator // value.denominator for value in exact]
-    by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    shares = [divmod(units * weight, total) for weight in weights]
+    floors = [floor for floor, _remainder in shares]
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-shares[i][1], i))
     for index in by_remainder[:units - sum(floors)]:
         floors[index] += 1
-    return [float(sign * Decimal(part) / scale) for part in floors]
+    # int / int is correctly rounded: the float nearest the exact amount in minor units / 10^digits
+    return [sign * part / scale for part in floors]
 
 
 def _spread(amount, months, weight_of, precision_digits):
@@ -91,7 +100,12 @@ def ratable_daily(amount, date_start, date_end, precision_digits=2):
 
 def ratable_monthly(amount, date_start, date_end, precision_digits=2):
     return _spread(amount, _months(date_start, date_end),
-                   lambda first, last, days: Fraction((last - first).days + 1, days), precision_digits)
+                   lambda first, last, days: _month_weight((last - first).days + 1, days), precision_digits)
+
+
+def _month_weight(covered, days):
+    """A full month weighs 1, a partial one its covered days / its days."""
+    return 1 if covered == days else Fraction(covered, days)
 
 
 def _served_days(first, last, gaps):
@@ -118,7 +132,7 @@ def ratable_with_gaps(method, amount, date_start, date_end, gaps, precision_digi
     if method == "ratable_daily":
         weights = [served for *_rest, served in months]
     else:
-        weights = [Fraction(served, days) for _first, _last, days, served in months]
+        weights = [_month_weight(served, days) for _first, _last, days, served in months]
     amounts = split_exact(amount, weights, precision_digits)
     return [ScheduleEntry(last, value) for (_first, last, _days, _served), value in zip(months, amounts, strict=True)]
 

@@ -10,7 +10,6 @@ from .. import engine
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-ENTRY_SIZE = 50  # contracts per recognition entry
 
 
 class RevcycleRevenueContract(models.Model):
@@ -701,22 +700,21 @@ class RevcycleRevenueContract(models.Model):
         if summary is None:
             return self._revcycle_create_entry(company, move_date, prepared)
         moves = self.env["account.move"]
-        # Entries of ENTRY_SIZE contracts: Odoo's cost per journal item grows with the size of its entry.
-        for start in range(0, len(prepared), ENTRY_SIZE):
-            chunk = prepared[start:start + ENTRY_SIZE]
-            try:
-                with self.env.cr.savepoint():
-                    moves |= self._revcycle_create_entry(company, move_date, chunk)
-            except Exception:
-                self.env.invalidate_all()
-                for item in chunk:
-                    try:
-                        with self.env.cr.savepoint():
-                            moves |= self._revcycle_create_entry(company, move_date, [item])
-                    except Exception:
-                        _logger.exception("Revenue contract %s could not be recognised", item[0].id)
-                        self.env.invalidate_all()
-                        failed.add(item[0].id)
+        # One entry for the period (a line per contract and account): if it fails, each contract is tried in an
+        # entry of its own, so the bad one is found and the others still post.
+        try:
+            with self.env.cr.savepoint():
+                moves |= self._revcycle_create_entry(company, move_date, prepared)
+        except Exception:
+            self.env.invalidate_all()
+            for item in prepared:
+                try:
+                    with self.env.cr.savepoint():
+                        moves |= self._revcycle_create_entry(company, move_date, [item])
+                except Exception:
+                    _logger.exception("Revenue contract %s could not be recognised", item[0].id)
+                    self.env.invalidate_all()
+                    failed.add(item[0].id)
         for contract, contract_lines, _vals, amounts in prepared:
             if contract.id not in failed:
                 summary["lines"] += len(contract_lines)
@@ -724,25 +722,47 @@ class RevcycleRevenueContract(models.Model):
         return moves
 
     def _revcycle_create_entry(self, company, move_date, prepared):
-        """One posted entry for the prepared contracts; the revenue lines are marked posted in the same
-        transaction (the business marker goes with the effect)."""
+        """One posted entry for the prepared contracts, made by one create() and posted once; the revenue lines are
+        marked posted in the same transaction (the business marker goes with the effect), in one UPDATE."""
         line_vals = [vals for _contract, _lines, contract_vals, _amounts in prepared for vals in contract_vals]
-        revenue_lines = self.env["revcycle.revenue.line"].sudo()
-        for _contract, contract_lines, _vals, amounts in prepared:
-            for line, amount in zip(contract_lines, amounts, strict=True):
-                line.amount_company = amount
-            revenue_lines |= contract_lines
         move = self.env["account.move"]
         if line_vals:
+            self._revcycle_add_analytic_distribution(company, line_vals)
+            for vals in line_vals:
+                # what Odoo computes for a line of a miscellaneous entry, given so it is not computed per line
+                vals.update(display_type="product", tax_ids=[])
             move = move.sudo().create({
                 "move_type": "entry", "date": move_date, "journal_id": company.revcycle_recognition_journal_id.id,
                 "company_id": company.id, "ref": self.env._("Revenue recognition %(date)s", date=move_date),
                 "line_ids": [fields.Command.create(vals) for vals in line_vals],
             })
-            move.action_post()
-        revenue_lines.write({"state": "posted", "move_id": move.id})
-        self.env.flush_all()
+            # _post, as Odoo posts the entries it makes itself (exchange differences, reversals): action_post is the
+            # user's button, whose overrides (down payments, invoice-line hooks) concern invoices, not this entry
+            move._post(soft=False)
+        self.env["revcycle.revenue.line"]._revcycle_mark_posted(
+            [(line_id, amount) for _contract, lines, _vals, amounts in prepared
+             for line_id, amount in zip(lines.ids, amounts, strict=True)], move)
         return move
+
+    def _revcycle_add_analytic_distribution(self, company, line_vals):
+        """The analytic distribution Odoo's models give each line (``account.move.line``
+        ``_compute_analytic_distribution``, with the same arguments), looked up once per distinct line: the
+        compute would search the models once per journal item."""
+        Account = self.env["account.account"]
+        Partner = self.env["res.partner"]
+        Product = self.env["product.product"]
+        Model = self.env["account.analytic.distribution.model"]
+        found = {}
+        for vals in line_vals:
+            key = (vals["account_id"], vals.get("partner_id") or False, vals.get("product_id") or False)
+            if key not in found:
+                product, partner = Product.browse(key[2]), Partner.browse(key[1])
+                found[key] = Model._get_distribution({
+                    "product_id": product.id, "product_categ_id": product.categ_id.id, "partner_id": partner.id,
+                    "partner_category_id": partner.category_id.ids, "account_prefix": Account.browse(key[0]).code,
+                    "company_id": company.id,
+                })
+            vals["analytic_distribution"] = found[key] or False
 
     def _revcycle_entry_line_vals(self, lines, move_date, position):
         """Income credit per income account of the contract (the revenue lines, one per obligation and period, keep

@@ -109,11 +109,22 @@ class RevcycleRevenueLine(models.Model):
         related = {ob.id: (ob.contract_id.id, ob.company_id.id, ob.partner_id.id or None, ob.product_id.id)
                    for ob in obligations}
         rates = self._revcycle_estimate_rates(obligations.contract_id)
-        company_currency = {ob.id: ob.company_id.currency_id for ob in obligations}
+        # {obligation id: how its amounts become company amounts}: the amount itself when the contract is in the
+        # company's currency (already rounded to it), else at the contract date's rate, rounded
+        to_company = {}
+        for ob in obligations:
+            company_currency = ob.company_id.currency_id
+            if ob.currency_id == company_currency:
+                to_company[ob.id] = None
+            else:
+                to_company[ob.id] = (company_currency, rates[ob.contract_id.id])
+
+        def company_amount(vals):
+            conversion = to_company[vals["obligation_id"]]
+            return vals["amount"] if conversion is None else conversion[0].round(vals["amount"] * conversion[1])
+
         columns = list(zip(*[(vals["obligation_id"], *related[vals["obligation_id"]], vals["date"],
-                              vals["date"].replace(day=1), vals["amount"], bool(vals["ready"]),
-                              company_currency[vals["obligation_id"]].round(
-                                  vals["amount"] * rates[related[vals["obligation_id"]][0]]))
+                              vals["date"].replace(day=1), vals["amount"], bool(vals["ready"]), company_amount(vals))
                              for vals in vals_list], strict=True))
         rows = self.env.execute_query(SQL(
             """
@@ -138,6 +149,27 @@ class RevcycleRevenueLine(models.Model):
         obligations.invalidate_recordset(["line_ids"])
         obligations.contract_id.invalidate_recordset(["line_ids"])
         return self.browse([row[0] for row in rows])
+
+    @api.model
+    def _revcycle_mark_posted(self, amounts, move):
+        """The lines of ``amounts`` ([(line id, amount in company currency as booked)]) posted by ``move``, in one
+        UPDATE: a month-end posts thousands of lines, and a write per line (its amount differs) costs more than the
+        entry itself. The same values write() would store, the stored split included (``_compute_split``); the
+        unique index on posted schedule lines still refuses a second posting of a period."""
+        if not amounts:
+            return
+        self.flush_model()
+        ids, values = zip(*amounts, strict=True)
+        self.env.execute_query(SQL(
+            """
+            UPDATE revcycle_revenue_line l
+               SET state = 'posted', move_id = %(move)s, amount_company = t.amount, posted_amount = t.amount,
+                   remaining_amount = 0, write_uid = %(uid)s, write_date = now() AT TIME ZONE 'UTC'
+              FROM unnest(%(ids)s::int[], %(amounts)s::numeric[]) AS t(id, amount)
+             WHERE l.id = t.id
+            """, move=move.id or None, uid=self.env.uid, ids=list(ids), amounts=list(values)))
+        self.browse(ids).invalidate_recordset(
+            ["state", "move_id", "amount_company", "posted_amount", "remaining_amount", "write_uid", "write_date"])
 
     @api.model
     def _revcycle_sums(self, records, field):

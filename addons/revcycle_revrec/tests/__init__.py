@@ -14,3 +14,4 @@ from . import test_ui
 from . import test_currency
 from . import test_modifications
 from . import test_closing
+from . import test_views

@@ -7,7 +7,6 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 from psycopg2 import IntegrityError
 
-from ..models import revcycle_revenue_contract as contract_module
 from .common import RevrecCommon
 
 
@@ -104,18 +103,50 @@ class TestChanges(RevrecCommon):
             posted.copy({"move_id": False, "state": "posted"})
             self.env.flush_all()
 
-    def test_large_runs_split_into_entries_of_entry_size_contracts(self):
+    def test_a_period_is_one_entry_with_a_line_per_contract(self):
+        """Three contracts due in January: one entry for the period, with an
+        income line per contract and account naming its obligation and contract (the audit trail), and the revenue
+        lines marked posted on it at the amount booked (2,250 each: 27,000 of support over 12 months)."""
         orders = [self._confirmed_order() for _ in range(3)]
-        with patch.object(contract_module, "ENTRY_SIZE", 2):
-            summary = self.env["revcycle.revenue.contract"].recognize_until("2026-01-31")
+        contracts = self.env["revcycle.revenue.contract"].concat(
+            *(order.revcycle_revenue_contract_ids for order in orders))
+        summary = self.env["revcycle.revenue.contract"].recognize_until("2026-01-31")
         self.assertEqual((summary["contracts"], summary["lines"], summary["amount"]), (3, 3, 6750.0))
-        moves = self.env["account.move"].browse(summary["move_ids"])
-        # Three contracts, two per entry: one entry of two contracts, one of one, each balanced and posted.
-        self.assertEqual(sorted(len(move.line_ids.revcycle_contract_id) for move in moves), [1, 2])
-        self.assertEqual(set(moves.mapped("state")), {"posted"})
-        self.assertEqual(moves.line_ids.revcycle_contract_id, self.env["revcycle.revenue.contract"].concat(
-            *(order.revcycle_revenue_contract_ids for order in orders)))
+        move = self.env["account.move"].browse(summary["move_ids"])
+        self.assertEqual((len(move), move.state, str(move.date)), (1, "posted", "2026-01-31"))
+        income = move.line_ids.filtered(lambda line: line.revcycle_kind == "recognition")
+        self.assertEqual(income.revcycle_contract_id, contracts)
+        for line in income:
+            obligation = line.revcycle_contract_id.obligation_ids.filtered(
+                lambda ob: ob.recognition == "ratable_monthly")
+            self.assertEqual((line.revcycle_obligation_id, line.name, line.credit),
+                             (obligation, obligation.display_name, 2250.0))
+        revenue_lines = contracts.line_ids.filtered(lambda line: line.move_id == move)
+        self.assertEqual(len(revenue_lines), 3)
+        self.assertEqual({(line.state, line.amount_company, line.posted_amount, line.remaining_amount)
+                          for line in revenue_lines}, {("posted", 2250.0, 2250.0, 0.0)})
         self.assertBalances("2026-01-31", {self.income: -6750.0, self.asset: 6750.0})
+
+    def test_a_failing_entry_is_posted_contract_by_contract(self):
+        """If the period's entry cannot be posted, each contract is tried in an entry of its own: the bad one is
+        skipped and named, the others post (here the entry fails whenever it holds the second contract)."""
+        orders = [self._confirmed_order() for _ in range(3)]
+        bad = orders[1].revcycle_revenue_contract_ids
+        Contract = type(self.env["revcycle.revenue.contract"])
+        original = Contract._revcycle_create_entry
+
+        def failing(self, company, move_date, prepared):
+            if any(contract == bad for contract, *_rest in prepared):
+                raise ValueError("refused")
+            return original(self, company, move_date, prepared)
+
+        with patch.object(Contract, "_revcycle_create_entry", failing), \
+                mute_logger("odoo.addons.revcycle_revrec.models.revcycle_revenue_contract"):
+            summary = self.env["revcycle.revenue.contract"].recognize_until("2026-01-31")
+        self.assertEqual(summary["failed_contract_ids"], bad.ids)
+        self.assertEqual((summary["lines"], summary["amount"], len(summary["move_ids"])), (2, 4500.0, 2))
+        self.assertEqual(bad.recognized_amount, 0.0)
+        self.assertBalances("2026-01-31", {self.income: -4500.0, self.asset: 4500.0})
 
     def test_monthly_cron_recognises_what_is_due(self):
         contract = self._confirmed_order().revcycle_revenue_contract_ids

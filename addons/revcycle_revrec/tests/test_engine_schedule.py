@@ -42,6 +42,16 @@ class TestScheduleEngine(BaseCase):
             ("monthly, partial first and last months", "ratable_monthly", 1200.0,
              date(2026, 1, 16), date(2026, 3, 15), 2,
              [("2026-01-31", 309.68), ("2026-02-28", 600.0), ("2026-03-15", 290.32)]),
+            # Issue 16 item 11: a year of 1,200 from 15 January gave its full months 99.47 instead of 100 (each
+            # month weighed its days). Now a full month weighs 1 and the partial ones their covered days / days:
+            # January 17/31 + January 2027 14/31 = 1, total weight 12; 1,200 x 17/31 / 12 = 54.8387 and
+            # 1,200 x 14/31 / 12 = 45.1613, floors 54.83 + 45.16 + 11 x 100 leave one cent, to January's larger
+            # remainder: 54.84 + 11 x 100.00 + 45.16 = 1,200.00.
+            ("monthly, a year from mid-January: every full month exactly 1/12", "ratable_monthly", 1200.0,
+             date(2026, 1, 15), date(2027, 1, 14), 2,
+             [("2026-01-31", 54.84)] + [(f"2026-{m:02d}-{d}", 100.0) for m, d in [
+                 (2, 28), (3, 31), (4, 30), (5, 31), (6, 30), (7, 31), (8, 31), (9, 30), (10, 31), (11, 30),
+                 (12, 31)]] + [("2027-01-14", 45.16)]),
             ("monthly, leap February half covered", "ratable_monthly", 100.0,
              date(2024, 2, 15), date(2024, 3, 14), 2, [("2024-02-29", 53.39), ("2024-03-14", 46.61)]),
             ("daily, leap year", "ratable_daily", 366.0, date(2024, 1, 1), date(2024, 12, 31), 2,
