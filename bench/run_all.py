@@ -130,7 +130,7 @@ def run_one(name, profile, logs):
     log_path = logs / f"{name}.log"
     started = time.perf_counter()
     lines = []
-    with log_path.open("w") as log:
+    with log_path.open("w", buffering=1) as log:  # line-buffered: the log can be followed while it runs
         log.write(f"# ./revcycle bench {name}  {settings}\n")
         process = subprocess.Popen(
             [str(ROOT / "revcycle"), "bench", name],
