@@ -355,7 +355,7 @@ def measure_data_set(env, data_set):
     benchlib.print_result("dunning_credit", "time our check adds to a confirmation", size, middle * 1000,
                           min(added["ours"]) * 1000, max(added["ours"]) * 1000, "ms", "< 20 ms", middle < 0.020)
     benchlib.print_result("dunning_credit", "whole confirmation: OCA / ours told apart (95 % intervals)", size,
-                          int(oca_low > ours_high), int(oca_low > ours_high), int(oca_low > ours_high), "yes=1",
+                          int(oca_low > ours_high), int(oca_low > ours_high), int(oca_low > ours_high), "1 = yes",
                           "= 1", oca_low > ours_high)
     if min(added["ours"]) > 0:
         benchlib.print_ratio_result("dunning_credit", "whole confirmation, time added: OCA / ours", size,

@@ -52,7 +52,8 @@ QUICK = {
     "cpq_contracts": {"BENCH_CONTRACTS": "200,500", "BENCH_RUNS": "3"},
     "usage": {"BENCH_USAGE_SIZES": "200000,400000", "BENCH_CONTRACTS": "1000"},
     "dunning_runs": {"BENCH_ROUNDS": "3"},
-    "scale_out": {"BENCH_SCALE_SIZES": "250,1000", "BENCH_ROUNDS": "3"},
+    # batches of 100, so that even the small size has several batches for the second worker to share
+    "scale_out": {"BENCH_SCALE_SIZES": "200,500", "BENCH_BATCH_SIZE": "100", "BENCH_ROUNDS": "3"},
 }
 PROFILES = {"full": {}, "quick": QUICK}
 
@@ -84,7 +85,7 @@ def parse_results(text):
 def number(value):
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    if abs(value) >= 100:
+    if abs(value) >= 100 or value == int(value):
         return f"{value:,.0f}"
     return f"{value:,.2f}" if abs(value) >= 10 else f"{value:.3g}" if abs(value) < 0.01 else f"{value:.2f}"
 
