@@ -6,7 +6,7 @@ markdown table: bench, measure, size, median, per-round range, unit, target, met
 and the total.
 
     ./revcycle bench all                       # the same as: python bench/run_all.py
-    python bench/run_all.py --profile quick    # smaller sizes and fewer rounds: the whole table in about 30 minutes
+    python bench/run_all.py --profile quick    # smaller sizes: see bench/README.md for the time each one takes
     python bench/run_all.py --only cpq_quote,revrec --out /tmp/table.md
     python bench/run_all.py --collect LOG ...  # no run: the table from logs of earlier runs (or any text with RESULT)
 
@@ -52,8 +52,9 @@ QUICK = {
     "cpq_contracts": {"BENCH_CONTRACTS": "200,500", "BENCH_RUNS": "3"},
     "usage": {"BENCH_USAGE_SIZES": "200000,400000", "BENCH_CONTRACTS": "1000"},
     "dunning_runs": {"BENCH_ROUNDS": "3"},
-    # batches of 100, so that even the small size has several batches for the second worker to share
-    "scale_out": {"BENCH_SCALE_SIZES": "200,500", "BENCH_BATCH_SIZE": "100", "BENCH_ROUNDS": "3"},
+    # batches of 50, so that even the small size has several batches for the second worker to share; at 200 and 500
+    # contracts in batches of 100 it took 17.9 min, most of it invoicing (12 scenarios of 17-38 s)
+    "scale_out": {"BENCH_SCALE_SIZES": "100,250", "BENCH_BATCH_SIZE": "50", "BENCH_ROUNDS": "3"},
 }
 PROFILES = {"full": {}, "quick": QUICK}
 
