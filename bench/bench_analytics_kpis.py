@@ -13,7 +13,8 @@ with bulk SQL from a seeded generator and reused on later runs:
 - a quarter of the customers invoiced in EUR and a tenth in GBP (company-currency balances as Odoo stores them).
 Sizes are journal items per company: `REVCYCLE_BENCH_KPI_SIZES` (default "250000,1000000"; "1000000,5000000" for the
 issue's larger size if the machine has the time and disk). `REVCYCLE_BENCH_JIT` = on/off sets PostgreSQL's JIT for
-both sides (default: the server's setting, printed). `REVCYCLE_BENCH_ROUNDS` (default 3) alternated rounds.
+both sides (default: the server's setting, printed). `REVCYCLE_BENCH_ROUNDS` (default 3) alternated rounds. Each
+headline figure is also printed as a `RESULT {json}` line for bench/run_all.py.
 
 Run: ./revcycle bench analytics_kpis   (database revcycle_bench_analytics_kpis; extra Odoo options after the name)
 """
@@ -24,7 +25,16 @@ import time
 from datetime import date
 
 import odoo
-from benchlib import alternated_rounds, describe, describe_ratio, median_spread, open_registry, print_fairness
+from benchlib import (
+    alternated_rounds,
+    describe,
+    describe_ratio,
+    median_spread,
+    open_registry,
+    print_fairness,
+    print_result,
+    ratio_of_medians,
+)
 from odoo import api
 from odoo.tools import SQL
 
@@ -427,6 +437,21 @@ def measure(env, company):
     return lines, timings, results["kpis"], compare(results["kpis"], results["rows"])
 
 
+def print_results(lines, timings, mismatches):
+    """The RESULT lines of one size for bench/run_all.py: get_kpis' time (the 2 s target holds from 1M items), its
+    ratio to the hand-written query, and whether both gave the same figures."""
+    size = f"{lines:,} items"
+    ours = timings["get_kpis"]
+    middle = median_spread(ours)[0]
+    time_target = "< 2000 ms" if lines >= 900_000 else "-"
+    print_result("analytics_kpis", "get_kpis, 12 months", size, middle * 1000, min(ours) * 1000, max(ours) * 1000,
+                 "ms", time_target, lines < 900_000 or middle < 2.0)
+    ratio, low, high = ratio_of_medians(ours, timings["hand SQL"])
+    print_result("analytics_kpis", "get_kpis / hand-written SQL", size, ratio, low, high, "x", "<= 3x", ratio <= 3)
+    same = int(not mismatches)
+    print_result("analytics_kpis", "same figures as the SQL", size, same, same, same, "1 = yes", "= 1", bool(same))
+
+
 def main(argv):
     registry = open_registry(argv)
     companies = {}
@@ -472,6 +497,7 @@ def main(argv):
                 f" sales {value['credit_sales']:,.2f}"
             )
             summary.append((lines, median_spread(timings["get_kpis"])[0], median_spread(timings["hand SQL"])[0]))
+            print_results(lines, timings, mismatches)
             cr.rollback()
         print("\nhow cost grows:")
         for lines, ours, sql in summary:

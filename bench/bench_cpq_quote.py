@@ -1,6 +1,6 @@
 """A quotation created, priced and confirmed with revcycle's tier tables and configuration rules, against the same
 quotation in stock Odoo (the Odoo addons the suite depends on, no revcycle addon) on plain pricelist prices.
-Target: revcycle's quote at most 1.30x stock Odoo's on the 500-line quote.
+Target: revcycle's quote at most 1.30x stock Odoo's (checked at both sizes, 100 and 500 lines).
 
 Three sides, the same lines (products cycling over 50, quantities 1-60) on each:
 - "stock": database revcycle_bench_cpq_quote_stock with the Odoo addons the suite depends on (sale_management,
@@ -11,6 +11,8 @@ Three sides, the same lines (products cycling over 50, quantities 1-60) on each:
   configuration rules each.
 Each quote runs in a savepoint rolled back afterwards; the sides alternate in rotating order over the rounds; the
 figures are the median of the rounds and their spread, at 100 and 500 lines to show how cost grows.
+REVCYCLE_BENCH_QUOTE_LINES ("100,500") sets the sizes, REVCYCLE_BENCH_ROUNDS (5) the rounds; each headline figure is
+also printed as a `RESULT {json}` line for bench/run_all.py.
 
 Run: ./revcycle bench cpq_quote   (databases revcycle_bench_cpq_quote and ..._stock; extra options go to Odoo)
 """
@@ -26,9 +28,10 @@ from odoo import Command, api
 
 # the Odoo addons the revcycle suite depends on, without any revcycle addon: the difference is revcycle's code only
 STOCK_MODULES = ("sale_management", "sale_stock", "account_payment", "payment_stripe")
-SIZES = (100, 500)
+SIZES = tuple(int(n) for n in os.environ.get("REVCYCLE_BENCH_QUOTE_LINES", "100,500").split(","))
 PRODUCTS = 50
-ROUNDS = 5
+ROUNDS = int(os.environ.get("REVCYCLE_BENCH_ROUNDS", "5"))
+TARGET = 1.30  # revcycle's quote at most 1.30x stock Odoo's
 
 
 def make_products(env, tiered):
@@ -132,8 +135,12 @@ def main(argv):
             for label, values in timings.items():
                 print(f"  {label:<9}: {benchlib.describe(values, 'ms', 1000)}")
             print(f"  revcycle tiers / stock Odoo : {benchlib.describe_ratio(timings['rc tiers'], timings['stock'])}"
-                  + ("  (target <= 1.30)" if lines == 500 else ""))
+                  f"  (target <= {TARGET:.2f})")
             print(f"  revcycle plain / stock Odoo : {benchlib.describe_ratio(timings['rc plain'], timings['stock'])}")
+            for label in ("rc tiers", "rc plain"):
+                ratio, low, high = benchlib.ratio_of_medians(timings[label], timings["stock"])
+                benchlib.print_result("cpq_quote", f"{label.removeprefix('rc ')} quote / stock Odoo", f"{lines} lines",
+                                      ratio, low, high, "x", f"<= {TARGET:.2f}x", ratio <= TARGET)
         cr.rollback()
         stock_cr.rollback()
 

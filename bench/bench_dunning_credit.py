@@ -15,9 +15,14 @@ only. The added time is the median over the orders of (variant - plain), each or
 check back to back; three rounds in alternated order give the median and the spread. The check alone, as
 action_confirm calls it, is timed on the same orders: the precise figure of the added time.
 
+REVCYCLE_BENCH_ROUNDS (3) sets the rounds, REVCYCLE_BENCH_CREDIT_ORDERS (100) the orders a round,
+REVCYCLE_BENCH_CREDIT_SETS (all: "spread,dense 500,dense 2500") the data sets; each headline figure is also printed
+as a `RESULT {json}` line for bench/run_all.py.
+
 Run: ./revcycle bench dunning_credit   (database revcycle_bench_dunning_credit; extra Odoo options go to Odoo)
 """
 
+import os
 import statistics
 import sys
 import time
@@ -34,7 +39,8 @@ PEER_MODULES = ("account_financial_risk", "sale_financial_risk")
 CUSTOMERS = 5_000
 INVOICES_PER_CUSTOMER = 10
 PRODUCT_LINES = 3
-ORDERS = 100
+ORDERS = int(os.environ.get("REVCYCLE_BENCH_CREDIT_ORDERS", "100"))
+ROUNDS = int(os.environ.get("REVCYCLE_BENCH_ROUNDS", "3"))
 CREDIT_LIMIT = 10_000_000.0
 PREFIX = "bench credit customer"
 MOVE_PREFIX = "BENCHCR/"
@@ -325,8 +331,8 @@ def measure_data_set(env, data_set):
     def checks(which):
         return lambda: statistics.median(check_once(env, order, which) for order in orders)
 
-    added = benchlib.alternated_rounds({"ours": confirmations("ours"), "oca": confirmations("oca")})
-    alone = benchlib.alternated_rounds({"ours": checks("ours"), "oca": checks("oca")})
+    added = benchlib.alternated_rounds({"ours": confirmations("ours"), "oca": confirmations("oca")}, ROUNDS)
+    alone = benchlib.alternated_rounds({"ours": checks("ours"), "oca": checks("oca")}, ROUNDS)
     print(f"time added to a whole confirmation (3 lines, flush and pre-commit work), median of {ORDERS} orders:")
     print(f"  revcycle credit check       : {benchlib.describe(added['ours'], 'ms', 1000)}  (target < 20 ms)")
     print(f"  OCA sale_financial_risk     : {benchlib.describe(added['oca'], 'ms', 1000)}")
@@ -344,11 +350,23 @@ def measure_data_set(env, data_set):
     print(f"  revcycle credit check       : {benchlib.describe(alone['ours'], 'ms', 1000)}")
     print(f"  OCA sale_financial_risk     : {benchlib.describe(alone['oca'], 'ms', 1000)}")
     print(f"  ratio OCA / ours            : {benchlib.describe_ratio(alone['oca'], alone['ours'])}  (target >= 3)")
+    size = f"{label}: {open_lines / len(partners):.0f} open items a customer"
+    middle = statistics.median(added["ours"])
+    benchlib.print_result("dunning_credit", "time our check adds to a confirmation", size, middle * 1000,
+                          min(added["ours"]) * 1000, max(added["ours"]) * 1000, "ms", "< 20 ms", middle < 0.020)
+    benchlib.print_result("dunning_credit", "whole confirmation: OCA / ours told apart (95 % intervals)", size,
+                          int(oca_low > ours_high), int(oca_low > ours_high), int(oca_low > ours_high), "1 = yes",
+                          "= 1", oca_low > ours_high)
+    if min(added["ours"]) > 0:
+        benchlib.print_ratio_result("dunning_credit", "whole confirmation, time added: OCA / ours", size,
+                                    added["oca"], added["ours"], 3)
+    benchlib.print_ratio_result("dunning_credit", "check alone: OCA / ours", size, alone["oca"], alone["ours"], 3)
     env.cr.rollback()
 
 
 def main(argv):
     registry = open_registry(argv)
+    wanted = os.environ.get("REVCYCLE_BENCH_CREDIT_SETS")  # e.g. "spread,dense 500": a subset of the data sets
     benchlib.print_fairness(
         {
             "ours": "sale order confirmation with revcycle's credit check on (sale_financial_risk bypassed)",
@@ -362,7 +380,8 @@ def main(argv):
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         for data_set in DATA_SETS:
-            measure_data_set(env, data_set)
+            if not wanted or data_set[0] in wanted.split(","):
+                measure_data_set(env, data_set)
 
 
 if __name__ == "__main__":

@@ -21,27 +21,30 @@ customer and level (never two), each invoice at most once per level; and the sam
 workers (invoices, contracts left due or flagged with an invoicing error, notices, invoices dunned, run errors).
 
 Run: ./revcycle bench scale_out [--contracts N] [--customers N] [--batch-size N] [--contract-customers N] [--draft]
-Defaults: 2000 contracts, each of a customer of its own; 2000 dunned customers, about 20,000 overdue invoices; the
-crons' own batches of 500 (a batch is what one worker locks and does at a time, so there is something to share only
-with several batches). The whole benchmark takes about five minutes on two cores. --contract-customers N makes the
+Largest default size: 2000 contracts, each of a customer of its own; 2000 dunned customers, about 20,000 overdue
+invoices; the crons' own batches of 500 (a batch is what one worker locks and does at a time, so there is something to
+share only with several batches). --contract-customers N makes the
 contracts share N customers (contract i is customer i mod N's): then two workers invoice the same customers at once.
 --draft turns the company's "Post contract invoices" setting off: posting takes the sale journal's sequence number,
 which Odoo 18 locks until the transaction ends (account's sequence.mixin, _locked_increment), so workers posting into
 one journal wait for each other's batch. Environment variables BENCH_CONTRACTS, BENCH_CUSTOMERS, BENCH_BATCH_SIZE,
 BENCH_CONTRACT_CUSTOMERS, BENCH_DRAFT=1 do the same; other options after the name go to Odoo. BENCH_ROUNDS (3): the
 one-worker and two-worker scenarios alternate which goes first, each on a fresh copy; median and spread are printed.
-One size per invocation (the data set is the long part): run it again with --contracts/--customers for another size.
+Two sizes by default, BENCH_SCALE_SIZES ("1000,2000"): each N is N contracts and N dunned customers, its own data
+set and rounds, then a line of how cost grows per 1,000 contracts due and 1,000 overdue invoices. Giving --contracts
+or --customers (or BENCH_CONTRACTS / BENCH_CUSTOMERS) measures that one size instead.
 """
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
 
 import odoo
 import psycopg2.errors
-from benchlib import describe, describe_ratio, print_fairness
+from benchlib import describe, describe_ratio, print_fairness, print_ratio_result, print_result
 from odoo import api, fields
 from odoo.tools import SQL
 
@@ -218,15 +221,12 @@ def scenario(workers, seed, batch_size, odoo_argv):
     return timings, found
 
 
-def main(argv):
+def measure_size(contracts, customers, contract_customers, options, odoo_argv, source):
+    """Generate one data set on a seed copy of ``source``, run the alternated rounds of both scenarios on fresh copies
+    of it, print the figures and checks; returns (walls {workers: {job: [s]}}, due, overdue, ok)."""
     from odoo.service import db
 
-    options, odoo_argv = own_options(argv)
-    contracts, customers, batch_size = options["--contracts"], options["--customers"], options["--batch-size"]
-    contract_customers = options["--contract-customers"] or contracts
-    odoo.tools.config.parse_config(odoo_argv, setup_logging=True)
-    source = odoo.tools.config["db_name"]
-    source = source[0] if isinstance(source, list) else source
+    batch_size = options["--batch-size"]
     seed = f"{source}_seed"
     started = time.perf_counter()
     db.exp_drop(seed)
@@ -241,15 +241,9 @@ def main(argv):
                                AND payment_state IN ('not_paid', 'partial') AND invoice_date_due < %s""", today)
     odoo.modules.registry.Registry.delete(seed)
     odoo.sql_db.close_db(seed)
-    print(f"data: {due} contracts due ({contract_customers} customers), {overdue} overdue invoices ({customers} "
-          f"generated customers x {INVOICES_PER_CUSTOMER}, plus demo data); generated in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
-    print_fairness(
-        {"1 worker": "each cron method called by one process until it has nothing left",
-         "2 workers": "the same calls by two processes at once, from one start signal"},
-        "a fresh copy of the same generated database, the same batch size, committed after each call",
-        "only the number of processes (the machine has two cores, shared: the speed-up is bounded by them)",
-    )
+    print(f"\n== size {contracts} contracts / {customers} customers: {due} contracts due ({contract_customers} "
+          f"customers), {overdue} overdue invoices ({customers} generated customers x {INVOICES_PER_CUSTOMER}, plus "
+          f"demo data); generated in {time.perf_counter() - started:.0f} s", flush=True)
     walls = {1: {job: [] for job in JOBS}, 2: {job: [] for job in JOBS}}
     try:
         for round_index in range(ROUNDS):
@@ -279,7 +273,49 @@ def main(argv):
             good = True  # two workers may each open the day's scheduled run: counted, not a duplicate
         ok = ok and good
         print(f"  {key:40} {found_one[key]:>8} {found_two[key]:>11}  {'ok' if good else 'WRONG'}")
-    print(f"  nothing created twice, same totals with 1 and 2 workers: {'OK' if ok else 'NO'}")
+    print(f"  nothing created twice, same totals with 1 and 2 workers: {'OK' if ok else 'NO'}", flush=True)
+    return walls, due, overdue, ok
+
+
+def sizes(options, explicit):
+    """[(contracts, customers)]: the two sizes of BENCH_SCALE_SIZES (each N: N contracts and N customers), or the
+    one size --contracts/--customers (or BENCH_CONTRACTS/BENCH_CUSTOMERS) ask for."""
+    if explicit:
+        return [(options["--contracts"], options["--customers"])]
+    return [(int(n), int(n)) for n in os.environ.get("BENCH_SCALE_SIZES", "1000,2000").split(",")]
+
+
+def main(argv):
+    options, odoo_argv = own_options(argv)
+    explicit = any(name in " ".join(argv) for name in ("--contracts", "--customers")) or any(
+        name in os.environ for name in ("BENCH_CONTRACTS", "BENCH_CUSTOMERS"))
+    odoo.tools.config.parse_config(odoo_argv, setup_logging=True)
+    source = odoo.tools.config["db_name"]
+    source = source[0] if isinstance(source, list) else source
+    print_fairness(
+        {"1 worker": "each cron method called by one process until it has nothing left",
+         "2 workers": "the same calls by two processes at once, from one start signal"},
+        "a fresh copy of the same generated database, the same batch size, committed after each call",
+        "only the number of processes (the machine has two cores, shared: the speed-up is bounded by them)",
+    )
+    measured = []
+    for contracts, customers in sizes(options, explicit):
+        contract_customers = options["--contract-customers"] or contracts
+        walls, due, overdue, ok = measure_size(contracts, customers, contract_customers, options, odoo_argv, source)
+        measured.append((contracts, customers, walls, due, overdue))
+        size = f"{contracts} contracts, {customers} customers"
+        for job in JOBS:
+            # the issue sets no target here: two workers must at least not be slower than one on two shared cores
+            print_ratio_result("scale_out", f"{job} speed-up, 2 workers / 1", size, walls[1][job], walls[2][job], 1.0)
+        print_result("scale_out", "nothing made twice, same totals", size, int(ok), int(ok), int(ok), "ok",
+                     "= 1 (ok)", ok)
+    if len(measured) > 1:
+        print("\nhow cost grows (median wall seconds per 1,000 contracts due / 1,000 overdue invoices):")
+        for contracts, customers, walls, due, overdue in measured:
+            per = {"invoicing": max(due, 1) / 1000, "dunning": max(overdue, 1) / 1000}
+            print(f"  {contracts:>6} contracts, {customers:>6} customers: " + ", ".join(
+                f"{job} 1 worker {statistics.median(walls[1][job]) / per[job]:.2f} s, 2 workers "
+                f"{statistics.median(walls[2][job]) / per[job]:.2f} s" for job in JOBS))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@
         "views/revcycle_collections_views.xml",
         "views/revcycle_dunning_level_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["revcycle_analytics_dunning/static/tests/tours/**/*"],
+    },
     "installable": True,
     "auto_install": True,
     "application": False,

@@ -8,6 +8,9 @@
     "website": "https://github.com/revcycle/revcycle",
     "depends": ["revcycle_analytics", "revcycle_revrec"],
     "data": [],
+    "assets": {
+        "web.assets_tests": ["revcycle_analytics_revrec/static/tests/tours/**/*"],
+    },
     "installable": True,
     "auto_install": True,
     "application": False,

@@ -13,6 +13,9 @@
         "views/revcycle_contract_views.xml",
         "views/revcycle_contract_portal_templates.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["revcycle_cpq_dunning/static/tests/tours/**/*"],
+    },
     "installable": True,
     "auto_install": True,
     "application": False,

@@ -11,6 +11,9 @@
         "views/revcycle_contract_views.xml",
         "views/revcycle_revenue_contract_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["revcycle_cpq_revrec/static/tests/tours/**/*"],
+    },
     "installable": True,
     "auto_install": True,
     "application": False,

@@ -10,6 +10,9 @@
     "data": [
         "views/res_config_settings_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["revcycle_dunning_stock/static/tests/tours/**/*"],
+    },
     "installable": True,
     "auto_install": True,
     "application": False,

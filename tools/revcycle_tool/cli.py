@@ -138,6 +138,9 @@ def cmd_i18n(settings, args):
 
 
 def cmd_bench(settings, args):
+    if args.name == "all":
+        # every benchmark in turn and the table of their RESULT lines (bench/run_all.py; its options after "all")
+        return subprocess.run([sys.executable, str(S.ROOT / "bench" / "run_all.py"), *args.odoo_args]).returncode
     script = S.ROOT / "bench" / f"bench_{args.name}.py"
     if not script.is_file():
         available = sorted(p.stem.removeprefix("bench_") for p in (S.ROOT / "bench").glob("bench_*.py"))
@@ -188,7 +191,7 @@ def build_parser():
     commands.add_parser("status", help="what is running").set_defaults(handler=cmd_status)
     commands.add_parser("shell", help="Odoo shell on the run database").set_defaults(handler=cmd_shell)
     bench = commands.add_parser("bench", help="run a benchmark of bench/ on its own database (revcycle_bench_NAME)")
-    bench.add_argument("name", help="e.g. cpq_quote for bench/bench_cpq_quote.py")
+    bench.add_argument("name", help="e.g. cpq_quote for bench/bench_cpq_quote.py; all: every one and their table")
     bench.add_argument("odoo_args", nargs=argparse.REMAINDER, help="extra Odoo options")
     bench.set_defaults(handler=cmd_bench)
     i18n_parser = commands.add_parser("i18n", help="export each addon's .pot and merge it into fr/nl/zh_CN")

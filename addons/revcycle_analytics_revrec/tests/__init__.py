@@ -1,1 +1,2 @@
 from . import test_revrec_kpis
+from . import test_ui
