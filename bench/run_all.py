@@ -51,7 +51,7 @@ QUICK = {
     "revrec": {"REVCYCLE_BENCH_REVREC_SIZES": "100,250", "REVCYCLE_BENCH_RUNS": "3"},
     "cpq_contracts": {"BENCH_CONTRACTS": "200,500", "BENCH_RUNS": "3"},
     "usage": {"BENCH_USAGE_SIZES": "200000,400000", "BENCH_CONTRACTS": "1000"},
-    "dunning_runs": {"BENCH_ROUNDS": "3"},
+    "dunning_runs": {"BENCH_DUNNING_SIZES": "20000,40000", "BENCH_ROUNDS": "3"},
     # batches of 50, so that even the small size has several batches for the second worker to share; at 200 and 500
     # contracts in batches of 100 it took 17.9 min, most of it invoicing (12 scenarios of 17-38 s)
     "scale_out": {"BENCH_SCALE_SIZES": "100,250", "BENCH_BATCH_SIZE": "50", "BENCH_ROUNDS": "3"},
