@@ -196,8 +196,11 @@ class RevcycleKpi(models.AbstractModel):
             """, companies=companies))[0]
         if not self._revcycle_forecast_cache_usable(written):
             return None
+        # "current" (the as-of date is the user's today or later, which follows the user's time zone) decides which
+        # features the late model is fitted with: two users asking for the same date can differ in it
         return (self.env.cr.dbname, companies, self._revcycle_main_company(run["companies"]).id, run["as_of"],
-                run["grace_days"], tuple(sorted(run["segments"].items(), key=repr)), partials, moves, rates)
+                run["current"], run["grace_days"], tuple(sorted(run["segments"].items(), key=repr)), partials, moves,
+                rates)
 
     @api.model
     def _revcycle_forecast_cache_usable(self, transaction_id):

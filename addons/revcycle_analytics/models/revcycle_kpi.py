@@ -636,20 +636,20 @@ class RevcycleKpi(models.AbstractModel):
         """The open items split in two by one rule, so that each item is listed on exactly one side: *current* is a
         credit (balance < 0) or a debt of the first aging bucket (due, or dated when it has no due date, on or after
         the as-of date less the bucket's days); *overdue* is every other debt (balance > 0). Both sides negate the
-        same ``in_first_bucket`` domain."""
+        same rule: an item's aging date (its due date, or its date when it has none) against the first bucket's
+        start. The overdue side spells the complement out rather than negating with "!": Odoo turns
+        ``! date_maturity >= X`` into ``date_maturity < X``, which would drop the items without a due date."""
         current_from = self._revcycle_kpi_as_of(period) - timedelta(days=self._revcycle_kpi_current_days(companies))
         current_from = fields.Date.to_string(current_from)
-        in_first_bucket = [
-            "|",
-            ("date_maturity", ">=", current_from),
-            "&",
-            ("date_maturity", "=", False),
-            ("date", ">=", current_from),
-        ]
+
+        def aged_from(operator):
+            return ["|", ("date_maturity", operator, current_from),
+                    "&", ("date_maturity", "=", False), ("date", operator, current_from)]
+
         if current:
-            extra_domain = ["|", ("balance", "<", 0), *in_first_bucket]
+            extra_domain = ["|", ("balance", "<", 0), *aged_from(">=")]
         else:
-            extra_domain = ["&", ("balance", ">", 0), "!", *in_first_bucket]
+            extra_domain = ["&", ("balance", ">", 0), *aged_from("<")]
         return self._revcycle_kpi_drilldown_open_receivables(
             declaration, period, companies, extra_domain=extra_domain, name=name)
 

@@ -199,6 +199,37 @@ class TestRevcycleKpiCfo(RevcycleKpiCommon):
         self.assertEqual(current | overdue, self.env["account.move.line"].search(cards["ar_total"]["domain"]))
 
     @freeze_time("2024-06-15")
+    def test_an_item_without_a_due_date_is_listed_where_it_ages(self):
+        """An opening balance of 1,200 booked on 2024-03-01 by a journal entry: its receivable item has no due date,
+        so it ages from its date (106 days on 2024-06-15: past the first bucket). ADD counts it, so the overdue
+        drill-down must list it: before, the overdue side negated the first bucket with "!", which Odoo turns into
+        ``date_maturity < X`` and so dropped every item without a due date (listed on neither side)."""
+        receivable = self.customer.with_company(self.company).property_account_receivable_id
+        opening = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "date": "2024-03-01",
+                "journal_id": self.company_data["default_journal_misc"].id,
+                "line_ids": [
+                    Command.create({"name": "Opening", "account_id": receivable.id, "partner_id": self.customer.id,
+                                    "debit": 1200.0, "date_maturity": False}),
+                    Command.create({"name": "Opening", "account_id": self.company_data["default_account_revenue"].id,
+                                    "credit": 1200.0}),
+                ],
+            }
+        )
+        opening.action_post()
+        item = opening.line_ids.filtered(lambda line: line.account_id == receivable)
+        self.assertFalse(item.date_maturity)
+        cards = {card["key"]: card["action"] for card in
+                 self.Kpi.get_dashboard_data("2024-04-01", "2024-06-30", self.company.ids)["cards"]}
+        overdue = self.env["account.move.line"].search(cards["add"]["domain"])
+        current = self.env["account.move.line"].search(cards["best_possible_dso"]["domain"])
+        self.assertIn(item, overdue)
+        self.assertNotIn(item, current)
+        self.assertEqual(current | overdue, self.env["account.move.line"].search(cards["ar_total"]["domain"]))
+
+    @freeze_time("2024-06-15")
     def test_period_ending_in_the_future_ages_as_of_today(self):
         """Before the fix the period ending 2024-12-31 aged I2 as of that date (Over 90) and counted the days up to
         it; now it is aged as of today (86 days: 61-90) and the DSO counts 167 days (2024-01-01..2024-06-15):

@@ -76,9 +76,9 @@ class RevcycleKpi(models.AbstractModel):
             values = command[2]
             tax_ids = next((tax_command[2] for tax_command in values.get("tax_ids", []) if tax_command[0] == 6), [])
             price = values.get("quantity", 1.0) * values.get("price_unit", 0.0)
-            total += self.env["account.tax"].browse(tax_ids).compute_all(
-                price, contract.currency_id, 1.0, partner=contract.partner_id,
-                handle_price_include=False)["total_included"]
+            # a price-included tax is part of the price: compute_all takes it out of the price, not on top
+            taxes = self.env["account.tax"].browse(tax_ids)
+            total += taxes.compute_all(price, contract.currency_id, 1.0, partner=contract.partner_id)["total_included"]
         return total
 
     @api.model

@@ -90,3 +90,30 @@ class TestCashForecastContracts(RevcycleForecastCommon):
         self.assertEqual(result["sources"], ["contract", "usage"])
         self.assertEqual(sorted((item["source"], item["amount"]) for item in result["weeks"][0]["items"]),
                          [("contract", 1100.0), ("usage", 66.0)])
+
+    def test_usage_with_a_price_included_tax_is_not_taxed_twice(self):
+        """The previous scene's Storage, taxed by a 10 % tax included in its price: June's 3,000 billable units x
+        0.02 = 60.00 is what the invoice will total (the tax, 5.45, is inside the 60.00), so the usage item of week
+        1 is 60.00; before, the forecast added the tax on top (66.00)."""
+        included = self.env["account.tax"].create(
+            {"name": "VAT 10 included", "amount": 10, "price_include_override": "tax_included",
+             "company_id": self.company.id})
+        metered = self.env["product.product"].create({
+            "name": "Storage", "type": "service", "list_price": 0.02, "revcycle_recurring": True,
+            "revcycle_billing_period": "month", "revcycle_metered": True, "revcycle_charge_model": "per_unit",
+            "revcycle_usage_included": 1000, "taxes_id": [Command.clear()]})
+        with freeze_time("2024-06-01"):
+            contract = self.env["revcycle.contract"].sudo().create({  # the scene, as the superuser
+                "partner_id": self.customer.id, "company_id": self.company.id,
+                "currency_id": self.company.currency_id.id, "billing_period": "month", "billing_mode": "postpaid",
+                "date_start": "2024-06-01", "state": "active",
+                "line_ids": [Command.create({"product_id": metered.id, "name": "Storage", "price_unit": 0.02,
+                                             "tax_ids": [Command.set(included.ids)]})]})
+        self.contract.sudo().state = "draft"  # the class's contract out of the way: this one alone
+        storage = contract.line_ids.filtered("revcycle_metered")
+        with freeze_time(TODAY):
+            self.env["revcycle.usage.record"].sudo().revcycle_report_usage(
+                [{"contract_line_id": storage.id, "date": "2024-06-10", "quantity": 4000, "key": "incl"}])
+        result = self._forecast(weeks=13)
+        usage = [item["amount"] for item in result["weeks"][0]["items"] if item["source"] == "usage"]
+        self.assertEqual(usage, [60.0])

@@ -84,11 +84,19 @@ checked AS (
                false) AS ordinary
       FROM parsed p
 ),
+-- a row whose key an earlier row of the call (one sent to the full checks) already holds is checked in full too,
+-- after it: the first of a key in file order wins, as in the dict form
+fast AS (
+    SELECT c.*, c.ordinary AND NOT EXISTS (
+               SELECT 1 FROM checked e WHERE NOT e.ordinary AND e.key = c.key AND e.seq < c.seq
+           ) AS passed
+      FROM checked c
+),
 ordinary AS (
     SELECT c.seq, c.company_id, c.contract_id, c.line_id, c.used_at, c.amount, c.key, c.source,
            row_number() OVER (PARTITION BY c.company_id, c.key ORDER BY c.seq) AS nth
-      FROM checked c
-     WHERE c.ordinary
+      FROM fast c
+     WHERE c.passed
 ),
 inserted AS (
     INSERT INTO revcycle_usage_record
@@ -112,8 +120,8 @@ SELECT 'duplicate', o.seq, o.key, NULL, NULL, NULL, NULL, NULL, NULL
     OR NOT EXISTS (SELECT 1 FROM inserted i WHERE i.company_id = o.company_id AND i.idempotency_key = o.key)
  UNION ALL
 SELECT 'check', c.seq, NULL, c.contract_line_id, c.date, c.quantity, c.key, c.source, c.corrects
-  FROM checked c
- WHERE NOT c.ordinary
+  FROM fast c
+ WHERE NOT c.passed
 """
 # the fields a record keeps once written: usage is evidence of what is billed, corrected by a correction record
 IMMUTABLE_FIELDS = (
@@ -203,6 +211,8 @@ def _ordinary_row(record, open_lines, numbers_as_text):
     try:
         used_at = datetime.fromisoformat(value)
     except ValueError:
+        return None
+    if used_at.tzinfo is not None:  # "2026-02-01 00:30+01" is 19 characters too: the full checks convert it to UTC
         return None
     day = used_at.date()
     company_id, contract_id, start, end, pause_from, pause_to, lock_date = facts

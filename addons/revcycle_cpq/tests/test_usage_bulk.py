@@ -119,6 +119,35 @@ class TestUsageBulk(ContractCase):
         self.assertEqual((correction.quantity, correction.date), (-200, datetime(2026, 3, 10, 8, 0)))
         self.assertEqual(correction.corrected_id.idempotency_key, "big")
 
+    def test_a_key_repeated_in_one_call_keeps_its_first_row_in_both_forms(self):
+        """The first row of a key wins, in file order, whichever path each row takes: row 0 has a date without its
+        time (full checks), row 1 the same key with a full timestamp (the statement's short path). The dict form
+        keeps row 0's 10 units and calls row 1 a duplicate; the CSV form must do the same, not store row 1's 99."""
+        line = self.line.id
+        result = self._csv(f"{line},2026-02-05,10,twice,", f"{line},2026-02-06 10:00:00,99,twice,")
+        self.assertEqual((result["created"], result["duplicates"], result["refused"]), (1, ["twice"], []))
+        kept = self.Usage.search([("idempotency_key", "=", "twice")])
+        self.assertEqual((kept.quantity, kept.date), (10, datetime(2026, 2, 5)))
+        by_dicts = self.Usage.revcycle_report_usage(
+            [
+                {"contract_line_id": line, "date": "2026-02-05", "quantity": 10, "key": "twice-d"},
+                {"contract_line_id": line, "date": "2026-02-06 10:00:00", "quantity": 99, "key": "twice-d"},
+            ]
+        )
+        self.assertEqual((by_dicts["created"], by_dicts["duplicates"]), (1, ["twice-d"]))
+        self.assertEqual(self.Usage.search([("idempotency_key", "=", "twice-d")]).quantity, 10)
+
+    def test_a_date_with_a_utc_offset_is_converted_on_both_paths(self):
+        """"2026-02-03 00:30+01" has the 19 characters of an ordinary timestamp, but it is 2 February 23:30 UTC:
+        stored as such whether sent as a dict or as CSV (never as 3 February 00:30 with its offset dropped)."""
+        line = self.line.id
+        self.Usage.revcycle_report_usage(
+            [{"contract_line_id": line, "date": "2026-02-03 00:30+01", "quantity": 1, "key": "tz-dict"}]
+        )
+        self._csv(f"{line},2026-02-03 00:30+01,1,tz-csv,")
+        for key in ("tz-dict", "tz-csv"):
+            self.assertEqual(self.Usage.search([("idempotency_key", "=", key)]).date, datetime(2026, 2, 2, 23, 30))
+
     def test_malformed_csv_is_refused_whole(self):
         line = self.line.id
         cases = [
@@ -173,6 +202,7 @@ class TestUsageBulk(ContractCase):
                 "2026-02-03 10:60:00",
                 "2026-02-03",
                 "2026-02-03T10:00:00",
+                "2026-02-03 00:30+01",  # 19 characters with an offset: 2 February 23:30 UTC
                 " 2026-02-03 10:00:00",
                 "1899-12-31 00:00:00",
                 "",
@@ -208,7 +238,10 @@ class TestUsageBulk(ContractCase):
         if stripped.isascii() and stripped.isdigit():
             record["contract_line_id"] = int(stripped)
         with self.env.cr.savepoint(flush=False) as savepoint:
-            rows, _refused = self.Usage._revcycle_check_batch([record], numbers_as_text=True)
+            # the reference is the full checks alone (no short path), so a short path that passed what they refuse or
+            # read a value differently would show here
+            with patch(f"{RevcycleUsageRecord.__module__}._ordinary_row", return_value=None):
+                rows, _refused = self.Usage._revcycle_check_batch([record], numbers_as_text=True)
             quoted_key = '"' + key.replace('"', '""') + '"'
             result = self._csv(f'"{line_value}","{day}","{quantity}",{quoted_key},')
             written = self.Usage.search([("idempotency_key", "=", key), ("contract_line_id", "=", self.line.id)])
