@@ -614,3 +614,25 @@ class TestStripeInstalments(StripeCollectionCommon):
                          try_4.message)
         self.assertEqual(self._registered(invoice), 1000.0)
         self.assertEqual(invoice.revcycle_autocollect_state, "paid")
+
+    def test_instalment_in_the_invoice_currency(self):
+        # 1,000.00 EUR on 30/70 terms for a USD company, 2 EUR per USD: the first instalment is 300.00 EUR (150.00
+        # USD in the books); the card is charged 300.00 EUR (30,000 cents, "eur"), never the USD figure
+        eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
+        self._saved_card(CARD_OK)
+        with self._on(0):
+            invoice = self.init_invoice("out_invoice", partner=self.customer, invoice_date=self.D0.date(),
+                                        amounts=[1000.0], taxes=[], currency=eur)
+            invoice.invoice_payment_term_id = self.thirty_seventy
+            invoice.action_post()
+        first = self._instalments(invoice)[0]
+        self.assertEqual((first.amount_residual_currency, first.amount_residual), (300.0, 150.0))
+        self.assertEqual(self._collect_on(0), 1)
+        attempt = invoice.revcycle_payment_attempt_ids
+        self.assertEqual((attempt.state, attempt.amount, attempt.currency_id), ("succeeded", 300.0, eur),
+                         attempt.message)
+        intent = self.client.payment_intents.retrieve(attempt.stripe_payment_intent)
+        self.assertEqual((intent.amount, intent.currency), (30000, "eur"))
+        # 1,000.00 - 300.00 = 700.00 EUR left, the second instalment
+        self.assertEqual(invoice.amount_residual, 700.0)
+        self.assertTrue(first.reconciled)
