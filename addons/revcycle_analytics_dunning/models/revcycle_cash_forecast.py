@@ -155,7 +155,8 @@ class RevcycleKpi(models.AbstractModel):
         """As of today: an item promised by a date (on the invoice, else on the customer) is expected then with
         PROMISE_KEPT_SHARE; an invoice whose card charge is being retried is expected on the next try with the
         success rate of tries after as many failures (``_revcycle_card_success_rates``), the rest by the learned
-        delay. Promises and retry plans keep no history: a past as-of date is left as the ledger says."""
+        delay; of an invoice in instalments, only those due by the next try (the ones it charges). Promises and
+        retry plans keep no history: a past as-of date is left as the ledger says."""
         items = super()._revcycle_forecast_adjust(items, run)
         if not run["current"]:
             return items
@@ -183,7 +184,8 @@ class RevcycleKpi(models.AbstractModel):
             for item in by_move[move_id]:
                 if promise and promise >= as_of:
                     item.date, item.probability, item.source = promise, PROMISE_KEPT_SHARE, "promise"
-                elif retrying and next_try:
+                # a retry charges the instalments due by then: a later instalment waits for its own date
+                elif retrying and next_try and (not item.due or item.due <= next_try):
                     rate = rates.get(min(failures, MAX_PRIOR_FAILURES))
                     if rate is not None:
                         item.date, item.probability, item.source = max(next_try, as_of), rate, "card"

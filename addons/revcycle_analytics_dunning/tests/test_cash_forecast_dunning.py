@@ -134,6 +134,34 @@ class TestCashForecastDunning(RevcycleForecastCommon):
         self.assertEqual(before["features"][self.customer.id], {"failed_charges": 2.0})
         self.assertEqual(self.Kpi._revcycle_card_success_rates(before), {0: 0.0})
 
+    def test_card_retry_retimes_only_the_instalments_it_charges(self):
+        """Issue 18: B is 1,000 in instalments, 300 due 06-20 and 700 due 07-30 (day 30: week 5), its 300 declined
+        once and retried on 07-03 (week 1). Tries so far: X failed then succeeded, Y failed twice, B failed once:
+        after one failure 1 of 2 tries succeeded, 50 %. The retry charges the 300 alone (the 700 is not due by
+        then): 300 x 50 % = 150 in week 1, the other 150 on its passed due date (beyond the horizon); the 700 stays
+        on its own date in week 5, not pulled forward to the retry."""
+        x = self._invoice(self.customer, "2024-05-01", "2024-05-01", 100)
+        y = self._invoice(self.customer, "2024-05-01", "2024-05-01", 100)
+        terms = self.env["account.payment.term"].create({"name": "30/70", "line_ids": [
+            Command.create({"value": "percent", "value_amount": 30.0, "nb_days": 0}),
+            Command.create({"value": "percent", "value_amount": 70.0, "nb_days": 40})]})
+        b = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.customer.id, "invoice_date": "2024-06-20",
+            "invoice_payment_term_id": terms.id,
+            "invoice_line_ids": [Command.create({"name": "Service", "quantity": 1, "price_unit": 1000,
+                                                 "tax_ids": []})]})
+        b.action_post()
+        self._attempt(x, 1, "failed", "2024-05-02 10:00:00")
+        self._attempt(x, 2, "succeeded", "2024-05-05 10:00:00")
+        self._attempt(y, 1, "failed", "2024-05-02 10:00:00")
+        self._attempt(y, 2, "failed", "2024-05-06 10:00:00")
+        self._attempt(b, 1, "failed", "2024-06-21 10:00:00")
+        self.env.cr.execute(  # the retry plan as the card cron leaves it (its fields are written by the cron only)
+            "UPDATE account_move SET revcycle_autocollect_state = 'retrying', "
+            "revcycle_autocollect_next = '2024-07-03 09:00:00' WHERE id = %s", [b.id])
+        b.invalidate_recordset()
+        self.assertEqual(self._expected(self._forecast(weeks=6)), [150.0, 0.0, 0.0, 0.0, 700.0, 0.0])
+
     def test_broken_promise_and_notices_are_features(self):
         invoice = self._invoice(self.customer, "2024-05-01", "2024-05-31", 300)
         invoice.revcycle_promise_date = "2024-06-15"  # passed, the invoice still open: broken

@@ -28,6 +28,7 @@ from .levels import (
     notice_level,
     validate_levels,
 )
+from .instalments import DueCharge, OpenInstalment, due_charge, instalment_key
 from .retries import HARD, PROCESSING, SOFT, NextStep, RetrySettings, classify, decline_offsets, next_try
 from .plans import (
     Instalment,

@@ -5,6 +5,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..engine import instalments as instalment_engine
+
 PAY_TOKEN_BYTES = 12  # 96 random bits, 16 URL-safe characters
 PAY_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16}")
 
@@ -67,6 +69,16 @@ class AccountMove(models.Model):
         self._revcycle_add_pending_fees()
         self._revcycle_check_credit_on_post()
         return super()._post(soft=soft)
+
+    def _revcycle_due_charge(self, today):
+        """What a card charge of this invoice covers on ``today`` (engine ``due_charge``): its receivable lines
+        (instalments) due by then and still open, net of what was paid on them, in the invoice's currency."""
+        self.ensure_one()
+        items = self.line_ids.filtered(lambda line: line.account_type == "asset_receivable" and not line.reconciled)
+        return instalment_engine.due_charge(
+            [instalment_engine.OpenInstalment(line.id, line.date_maturity or self.invoice_date_due,
+                                              line.amount_residual_currency) for line in items],
+            today, self.currency_id.decimal_places)
 
     def _revcycle_ensure_access_tokens(self):
         """Portal access tokens for these moves, in one statement.

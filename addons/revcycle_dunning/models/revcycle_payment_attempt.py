@@ -7,6 +7,7 @@ from odoo.addons.payment import utils as payment_utils
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
+from ..engine import instalments as instalment_engine
 from ..engine import retries as retry_engine
 from .payment_provider import stripe_to_dict
 
@@ -35,6 +36,12 @@ class RevcyclePaymentAttempt(models.Model):
     company_id = fields.Many2one("res.company", string="Company", required=True, readonly=True, index=True)
     currency_id = fields.Many2one("res.currency", string="Currency", required=True, readonly=True)
     amount = fields.Monetary(readonly=True)
+    instalment_ids = fields.Many2many(
+        "account.move.line", "revcycle_payment_attempt_instalment_rel", "attempt_id", "move_line_id",
+        string="Instalments", readonly=True,
+        help="The invoice's receivable lines (its instalments) this try charges: those due by the day of the try "
+        "and still open. Empty on tries made before instalments were charged one by one: they were for the whole "
+        "invoice.")
     token_id = fields.Many2one("payment.token", string="Payment Method", readonly=True, ondelete="set null")
     provider_id = fields.Many2one("payment.provider", string="Provider", readonly=True, ondelete="set null")
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
@@ -100,6 +107,7 @@ class RevcyclePaymentAttempt(models.Model):
         now = fields.Datetime.now()
         rows = self.env.execute_query(self._revcycle_due_sql(now, SQL("move.id, token.id"), batch_size, lock=True))
         done = 0
+        today = fields.Date.context_today(self)
         for invoice_id, token_id in rows:
             invoice = self.env["account.move"].sudo().browse(invoice_id)
             token = self.env["payment.token"].sudo().browse(token_id)
@@ -107,9 +115,9 @@ class RevcyclePaymentAttempt(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    self.sudo().with_company(invoice.company_id)._revcycle_charge(invoice, token)
+                    attempt = self.sudo().with_company(invoice.company_id)._revcycle_charge(invoice, token, today)
                     self.env.flush_all()
-                done += 1
+                done += bool(attempt)
             except Exception:
                 _logger.exception("Card collection of invoice %s failed", invoice_id)
                 self.env.invalidate_all()
@@ -134,8 +142,8 @@ class RevcyclePaymentAttempt(models.Model):
 
     @api.model
     def _revcycle_due_sql(self, now, select, limit=None, lock=False):
-        for model in ("account.move", "payment.token", "payment.provider", "res.company", "res.partner",
-                      "revcycle.payment.attempt", "revcycle.payment.plan"):
+        for model in ("account.move", "account.move.line", "payment.token", "payment.provider", "res.company",
+                      "res.partner", "revcycle.payment.attempt", "revcycle.payment.plan"):
             self.env[model].flush_model()
         return SQL(
             """
@@ -143,6 +151,17 @@ class RevcyclePaymentAttempt(models.Model):
               FROM account_move move
               JOIN res_company company ON company.id = move.company_id
               JOIN res_partner customer ON customer.id = move.commercial_partner_id
+              -- the invoice's open instalments (receivable lines): Odoo's invoice_date_due is the LAST one's date,
+              -- so the first open one's date says when a charge is due (engine/instalments.py due_charge)
+              JOIN LATERAL (
+                    SELECT MIN(COALESCE(item.date_maturity, move.invoice_date_due)) AS first_due
+                      FROM account_move_line item
+                      JOIN account_account account ON account.id = item.account_id
+                     WHERE item.move_id = move.id
+                       AND account.account_type = 'asset_receivable'
+                       AND item.reconciled IS NOT TRUE
+                       AND item.amount_residual_currency > 0
+                   ) instalment ON TRUE
               JOIN LATERAL (
                     SELECT token.id
                       FROM payment_token token
@@ -162,10 +181,11 @@ class RevcyclePaymentAttempt(models.Model):
                AND move.state = 'posted'
                AND move.payment_state IN ('not_paid', 'partial')
                AND move.amount_residual > 0
-               AND move.invoice_date_due <= %(today)s
-               -- charged when it falls due: switching collection on never charges invoices long overdue
+               AND instalment.first_due <= %(today)s
+               -- charged when it falls due: switching collection on never charges invoices long overdue; after an
+               -- instalment is paid by card the state is cleared, so the next one is charged on its own date
                AND (move.revcycle_autocollect_state IS NOT NULL
-                    OR move.invoice_date_due >= %(today)s - company.revcycle_retry_window_days)
+                    OR instalment.first_due >= %(today)s - company.revcycle_retry_window_days)
                AND move.revcycle_dunning_dispute IS NOT TRUE
                AND (move.revcycle_promise_date IS NULL OR move.revcycle_promise_date < %(today)s)
                -- the customer's own dispute, exclusion or promise to pay stops card charges as it stops dunning
@@ -189,7 +209,7 @@ class RevcyclePaymentAttempt(models.Model):
             """,
             select=select, today=fields.Date.context_today(self), now=now,
             planned=self.env["revcycle.payment.plan"]._revcycle_covered_sql(SQL("move.id")),
-            tail=SQL("ORDER BY move.invoice_date_due, move.id LIMIT %s FOR UPDATE OF move SKIP LOCKED", limit)
+            tail=SQL("ORDER BY instalment.first_due, move.id LIMIT %s FOR UPDATE OF move SKIP LOCKED", limit)
             if lock else SQL(),
         )
 
@@ -198,14 +218,20 @@ class RevcyclePaymentAttempt(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _revcycle_charge(self, invoice, token):
-        """Make the next try for ``invoice`` with ``token``; returns the attempt."""
+    def _revcycle_charge(self, invoice, token, today=None):
+        """Make the next try for ``invoice`` with ``token``: for its instalments due by ``today`` (the user's today
+        by default) still open, net of what was paid on them. Returns the attempt, or an empty recordset when
+        nothing is due."""
+        charge = invoice._revcycle_due_charge(today or fields.Date.context_today(self))
+        if not charge.item_ids:
+            return self.browse()
         provider = token.provider_id
         sequence = (max(invoice.revcycle_payment_attempt_ids.mapped("sequence"), default=0)) + 1
         attempt = self.create({
             "invoice_id": invoice.id, "sequence": sequence, "partner_id": invoice.commercial_partner_id.id,
             "company_id": invoice.company_id.id, "currency_id": invoice.currency_id.id,
-            "amount": invoice.amount_residual, "token_id": token.id, "provider_id": provider.id,
+            "amount": charge.amount, "instalment_ids": [fields.Command.set(list(charge.item_ids))],
+            "token_id": token.id, "provider_id": provider.id,
         })
         # the row is in the database before Stripe hears of it: a parallel worker's try of the same number fails
         self.env.flush_all()
@@ -229,7 +255,12 @@ class RevcyclePaymentAttempt(models.Model):
     def _revcycle_idempotency_key(self):
         self.ensure_one()
         database = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
-        return f"revcycle-{database}-{self.invoice_id.id}-{self.sequence}"
+        # names the instalments too: a retry of the same instalments is a new try (its own number), and the key
+        # can never be reused for another set of instalments of the invoice
+        instalments = instalment_engine.instalment_key(self.instalment_ids.ids)
+        if not instalments:
+            return f"revcycle-{database}-{self.invoice_id.id}-{self.sequence}"
+        return f"revcycle-{database}-{self.invoice_id.id}-{instalments}-{self.sequence}"
 
     def _revcycle_intent_params(self):
         self.ensure_one()
@@ -240,7 +271,8 @@ class RevcyclePaymentAttempt(models.Model):
             "payment_method": self.token_id.stripe_payment_method,
             "off_session": True,
             "confirm": True,
-            "metadata": {"revcycle_attempt": str(self.id), "invoice": self.invoice_id.name or ""},
+            "metadata": {"revcycle_attempt": str(self.id), "invoice": self.invoice_id.name or "",
+                         "instalments": instalment_engine.instalment_key(self.instalment_ids.ids)},
         }
 
     def _revcycle_apply_intent(self, intent):
@@ -302,6 +334,7 @@ class RevcyclePaymentAttempt(models.Model):
         # invoice was paid by hand) must not pay the invoice twice; the invoice row lock orders two such successes
         self.env.cr.execute(SQL("SELECT id FROM account_move WHERE id = %s FOR UPDATE", invoice.id))
         invoice.invalidate_recordset(["amount_residual", "payment_state"])
+        invoice.line_ids.invalidate_recordset(["amount_residual", "amount_residual_currency", "reconciled"])
         if self._revcycle_already_paid():
             self._revcycle_flag_refund()
             return
@@ -321,17 +354,37 @@ class RevcyclePaymentAttempt(models.Model):
         tx._set_done()
         tx._post_process()
         self.write({"state": "succeeded", "transaction_id": tx.id, "failure_kind": False, "next_try": False})
-        invoice.write({"revcycle_autocollect_state": "paid", "revcycle_autocollect_next": False})
+        invoice.invalidate_recordset(["amount_residual"])
+        if invoice.currency_id.is_zero(invoice.amount_residual):
+            invoice.write({"revcycle_autocollect_state": "paid", "revcycle_autocollect_next": False})
+        else:
+            # later instalments are still open: collection starts afresh when the next one falls due
+            invoice.write({"revcycle_autocollect_state": False, "revcycle_autocollect_next": False})
 
     def _revcycle_already_paid(self):
-        """True when registering this try would pay more than the invoice still owes: another try of the invoice
-        succeeded, or what is left to pay is less than this try's amount (paid by hand, credited)."""
+        """True when registering this try would pay an instalment twice: another try for any of the same
+        instalments succeeded, or what is left to pay on its instalments is less than this try's amount (paid by
+        hand, credited). A try for the next instalment is not held back by the success of the previous one's."""
         self.ensure_one()
         invoice = self.invoice_id
         others = invoice.revcycle_payment_attempt_ids - self
-        if others.filtered(lambda attempt: attempt.state == "succeeded"):
+        if others.filtered(lambda attempt: attempt.state == "succeeded" and attempt._revcycle_overlaps(self)):
             return True
-        return invoice.currency_id.compare_amounts(invoice.amount_residual, self.amount) < 0
+        return invoice.currency_id.compare_amounts(self._revcycle_open_amount(), self.amount) < 0
+
+    def _revcycle_overlaps(self, other):
+        """Whether two tries of one invoice were for some of the same instalments; a try without instalments
+        (made before they were charged one by one) was for the whole invoice."""
+        self.ensure_one()
+        return not self.instalment_ids or not other.instalment_ids or bool(self.instalment_ids & other.instalment_ids)
+
+    def _revcycle_open_amount(self):
+        """What is left to pay on this try's instalments (the whole invoice for a try without them), in the
+        invoice's currency."""
+        self.ensure_one()
+        if not self.instalment_ids:
+            return self.invoice_id.amount_residual
+        return self.currency_id.round(sum(self.instalment_ids.mapped("amount_residual_currency")))
 
     def _revcycle_flag_refund(self):
         """Stripe took the money but the invoice no longer owes it: nothing is registered; the try is set to
@@ -349,9 +402,11 @@ class RevcyclePaymentAttempt(models.Model):
                     "failure_kind": False})
         if invoice.currency_id.is_zero(invoice.amount_residual):
             invoice.write({"revcycle_autocollect_state": "paid", "revcycle_autocollect_next": False})
-        else:
-            # part paid by hand meanwhile: a person decides what the card still owes
+        elif not self.currency_id.is_zero(self._revcycle_open_amount()):
+            # part of its instalments paid by hand meanwhile: a person decides what the card still owes
             invoice.write({"revcycle_autocollect_state": "stopped", "revcycle_autocollect_next": False})
+        # else its instalments were paid by another try or by hand, later ones are still open: collection of those
+        # goes on as it was
         invoice.sudo().message_post(body=message, subtype_xmlid="mail.mt_note")  # sudo: system note on a webhook
         collector = (invoice.invoice_user_id or invoice.company_id.revcycle_dunning_collector_id
                      or self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user)
@@ -375,8 +430,7 @@ class RevcyclePaymentAttempt(models.Model):
             "advice_code": advice_code or False, "network_advice_code": network_advice_code or False,
             "network_decline_code": advice.get("network_decline_code") or False,
         })
-        history = self.invoice_id.revcycle_payment_attempt_ids.filtered(lambda attempt: attempt.state == "failed")
-        history = history.sorted("sequence")
+        history = (self._revcycle_failures_since_last_success() | self).sorted("sequence")
         processing_in_a_row = 0
         for attempt in reversed(history):
             if attempt.failure_kind != retry_engine.PROCESSING:
@@ -398,6 +452,16 @@ class RevcyclePaymentAttempt(models.Model):
         if kind != retry_engine.PROCESSING:
             # a processing error is ours (or Stripe's) to retry: the customer is told only of what they can fix
             self._revcycle_notify_customer()
+
+    def _revcycle_failures_since_last_success(self):
+        """The invoice's failed tries after its last successful one, by number: the retry schedule of the
+        instalments due now, which an earlier instalment's tries (paid since) do not use up."""
+        self.ensure_one()
+        attempts = self.invoice_id.revcycle_payment_attempt_ids
+        last_success = max(attempts.filtered(lambda attempt: attempt.state == "succeeded").mapped("sequence"),
+                           default=0)
+        return attempts.filtered(
+            lambda attempt: attempt.state == "failed" and attempt.sequence > last_success).sorted("sequence")
 
     @api.model
     def _revcycle_classify(self, error_code, decline_code, http_status, advice_code=None, network_advice_code=None):

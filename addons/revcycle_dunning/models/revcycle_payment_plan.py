@@ -387,7 +387,11 @@ class RevcyclePaymentPlan(models.Model):
                 ("commercial_partner_id", "=", partner.id), ("move_type", "=", "out_invoice"),
                 ("state", "=", "posted"), ("payment_state", "in", ("not_paid", "partial")),
                 ("company_id", "=", self.env.company.id), ("currency_id", "=", self.env.company.currency_id.id),
-                ("invoice_date_due", "<", today)])
+                # an instalment overdue, not the invoice's own due date (Odoo's is the last instalment's): a 30/70
+                # invoice is overdue once its 30 % is; the plan then takes over all of it, as it stops its dunning
+                # and card charges
+                ("line_ids", "any", [("display_type", "=", "payment_term"), ("reconciled", "=", False),
+                                     ("date_maturity", "<", today)])])
             if not invoices:
                 raise UserError(self.env._("%(customer)s has no overdue invoice in %(currency)s to plan.",
                                            customer=partner.display_name,

@@ -9,7 +9,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from odoo import fields
+from odoo import Command, fields
 from odoo.addons.payment import utils as payment_utils
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -42,6 +42,39 @@ class TestCardNeverChargedTwice(StripeCollectionCommon):
         partner = self._customer("Property Customer", email="property@example.com")
         self._saved_card(card, partner=partner)
         invoice = self._invoice(42.0, partner=partner)
+        self._walk(invoice, steps)
+
+    @settings(max_examples=8, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(card=st.sampled_from((CARD_OK, CARD_DECLINED)), steps=st.lists(STEP, min_size=1, max_size=8))
+    # the first instalment paid by card, the second charged when it falls due 4 days later, then a replay of the
+    # first success and a late success of the second
+    @example(card=CARD_OK, steps=[("collect",), ("days", 4), ("collect",), ("webhook", "succeeded", 1, 0),
+                                  ("webhook", "succeeded", 0, 1), ("collect",)])
+    # declined on day 0, retried on day 2 (first instalment only), then on day 4 both instalments together, with
+    # late successes of all three tries
+    @example(card=CARD_DECLINED, steps=[("collect",), ("days", 2), ("collect",), ("days", 2), ("collect",),
+                                        ("webhook", "succeeded", 0, 0), ("webhook", "succeeded", 2, 0),
+                                        ("webhook", "succeeded", 1, 0)])
+    def test_instalments_never_charged_twice(self, card, steps):
+        # 42.00 in two instalments: 30 % = 12.60 due today, 70 % = 29.40 due in 4 days; an instalment is never
+        # paid by two tries, and the card never takes more than the invoice's 42.00 in all
+        partner = self._customer("Instalment Customer", email="instalments@example.com")
+        self._saved_card(card, partner=partner)
+        terms = self.env["account.payment.term"].create({"name": "30/70 in 4 days", "line_ids": [
+            Command.create({"value": "percent", "value_amount": 30.0, "nb_days": 0}),
+            Command.create({"value": "percent", "value_amount": 70.0, "nb_days": 4})]})
+        invoice = self._invoice(42.0, partner=partner, post=False)
+        invoice.invoice_payment_term_id = terms
+        invoice.action_post()
+        self.assertEqual(
+            invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable").sorted(
+                "date_maturity").mapped("amount_residual_currency"), [12.6, 29.4])
+        self._walk(invoice, steps)
+
+    def _walk(self, invoice, steps):
+        """Play ``steps`` on ``invoice`` and check after each that no instalment is paid twice by card."""
+        total = invoice.amount_total
         now = fields.Datetime.now().replace(microsecond=0)
         tries_when_paid = None
         for step in steps:
@@ -58,11 +91,18 @@ class TestCardNeverChargedTwice(StripeCollectionCommon):
             attempts = invoice.revcycle_payment_attempt_ids
             succeeded = attempts.filtered(lambda attempt: attempt.state == "succeeded")
             # hypothesis prints the failing card and steps itself (subTest does not mix with @given)
-            # never two charges registered, never more registered than the invoice's 42.00
-            self.assertLessEqual(len(succeeded), 1)
+            # never two registered charges of one instalment (a single-instalment invoice: never two charges)
+            instalments = succeeded.instalment_ids
+            self.assertEqual(sum(len(attempt.instalment_ids) for attempt in succeeded), len(instalments))
+            self.assertTrue(all(attempt.instalment_ids for attempt in attempts), "every try names its instalments")
+            # a try only ever charges instalments due by its day (the user's day, as the cron counts it)
+            for attempt in attempts:
+                day = fields.Datetime.context_timestamp(self.Attempt, attempt.date).date()
+                self.assertLessEqual(max(attempt.instalment_ids.mapped("date_maturity")), day)
+            # never more registered than the invoice's total
             registered = sum(self.env["payment.transaction"].sudo().search(
                 [("invoice_ids", "in", invoice.ids), ("state", "=", "done")]).mapped("amount"))
-            self.assertLessEqual(invoice.currency_id.compare_amounts(registered, 42.0), 0)
+            self.assertLessEqual(invoice.currency_id.compare_amounts(registered, total), 0)
             self.assertGreaterEqual(invoice.currency_id.compare_amounts(invoice.amount_residual, 0.0), 0)
             # a success the invoice no longer owed is kept aside for a refund, never registered
             for flagged in attempts.filtered(lambda attempt: attempt.state == "refund"):

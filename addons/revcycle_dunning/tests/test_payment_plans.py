@@ -196,6 +196,24 @@ class TestPaymentPlans(RevcycleDunningCommon):
         self.assertEqual(len(plan.message_ids.filtered(lambda message: "broken" in (message.body or ""))), 1)
         self.assertEqual(len(plan.activity_ids), 1)
 
+    def test_plan_of_overdue_items_takes_an_invoice_whose_first_instalment_is_overdue(self):
+        # found: the default invoices of a plan or promise were those whose invoice_date_due had passed, Odoo's
+        # LAST instalment's date; a 30/70 invoice of 1,000.00 whose 300.00 was 10 days overdue was left out ("no
+        # overdue invoice"). It is in now, for its whole 1,000.00 residual: once covered it is neither dunned nor
+        # charged, so the plan covers the 700.00 not yet due too: 2 instalments of 500.00
+        terms = self.env["account.payment.term"].create({"name": "30/70", "line_ids": [
+            Command.create({"value": "percent", "value_amount": 30.0, "nb_days": 0}),
+            Command.create({"value": "percent", "value_amount": 70.0, "nb_days": 60})]})
+        invoice = self._invoice(1000.0, days_ago=10, post=False)
+        invoice.invoice_payment_term_id = terms
+        invoice.action_post()
+        self._invoice(200.0, days_ago=-5)  # not due yet: not planned
+        result = self.Plan.with_user(self.collector).revcycle_make_plan(self.customer.id, 2, str(self.today))
+        plan = self.Plan.browse(result["plan_id"])
+        self.assertEqual(plan.invoice_ids, invoice)
+        self.assertEqual((result["amount"], [amount for _day, amount in result["instalments"]]),
+                         (1000.0, [500.0, 500.0]))
+
     def test_promise_from_plain_data(self):
         invoice = self._invoice(250.0, days_ago=10)
         result = self.Plan.with_user(self.collector).revcycle_record_promise(

@@ -12,12 +12,12 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import stripe
 from freezegun import freeze_time
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -461,3 +461,178 @@ class TestStripeCollection(StripeCollectionCommon):
         self.assertEqual(invoice.amount_residual, 50.0)
         self.assertEqual(invoice.revcycle_autocollect_state, "stopped")
         self.assertFalse(self._done_card_payments(invoice))
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestStripeInstalments(StripeCollectionCommon):
+    """Issue 18: an invoice in instalments is charged instalment by instalment, each when it falls due.
+
+    Found (reproduced): the collection query read ``invoice_date_due``, which Odoo sets to the LAST instalment's date,
+    and charged the whole residual: a 30/70 invoice of 1,000.00 was charged nothing when its 300.00 fell due, then
+    1,000.00 at once 60 days later. The clock is frozen at 11:00 UTC on fixed days, the same date in any time zone
+    the tests run in."""
+
+    D0 = datetime(2026, 3, 2, 11, 0)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.thirty_seventy = cls.env["account.payment.term"].create({"name": "30/70", "line_ids": [
+            Command.create({"value": "percent", "value_amount": 30.0, "nb_days": 0}),
+            Command.create({"value": "percent", "value_amount": 70.0, "nb_days": 60})]})
+
+    def _on(self, days, minutes=0):
+        return freeze_time(self.D0 + timedelta(days=days, minutes=minutes))
+
+    def _instalment_invoice(self, terms=None, amount=1000.0):
+        """A posted 1,000.00 invoice dated D0 in instalments (30 % due D0, 70 % due D0 + 60 days)."""
+        invoice = self.init_invoice("out_invoice", partner=self.customer, invoice_date=self.D0.date(),
+                                    amounts=[amount], taxes=[])
+        invoice.invoice_payment_term_id = terms or self.thirty_seventy
+        invoice.action_post()
+        return invoice
+
+    def _instalments(self, invoice):
+        return invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable").sorted(
+            "date_maturity")
+
+    def _registered(self, invoice):
+        return sum(self.env["payment.transaction"].sudo().search(
+            [("invoice_ids", "in", invoice.ids), ("state", "=", "done")]).mapped("amount"))
+
+    def _collect_on(self, days, minutes=0):
+        with self._on(days, minutes):
+            return self._collect()
+
+    def test_instalments_charged_each_when_due(self):
+        self._saved_card(CARD_OK)
+        with self._on(0):
+            invoice = self._instalment_invoice()
+        first, second = self._instalments(invoice)
+        # Odoo's own due date is the last instalment's: the query must not read it
+        self.assertEqual(invoice.invoice_date_due, self.D0.date() + timedelta(days=60))
+        self.assertEqual((first.date_maturity, first.amount_residual_currency), (self.D0.date(), 300.0))
+        # day 0: 30 % of 1,000.00 = 300.00 falls due and is charged, the 700.00 is not (due on day 60)
+        self.assertEqual(self._collect_on(0), 1)
+        attempt = invoice.revcycle_payment_attempt_ids
+        self.assertEqual((attempt.state, attempt.amount, attempt.instalment_ids), ("succeeded", 300.0, first),
+                         attempt.message)
+        intent = self.client.payment_intents.retrieve(attempt.stripe_payment_intent)
+        self.assertEqual((intent.status, intent.amount), ("succeeded", 30000))
+        self.assertIn(f"-{invoice.id}-{first.id}-1", attempt._revcycle_idempotency_key())
+        # 1,000.00 - 300.00 = 700.00 left; not "paid by card": the next instalment is still to charge
+        self.assertEqual(invoice.amount_residual, 700.0)
+        self.assertFalse(invoice.revcycle_autocollect_state)
+        self.assertEqual(self._registered(invoice), 300.0)
+        # a second run the same day, and every day up to the day before the 70 % falls due: nothing
+        self.assertEqual(self._collect_on(0, minutes=5), 0)
+        self.assertEqual(self._collect_on(30), 0)
+        self.assertEqual(self._collect_on(59), 0)
+        self.assertEqual(len(invoice.revcycle_payment_attempt_ids), 1, "the 300.00 is charged exactly once")
+        # day 60: the 70 % = 700.00, alone
+        self.assertEqual(self._collect_on(60), 1)
+        second_try = invoice.revcycle_payment_attempt_ids - attempt
+        self.assertEqual((second_try.state, second_try.amount, second_try.instalment_ids, second_try.sequence),
+                         ("succeeded", 700.0, second, 2), second_try.message)
+        self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual))
+        self.assertEqual(invoice.revcycle_autocollect_state, "paid")
+        # 300.00 + 700.00 = 1,000.00 registered, the invoice's total and no more
+        self.assertEqual(self._registered(invoice), 1000.0)
+        self.assertEqual(self._collect_on(61), 0)
+
+    def test_partial_payment_on_the_first_instalment(self):
+        # 100.00 paid by transfer on day 0, before the first instalment falls due on day 10; Odoo applies it to the
+        # earliest instalment: 30 % x 1,000.00 - 100.00 = 200.00 is charged on day 10, the 700.00 stays for day 70
+        terms = self.env["account.payment.term"].create({"name": "30/70 from day 10", "line_ids": [
+            Command.create({"value": "percent", "value_amount": 30.0, "nb_days": 10}),
+            Command.create({"value": "percent", "value_amount": 70.0, "nb_days": 70})]})
+        self._saved_card(CARD_OK)
+        with self._on(0):
+            invoice = self._instalment_invoice(terms)
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids,
+            ).create({"amount": 100.0, "payment_date": self.D0.date()})._create_payments()
+        first, second = self._instalments(invoice)
+        self.assertEqual((first.amount_residual_currency, second.amount_residual_currency), (200.0, 700.0))
+        self.assertEqual(self._collect_on(9), 0, "not due yet")
+        self.assertEqual(self._collect_on(10), 1)
+        attempt = invoice.revcycle_payment_attempt_ids
+        self.assertEqual((attempt.state, attempt.amount, attempt.instalment_ids), ("succeeded", 200.0, first),
+                         attempt.message)
+        # 1,000.00 - 100.00 by hand - 200.00 by card = 700.00, the second instalment whole
+        self.assertEqual(invoice.amount_residual, 700.0)
+        self.assertTrue(first.reconciled)
+        self.assertEqual(self._collect_on(10, minutes=5), 0)
+
+    def test_decline_then_retry_charges_an_instalment_once(self):
+        declined = self._saved_card(CARD_DECLINED)
+        with self._on(0):
+            invoice = self._instalment_invoice()
+        first, second = self._instalments(invoice)
+        # day 0: the 300.00 is declined, retried 2 days later (the soft decline schedule)
+        self._collect_on(0)
+        try_1 = invoice.revcycle_payment_attempt_ids
+        self.assertEqual((try_1.state, try_1.amount, try_1.instalment_ids), ("failed", 300.0, first))
+        self.assertEqual(invoice.revcycle_autocollect_state, "retrying")
+        # the customer saves a working card; day 2: the retry charges the same 300.00, and it goes through
+        good = self._saved_card(CARD_OK)
+        self.assertEqual(self._collect_on(1), 0, "not before the next slot")
+        self.assertEqual(self._collect_on(2, minutes=1), 1)
+        try_2 = invoice.revcycle_payment_attempt_ids - try_1
+        self.assertEqual((try_2.state, try_2.amount, try_2.instalment_ids), ("succeeded", 300.0, first),
+                         try_2.message)
+        self.assertNotEqual(try_1._revcycle_idempotency_key(), try_2._revcycle_idempotency_key())
+        self.assertFalse(invoice.revcycle_autocollect_state, "no retry left for a paid instalment")
+        self.assertEqual(self._collect_on(4, minutes=1), 0, "the retry slot after a success charges nothing")
+        # Stripe then reports try 1 as succeeded after all: its instalment was paid by try 2, so nothing is
+        # registered (300.00 to refund), and the 700.00 is still collected on its date
+        if not try_1.stripe_payment_intent:
+            try_1.sudo().stripe_payment_intent = f"pi_declined_{try_1.id}"
+        self.env["revcycle.stripe.event"].sudo()._revcycle_receive({
+            "id": f"evt_{try_1.id}_late", "object": "event", "type": "payment_intent.succeeded",
+            "api_version": "2024-06-20", "created": int(time.time()),
+            "data": {"object": {"id": try_1.stripe_payment_intent, "object": "payment_intent",
+                                "status": "succeeded", "amount": 30000,
+                                "currency": invoice.currency_id.name.lower()}}})
+        self.assertEqual((try_1.state, try_1.refund_amount), ("refund", 300.0))
+        self.assertEqual(self._registered(invoice), 300.0, "the first instalment paid once")
+        self.assertFalse(invoice.revcycle_autocollect_state, "collection of the next instalment goes on")
+        # day 60 on the declining card: the 700.00 is declined and retried on its own schedule from day 60 (not
+        # stopped by the first instalment's tries of day 0, more than the 14-day window ago)
+        good.active = False
+        self._collect_on(60)
+        try_3 = invoice.revcycle_payment_attempt_ids.sorted("sequence")[-1]
+        self.assertEqual((try_3.state, try_3.amount, try_3.instalment_ids), ("failed", 700.0, second))
+        self.assertEqual(invoice.revcycle_autocollect_state, "retrying")
+        self.assertEqual(invoice.revcycle_autocollect_next, self.D0 + timedelta(days=62))
+        # day 62 on a working card again: the 700.00 once; 300.00 + 700.00 = 1,000.00 registered in all
+        good.active = True
+        declined.active = False
+        self.assertEqual(self._collect_on(62, minutes=1), 1)
+        try_4 = invoice.revcycle_payment_attempt_ids.sorted("sequence")[-1]
+        self.assertEqual((try_4.state, try_4.amount, try_4.instalment_ids), ("succeeded", 700.0, second),
+                         try_4.message)
+        self.assertEqual(self._registered(invoice), 1000.0)
+        self.assertEqual(invoice.revcycle_autocollect_state, "paid")
+
+    def test_instalment_in_the_invoice_currency(self):
+        # 1,000.00 EUR on 30/70 terms for a USD company, 2 EUR per USD: the first instalment is 300.00 EUR (150.00
+        # USD in the books); the card is charged 300.00 EUR (30,000 cents, "eur"), never the USD figure
+        eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
+        self._saved_card(CARD_OK)
+        with self._on(0):
+            invoice = self.init_invoice("out_invoice", partner=self.customer, invoice_date=self.D0.date(),
+                                        amounts=[1000.0], taxes=[], currency=eur)
+            invoice.invoice_payment_term_id = self.thirty_seventy
+            invoice.action_post()
+        first = self._instalments(invoice)[0]
+        self.assertEqual((first.amount_residual_currency, first.amount_residual), (300.0, 150.0))
+        self.assertEqual(self._collect_on(0), 1)
+        attempt = invoice.revcycle_payment_attempt_ids
+        self.assertEqual((attempt.state, attempt.amount, attempt.currency_id), ("succeeded", 300.0, eur),
+                         attempt.message)
+        intent = self.client.payment_intents.retrieve(attempt.stripe_payment_intent)
+        self.assertEqual((intent.amount, intent.currency), (30000, "eur"))
+        # 1,000.00 - 300.00 = 700.00 EUR left, the second instalment
+        self.assertEqual(invoice.amount_residual, 700.0)
+        self.assertTrue(first.reconciled)
