@@ -967,7 +967,7 @@ class RevcycleContract(models.Model):
         done = len(contracts) + self._revcycle_invoice_late_usage(today, batch_size)
         if not done:
             return 0
-        remaining = self._revcycle_due_contracts_count(today) + self._revcycle_late_usage_count()
+        remaining = self._revcycle_due_contracts_count(today) + self._revcycle_late_usage_count(today)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
 

@@ -429,14 +429,17 @@ class RevcycleContract(models.Model):
         return invoice
 
     # -- usage reported after the term's last invoice ---------------------------------------------------------------
-    def _revcycle_late_usage_condition(self):
-        """SQL: the contract ``contract`` has ended (expired, terminated) and has usage of its term that no rating
-        counted yet — reported after its final usage invoice. Exactly what that invoice would rate: a record of a
-        metered line, dated inside the term (start to end or termination, to the second), outside a paused period;
-        a record outside those (a termination moved before usage already reported) is never rated, so it must not
-        select the contract again and again. Read through the partial index of unrated records by contract."""
+    def _revcycle_late_usage_condition(self, today):
+        """SQL: the contract ``contract`` has ended (expired, terminated; its last day before ``today``, so all its
+        periods are closed: a contract terminated before it started may end later) and has usage of its term that
+        no rating counted yet — reported after its final usage invoice. Exactly what that invoice would rate: a
+        record of a metered line, dated inside the term (start to end or termination, to the second), outside a
+        paused period; a record outside those (a termination moved before usage already reported) is never rated,
+        so it must not select the contract again and again. Read through the partial index of unrated records by
+        contract."""
         return SQL(
             """contract.state IN ('expired', 'terminated') AND contract.invoicing_error IS NULL
+               AND contract.date_end < %s
                AND EXISTS (
                    SELECT FROM revcycle_usage_record record
                      JOIN revcycle_contract_line line ON line.id = record.contract_line_id AND line.revcycle_metered
@@ -445,10 +448,11 @@ class RevcycleContract(models.Model):
                       AND NOT EXISTS (
                           SELECT FROM revcycle_contract_period paused
                            WHERE paused.contract_id = contract.id AND paused.move_id IS NULL
-                             AND record.date >= paused.date_start AND record.date < paused.date_end + 1))"""
+                             AND record.date >= paused.date_start AND record.date < paused.date_end + 1))""",
+            today,
         )
 
-    def _revcycle_late_usage_contracts_query(self, limit):
+    def _revcycle_late_usage_contracts_query(self, today, limit):
         """Ended contracts with usage not billed yet, a bounded batch locked so a second worker takes others (the
         contract's lock also serialises its adjustments, which have no unique key)."""
         return SQL(
@@ -457,14 +461,14 @@ class RevcycleContract(models.Model):
                 ORDER BY contract.id
                 LIMIT %s
                 FOR UPDATE OF contract SKIP LOCKED""",
-            self._revcycle_late_usage_condition(),
+            self._revcycle_late_usage_condition(today),
             limit,
         )
 
-    def _revcycle_late_usage_count(self):
+    def _revcycle_late_usage_count(self, today):
         return self.env.execute_query(
             SQL(
-                "SELECT count(*) FROM revcycle_contract contract WHERE %s", self._revcycle_late_usage_condition()
+                "SELECT count(*) FROM revcycle_contract contract WHERE %s", self._revcycle_late_usage_condition(today)
             )
         )[0][0]
 
@@ -478,7 +482,7 @@ class RevcycleContract(models.Model):
         number of contracts handled."""
         for model in ("revcycle.usage.record", "revcycle.contract", "revcycle.contract.period"):
             self.env[model].flush_model()
-        rows = self.env.execute_query(self._revcycle_late_usage_contracts_query(batch_size))
+        rows = self.env.execute_query(self._revcycle_late_usage_contracts_query(today, batch_size))
         contracts = self.browse([row[0] for row in rows])
         for contract in contracts:
             try:

@@ -196,9 +196,10 @@ class TestUsageAfterTheEnd(ContractCase):
         self._run_invoicing("2026-05-04")
         self.assertAlmostEqual(self._moves(broken, date(2026, 5, 4)).amount_untaxed, 10.0)
 
-    def _late_contract_ids(self):
+    def _late_contract_ids(self, today=date(2026, 6, 1)):
         self.env.flush_all()
-        return [row[0] for row in self.env.execute_query(self.Contract._revcycle_late_usage_contracts_query(10000))]
+        query = self.Contract._revcycle_late_usage_contracts_query(today, 10000)
+        return [row[0] for row in self.env.execute_query(query)]
 
 
 @tagged("post_install", "-at_install", "revcycle")
@@ -331,7 +332,7 @@ class TestUsageInvoicingConcurrency(TransactionCase):
                 # a run after them: nothing due, no late usage left, nothing made
                 env["revcycle.contract"]._cron_generate_invoices()
                 self.assertEqual(env["account.move"].search_count([("invoice_origin", "in", names)]), moves)
-                late = env.execute_query(env["revcycle.contract"]._revcycle_late_usage_contracts_query(10000))
+                late = env.execute_query(env["revcycle.contract"]._revcycle_late_usage_contracts_query(today, 10000))
                 self.assertFalse(set(ids) & {row[0] for row in late})
         finally:
             with registry.cursor() as cr:
