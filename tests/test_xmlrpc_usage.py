@@ -97,7 +97,7 @@ def test_refused_records_are_returned_and_not_written(admin_rpc, metered_line):
         (5, False),
     ]
     assert "is negative" in result["refused"][0]["reason"]
-    assert "not active on 2032-06-01" in result["refused"][1]["reason"]
+    assert "not active on 2032-06-01: the contract's term ends on 2031-12-31" in result["refused"][1]["reason"]
     assert _count(admin_rpc, prefix) == 1
 
 
@@ -193,3 +193,48 @@ def test_concurrent_csv_calls_with_the_same_keys_count_once(rpc_as, admin_rpc, m
     assert sum(result["created"] for result in results) == 1000
     assert sum(len(result["duplicates"]) for result in results) == 2000
     assert _count(admin_rpc, prefix) == 1000
+
+
+def test_usage_after_the_contract_end_is_refused_and_not_written(admin_rpc, metered_line):
+    """A contract terminated with notice (its term now ends on 30 April 2031): usage of 28 April is taken, usage of
+    1 and 2 May is refused in both forms with the date and the end named, and none of it is written."""
+    product = admin_rpc("revcycle.contract.line", "read", [metered_line], fields=["product_id"])[0]["product_id"][0]
+    partner = admin_rpc("res.partner", "create", {"name": "Usage RPC Leaving Customer", "is_company": True})
+    contract = admin_rpc(
+        "revcycle.contract",
+        "create",
+        {
+            "partner_id": partner,
+            "date_start": "2031-01-01",
+            "date_end": "2031-12-31",
+            "line_ids": [(0, 0, {"product_id": product, "name": "Calls", "quantity": 1, "price_unit": 0.01})],
+        },
+    )
+    admin_rpc("revcycle.contract", "action_sign", [contract])
+    admin_rpc("revcycle.contract", "action_activate", [contract])
+    admin_rpc("revcycle.contract", "action_terminate", [contract], "2031-04-30", "Customer closed the branch")
+    line = admin_rpc("revcycle.contract", "read", [contract], fields=["line_ids", "state", "date_end"])[0]
+    assert (line["state"], line["date_end"]) == ("pending_termination", "2031-04-30")
+    line_id = line["line_ids"][0]
+    prefix = uuid.uuid4().hex
+    result = admin_rpc(
+        "revcycle.usage.record",
+        "revcycle_report_usage",
+        [
+            {"contract_line_id": line_id, "date": "2031-04-28 10:00:00", "quantity": 1200, "key": f"{prefix}-in"},
+            {"contract_line_id": line_id, "date": "2031-05-02", "quantity": 5, "key": f"{prefix}-after"},
+        ],
+    )
+    assert result["created"] == 1
+    assert [item["key"] for item in result["refused"]] == [f"{prefix}-after"]
+    reason = result["refused"][0]["reason"]
+    assert "not active on 2031-05-02: the contract's term ends on 2031-04-30" in reason
+    csv = admin_rpc(
+        "revcycle.usage.record",
+        "revcycle_report_usage_csv",
+        f"contract_line_id,date,quantity,key\n{line_id},2031-05-01 00:00:00,5,{prefix}-csv\n",
+    )
+    assert csv["created"] == 0
+    assert "not active on 2031-05-01: the contract's term ends on 2031-04-30" in csv["refused"][0]["reason"]
+    assert _count(admin_rpc, prefix) == 1
+    assert admin_rpc("revcycle.usage.record", "search_count", [("idempotency_key", "=", f"{prefix}-in")]) == 1

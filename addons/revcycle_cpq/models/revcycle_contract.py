@@ -948,24 +948,28 @@ class RevcycleContract(models.Model):
         """Invoice every period due, catching up missed ones. Contracts are taken in bounded batches, locked with
         SKIP LOCKED so a second worker takes others. A batch is invoiced at once in a savepoint; when anything in it
         fails, the batch is invoiced again contract by contract, each in its own savepoint, so the failing contract is
-        flagged and the others go on. Returns the number of contracts handled; the cron is told how many are left so
-        it runs again at once."""
+        flagged and the others go on. Then a batch of ended contracts whose usage was reported after their final
+        usage invoice (``_revcycle_invoice_late_usage``, Usage billing). Returns the number of contracts handled; the
+        cron is told how many are left so it runs again at once."""
         today = fields.Date.context_today(self)
         self.env["revcycle.contract"].flush_model()
         rows = self.env.execute_query(self.env["revcycle.contract"]._revcycle_due_contracts_query(today, batch_size))
         contracts = self.browse([row[0] for row in rows])
-        if not contracts:
+        if contracts:
+            try:
+                with self.env.cr.savepoint():
+                    contracts._revcycle_invoice_due_periods(today)
+            except Exception as error:  # whatever broke, the contract-by-contract pass below flags it
+                _logger.info(
+                    "Invoicing %s contracts at once failed (%s); invoicing them one by one.", len(contracts), error
+                )
+                contracts._revcycle_invoice_one_by_one(today)
+        done = len(contracts) + self._revcycle_invoice_late_usage(today, batch_size)
+        if not done:
             return 0
-        try:
-            with self.env.cr.savepoint():
-                contracts._revcycle_invoice_due_periods(today)
-        except Exception as error:  # whatever broke, the contract-by-contract pass below flags it
-            _logger.info(
-                "Invoicing %s contracts at once failed (%s); invoicing them one by one.", len(contracts), error
-            )
-            contracts._revcycle_invoice_one_by_one(today)
-        self.env["ir.cron"]._notify_progress(done=len(contracts), remaining=self._revcycle_due_contracts_count(today))
-        return len(contracts)
+        remaining = self._revcycle_due_contracts_count(today) + self._revcycle_late_usage_count(today)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
 
     def _revcycle_invoice_one_by_one(self, today):
         for contract in self:

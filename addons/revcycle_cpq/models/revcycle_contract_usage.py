@@ -7,15 +7,19 @@ on a postpaid one the period's own (usage is always billed in arrears). A period
 line and period); usage that arrives later is billed as an adjustment on the next invoice (a credit note when it
 lowers the amount)."""
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
+import psycopg2.extensions
 from odoo import Command, api, fields, models
 from odoo.addons.revcycle_base.engine import periods as period_engine
 from odoo.tools import SQL, format_date, get_lang, split_every
 
 from ..engine import Tier, UsageTerms, rate_usage
+
+_logger = logging.getLogger(__name__)
 
 # distinct schedules summed by one statement (one UNION ALL branch each)
 SCHEDULES_PER_QUERY = 50
@@ -423,6 +427,92 @@ class RevcycleContract(models.Model):
             invoice = self._revcycle_create_invoices(self.company_id, [vals])
         self._revcycle_record_usage_bills({0: bill}, {0: invoice}, [(self, None)], on_date)
         return invoice
+
+    # -- usage reported after the term's last invoice ---------------------------------------------------------------
+    def _revcycle_late_usage_condition(self, today):
+        """SQL: the contract ``contract`` has ended (expired, terminated; its last day before ``today``, so all its
+        periods are closed: a contract terminated before it started may end later) and has usage of its term that
+        no rating counted yet — reported after its final usage invoice. Exactly what that invoice would rate: a
+        record of a metered line, dated inside the term (start to end or termination, to the second), outside a
+        paused period; a record outside those (a termination moved before usage already reported) is never rated,
+        so it must not select the contract again and again. Read through the partial index of unrated records by
+        contract."""
+        return SQL(
+            """contract.state IN ('expired', 'terminated') AND contract.invoicing_error IS NULL
+               AND contract.date_end < %s
+               AND EXISTS (
+                   SELECT FROM revcycle_usage_record record
+                     JOIN revcycle_contract_line line ON line.id = record.contract_line_id AND line.revcycle_metered
+                    WHERE record.contract_id = contract.id AND record.rating_id IS NULL
+                      AND record.date >= contract.date_start AND record.date < contract.date_end + 1
+                      AND NOT EXISTS (
+                          SELECT FROM revcycle_contract_period paused
+                           WHERE paused.contract_id = contract.id AND paused.move_id IS NULL
+                             AND record.date >= paused.date_start AND record.date < paused.date_end + 1))""",
+            today,
+        )
+
+    def _revcycle_late_usage_contracts_query(self, today, limit):
+        """Ended contracts with usage not billed yet, a bounded batch locked so a second worker takes others (the
+        contract's lock also serialises its adjustments, which have no unique key)."""
+        return SQL(
+            """SELECT contract.id FROM revcycle_contract contract
+                WHERE %s
+                ORDER BY contract.id
+                LIMIT %s
+                FOR UPDATE OF contract SKIP LOCKED""",
+            self._revcycle_late_usage_condition(today),
+            limit,
+        )
+
+    def _revcycle_late_usage_count(self, today):
+        return self.env.execute_query(
+            SQL(
+                "SELECT count(*) FROM revcycle_contract contract WHERE %s", self._revcycle_late_usage_condition(today)
+            )
+        )[0][0]
+
+    @api.model
+    def _revcycle_invoice_late_usage(self, today, batch_size):
+        """The invoicing job's second part: the contracts whose term is over no longer have periods to invoice,
+        but usage of their term can still be reported after their final usage invoice (a meter that reports a day
+        late). It is billed on another final usage invoice dated ``today`` (``_revcycle_invoice_final_usage``: the
+        periods it belongs to re-rated, the difference billed; a correction gives a credit note). Each contract in
+        its own savepoint: one that fails is flagged (Retry Invoicing clears it) and the others go on. Returns the
+        number of contracts handled."""
+        for model in ("revcycle.usage.record", "revcycle.contract", "revcycle.contract.period"):
+            self.env[model].flush_model()
+        rows = self.env.execute_query(self._revcycle_late_usage_contracts_query(today, batch_size))
+        contracts = self.browse([row[0] for row in rows])
+        for contract in contracts:
+            try:
+                with self.env.cr.savepoint():
+                    contract._revcycle_lock_unrated_usage()
+                    contract._revcycle_invoice_final_usage(today)
+            except psycopg2.extensions.TransactionRollbackError as error:
+                # another run billed it after this transaction began: nothing of it is billed here, and it is no
+                # fault of the contract's (a later run, which sees that billing, finds nothing left)
+                _logger.info("Contract %s: its late usage is being billed by another run (%s)", contract.id, error)
+            except Exception as error:  # any failure is flagged on the contract for a user to fix
+                _logger.info("Contract %s: billing its late usage failed (%s)", contract.id, error)
+                contract.invoicing_error = str(error)
+                contract.message_post(body=self.env._("Invoicing late usage failed: %(error)s", error=str(error)))
+        return len(contracts)
+
+    def _revcycle_lock_unrated_usage(self):
+        """Lock the contract's usage not billed yet before billing it. The contract's row lock keeps two runs
+        apart only while both are running: a run whose transaction began before another billed this contract still
+        sees that usage unbilled. Locking it here fails (a serialization failure) when another transaction has
+        billed it since, before anything is made; it is the usage records' update that decides, whatever the
+        isolation level."""
+        self.ensure_one()
+        self.env["revcycle.usage.record"].flush_model()
+        self.env.execute_query(
+            SQL(
+                "SELECT id FROM revcycle_usage_record WHERE contract_id = %s AND rating_id IS NULL FOR UPDATE",
+                self.id,
+            )
+        )
 
     def _revcycle_record_usage_bills(self, bills, moves_by_index, due, on_date=None):
         """Once the run's invoices exist: the credit notes of the adjustments that lower a period, the ratings

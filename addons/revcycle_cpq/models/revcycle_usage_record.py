@@ -292,6 +292,15 @@ class RevcycleUsageRecord(models.Model):
         tools.create_index(
             self.env.cr, "revcycle_usage_record_line_date_idx", self._table, ["contract_line_id", "date"]
         )
+        # the usage not billed yet, by contract: the invoicing job finds the ended contracts with usage reported
+        # after their final invoice without reading their billed usage (and Not Billed Yet is read through it)
+        tools.create_index(
+            self.env.cr,
+            "revcycle_usage_record_unrated_idx",
+            self._table,
+            ["contract_id"],
+            where="rating_id IS NULL",
+        )
 
     def _compute_rated(self):
         for record in self:
@@ -805,6 +814,20 @@ class RevcycleUsageRecord(models.Model):
     def _revcycle_check_active(self, line, day):
         """Usage counts on the days the contract bills: from its start to its end (or termination), outside a
         pause, once signed (``line``: the line's LineFacts)."""
+        if line.started and line.end and day > line.end:
+            # the term is over on that day (an expiry, a termination, a contract not renewed): usage of that day is
+            # no part of this contract, and billing it would bill a day the customer no longer has
+            raise ValidationError(
+                self.env._(
+                    "%(line)s of %(contract)s is not active on %(date)s: the contract's term ends on %(end)s (its end "
+                    "or termination date) and usage after it is not billed. Report usage dated up to %(end)s, or on "
+                    "the contract that follows it.",
+                    line=self.env["product.product"].browse(line.product_id).display_name,
+                    contract=self.env["revcycle.contract"].browse(line.contract_id).name,
+                    date=day,
+                    end=line.end,
+                )
+            )
         paused = line.pause_from and line.pause_from <= day <= line.pause_to
         if not line.started or day < line.start or (line.end and day > line.end) or paused:
             raise ValidationError(

@@ -18,4 +18,6 @@ from . import test_contract_self_service
 from . import test_engine_usage
 from . import test_contract_usage
 from . import test_contract_usage_portal
+from . import test_contract_usage_final
+from . import test_usage_bulk
 from . import test_contract_amendment_tour
