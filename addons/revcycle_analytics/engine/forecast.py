@@ -338,14 +338,20 @@ def week_shares(item, as_of, weeks, delay_shift=0, billing_shift=0):
 def naive_week_shares(item, as_of, weeks):
     """The due-date forecast the learned one is compared with: paid on its due date (or promised / billing date),
     an overdue item in week 1."""
-    day = item.date if item.date is not None else item.due
     shares = [0.0] * weeks
-    if day is None:
-        return shares
-    index = max(0, ((day - as_of).days - 1) // WEEK_DAYS)
-    if index < weeks:
+    index = _naive_week(item, as_of)
+    if index is not None and index < weeks:
         shares[index] = 1.0
     return shares
+
+
+def _naive_week(item, as_of):
+    """The index of the week the due-date forecast puts the item in (0: week 1, also when overdue; may be beyond
+    the horizon), None without a date."""
+    day = item.date if item.date is not None else item.due
+    if day is None:
+        return None
+    return max(0, ((day - as_of).days - 1) // WEEK_DAYS)
 
 
 def _timing_key(item):
@@ -372,11 +378,17 @@ def forecast_weeks(items, as_of, weeks, delay_shift=0, billing_shift=0, detail=T
             timing = timings[key] = ([(k, share) for k, share in enumerate(shares) if share > 0],
                                      max(0.0, 1.0 - sum(shares)))
         amount = item.amount
-        for k, share in timing[0]:
-            expected[k] += amount * share
-            variance[k] += amount * amount * share * (1 - share)
-            if detail:
-                members[k].append((amount * share, share, item))
+        square = amount * amount
+        if detail:
+            for k, share in timing[0]:
+                part = amount * share
+                expected[k] += part
+                variance[k] += square * share * (1 - share)
+                members[k].append((part, share, item))
+        else:
+            for k, share in timing[0]:
+                expected[k] += amount * share
+                variance[k] += square * share * (1 - share)
         beyond += amount * timing[1]
     result = []
     for k, (start, end) in enumerate(windows):
@@ -404,8 +416,9 @@ def _largest(members, top):
 def naive_weeks(items, as_of, weeks):
     totals = [0.0] * weeks
     for item in items:
-        for k, share in enumerate(naive_week_shares(item, as_of, weeks)):
-            totals[k] += item.amount * share
+        index = _naive_week(item, as_of)
+        if index is not None and index < weeks:
+            totals[index] += item.amount  # its one week (naive_week_shares: 1.0 there, nothing elsewhere)
     return totals
 
 

@@ -257,7 +257,10 @@ class RevcycleKpi(models.AbstractModel):
         (open today + what was reconciled with them after that day), each customer's credits taken off its debits
         (``engine.forecast.net_credits``); amounts in the main company's currency at the as-of rate."""
         # the items' residuals are summed first, then joined to their lines by id; the accounts are given as a
-        # list so that the planner reads the unreconciled items from Odoo's partial index (3x faster at 500k lines)
+        # list so that the planner reads the unreconciled items from Odoo's partial index (3x faster at 500k lines).
+        # "company_id + 0": not by the company's index, which the planner otherwise prefers (it does not know that
+        # most receivable lines are reconciled) and which reads every line of the company (0.78 s -> 0.38-0.53 s at
+        # 500k lines); the company is still filtered, on the few unreconciled items
         accounts = [row[0] for row in self.env.execute_query(
             SQL("SELECT id FROM account_account WHERE account_type = 'asset_receivable'"))] or [0]
         rows = self.env.execute_query(SQL(
@@ -266,7 +269,7 @@ class RevcycleKpi(models.AbstractModel):
                 SELECT id, SUM(amount) AS amount FROM (
                     SELECT line.id, line.amount_residual AS amount
                       FROM account_move_line line
-                     WHERE line.account_id = ANY(%(accounts)s) AND line.company_id IN %(companies)s
+                     WHERE line.account_id = ANY(%(accounts)s) AND line.company_id + 0 IN %(companies)s
                        AND line.parent_state = 'posted' AND line.date <= %(as_of)s
                        -- the condition of Odoo's partial index of the unreconciled items, word for word
                        AND (line.reconciled IS NULL OR line.reconciled = false OR line.reconciled IS NOT true)
