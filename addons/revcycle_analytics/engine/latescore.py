@@ -72,10 +72,6 @@ class LateModel:
     fitted: bool
     examples: int = 0
 
-    def _standard(self, features):
-        return [(features.get(key, 0.0) - mean) / scale
-                for key, mean, scale in zip(FEATURE_KEYS, self.means, self.scales, strict=True)]
-
     def probability(self, features):
         return self.score(features)[0]
 
@@ -88,9 +84,11 @@ class LateModel:
         if not self.fitted:
             share = features.get("past_lateness", 0.0)
             return min(1.0, max(0.0, share)), ([("past_lateness", share)] if share > 0 else [])
-        values = self._standard(features)
-        probability = _sigmoid(self.intercept + sum(w * v for w, v in zip(self.weights, values, strict=True)))
-        contributions = [(key, w * v) for key, w, v in zip(FEATURE_KEYS, self.weights, values, strict=True)]
+        # each feature standardised and weighted once: its contribution is both a term of the score and a reason
+        contributions = [(key, w * ((features.get(key, 0.0) - mean) / scale))
+                         for key, w, mean, scale in zip(FEATURE_KEYS, self.weights, self.means, self.scales,
+                                                        strict=True)]
+        probability = _sigmoid(self.intercept + sum(c for _key, c in contributions))
         raising = sorted((c for c in contributions if c[1] >= REASON_MIN), key=lambda c: (-c[1], c[0]))
         return probability, raising[:top]
 

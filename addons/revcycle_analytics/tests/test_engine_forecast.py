@@ -14,8 +14,11 @@ from ..engine.forecast import (
     auc,
     forecast_weeks,
     learned_distributions,
+    learned_from_histograms,
+    merged_histogram,
     naive_weeks,
     net_credits,
+    payment_histograms,
     schedule_covered,
     shrink,
     unpaid_instalments,
@@ -78,6 +81,43 @@ class TestDelayDistribution(BaseCase):
         self.assertAlmostEqual(of("B").late_share(10), 0.25)
         self.assertAlmostEqual(of("unknown").late_share(10), 0.5)  # no history, no segment: the company
         self.assertEqual(set(per_partner), {"A", "B"})
+
+    def test_payment_histograms_rule(self):
+        # (partner, delay, amount[, payments]) -> {partner: ({clipped delay: amount}, payments)}: a zero or negative
+        # amount is no payment; delays beyond [-90, 365] are clipped and summed with the bound's
+        cases = [
+            ([("A", 10, 100.0), ("A", 10, 50.0), ("A", -3, 25.0)], {"A": ({10: 150.0, -3: 25.0}, 3)}),
+            ([("A", 400, 10.0), ("A", 365, 5.0), ("A", -100, 1.0)], {"A": ({365: 15.0, -90: 1.0}, 3)}),
+            ([("A", 5, 0.0), ("A", 5, -20.0), ("B", 0, 7.0, 4)], {"B": ({0: 7.0}, 4)}),  # grouped rows count theirs
+            ([], {}),
+        ]
+        for payments, expected in cases:
+            self.assertEqual(payment_histograms(payments), expected, payments)
+        self.assertEqual(merged_histogram([({1: 2.0}, 1), ({1: 3.0, 4: 1.0}, 2)]), ({1: 5.0, 4: 1.0}, 3))
+
+    def test_histograms_and_payments_learn_the_same(self):
+        # the company's histogram given (as SQL gives it) or summed from the customers': the same distributions
+        payments = [("A", 30, 1.0)] * 5 + [("B", 0, 1.0)] * 5 + [("B", 12, 3.0)]
+        histograms = payment_histograms(payments)
+        company, of = learned_from_histograms(histograms, {"A": "risky"}, company=({30: 5.0, 0: 5.0, 12: 3.0}, 11))
+        _company, _histograms, reference = learned_distributions(payments, {"A": "risky"})
+        for partner in ("A", "B", "C"):
+            for days in range(-2, 40):
+                self.assertAlmostEqual(of(partner).cdf(days), reference(partner).cdf(days), 12, (partner, days))
+        self.assertEqual(company.count, 11)
+
+    def test_mixture_cdf_many_reads_what_cdf_reads(self):
+        # the mixture's one-loop cdf_many gives exactly the values of cdf, also for a mixture of mixtures (a
+        # customer pooled with its segment, itself pooled with the company)
+        rng = random.Random(23)
+        for _case in range(20):
+            own, segment, company = (
+                DelayDistribution.from_payments([(rng.randint(-20, 80), rng.uniform(1, 500))
+                                                 for _payment in range(rng.randint(1, 12))])
+                for _distribution in range(3))
+            for mixture in (shrink(own, company), shrink(own, shrink(segment, company))):
+                points = [rng.randint(-100, 120) for _point in range(14)]
+                self.assertEqual(mixture.cdf_many(points), [mixture.cdf(point) for point in points])
 
 
 @tagged("post_install", "-at_install")

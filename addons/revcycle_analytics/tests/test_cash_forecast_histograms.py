@@ -1,0 +1,138 @@
+"""The payment histograms the cash forecast learns from are built in SQL (GROUP BY window, customer, company and
+clipped delay: ``_revcycle_forecast_histories``); they must be what the engine's rule (``payment_histograms``)
+gives on the same payments. Here a hand-built ledger of one customer per case, read both ways, and the expected
+histograms worked out by hand. Today is frozen on 2024-06-30; USD company, EUR at 0.5 from 2024-01-01 and 0.4 from
+2024-05-01 (1 EUR = 2.5 USD then).
+
+    A  1,000 due 03-01: 400 paid 03-11 (+10), 600 paid 04-05 (+35)        partial payments: {10: 400, 35: 600}, 2
+    B    500 due 03-15: a credit note of 200 applied on 03-05, 300 paid 03-10 (-5)
+                                                                          the credit note is no payment: {-5: 300}, 1
+    C  EUR 1,000 (USD 2,000 at 0.5) due 03-31, paid EUR 1,000 on 04-10 (+10, same rate: no exchange difference)
+                                                                          the company's currency: {10: 2000}, 1
+    D    800 due 03-01, paid 03-05, the reconciliation undone on purpose  no payment: absent
+    E    900 due 05-01, paid 06-20 (+50)                                  paid after 05-31: absent then, there on 06-30
+    F  in the EUR company: EUR 1,000 due 04-01, paid 04-06 (+5)           EUR 1,000 x 2.5 = USD 2,500 at either date
+    G    700 due 2023-10-31, paid 2023-11-20 (+20)                        in both windows of 05-31 (the late model's
+                                                                          origin is 182 days before: 2023-12-01)
+"""
+
+from datetime import date, timedelta
+
+from odoo import Command
+from odoo.tests import tagged
+
+from ..engine import forecast as fc
+from ..models.revcycle_cash_forecast import HISTORY_DAYS, TRAINING_LAG_DAYS
+from .common import RevcycleForecastCommon
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestForecastHistograms(RevcycleForecastCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.eur = cls.setup_other_currency("EUR", rates=[("2024-01-01", 0.5), ("2024-05-01", 0.4)])
+        cls.other = cls.setup_other_company(name="EUR company", currency_id=cls.eur.id)["company"]
+        partner = {key: cls.env["res.partner"].create({"name": f"Histogram {key}", "is_company": True})
+                   for key in "ABCDEFG"}
+        cls.partner = partner
+        a = cls._invoice(partner["A"], "2024-02-01", "2024-03-01", 1000)
+        cls._pay(a, 400, "2024-03-11")
+        cls._pay(a, 600, "2024-04-05")
+        b = cls._invoice(partner["B"], "2024-02-15", "2024-03-15", 500)
+        refund = cls.env["account.move"].create({
+            "move_type": "out_refund", "partner_id": partner["B"].id, "invoice_date": "2024-03-05",
+            "invoice_line_ids": [Command.create({"name": "Credit", "quantity": 1, "price_unit": 200,
+                                                 "tax_ids": []})]})
+        refund.action_post()
+        (cls._receivable(b) | cls._receivable(refund)).reconcile()
+        cls._pay(b, 300, "2024-03-10")
+        c = cls.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": partner["C"].id, "invoice_date": "2024-03-01",
+            "invoice_date_due": "2024-03-31", "currency_id": cls.eur.id,
+            "invoice_line_ids": [Command.create({"name": "S", "quantity": 1, "price_unit": 1000, "tax_ids": []})]})
+        c.action_post()
+        cls.env["account.payment.register"].with_context(active_model="account.move", active_ids=c.ids).create(
+            {"amount": 1000, "currency_id": cls.eur.id, "payment_date": "2024-04-10"})._create_payments()
+        d = cls._invoice(partner["D"], "2024-02-01", "2024-03-01", 800)
+        cls._pay(d, 800, "2024-03-05")
+        cls._receivable(d).remove_move_reconcile()
+        e = cls._invoice(partner["E"], "2024-04-01", "2024-05-01", 900)
+        cls._pay(e, 900, "2024-06-20")
+        f = cls._invoice(partner["F"], "2024-03-01", "2024-04-01", 1000, company=cls.other)
+        cls._pay(f, 1000, "2024-04-06")
+        g = cls._invoice(partner["G"], "2023-10-01", "2023-10-31", 700)
+        cls._pay(g, 700, "2023-11-20")
+        cls.companies = cls.company | cls.other
+
+    @staticmethod
+    def _receivable(move):
+        return move.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+
+    def _sql(self, as_of):
+        """(now, then) histories as the forecast reads them (SQL), converted to the main company's currency."""
+        Kpi = self.Kpi.with_company(self.company)
+        return Kpi._revcycle_forecast_histories(self.companies, as_of, as_of - timedelta(days=TRAINING_LAG_DAYS),
+                                                Kpi._revcycle_converter(self.companies))
+
+    def _python(self, as_of):
+        """The same, by the engine's rule on the payments read through the ORM: each reconciliation of a
+        receivable debit with something other than an invoice or credit note, known in the window, its delay the
+        reconciliation date - the due date, its amount converted at the window's date."""
+        Kpi = self.Kpi.with_company(self.company)
+        converter = Kpi._revcycle_converter(self.companies)
+        result = []
+        for day in (as_of, as_of - timedelta(days=TRAINING_LAG_DAYS)):
+            payments = []
+            partials = self.env["account.partial.reconcile"].search([("company_id", "in", self.companies.ids)])
+            for partial in partials:
+                debit, credit = partial.debit_move_id, partial.credit_move_id
+                if (debit.account_id.account_type != "asset_receivable"
+                        or credit.move_id.move_type in ("out_invoice", "out_refund")
+                        or not day - timedelta(days=HISTORY_DAYS) < partial.max_date <= day):
+                    continue
+                delay = (partial.max_date - (debit.date_maturity or debit.date)).days
+                payments.append((debit.partner_id.commercial_partner_id.id, delay,
+                                 converter.company(partial.amount, debit.company_id.id, day)))
+            histograms = fc.payment_histograms(payments)
+            result.append({"partners": histograms, "company": fc.merged_histogram(histograms.values()),
+                           "usual": {partner: sum(weights.values()) / count
+                                     for partner, (weights, count) in histograms.items()}})
+        return result
+
+    def assertHistory(self, actual, expected, msg):
+        self.assertEqual(set(actual["partners"]), set(expected["partners"]), msg)
+        for partner, (weights, count) in expected["partners"].items():
+            self.assertEqual(actual["partners"][partner][1], count, msg)
+            self.assertEqual(set(actual["partners"][partner][0]), set(weights), msg)
+            for delay, amount in weights.items():
+                self.assertAlmostEqual(actual["partners"][partner][0][delay], amount, 6, msg)
+        self.assertEqual(actual["company"][1], expected["company"][1], msg)
+        self.assertEqual(set(actual["company"][0]), set(expected["company"][0]), msg)
+        for delay, amount in expected["company"][0].items():
+            self.assertAlmostEqual(actual["company"][0][delay], amount, 6, msg)
+        self.assertEqual(set(actual["usual"]), set(expected["usual"]), msg)
+        for partner, amount in expected["usual"].items():
+            self.assertAlmostEqual(actual["usual"][partner], amount, 6, msg)
+
+    def test_sql_histograms_are_the_engine_rule(self):
+        for as_of in (date(2024, 5, 31), date(2024, 6, 30), date(2024, 3, 10), date(2023, 11, 19)):
+            for window, (sql, python) in enumerate(zip(self._sql(as_of), self._python(as_of), strict=True)):
+                self.assertHistory(sql, python, f"as of {as_of}, window {window}")
+
+    def test_histograms_by_hand(self):
+        p = {key: partner.id for key, partner in self.partner.items()}
+        now, then = self._sql(date(2024, 5, 31))
+        expected = {  # see the module docstring; D (undone) and E (paid after 05-31) are absent
+            p["A"]: ({10: 400.0, 35: 600.0}, 2), p["B"]: ({-5: 300.0}, 1), p["C"]: ({10: 2000.0}, 1),
+            p["F"]: ({5: 2500.0}, 1), p["G"]: ({20: 700.0}, 1)}
+        self.assertEqual(now["partners"], expected)
+        # all customers together: +10 holds A's 400 and C's 2,000; 6 payments
+        self.assertEqual(now["company"], ({-5: 300.0, 5: 2500.0, 10: 2400.0, 20: 700.0, 35: 600.0}, 6))
+        self.assertEqual(now["usual"][p["A"]], 500.0)  # 1,000 in 2 payments
+        # as of the origin (2023-12-01), the year before holds G's payment only
+        self.assertEqual(then["partners"], {p["G"]: ({20: 700.0}, 1)})
+        now, _then = self._sql(date(2024, 6, 30))
+        self.assertEqual(now["partners"][p["E"]], ({50: 900.0}, 1))  # known once paid, never before
+        # the day before G's payment, nothing was known
+        self.assertEqual(self._sql(date(2023, 11, 19))[0], {"partners": {}, "company": ({}, 0), "usual": {}})
