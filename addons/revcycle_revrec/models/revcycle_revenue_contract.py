@@ -10,6 +10,12 @@ from .. import engine
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+# How a recognition entry is created (then posted without this context): it has no tax, no payment term and no
+# invoice line, so Odoo's invoice synchronisation has nothing to do (``skip_invoice_sync``: taxes, terms, the
+# suspense line of an unbalanced draft; ``skip_invoice_line_sync``: an invoice line's balance from its amount in
+# currency, then debit and credit computed a second time); its balance is checked once, when _post writes the state
+# (``_check_balanced``), not also at create (``check_move_validity``).
+ENTRY_CREATE_CONTEXT = {"skip_invoice_sync": True, "skip_invoice_line_sync": True, "check_move_validity": False}
 
 
 class RevcycleRevenueContract(models.Model):
@@ -728,14 +734,12 @@ class RevcycleRevenueContract(models.Model):
         move = self.env["account.move"]
         if line_vals:
             self._revcycle_add_analytic_distribution(company, line_vals)
-            for vals in line_vals:
-                # what Odoo computes for a line of a miscellaneous entry, given so it is not computed per line
-                vals.update(display_type="product", tax_ids=[])
-            move = move.sudo().create({
+            self._revcycle_add_entry_line_defaults(line_vals)
+            move = move.sudo().with_context(**ENTRY_CREATE_CONTEXT).create({
                 "move_type": "entry", "date": move_date, "journal_id": company.revcycle_recognition_journal_id.id,
                 "company_id": company.id, "ref": self.env._("Revenue recognition %(date)s", date=move_date),
                 "line_ids": [fields.Command.create(vals) for vals in line_vals],
-            })
+            }).with_env(move.sudo().env)
             # _post, as Odoo posts the entries it makes itself (exchange differences, reversals): action_post is the
             # user's button, whose overrides (down payments, invoice-line hooks) concern invoices, not this entry
             move._post(soft=False)
@@ -743,6 +747,23 @@ class RevcycleRevenueContract(models.Model):
             [(line_id, amount) for _contract, lines, _vals, amounts in prepared
              for line_id, amount in zip(lines.ids, amounts, strict=True)], move)
         return move
+
+    def _revcycle_add_entry_line_defaults(self, line_vals):
+        """What Odoo computes or defaults for a line of a miscellaneous entry, given with the values so the ORM does
+        not compute it line by line (``account.move.line`` ``_compute_display_type``, ``_compute_quantity``,
+        ``_compute_sequence``, ``_compute_product_uom_id``, ``_compute_price_unit``: 0 for a document that is neither
+        a sale nor a purchase, ``product.product._get_tax_included_unit_price``) nor asks for defaults. The figures
+        booked (balance, amount_currency) are ours; these are the same values the ORM would store."""
+        uom_by_product = {}
+        for vals in line_vals:
+            product_id = vals.get("product_id") or False
+            if product_id not in uom_by_product:
+                uom_by_product[product_id] = self.env["product.product"].browse(product_id).uom_id.id or False
+            vals.update(
+                display_type="product", tax_ids=[], product_id=product_id, product_uom_id=uom_by_product[product_id],
+                quantity=1.0, price_unit=0.0, discount=0.0, sequence=100, is_imported=False,
+                tax_repartition_line_id=False,
+            )
 
     def _revcycle_add_analytic_distribution(self, company, line_vals):
         """The analytic distribution Odoo's models give each line (``account.move.line``
