@@ -814,7 +814,16 @@ class RevcycleUsageRecord(models.Model):
     def _revcycle_check_active(self, line, day):
         """Usage counts on the days the contract bills: from its start to its end (or termination), outside a
         pause, once signed (``line``: the line's LineFacts)."""
-        if line.started and line.end and day > line.end:
+        after_term = line.started and line.end and day > line.end
+        paused = line.pause_from and line.pause_from <= day <= line.pause_to
+        if not (after_term or not line.started or day < line.start or paused):
+            return
+        names = {
+            "line": self.env["product.product"].browse(line.product_id).display_name,
+            "contract": self.env["revcycle.contract"].browse(line.contract_id).name,
+            "date": day,
+        }
+        if after_term:
             # the term is over on that day (an expiry, a termination, a contract not renewed): usage of that day is
             # no part of this contract, and billing it would bill a day the customer no longer has
             raise ValidationError(
@@ -822,25 +831,20 @@ class RevcycleUsageRecord(models.Model):
                     "%(line)s of %(contract)s is not active on %(date)s: the contract's term ends on %(end)s (its end "
                     "or termination date) and usage after it is not billed. Report usage dated up to %(end)s, or on "
                     "the contract that follows it.",
-                    line=self.env["product.product"].browse(line.product_id).display_name,
-                    contract=self.env["revcycle.contract"].browse(line.contract_id).name,
-                    date=day,
                     end=line.end,
+                    **names,
                 )
             )
-        paused = line.pause_from and line.pause_from <= day <= line.pause_to
-        if not line.started or day < line.start or (line.end and day > line.end) or paused:
-            raise ValidationError(
-                self.env._(
-                    "%(line)s of %(contract)s is not active on %(date)s: usage counts from the contract's "
-                    "start (%(start)s) to its end (%(end)s), outside pauses, once it is active.",
-                    line=self.env["product.product"].browse(line.product_id).display_name,
-                    contract=self.env["revcycle.contract"].browse(line.contract_id).name,
-                    date=day,
-                    start=line.start,
-                    end=line.end or "-",
-                )
+        # not signed yet, before the start, or in a pause (a day after the end of a started line is refused above)
+        raise ValidationError(
+            self.env._(
+                "%(line)s of %(contract)s is not active on %(date)s: usage counts from the contract's "
+                "start (%(start)s) to its end (%(end)s), outside pauses, once it is active.",
+                start=line.start,
+                end=line.end or "-",
+                **names,
             )
+        )
 
     @api.model
     def _revcycle_check_correction(self, corrects, quantity, line, corrected):

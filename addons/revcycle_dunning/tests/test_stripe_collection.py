@@ -114,6 +114,10 @@ class StripeCollectionCommon(RevcycleDunningCommon, HttpCase):
     def _collect(self):
         return self.Attempt._cron_collect_due_invoices()
 
+    def _done_card_payments(self, invoice):
+        # sudo: the test reads the transactions Odoo registered, whatever the test user may see
+        return self.env["payment.transaction"].sudo().search(
+            [("invoice_ids", "in", invoice.ids), ("state", "=", "done")])
 
 
 @tagged("post_install", "-at_install", "revcycle")
@@ -393,10 +397,6 @@ class TestStripeCollection(StripeCollectionCommon):
     # Late successes: one payment per invoice residual (issue 18)
     # ------------------------------------------------------------------
 
-    def _done_card_payments(self, invoice):
-        return self.env["payment.transaction"].sudo().search(
-            [("invoice_ids", "in", invoice.ids), ("state", "=", "done")])
-
     def test_late_success_of_an_older_try_is_flagged_for_refund(self):
         # Reproduction: try 1's PaymentIntent was declined as far as we knew, try 2 charged the card and paid the
         # invoice, then Stripe delivers a late "succeeded" for try 1. Before: a second payment of 90.00 was
@@ -497,8 +497,7 @@ class TestStripeInstalments(StripeCollectionCommon):
             "date_maturity")
 
     def _registered(self, invoice):
-        return sum(self.env["payment.transaction"].sudo().search(
-            [("invoice_ids", "in", invoice.ids), ("state", "=", "done")]).mapped("amount"))
+        return sum(self._done_card_payments(invoice).mapped("amount"))
 
     def _collect_on(self, days, minutes=0):
         with self._on(days, minutes):
@@ -587,8 +586,8 @@ class TestStripeInstalments(StripeCollectionCommon):
         # Stripe then reports try 1 as succeeded after all: its instalment was paid by try 2, so nothing is
         # registered (300.00 to refund), and the 700.00 is still collected on its date
         if not try_1.stripe_payment_intent:
-            try_1.sudo().stripe_payment_intent = f"pi_declined_{try_1.id}"
-        self.env["revcycle.stripe.event"].sudo()._revcycle_receive({
+            try_1.sudo().stripe_payment_intent = f"pi_declined_{try_1.id}"  # sudo: the scene, as Stripe left it
+        self.env["revcycle.stripe.event"].sudo()._revcycle_receive({  # sudo: as the webhook route receives it
             "id": f"evt_{try_1.id}_late", "object": "event", "type": "payment_intent.succeeded",
             "api_version": "2024-06-20", "created": int(time.time()),
             "data": {"object": {"id": try_1.stripe_payment_intent, "object": "payment_intent",
