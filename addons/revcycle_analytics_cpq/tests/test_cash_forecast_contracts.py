@@ -79,7 +79,7 @@ class TestCashForecastContracts(RevcycleForecastCommon):
         self.assertEqual(contract.next_invoice_date, date(2024, 7, 1))
         storage = contract.line_ids.filtered("revcycle_metered")
         with freeze_time(TODAY):
-            reported = self.env["revcycle.usage.record"].sudo().revcycle_report_usage([
+            reported = self.env["revcycle.usage.record"].sudo().revcycle_report_usage([  # sudo: the scene
                 {"contract_line_id": storage.id, "date": day, "quantity": quantity, "key": key}
                 for key, day, quantity in (("u1", "2024-06-10", 2500), ("u2", "2024-06-20", 1500))])
         self.assertEqual(reported["created"], 2)
@@ -112,7 +112,7 @@ class TestCashForecastContracts(RevcycleForecastCommon):
         self.contract.sudo().state = "draft"  # the class's contract out of the way: this one alone
         storage = contract.line_ids.filtered("revcycle_metered")
         with freeze_time(TODAY):
-            self.env["revcycle.usage.record"].sudo().revcycle_report_usage(
+            self.env["revcycle.usage.record"].sudo().revcycle_report_usage(  # sudo: the scene, as the superuser
                 [{"contract_line_id": storage.id, "date": "2024-06-10", "quantity": 4000, "key": "incl"}])
         result = self._forecast(weeks=13)
         usage = [item["amount"] for item in result["weeks"][0]["items"] if item["source"] == "usage"]

@@ -304,6 +304,7 @@ class TestUsageInvoicingConcurrency(TransactionCase):
             due, ended, products, partner = self._setup(env, today)
             ids, due_ids, ended_ids, names = (due | ended).ids, due.ids, ended.ids, (due | ended).mapped("name")
             product_ids, partner_id = products.ids, partner.id
+            # the two workers run on cursors of their own: they see only committed contracts and usage
             cr.commit()  # pylint: disable=invalid-commit
         try:
             outcomes = {name: {"same": None, "handled": 0, "retries": 0, "error": None} for name in ("a", "b")}

@@ -115,6 +115,8 @@ class RevcyclePaymentAttempt(models.Model):
                 continue
             try:
                 with self.env.cr.savepoint():
+                    # sudo: the scheduler charges for every company; the invoice and token rows come from the
+                    # cron's own due query, not from a caller
                     attempt = self.sudo().with_company(invoice.company_id)._revcycle_charge(invoice, token, today)
                     self.env.flush_all()
                 done += bool(attempt)

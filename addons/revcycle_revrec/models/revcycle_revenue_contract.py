@@ -735,11 +735,12 @@ class RevcycleRevenueContract(models.Model):
         if line_vals:
             self._revcycle_add_analytic_distribution(company, line_vals)
             self._revcycle_add_entry_line_defaults(line_vals)
+            # sudo: the month-end entry is the system's, made for contracts recognize_until checked the caller on
             move = move.sudo().with_context(**ENTRY_CREATE_CONTEXT).create({
                 "move_type": "entry", "date": move_date, "journal_id": company.revcycle_recognition_journal_id.id,
                 "company_id": company.id, "ref": self.env._("Revenue recognition %(date)s", date=move_date),
                 "line_ids": [fields.Command.create(vals) for vals in line_vals],
-            }).with_env(move.sudo().env)
+            }).with_env(move.sudo().env)  # sudo kept, the create-only context dropped: _post checks in full
             # _post, as Odoo posts the entries it makes itself (exchange differences, reversals): action_post is the
             # user's button, whose overrides (down payments, invoice-line hooks) concern invoices, not this entry
             move._post(soft=False)
