@@ -1,28 +1,12 @@
 import { registry } from "@web/core/registry";
-
-function setDate(selector, value) {
-    return function () {
-        const input = document.querySelector(selector);
-        input.value = value;
-        input.dispatchEvent(new Event("change", { bubbles: true }));
-    };
-}
+import { monthPeriodSteps, openDashboardSteps, setDate } from "@revcycle_analytics/../tests/tours/dashboard_steps";
 
 // Opens the Revenue Cycle dashboard from the app menu, reads the KPI cards, moves the period to January 2019
 // (where the test put one unpaid 1,000 invoice) and drills down from the receivables card into the items behind it.
 registry.category("web_tour.tours").add("revcycle_dashboard_tour", {
     url: "/odoo",
     steps: () => [
-        {
-            content: "Open the apps menu",
-            trigger: ".o_navbar_apps_menu button",
-            run: "click",
-        },
-        {
-            content: "Open the Revenue Cycle app: the dashboard is its first menu",
-            trigger: ".dropdown-item[data-menu-xmlid='revcycle_base.revcycle_menu_root']",
-            run: "click",
-        },
+        ...openDashboardSteps(),
         {
             content: "The cards show their values, with the previous period beside them",
             trigger: ".o_revcycle_card[data-kpi='dso_simple'] .o_revcycle_card_previous",
@@ -75,20 +59,7 @@ registry.category("web_tour.tours").add("revcycle_dashboard_tour", {
             content: "... is an error, and the figures of the last valid period are hidden",
             trigger: ".o_revcycle_range_error:contains('after its end')",
         },
-        {
-            content: "Period starts on 1 January 2019",
-            trigger: ".o_revcycle_date_from",
-            run: setDate(".o_revcycle_date_from", "2019-01-01"),
-        },
-        {
-            content: "... and ends on 31 January 2019 (dates in the user's format)",
-            trigger: ".o_revcycle_period_label:contains('01/01/2019')",
-            run: setDate(".o_revcycle_date_to", "2019-01-31"),
-        },
-        {
-            content: "The dashboard reloaded for January 2019",
-            trigger: ".o_revcycle_period_label:contains('01/01/2019 → 01/31/2019')",
-        },
+        ...monthPeriodSteps("2019", "01", "31"),
         {
             content: "Credit sales of the month: the one invoice",
             trigger: ".o_revcycle_card[data-kpi='credit_sales'] .o_revcycle_card_value:contains('1,000.00')",
