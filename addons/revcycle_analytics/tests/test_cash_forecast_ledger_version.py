@@ -29,7 +29,7 @@ NO_ROW_WRITES = [
 
 
 def version(cr):
-    cr.execute(f"SELECT COALESCE(SUM(changes), 0), COUNT(*) FROM {LEDGER_CHANGE_TABLE}")  # noqa: S608 - a constant
+    cr.execute(f"SELECT COALESCE(SUM(changes), 0), COUNT(*) FROM {LEDGER_CHANGE_TABLE}")  # a constant
     return cr.fetchone()
 
 
