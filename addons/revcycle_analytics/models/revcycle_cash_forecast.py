@@ -18,6 +18,7 @@ import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from datetime import timedelta
+from itertools import pairwise
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -407,20 +408,28 @@ class RevcycleKpi(models.AbstractModel):
         is no payment). A credit note settling an invoice is no payment: only reconciliations with something other
         than an invoice or credit note count. Rows: (window index, customer or None for all customers together,
         company, [delays] ascending, [amounts in the company's currency], payments, amount paid)."""
-        spans = SQL(", ").join(SQL("(%s, %s::date, %s::date)", index, start, end)
-                               for index, (start, end) in enumerate(windows))
+        # the windows overlap (the forecast's year and the origin's share half a year): each reconciliation is
+        # read and joined once, in the part of the calendar it falls in (the spans between the windows' bounds),
+        # grouped per part, and the parts' sums (exact, numeric) are added up per window
+        bounds = sorted({day for window in windows for day in window})
+        parts = list(pairwise(bounds))
+        part_rows = SQL(", ").join(SQL("(%s, %s::date, %s::date)", index, since, until)
+                                   for index, (since, until) in enumerate(parts))
+        window_parts = SQL(", ").join(SQL("(%s, %s)", span, index)
+                                      for span, (start, end) in enumerate(windows)
+                                      for index, (since, until) in enumerate(parts) if start <= since and until <= end)
         with self._revcycle_forecast_query_settings():
             return self.env.execute_query(SQL(
                 """
                 WITH payment AS (
-                    SELECT span.slot AS span, COALESCE(partner.commercial_partner_id, debit.partner_id) AS partner_id,
-                           debit.company_id,
-                           LEAST(GREATEST(partial.max_date - COALESCE(debit.date_maturity, debit.date), %(min_delay)s),
-                                 %(max_delay)s) AS delay,
+                    SELECT part.slot AS part,
+                           COALESCE(partner.commercial_partner_id, debit.partner_id) AS partner_id, debit.company_id,
+                           LEAST(GREATEST(partial.max_date - COALESCE(debit.date_maturity, debit.date),
+                                          %(min_delay)s), %(max_delay)s) AS delay,
                            partial.amount
                       FROM account_partial_reconcile partial
-                      JOIN (VALUES %(spans)s) AS span(slot, since, until)
-                        ON partial.max_date > span.since AND partial.max_date <= span.until
+                      JOIN (VALUES %(parts)s) AS part(slot, since, until)
+                        ON partial.max_date > part.since AND partial.max_date <= part.until
                       JOIN account_move_line debit ON debit.id = partial.debit_move_id
                       JOIN account_move_line credit ON credit.id = partial.credit_move_id
                       JOIN account_move credit_move ON credit_move.id = credit.move_id
@@ -431,19 +440,26 @@ class RevcycleKpi(models.AbstractModel):
                        AND credit_move.move_type NOT IN ('out_invoice', 'out_refund')
                        AND COALESCE(partner.commercial_partner_id, debit.partner_id) IS NOT NULL
                 ),
-                per_delay AS (  -- partner_id NULL: the grouping set of all customers together (payment has none)
-                    SELECT span, partner_id, company_id, delay, SUM(amount) AS amount, COUNT(*) AS payments
+                per_part AS (  -- partner_id NULL: the grouping set of all customers together (payment has none)
+                    SELECT part, partner_id, company_id, delay, SUM(amount) AS amount, COUNT(*) AS payments
                       FROM payment
-                  GROUP BY GROUPING SETS ((span, partner_id, company_id, delay), (span, company_id, delay))
+                  GROUP BY GROUPING SETS ((part, partner_id, company_id, delay), (part, company_id, delay))
+                ),
+                per_delay AS (
+                    SELECT window_part.span, partner_id, company_id, delay, SUM(amount) AS amount,
+                           SUM(payments) AS payments
+                      FROM per_part JOIN (VALUES %(window_parts)s) AS window_part(span, part) USING (part)
+                  GROUP BY window_part.span, partner_id, company_id, delay
                     HAVING SUM(amount) > 0
                 )
                 SELECT span, partner_id, company_id, array_agg(delay ORDER BY delay),
                        array_agg(amount::float8 ORDER BY delay), SUM(payments)::int, SUM(amount)::float8
                   FROM per_delay
               GROUP BY span, partner_id, company_id
+              ORDER BY span, partner_id, company_id
                 """,
-                spans=spans, companies=tuple(companies.ids), accounts=self._revcycle_receivable_accounts(),
-                first=min(start for start, _end in windows), last=max(end for _start, end in windows),
+                parts=part_rows, window_parts=window_parts, companies=tuple(companies.ids),
+                accounts=self._revcycle_receivable_accounts(), first=bounds[0], last=bounds[-1],
                 min_delay=fc.MIN_DELAY, max_delay=fc.MAX_DELAY))
 
     @api.model
