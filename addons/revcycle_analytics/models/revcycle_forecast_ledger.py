@@ -2,12 +2,14 @@
 (docs/domain.md, Cash forecast: Speed).
 
 A statement-level trigger on every table the learned part reads (journal entries and items, reconciliations,
-accounts, currency rates, and what the bridges add) counts the writing statements of each transaction in one row of
-``revcycle_analytics_ledger_change`` (its transaction id, its number of statements). The version a transaction sees
-is the sum of the rows its snapshot sees:
+accounts, currency rates, and what the bridges add) counts each transaction that writes to them in one row of
+``revcycle_analytics_ledger_change`` (its transaction id, and 1 — or more when a savepoint that counted it was
+rolled back and a later statement counted it again). The version a transaction sees is the sum of the rows its
+snapshot sees:
 
-- a write, by the ORM or raw SQL, is a statement: it adds 1 to its transaction's row, visible to the others when the
-  transaction commits, never before; a rollback (or a savepoint's) takes its rows back with the data;
+- a write, by the ORM or raw SQL, is a statement: the first of its transaction adds the transaction's row, visible
+  to the others when the transaction commits, never before; a rollback (or a savepoint's) takes the row back with
+  the data, and the transaction-local setting that spares the later statements the upsert with it;
 - two snapshots see nested sets of committed transactions (a later one sees every transaction an earlier one saw),
   so they see the same sum exactly when they see the same writes;
 - reading it is a sum over a few rows (``_revcycle_forecast_ledger_compact`` folds the committed rows into one,
@@ -27,6 +29,7 @@ _logger = logging.getLogger(__name__)
 LEDGER_CHANGE_TABLE = "revcycle_analytics_ledger_change"
 LEDGER_CHANGE_FUNCTION = "revcycle_analytics_ledger_changed"
 LEDGER_CHANGE_TRIGGER = "revcycle_analytics_ledger_changed"
+LEDGER_CHANGED_SETTING = "revcycle.ledger_changed_in"  # the transaction that has counted itself already
 LEDGER_COMPACT_ROWS = 500
 LEDGER_COMPACT_LOCK = 0x52435F4C45444752  # the advisory lock one compaction at a time holds ("RC_LEDGR")
 
@@ -61,13 +64,20 @@ class RevcycleKpi(models.AbstractModel):
             );
             CREATE OR REPLACE FUNCTION %(function)s() RETURNS trigger LANGUAGE plpgsql AS $body$
             BEGIN
-                INSERT INTO %(table)s AS change (transaction_id, changes) VALUES (txid_current(), 1)
-                ON CONFLICT (transaction_id) DO UPDATE SET changes = change.changes + 1;
+                -- once per transaction (and again after a rolled-back savepoint, which takes the setting back
+                -- with the row): a transaction-local setting remembers it, so the statements after the first cost
+                -- a setting read, not an upsert
+                IF current_setting(%(flag)s, true) IS DISTINCT FROM txid_current()::text THEN
+                    INSERT INTO %(table)s AS change (transaction_id, changes) VALUES (txid_current(), 1)
+                    ON CONFLICT (transaction_id) DO UPDATE SET changes = change.changes + 1;
+                    PERFORM set_config(%(flag)s, txid_current()::text, true);
+                END IF;
                 RETURN NULL;
             END
             $body$;
             """,
-            table=SQL.identifier(LEDGER_CHANGE_TABLE), function=SQL.identifier(LEDGER_CHANGE_FUNCTION)))
+            table=SQL.identifier(LEDGER_CHANGE_TABLE), function=SQL.identifier(LEDGER_CHANGE_FUNCTION),
+            flag=LEDGER_CHANGED_SETTING))
         trigger, function = SQL.identifier(LEDGER_CHANGE_TRIGGER), SQL.identifier(LEDGER_CHANGE_FUNCTION)
         for table in self._revcycle_forecast_watched_tables():
             cr.execute(SQL(
@@ -94,7 +104,7 @@ class RevcycleKpi(models.AbstractModel):
 
     @api.model
     def _revcycle_forecast_ledger_version(self):
-        """(version, rows): the number of writing statements on the watched tables this transaction's snapshot
+        """(version, rows): the count of writing transactions on the watched tables this transaction's snapshot
         sees, and the rows they are counted in."""
         return tuple(self.env.execute_query(SQL(
             "SELECT COALESCE(SUM(changes), 0), COUNT(*) FROM %s", SQL.identifier(LEDGER_CHANGE_TABLE)))[0])

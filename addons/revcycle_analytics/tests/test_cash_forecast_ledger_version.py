@@ -15,7 +15,7 @@ from odoo import sql_db
 from odoo.tests import TransactionCase, tagged
 
 from ..models import revcycle_cash_forecast as forecast_model
-from ..models.revcycle_forecast_ledger import LEDGER_CHANGE_TABLE
+from ..models.revcycle_forecast_ledger import LEDGER_CHANGE_TABLE, LEDGER_CHANGED_SETTING
 from .common import RevcycleForecastCommon
 
 # one statement per kind of write and watched table: it writes no row, its trigger fires all the same
@@ -43,9 +43,16 @@ class TestLedgerVersionTransactions(TransactionCase):
     def test_each_kind_of_write_counts_and_a_rollback_takes_it_back(self):
         with self._cursor() as cr:
             before = version(cr)[0]
-            for count, statement in enumerate(NO_ROW_WRITES, start=1):
+            for statement in NO_ROW_WRITES:
+                cr.execute("SAVEPOINT one_write")
                 cr.execute(statement)
-                self.assertEqual(version(cr)[0], before + count, statement)  # seen by its own transaction
+                self.assertEqual(version(cr)[0], before + 1, statement)  # seen by its own transaction
+                cr.execute("ROLLBACK TO SAVEPOINT one_write")
+                self.assertEqual(version(cr)[0], before, statement)  # the savepoint's rollback takes it back
+            for statement in NO_ROW_WRITES:
+                cr.execute(statement)
+            # a transaction counts once: its later statements read the transaction-local setting, not upsert
+            self.assertEqual(version(cr)[0], before + 1)
             cr.rollback()
             self.assertEqual(version(cr)[0], before)  # rolled back: as it was
 
@@ -115,8 +122,15 @@ class TestLedgerVersionOrm(RevcycleForecastCommon):
         self.env.flush_all()
         return self.Kpi._revcycle_forecast_ledger_version()[0]
 
+    def _as_if_a_new_transaction(self):
+        """A transaction counts itself once (the trigger's transaction-local setting): forget that this one has,
+        so the next write is counted as the first write of a transaction of its own would be."""
+        self.env.flush_all()
+        self.env.cr.execute("SELECT set_config(%s, '', true)", [LEDGER_CHANGED_SETTING])
+
     def assertCounts(self, write, label):
         before = self._version()
+        self._as_if_a_new_transaction()
         write()
         self.assertGreater(self._version(), before, label)
 
@@ -139,6 +153,7 @@ class TestLedgerVersionOrm(RevcycleForecastCommon):
         as_of = "2024-05-31"
 
         def check(label, write):
+            self._as_if_a_new_transaction()
             write()
             self.env.invalidate_all()
             cached_run = self._forecast_run(date(2024, 5, 31))
