@@ -15,7 +15,7 @@ from odoo import sql_db
 from odoo.tests import TransactionCase, tagged
 
 from ..models import revcycle_cash_forecast as forecast_model
-from ..models.revcycle_forecast_ledger import LEDGER_CHANGE_TABLE, LEDGER_CHANGED_SETTING
+from ..models.revcycle_forecast_ledger import LEDGER_CHANGE_TABLE
 from .common import RevcycleForecastCommon
 
 # one statement per kind of write and watched table: it writes no row, its trigger fires all the same
@@ -121,12 +121,6 @@ class TestLedgerVersionOrm(RevcycleForecastCommon):
     def _version(self):
         self.env.flush_all()
         return self.Kpi._revcycle_forecast_ledger_version()[0]
-
-    def _as_if_a_new_transaction(self):
-        """A transaction counts itself once (the trigger's transaction-local setting): forget that this one has,
-        so the next write is counted as the first write of a transaction of its own would be."""
-        self.env.flush_all()
-        self.env.cr.execute("SELECT set_config(%s, '', true)", [LEDGER_CHANGED_SETTING])
 
     def assertCounts(self, write, label):
         before = self._version()
