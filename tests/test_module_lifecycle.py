@@ -30,6 +30,8 @@ LEFTOVER_QUERIES = {
     "settings": "SELECT key FROM ir_config_parameter WHERE key LIKE 'revcycle%'",
     "crons": "SELECT cron_name FROM ir_cron WHERE cron_name LIKE '%Revenue Cycle%'",
     "tables": "SELECT tablename FROM pg_tables WHERE tablename LIKE 'revcycle%'",
+    "triggers": "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'revcycle%'",
+    "functions": "SELECT proname FROM pg_proc WHERE proname LIKE 'revcycle%'",
 }
 UNINSTALL_SCRIPT = textwrap.dedent(
     """

@@ -25,6 +25,7 @@
         ],
         "web.assets_tests": ["revcycle_analytics/static/tests/tours/**/*"],
     },
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

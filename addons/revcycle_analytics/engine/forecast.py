@@ -299,14 +299,13 @@ def _distribution_shares(distribution, overdue, weeks, shift):
     remaining = 1.0 - values[0]
     if remaining <= 1e-12:
         return [0.0] * weeks  # later than any payment ever seen: not expected within the horizon
-    ends = [None] * first + values[1:]
-    shares, previous = [], values[0]
-    for end in ends:
-        if end is None:
-            shares.append(0.0)
-            continue
-        shares.append(max(0.0, end - previous) / remaining)
-        previous = max(previous, end)
+    shares, previous = [0.0] * first, values[0]
+    for end in values[1:]:
+        # max(0.0, end - previous) and max(previous, end), without a call per week (the same values)
+        step = end - previous
+        shares.append((step if step > 0.0 else 0.0) / remaining)
+        if end > previous:
+            previous = end
     return shares
 
 
@@ -407,10 +406,13 @@ def _member_order(member):
 
 
 def _largest(members, top):
-    """The members largest expected amount first (ties by reference), only the ``top`` first when given."""
-    if top is None:
-        return sorted(members, key=_member_order)
-    return heapq.nsmallest(top, members, key=_member_order)  # the same as sorted(...)[:top], without sorting them all
+    """The members largest expected amount first (ties by reference), only the ``top`` first when given: the same
+    as sorted(...)[:top]. Only the members reaching the top-th largest amount are sorted (fewer than ``top`` are
+    above it; the ties at it are ordered by reference like the rest), not the week's thousands of items."""
+    if top is None or len(members) <= top:
+        return sorted(members, key=_member_order)[:top]
+    threshold = heapq.nlargest(top, [member[0] for member in members])[-1]
+    return sorted([member for member in members if member[0] >= threshold], key=_member_order)[:top]
 
 
 def naive_weeks(items, as_of, weeks):

@@ -16,7 +16,9 @@ card retry state, risk classes) are used only as of today.
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from datetime import timedelta
+from itertools import pairwise
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -36,11 +38,12 @@ SCENARIO_KEYS = ("delay_days", "billing_days")
 BACKTEST_STEP_DAYS = 28
 MAX_TRAINING_EXAMPLES = 2000  # the late model learns from an even sample of at most this many items
 LEARNED_CACHE_SIZE = 32  # forecasts (database, companies, date...) whose learned delays and late model are kept
-LEARNED_CACHE_SECONDS = 600  # and for how long at most: a bound on what a concurrent change could leave stale
+LEARNED_CACHE_SECONDS = 600  # and for how long at most (memory: the key changes with the ledger, the age does not)
 
 # What a forecast learned from the ledger (delay distributions, usual amounts, the fitted late model), kept per
-# process and keyed by everything it was learned from plus the ledger's fingerprint (_revcycle_forecast_cache_key):
-# a reconciliation made or undone, a journal entry created or written, or a currency rate changes the key.
+# process and keyed by everything it was learned from plus the ledger's version (_revcycle_forecast_cache_key):
+# any committed write to the tables it was learned from (journal entries and items, reconciliations, accounts,
+# currency rates, a customer's commercial partner) changes the key.
 _LEARNED_CACHE = OrderedDict()
 _LEARNED_CACHE_LOCK = threading.Lock()
 
@@ -140,8 +143,9 @@ class RevcycleKpi(models.AbstractModel):
         }
         run["segments"] = self._revcycle_forecast_segments(run) if run["current"] else {}
         run["features"] = self._revcycle_forecast_partner_features(run)
-        run.update(self._revcycle_forecast_learned(run))
-        run["open"] = self._revcycle_open_receivables(companies, as_of, run["converter"])
+        run.update(self._revcycle_forecast_learned(run))  # and the open items when learned: read with the origin's
+        if "open" not in run:
+            run["open"] = self._revcycle_open_receivables(companies, as_of, run["converter"])
         items = self._revcycle_forecast_items(run)
         if with_sources:
             items = self._revcycle_forecast_adjust(items, run)
@@ -154,7 +158,8 @@ class RevcycleKpi(models.AbstractModel):
         """The delay distributions, the customers' usual amounts and the late model learned as of the run's date
         (and its training origin): read from the cache when the ledger has not changed since they were learned,
         else learned from one pass over the history (``_revcycle_forecast_histories``) and the items open at the
-        origin, then cached. Everything here is a pure function of the cache key's inputs."""
+        origin, then cached. Everything cached is a pure function of the cache key's inputs. When learned, the
+        answer also holds the items open at the run's date ("open"), read in the same query as the origin's."""
         key = self._revcycle_forecast_cache_key(run)
         if key is not None:
             with _LEARNED_CACHE_LOCK:
@@ -163,44 +168,39 @@ class RevcycleKpi(models.AbstractModel):
                     _LEARNED_CACHE.move_to_end(key)
                     return {**cached[1], "learned_from_cache": True}
         as_of = run["as_of"]
-        history, history_then = self._revcycle_forecast_histories(
-            run["companies"], as_of, as_of - timedelta(days=TRAINING_LAG_DAYS), run["converter"])
+        origin = as_of - timedelta(days=TRAINING_LAG_DAYS)
+        history, history_then = self._revcycle_forecast_histories(run["companies"], as_of, origin, run["converter"])
         _company, distribution = fc.learned_from_histograms(history["partners"], run["segments"],
                                                             company=history["company"])
         learned = {"history_then": history_then, "distribution": distribution, "usual_amount": history["usual"]}
-        learned["model"] = self._revcycle_late_model({**run, **learned})
+        open_items = self._revcycle_open_receivables_at(run["companies"], (as_of, origin), run["converter"])
+        learned["model"] = self._revcycle_late_model({**run, **learned, "open_then": open_items[origin]})
         if key is not None:
             with _LEARNED_CACHE_LOCK:
                 _LEARNED_CACHE[key] = (time.monotonic(), learned)
                 while len(_LEARNED_CACHE) > LEARNED_CACHE_SIZE:
                     _LEARNED_CACHE.popitem(last=False)
-        return {**learned, "learned_from_cache": False}
+        return {**learned, "learned_from_cache": False, "open": open_items[as_of]}
 
     @api.model
     def _revcycle_forecast_cache_key(self, run):
-        """What the learned part of a forecast depends on: the database, companies, main company (currency), date,
-        grace, segments, and the ledger's fingerprint: the reconciliations (highest id and count: one made or undone
-        changes them, ids are never reused), the journal entries (highest id, count, latest write: an entry posted,
-        reset or cancelled is written) and the currency rates. None (no cache) when this transaction has written
-        something: its own changes may be rolled back to a state whose fingerprint looks the same."""
-        companies = tuple(run["companies"].ids)
-        written, partials, moves, rates = self.env.execute_query(SQL(
-            """
-            SELECT txid_current_if_assigned(),
-                   (SELECT ARRAY[COALESCE(MAX(id), 0), COUNT(*)]::text FROM account_partial_reconcile
-                     WHERE company_id IN %(companies)s),
-                   (SELECT ARRAY[COALESCE(MAX(id), 0), COUNT(*)]::text || COALESCE(MAX(write_date)::text, '')
-                      FROM account_move WHERE company_id IN %(companies)s),
-                   (SELECT ARRAY[COALESCE(MAX(id), 0), COUNT(*)]::text || COALESCE(MAX(write_date)::text, '')
-                      FROM res_currency_rate)
-            """, companies=companies))[0]
+        """What the learned part of a forecast depends on: the database (its name and oid: one dropped and restored
+        under the same name is another), companies, main company (currency), date, grace, segments, and the
+        ledger's version (models/revcycle_forecast_ledger.py): every write to a table the learned part reads
+        changes it when it commits, a rollback leaves it as it was. None (no cache) when this transaction has
+        written something: its own changes count in its version and may be rolled back, after which another
+        transaction's writes could bring the version to the same number."""
+        written, database = self.env.execute_query(SQL(
+            "SELECT txid_current_if_assigned(), (SELECT oid FROM pg_database WHERE datname = current_database())"))[0]
         if not self._revcycle_forecast_cache_usable(written):
             return None
+        version, rows = self._revcycle_forecast_ledger_version()
+        self._revcycle_forecast_ledger_maybe_compact(rows)
         # "current" (the as-of date is the user's today or later, which follows the user's time zone) decides which
         # features the late model is fitted with: two users asking for the same date can differ in it
-        return (self.env.cr.dbname, companies, self._revcycle_main_company(run["companies"]).id, run["as_of"],
-                run["current"], run["grace_days"], tuple(sorted(run["segments"].items(), key=repr)), partials, moves,
-                rates)
+        return (self.env.cr.dbname, database, tuple(run["companies"].ids),
+                self._revcycle_main_company(run["companies"]).id, run["as_of"], run["current"], run["grace_days"],
+                tuple(sorted(run["segments"].items(), key=repr)), version)
 
     @api.model
     def _revcycle_forecast_cache_usable(self, transaction_id):
@@ -256,58 +256,108 @@ class RevcycleKpi(models.AbstractModel):
     # -- reading the ledger as of a date --
     @api.model
     def _revcycle_open_receivables(self, companies, as_of, converter):
-        """The receivable items open at the end of ``as_of``: posted and dated on or before it, their residual then
-        (open today + what was reconciled with them after that day), each customer's credits taken off its debits
-        (``engine.forecast.net_credits``); amounts in the main company's currency at the as-of rate."""
+        """The receivable items open at the end of ``as_of`` (``_revcycle_open_receivables_at`` of one date)."""
+        return self._revcycle_open_receivables_at(companies, [as_of], converter)[as_of]
+
+    @api.model
+    def _revcycle_open_receivables_at(self, companies, days, converter):
+        """{day: the receivable items open at the end of that day} for each of ``days``, read in one query (a cold
+        forecast needs its date's and the late model's origin's): posted and dated on or before the day, their
+        residual then (open today + what was reconciled with them after that day), each customer's credits taken
+        off its debits (``engine.forecast.net_credits``); amounts in the main company's currency at the day's
+        rate."""
         # the items' residuals are summed first, then joined to their lines by id; the accounts are given as a
         # list so that the planner reads the unreconciled items from Odoo's partial index (3x faster at 500k lines).
         # "company_id + 0": not by the company's index, which the planner otherwise prefers (it does not know that
         # most receivable lines are reconciled) and which reads every line of the company (0.78 s -> 0.38-0.53 s at
-        # 500k lines); the company is still filtered, on the few unreconciled items
+        # 500k lines); the company is still filtered, on the few unreconciled items. Several days: the lines and
+        # the reconciliations after the earliest day are read once, each counted for the days it belongs to.
+        days = sorted(set(days))
         accounts = [row[0] for row in self.env.execute_query(
             SQL("SELECT id FROM account_account WHERE account_type = 'asset_receivable'"))] or [0]
-        rows = self.env.execute_query(SQL(
-            """
-            WITH item AS (
-                SELECT id, SUM(amount) AS amount FROM (
-                    SELECT line.id, line.amount_residual AS amount
-                      FROM account_move_line line
-                     WHERE line.account_id = ANY(%(accounts)s) AND line.company_id + 0 IN %(companies)s
-                       AND line.parent_state = 'posted' AND line.date <= %(as_of)s
-                       -- the condition of Odoo's partial index of the unreconciled items, word for word
-                       AND (line.reconciled IS NULL OR line.reconciled = false OR line.reconciled IS NOT true)
-                    UNION ALL
-                    SELECT debit_move_id, amount FROM account_partial_reconcile
-                     WHERE max_date > %(as_of)s AND company_id IN %(companies)s
-                    UNION ALL
-                    SELECT credit_move_id, -amount FROM account_partial_reconcile
-                     WHERE max_date > %(as_of)s AND company_id IN %(companies)s
-                ) AS part
-              GROUP BY id
-                HAVING ABS(SUM(amount)) > 0.0001
-            )
-            SELECT line.id, line.move_id, move.name, COALESCE(partner.commercial_partner_id, line.partner_id),
-                   partner.name, line.company_id, COALESCE(line.date_maturity, line.date),
-                   COALESCE(move.invoice_date, line.date), item.amount
-              FROM item
-              JOIN account_move_line line ON line.id = item.id
-              JOIN account_move move ON move.id = line.move_id
-         LEFT JOIN res_partner partner ON partner.id = line.partner_id
-             WHERE line.account_id = ANY(%(accounts)s) AND line.company_id IN %(companies)s
-               AND line.parent_state = 'posted' AND line.date <= %(as_of)s
-            """,
-            accounts=accounts, companies=tuple(companies.ids), as_of=as_of))
+        # per day, an item's residual: its residual today (max_date NULL) + what was reconciled after the day
+        residuals = SQL(", ").join(
+            SQL("SUM(part.amount) FILTER (WHERE part.max_date IS NULL OR part.max_date > %s) AS %s",
+                day, SQL.identifier(f"amount_{index}"))
+            for index, day in enumerate(days))
+        open_on = [SQL("(ABS(item.%s) > 0.0001 AND line.date <= %s)", SQL.identifier(f"amount_{index}"), day)
+                   for index, day in enumerate(days)]
+        amounts_and_open = SQL(", ").join(
+            [SQL("item.%s", SQL.identifier(f"amount_{index}")) for index in range(len(days))] + open_on)
+        with self._revcycle_forecast_query_settings():
+            rows = self.env.execute_query(SQL(
+                """
+                WITH item AS (
+                    SELECT part.id, %(residuals)s
+                      FROM (SELECT line.id, line.amount_residual AS amount, NULL::date AS max_date
+                              FROM account_move_line line
+                             WHERE line.account_id = ANY(%(accounts)s) AND line.company_id + 0 IN %(companies)s
+                               AND line.parent_state = 'posted' AND line.date <= %(last)s
+                               -- the condition of Odoo's partial index of the unreconciled items, word for word
+                               AND (line.reconciled IS NULL OR line.reconciled = false OR line.reconciled IS NOT true)
+                            UNION ALL
+                            SELECT debit_move_id, amount, max_date FROM account_partial_reconcile
+                             WHERE max_date > %(first)s AND company_id IN %(companies)s
+                            UNION ALL
+                            SELECT credit_move_id, -amount, max_date FROM account_partial_reconcile
+                             WHERE max_date > %(first)s AND company_id IN %(companies)s) AS part
+                  GROUP BY part.id
+                )
+                SELECT line.id, line.move_id, move.name, COALESCE(partner.commercial_partner_id, line.partner_id),
+                       partner.name, line.company_id, COALESCE(line.date_maturity, line.date),
+                       COALESCE(move.invoice_date, line.date), %(amounts_and_open)s
+                  FROM item
+                  JOIN account_move_line line ON line.id = item.id
+                  JOIN account_move move ON move.id = line.move_id
+             LEFT JOIN res_partner partner ON partner.id = line.partner_id
+                 WHERE line.account_id = ANY(%(accounts)s) AND line.company_id IN %(companies)s
+                   AND line.parent_state = 'posted' AND (%(open_on_a_day)s)
+                """,
+                residuals=residuals, amounts_and_open=amounts_and_open, open_on_a_day=SQL(" OR ").join(open_on),
+                accounts=accounts,
+                companies=tuple(companies.ids), first=days[0], last=days[-1]))
+        by_day = {day: [] for day in days}
+        count = len(days)
+        for row in rows:
+            amounts, opened = row[8:8 + count], row[8 + count:]
+            for day, amount, is_open in zip(days, amounts, opened, strict=True):
+                if is_open:  # dated on or before the day, something left on it then
+                    by_day[day].append((*row[:8], amount))
+        return {day: self._revcycle_open_rows(by_day[day], day, converter) for day in days}
+
+    @api.model
+    def _revcycle_open_rows(self, rows, as_of, converter):
+        """The open items of one day from the query's rows (line, move, move name, customer, its name, company,
+        due, invoice date, residual): credits netted per customer and company in the company's currency, before
+        any conversion."""
+        rows = sorted(rows)  # by line: a customer's credits are summed in the same order whatever the plan
         by_line = {}
         for line_id, move_id, move_name, partner_id, partner_name, company_id, due, invoiced, _amount in rows:
             by_line[line_id] = {
                 "line_id": line_id, "move_id": move_id, "move_name": move_name or "", "partner_id": partner_id,
                 "partner_name": partner_name or "", "company_id": company_id, "due": due, "invoice_date": invoiced}
-        # credits are netted per customer and company, in the company's currency, before any conversion
         netted = fc.net_credits([(line_id, (row["partner_id"] or 0, row["company_id"]), row["due"], amount)
                                  for line_id, row, amount in ((r[0], by_line[r[0]], r[8]) for r in rows)])
         return [{**by_line[line_id], "raw_amount": remaining,
                  "amount": converter.company(remaining, by_line[line_id]["company_id"], as_of)}
                 for line_id, _partner, _due, remaining in netted]
+
+    @contextmanager
+    def _revcycle_forecast_query_settings(self):
+        """PostgreSQL's settings for the forecast's heavy queries, set for them only and restored after: no JIT
+        (compiling the expressions took about 0.2 s of the history query, which runs once per cache fill) and
+        enough work memory to group the year's payments in memory (with the default 4 MB the aggregate spilled to
+        disk in 21 batches at 500k lines)."""
+        settings = {"jit": "off", "work_mem": "64MB"}
+        cr = self.env.cr
+        cr.execute(SQL("SELECT %s", SQL(", ").join(SQL("current_setting(%s)", name) for name in settings)))
+        before = dict(zip(settings, cr.fetchone(), strict=True))
+        cr.execute(SQL("SELECT %s", SQL(", ").join(SQL("set_config(%s, %s, true)", name, value)
+                                                    for name, value in settings.items())))
+        yield
+        # not on an error: the transaction (or the savepoint) rolled back then takes the settings back with it
+        cr.execute(SQL("SELECT %s", SQL(", ").join(SQL("set_config(%s, %s, true)", name, value)
+                                                    for name, value in before.items())))
 
     @api.model
     def _revcycle_forecast_histories(self, companies, as_of, origin, converter):
@@ -358,43 +408,59 @@ class RevcycleKpi(models.AbstractModel):
         is no payment). A credit note settling an invoice is no payment: only reconciliations with something other
         than an invoice or credit note count. Rows: (window index, customer or None for all customers together,
         company, [delays] ascending, [amounts in the company's currency], payments, amount paid)."""
-        spans = SQL(", ").join(SQL("(%s, %s::date, %s::date)", index, start, end)
-                               for index, (start, end) in enumerate(windows))
-        return self.env.execute_query(SQL(
-            """
-            WITH payment AS (
-                SELECT span.slot AS span, COALESCE(partner.commercial_partner_id, debit.partner_id) AS partner_id,
-                       debit.company_id,
-                       LEAST(GREATEST(partial.max_date - COALESCE(debit.date_maturity, debit.date), %(min_delay)s),
-                             %(max_delay)s) AS delay,
-                       partial.amount
-                  FROM account_partial_reconcile partial
-                  JOIN (VALUES %(spans)s) AS span(slot, since, until)
-                    ON partial.max_date > span.since AND partial.max_date <= span.until
-                  JOIN account_move_line debit ON debit.id = partial.debit_move_id
-                  JOIN account_move_line credit ON credit.id = partial.credit_move_id
-                  JOIN account_move credit_move ON credit_move.id = credit.move_id
-             LEFT JOIN res_partner partner ON partner.id = debit.partner_id
-                 WHERE partial.company_id IN %(companies)s
-                   AND partial.max_date > %(first)s AND partial.max_date <= %(last)s
-                   AND debit.account_id IN %(accounts)s
-                   AND credit_move.move_type NOT IN ('out_invoice', 'out_refund')
-                   AND COALESCE(partner.commercial_partner_id, debit.partner_id) IS NOT NULL
-            ),
-            per_delay AS (  -- partner_id NULL: the grouping set of all customers together (payment has none)
-                SELECT span, partner_id, company_id, delay, SUM(amount) AS amount, COUNT(*) AS payments
-                  FROM payment
-              GROUP BY GROUPING SETS ((span, partner_id, company_id, delay), (span, company_id, delay))
-                HAVING SUM(amount) > 0
-            )
-            SELECT span, partner_id, company_id, array_agg(delay ORDER BY delay),
-                   array_agg(amount::float8 ORDER BY delay), SUM(payments)::int, SUM(amount)::float8
-              FROM per_delay
-          GROUP BY span, partner_id, company_id
-            """,
-            spans=spans, companies=tuple(companies.ids), accounts=self._revcycle_receivable_accounts(),
-            first=min(start for start, _end in windows), last=max(end for _start, end in windows),
-            min_delay=fc.MIN_DELAY, max_delay=fc.MAX_DELAY))
+        # the windows overlap (the forecast's year and the origin's share half a year): each reconciliation is
+        # read and joined once, in the part of the calendar it falls in (the spans between the windows' bounds),
+        # grouped per part, and the parts' sums (exact, numeric) are added up per window
+        bounds = sorted({day for window in windows for day in window})
+        parts = list(pairwise(bounds))
+        part_rows = SQL(", ").join(SQL("(%s, %s::date, %s::date)", index, since, until)
+                                   for index, (since, until) in enumerate(parts))
+        window_parts = SQL(", ").join(SQL("(%s, %s)", span, index)
+                                      for span, (start, end) in enumerate(windows)
+                                      for index, (since, until) in enumerate(parts) if start <= since and until <= end)
+        with self._revcycle_forecast_query_settings():
+            return self.env.execute_query(SQL(
+                """
+                WITH payment AS (
+                    SELECT part.slot AS part,
+                           COALESCE(partner.commercial_partner_id, debit.partner_id) AS partner_id, debit.company_id,
+                           LEAST(GREATEST(partial.max_date - COALESCE(debit.date_maturity, debit.date),
+                                          %(min_delay)s), %(max_delay)s) AS delay,
+                           partial.amount
+                      FROM account_partial_reconcile partial
+                      JOIN (VALUES %(parts)s) AS part(slot, since, until)
+                        ON partial.max_date > part.since AND partial.max_date <= part.until
+                      JOIN account_move_line debit ON debit.id = partial.debit_move_id
+                      JOIN account_move_line credit ON credit.id = partial.credit_move_id
+                      JOIN account_move credit_move ON credit_move.id = credit.move_id
+                 LEFT JOIN res_partner partner ON partner.id = debit.partner_id
+                     WHERE partial.company_id IN %(companies)s
+                       AND partial.max_date > %(first)s AND partial.max_date <= %(last)s
+                       AND debit.account_id IN %(accounts)s
+                       AND credit_move.move_type NOT IN ('out_invoice', 'out_refund')
+                       AND COALESCE(partner.commercial_partner_id, debit.partner_id) IS NOT NULL
+                ),
+                per_part AS (  -- partner_id NULL: the grouping set of all customers together (payment has none)
+                    SELECT part, partner_id, company_id, delay, SUM(amount) AS amount, COUNT(*) AS payments
+                      FROM payment
+                  GROUP BY GROUPING SETS ((part, partner_id, company_id, delay), (part, company_id, delay))
+                ),
+                per_delay AS (
+                    SELECT window_part.span, partner_id, company_id, delay, SUM(amount) AS amount,
+                           SUM(payments) AS payments
+                      FROM per_part JOIN (VALUES %(window_parts)s) AS window_part(span, part) USING (part)
+                  GROUP BY window_part.span, partner_id, company_id, delay
+                    HAVING SUM(amount) > 0
+                )
+                SELECT span, partner_id, company_id, array_agg(delay ORDER BY delay),
+                       array_agg(amount::float8 ORDER BY delay), SUM(payments)::int, SUM(amount)::float8
+                  FROM per_delay
+              GROUP BY span, partner_id, company_id
+              ORDER BY span, partner_id, company_id
+                """,
+                parts=part_rows, window_parts=window_parts, companies=tuple(companies.ids),
+                accounts=self._revcycle_receivable_accounts(), first=bounds[0], last=bounds[-1],
+                min_delay=fc.MIN_DELAY, max_delay=fc.MAX_DELAY))
 
     @api.model
     def _revcycle_usual_term_days(self, companies, as_of):
@@ -455,8 +521,10 @@ class RevcycleKpi(models.AbstractModel):
                                                             company=history["company"])
         past_run = {**run, "as_of": origin, "usual_amount": history["usual"]}
         features = self._revcycle_forecast_partner_features(past_run)
-        open_then = [row for row in self._revcycle_open_receivables(companies, origin, converter)
-                     if origin < row["due"] + timedelta(days=grace) <= as_of]
+        open_then = run.get("open_then")
+        if open_then is None:
+            open_then = self._revcycle_open_receivables(companies, origin, converter)
+        open_then = [row for row in open_then if origin < row["due"] + timedelta(days=grace) <= as_of]
         stride = -(-len(open_then) // MAX_TRAINING_EXAMPLES)  # ceil: every item up to the cap, then an even sample
         open_then = open_then[::max(1, stride)]
         settled = self._revcycle_settled_by(open_then, origin, as_of, grace)

@@ -108,12 +108,15 @@ class TestCashForecast(RevcycleForecastCommon):
             self.assertIs(second["model"], first["model"])
             self.assertIs(second["distribution"], first["distribution"])
             self.assertEqual(self._forecast(), self._forecast())  # the same answer from the cache
+            self._as_if_a_new_transaction()
             self._pay(self.o3, 100, "2024-05-30")  # a reconciliation known on 05-31: its history changes
             paid = self._forecast_run(as_of)
             self.assertFalse(paid["learned_from_cache"])
             self.assertTrue(self._forecast_run(as_of)["learned_from_cache"])
+            self._as_if_a_new_transaction()
             (self.o3.line_ids.matched_credit_ids | self.o3.line_ids.matched_debit_ids).unlink()  # undone
             self.assertFalse(self._forecast_run(as_of)["learned_from_cache"])
+            self._as_if_a_new_transaction()
             self._invoice(self.partner_p, "2024-05-02", "2024-06-01", 10)  # a new entry
             self.assertFalse(self._forecast_run(as_of)["learned_from_cache"])
         # without the patch, a transaction that wrote (this one) neither reads nor fills the cache

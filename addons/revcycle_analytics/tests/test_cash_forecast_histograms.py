@@ -136,3 +136,24 @@ class TestForecastHistograms(RevcycleForecastCommon):
         self.assertEqual(now["partners"][p["E"]], ({50: 900.0}, 1))  # known once paid, never before
         # the day before G's payment, nothing was known
         self.assertEqual(self._sql(date(2023, 11, 19))[0], {"partners": {}, "company": ({}, 0), "usual": {}})
+
+    def test_open_items_of_two_days_in_one_query(self):
+        """A cold forecast reads the items open at its date and at the late model's origin in one query: each day
+        gets what a query of its own gives, and what was known that day only. As of 03-08: A 1,000 (paid from
+        03-11), B 500 - the credit note of 200 applied on 03-05 = 300 (paid 03-10), C USD 2,000, F EUR 1,000 at 0.5 =
+        USD 2,000 (paid in April); D's payment, unreconciled on purpose, is a credit of 800 that nets its invoice
+        to nothing. As of 05-31: E 900 only (paid 06-20, unknown then)."""
+        Kpi = self.Kpi.with_company(self.company)
+        converter = Kpi._revcycle_converter(self.companies)
+        days = [date(2024, 3, 8), date(2024, 5, 31), date(2023, 11, 19), date(2024, 6, 30)]
+        for pair in ((days[0], days[1]), (days[2], days[3]), (days[1], days[0]), (days[0], days[0])):
+            together = Kpi._revcycle_open_receivables_at(self.companies, pair, converter)
+            self.assertEqual(set(together), set(pair))
+            for day in pair:
+                self.assertEqual(together[day], Kpi._revcycle_open_receivables(self.companies, day, converter),
+                                 f"{day} read with {pair}")
+        together = Kpi._revcycle_open_receivables_at(self.companies, days[:2], converter)
+        p = {key: partner.id for key, partner in self.partner.items()}
+        self.assertEqual({row["partner_id"]: row["amount"] for row in together[days[0]]},
+                         {p["A"]: 1000.0, p["B"]: 300.0, p["C"]: 2000.0, p["F"]: 2000.0})
+        self.assertEqual({row["partner_id"]: row["amount"] for row in together[days[1]]}, {p["E"]: 900.0})

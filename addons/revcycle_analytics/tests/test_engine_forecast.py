@@ -11,6 +11,9 @@ from ..engine.forecast import (
     DelayDistribution,
     ForecastError,
     ForecastItem,
+    _distribution_shares,
+    _largest,
+    _member_order,
     auc,
     forecast_weeks,
     learned_distributions,
@@ -122,6 +125,33 @@ class TestDelayDistribution(BaseCase):
 
 @tagged("post_install", "-at_install")
 class TestForecastWeeks(BaseCase):
+    def test_drill_down_keeps_the_largest_as_a_full_sort_would(self):
+        """A week's top items are only the members reaching the top-th largest amount, sorted: the same as sorting
+        them all and keeping the first, ties at the threshold ordered by reference (seeded random cases with
+        many equal amounts)."""
+        rng = random.Random(23)
+        for case in range(200):
+            members = [(float(rng.choice([10, 20, 20, 30, 50, 50, 50])), 0.5, ForecastItem(f"r,{rng.randint(1, 40)}",
+                                                                                            "receivable", 1.0))
+                       for _member in range(rng.randint(0, 60))]
+            for top in (None, 1, 5, 20):
+                self.assertEqual(_largest(members, top), sorted(members, key=_member_order)[:top], f"{case} {top}")
+
+    def test_distribution_shares_reads_each_week_once(self):
+        """The shares of an item in each week are the CDF's steps between the as-of date (given unpaid by then)
+        and each week's end: the loop without max() calls gives what the rule says, for any overdue and shift."""
+        distribution = DelayDistribution({-5: 100.0, 0: 300.0, 3: 50.0, 17: 200.0, 40: 150.0, 90: 200.0})
+        for overdue in range(-30, 100, 7):
+            for shift in (-14, 0, 3, 10, 30):
+                points = [overdue + 7 * (k + 1) - shift for k in range(13)]
+                start = distribution.cdf(overdue)
+                remaining = 1.0 - start
+                expected = ([0.0] * 13 if remaining <= 1e-12 else
+                            [0.0 if point <= overdue else max(0.0, distribution.cdf(point) - max(
+                                [start] + [distribution.cdf(p) for p in points[:k] if p > overdue])) / remaining
+                             for k, point in enumerate(points)])
+                self.assertEqual(_distribution_shares(distribution, overdue, 13, shift), expected, (overdue, shift))
+
     def test_week_windows(self):
         windows = week_windows(AS_OF, 2)
         self.assertEqual(windows, [(date(2026, 3, 3), date(2026, 3, 9)), (date(2026, 3, 10), date(2026, 3, 16))])

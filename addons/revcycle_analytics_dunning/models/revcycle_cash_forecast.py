@@ -21,6 +21,12 @@ class RevcycleKpi(models.AbstractModel):
     _inherit = "revcycle.kpi"
 
     @api.model
+    def _revcycle_forecast_watched_tables(self):
+        """The late model learns from the notices and card tries dated up to its origin: a write to them changes
+        the ledger's version (the cache of what was learned)."""
+        return super()._revcycle_forecast_watched_tables() + ["revcycle_dunning_notice", "revcycle_payment_attempt"]
+
+    @api.model
     def _revcycle_forecast_segments(self, run):
         """The customers' risk class (current only: classes keep no history, so only a forecast as of today)."""
         segments = super()._revcycle_forecast_segments(run)
