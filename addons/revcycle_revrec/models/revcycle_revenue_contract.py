@@ -574,7 +574,7 @@ class RevcycleRevenueContract(models.Model):
 
     @api.model
     def recognize_until(self, date, company_ids=None, limit=None):
-        """Post every planned revenue line due on or before ``date``: one entry per company, period and 50 contracts
+        """Post every planned revenue line due on or before ``date``: one entry per company, period and 500 contracts
         in the recognition journal: the income credited per account (summarised, the default) or per contract and
         account (company setting ``revcycle_income_line_mode``), the contract liability / asset moved per contract.
 
@@ -782,31 +782,30 @@ class RevcycleRevenueContract(models.Model):
         An item that sums one contract keeps its label, contract and obligation; one that sums several says what
         it sums ("Revenue recognised 2026-03 (12 contracts)"), and its revenue lines link to it, so each
         contract's amount is still found from the item and the item from each revenue line."""
-        groups, others = {}, []
-        for vals in line_vals:
-            if vals.get("revcycle_kind") != "recognition":
-                others.append(vals)
-                continue
-            credit = vals["balance"] < 0 or (not vals["balance"] and vals["amount_currency"] < 0)
-            key = (vals["account_id"], vals["currency_id"], vals.get("product_id") or False,
-                   json.dumps(vals.get("analytic_distribution") or {}, sort_keys=True), credit)
-            groups.setdefault(key, []).append(vals)
-        return [self._revcycle_merge_income(company, group, move_date) for group in groups.values()] + others
+        income = [vals for vals in line_vals if vals.get("revcycle_kind") == "recognition"]
+        currencies = self.env["res.currency"].browse({vals["currency_id"] for vals in income})
+        digits = {currency.id: currency.decimal_places for currency in currencies}
+        items = engine.summarise_income([
+            engine.IncomeAmount(
+                (vals["account_id"], vals["currency_id"], vals.get("product_id") or False,
+                 json.dumps(vals.get("analytic_distribution") or {}, sort_keys=True)),
+                vals["balance"], vals["amount_currency"], digits[vals["currency_id"]])
+            for vals in income], company.currency_id.decimal_places)
+        return [self._revcycle_income_item_vals([income[i] for i in item.indexes], item, move_date)
+                for item in items] + [vals for vals in line_vals if vals.get("revcycle_kind") != "recognition"]
 
-    def _revcycle_merge_income(self, company, group, move_date):
-        """One income item for ``group`` (the income item values of one or more contracts, same key)."""
+    def _revcycle_income_item_vals(self, group, item, move_date):
+        """The values of one summarised income item (``item``, engine ``IncomeItem``) of the contracts' income
+        values ``group``: one contract's are kept as they are."""
         if len(group) == 1:
             return group[0]
         first = group[0]
-        currency = self.env["res.currency"].browse(first["currency_id"])
-        company_currency = company.currency_id
         partners = {vals["partner_id"] for vals in group}
         return {
             "account_id": first["account_id"], "currency_id": first["currency_id"],
             "product_id": first.get("product_id") or False,
             "analytic_distribution": first.get("analytic_distribution") or False,
-            "balance": company_currency.round(sum(vals["balance"] for vals in group)),
-            "amount_currency": currency.round(sum(vals["amount_currency"] for vals in group)),
+            "balance": item.balance, "amount_currency": item.amount_currency,
             "name": self.env._("Revenue recognised %(period)s (%(count)s contracts)",
                                period=move_date.strftime("%Y-%m"), count=len(group)),
             "partner_id": partners.pop() if len(partners) == 1 else False,
