@@ -18,6 +18,7 @@
         "views/revcycle_revenue_contract_views.xml",
         "views/revcycle_revenue_line_views.xml",
         "views/sale_order_views.xml",
+        "views/account_move_views.xml",
         "views/revcycle_revrec_menus.xml",
     ],
     "demo": ["demo/revcycle_revrec_demo.xml"],

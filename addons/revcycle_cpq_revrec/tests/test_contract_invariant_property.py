@@ -141,6 +141,8 @@ class TestContractInvariantProperty(SubscriptionRevenueCase):
         self.assertAlmostEqual(
             figures["recognised"] + figures["deferred"] - figures["asset"], figures["billed"], places=2, msg=msg
         )
+        # and for each revenue contract, its revenue read from its revenue lines (an income item may sum contracts)
+        self.assertContractsTieOut(on, msg)
         for revenue in self._revenues():
             currency = revenue.currency_id
             self.assertFalse(

@@ -15,3 +15,4 @@ from .schedule import (
 from .position import MeasuredPosition, contract_position_moves, measure_position_moves, split_company
 from .delivery import delivered_target, delivery_release
 from .change import allocate_change, progress_release, rescale_remaining
+from .entry import IncomeAmount, IncomeItem, summarise_income

@@ -6,6 +6,11 @@ from odoo import fields, models
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    revcycle_revenue_line_ids = fields.One2many(
+        "revcycle.revenue.line", "move_id", string="Revenue Lines", readonly=True,
+        groups="revcycle_revrec.group_revcycle_revrec_user",
+        help="The revenue lines this recognition entry posted: each contract's amount, and the income item it is in.")
+
     def _post(self, soft=True):
         """Invoice lines of a revenue contract go to deferred revenue; revenue is earned only by revenue lines.
 

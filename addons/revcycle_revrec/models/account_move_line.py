@@ -8,6 +8,11 @@ class AccountMoveLine(models.Model):
                                            index="btree_not_null", copy=False, readonly=True)
     revcycle_obligation_id = fields.Many2one("revcycle.performance.obligation", string="Performance Obligation",
                                              index="btree_not_null", copy=False, readonly=True)
+    revcycle_revenue_line_ids = fields.One2many(
+        "revcycle.revenue.line", "move_line_id", string="Revenue Lines Posted", readonly=True,
+        groups="revcycle_revrec.group_revcycle_revrec_user",
+        help="The revenue lines (contract, obligation, period, amount) this income item posts: one contract's, or "
+        "every contract's an item summed on its account.")
     revcycle_kind = fields.Selection(
         [("billing", "Billing"), ("recognition", "Recognition"), ("position", "Contract position"),
          ("netting", "Netting"), ("exchange", "Exchange Difference")],

@@ -16,6 +16,14 @@ class ResCompany(models.Model):
         "account.journal", string="Recognition Journal", check_company=True,
         domain="[('type', '=', 'general')]",
         help="Journal of the monthly revenue recognition entries.")
+    revcycle_income_line_mode = fields.Selection(
+        [("summarised", "Summarised per account"), ("per_contract", "One per contract")],
+        string="Month-end Income Lines", default="summarised", required=True,
+        help="How a recognition entry credits income. Summarised per account: one journal item per income account, "
+        "currency, analytic distribution and product, labelled with the number of contracts it sums; each revenue "
+        "line links to the item it was posted to, so every contract's amount stays traceable. One per contract: an "
+        "income item per contract and income account, naming its obligation. Either way the deferred revenue and "
+        "contract asset items stay one per contract.")
 
     def _revcycle_revrec_enabled(self):
         """Revenue contracts are made only for companies whose three recognition settings are filled: setting

@@ -10,6 +10,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.revcycle_contract_asset_account_id", readonly=False)
     revcycle_recognition_journal_id = fields.Many2one(
         related="company_id.revcycle_recognition_journal_id", readonly=False)
+    revcycle_income_line_mode = fields.Selection(related="company_id.revcycle_income_line_mode", readonly=False)
     revcycle_revrec_setup_missing = fields.Boolean(
         string="Recognition Setup Missing", compute="_compute_revcycle_revrec_setup_missing",
         help="The company lacks a recognition setting: its orders get no revenue contract.")

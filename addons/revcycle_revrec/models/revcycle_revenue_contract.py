@@ -1,3 +1,4 @@
+import json
 import logging
 from collections import defaultdict
 
@@ -16,6 +17,8 @@ BATCH_SIZE = 500
 # currency, then debit and credit computed a second time); its balance is checked once, when _post writes the state
 # (``_check_balanced``), not also at create (``check_move_validity``).
 ENTRY_CREATE_CONTEXT = {"skip_invoice_sync": True, "skip_invoice_line_sync": True, "check_move_validity": False}
+# The key, in an income item's values, of the revenue lines it posts: popped before the create, used to link them.
+REVENUE_LINES_KEY = "_revcycle_revenue_line_ids"
 
 
 class RevcycleRevenueContract(models.Model):
@@ -571,9 +574,9 @@ class RevcycleRevenueContract(models.Model):
 
     @api.model
     def recognize_until(self, date, company_ids=None, limit=None):
-        """Post every planned revenue line due on or before ``date``: one entry per company, period and 50 contracts
-        in the recognition journal, one income line per contract and income account, the contract liability / asset
-        moved per contract.
+        """Post every planned revenue line due on or before ``date``: one entry per company, period and 500 contracts
+        in the recognition journal: the income credited per account (summarised, the default) or per contract and
+        account (company setting ``revcycle_income_line_mode``), the contract liability / asset moved per contract.
 
         Contracts are taken in batches with FOR UPDATE SKIP LOCKED, so a parallel run skips what another holds;
         each contract is posted in its own savepoint, so one bad contract does not stop the others; a posted line
@@ -730,10 +733,14 @@ class RevcycleRevenueContract(models.Model):
     def _revcycle_create_entry(self, company, move_date, prepared):
         """One posted entry for the prepared contracts, made by one create() and posted once; the revenue lines are
         marked posted in the same transaction (the business marker goes with the effect), in one UPDATE."""
-        line_vals = [vals for _contract, _lines, contract_vals, _amounts in prepared for vals in contract_vals]
+        line_vals = [dict(vals) for _contract, _lines, contract_vals, _amounts in prepared for vals in contract_vals]
         move = self.env["account.move"]
+        item_of_line = {}
         if line_vals:
             self._revcycle_add_analytic_distribution(company, line_vals)
+            if company.revcycle_income_line_mode != "per_contract":
+                line_vals = self._revcycle_summarise_income(company, line_vals, move_date)
+            revenue_lines_of_vals = [vals.pop(REVENUE_LINES_KEY, []) for vals in line_vals]
             self._revcycle_add_entry_line_defaults(line_vals)
             # sudo: the month-end entry is the system's, made for contracts recognize_until checked the caller on
             move = move.sudo().with_context(**ENTRY_CREATE_CONTEXT).create({
@@ -744,10 +751,67 @@ class RevcycleRevenueContract(models.Model):
             # _post, as Odoo posts the entries it makes itself (exchange differences, reversals): action_post is the
             # user's button, whose overrides (down payments, invoice-line hooks) concern invoices, not this entry
             move._post(soft=False)
+            item_of_line = self._revcycle_items_of_revenue_lines(move, line_vals, revenue_lines_of_vals)
         self.env["revcycle.revenue.line"]._revcycle_mark_posted(
-            [(line_id, amount) for _contract, lines, _vals, amounts in prepared
+            [(line_id, amount, item_of_line.get(line_id)) for _contract, lines, _vals, amounts in prepared
              for line_id, amount in zip(lines.ids, amounts, strict=True)], move)
         return move
+
+    @api.model
+    def _revcycle_items_of_revenue_lines(self, move, line_vals, revenue_lines_of_vals):
+        """{revenue line id: id of the income journal item it was posted to}. The items of ``move`` were created by
+        one create() from ``line_vals`` in that order, so their ids follow it; checked on the account, so a change
+        in how Odoo creates them fails loudly instead of linking the wrong item."""
+        items = move.line_ids.sorted("id")
+        if len(items) != len(line_vals) or any(
+                item.account_id.id != vals["account_id"] for item, vals in zip(items, line_vals, strict=True)):
+            raise UserError(self.env._(
+                "The recognition entry %(move)s does not have the journal items it was created with; its revenue "
+                "lines cannot be linked to them.", move=move.display_name))
+        return {line_id: item.id for item, line_ids in zip(items, revenue_lines_of_vals, strict=True)
+                for line_id in line_ids}
+
+    def _revcycle_summarise_income(self, company, line_vals, move_date):
+        """The income items of the contracts merged into one item per income account, currency, analytic
+        distribution and product (company setting ``revcycle_income_line_mode``, docs/domain.md "The month-end
+        entry"); the deferred revenue, contract asset and exchange items stay one per contract (positions and
+        netting read them per contract from the ledger). Credits and debits (revenue that goes back: a catch-up,
+        a reversal) are summed apart, so an item never nets two directions: in a foreign currency, amounts booked
+        at different rates could otherwise leave a balance and an amount in currency of opposite signs.
+
+        An item that sums one contract keeps its label, contract and obligation; one that sums several says what
+        it sums ("Revenue recognised 2026-03 (12 contracts)"), and its revenue lines link to it, so each
+        contract's amount is still found from the item and the item from each revenue line."""
+        income = [vals for vals in line_vals if vals.get("revcycle_kind") == "recognition"]
+        currencies = self.env["res.currency"].browse({vals["currency_id"] for vals in income})
+        digits = {currency.id: currency.decimal_places for currency in currencies}
+        items = engine.summarise_income([
+            engine.IncomeAmount(
+                (vals["account_id"], vals["currency_id"], vals.get("product_id") or False,
+                 json.dumps(vals.get("analytic_distribution") or {}, sort_keys=True)),
+                vals["balance"], vals["amount_currency"], digits[vals["currency_id"]])
+            for vals in income], company.currency_id.decimal_places)
+        return [self._revcycle_income_item_vals([income[i] for i in item.indexes], item, move_date)
+                for item in items] + [vals for vals in line_vals if vals.get("revcycle_kind") != "recognition"]
+
+    def _revcycle_income_item_vals(self, group, item, move_date):
+        """The values of one summarised income item (``item``, engine ``IncomeItem``) of the contracts' income
+        values ``group``: one contract's are kept as they are."""
+        if len(group) == 1:
+            return group[0]
+        first = group[0]
+        partners = {vals["partner_id"] for vals in group}
+        return {
+            "account_id": first["account_id"], "currency_id": first["currency_id"],
+            "product_id": first.get("product_id") or False,
+            "analytic_distribution": first.get("analytic_distribution") or False,
+            "balance": item.balance, "amount_currency": item.amount_currency,
+            "name": self.env._("Revenue recognised %(period)s (%(count)s contracts)",
+                               period=move_date.strftime("%Y-%m"), count=len(group)),
+            "partner_id": partners.pop() if len(partners) == 1 else False,
+            "revcycle_contract_id": False, "revcycle_obligation_id": False, "revcycle_kind": "recognition",
+            REVENUE_LINES_KEY: [line_id for vals in group for line_id in vals[REVENUE_LINES_KEY]],
+        }
 
     def _revcycle_add_entry_line_defaults(self, line_vals):
         """What Odoo computes or defaults for a line of a miscellaneous entry, given with the values so the ORM does
@@ -811,11 +875,12 @@ class RevcycleRevenueContract(models.Model):
             if not account:
                 raise UserError(self.env._("%(obligation)s has no income account; set one on its product.",
                                            obligation=obligation.display_name))
-            total = by_account.setdefault(account, [0.0, 0.0, obligation.browse()])
+            total = by_account.setdefault(account, [0.0, 0.0, obligation.browse(), []])
             total[0] += amount_company
             total[1] += line.amount
             total[2] |= obligation
-        for account, (amount_company, amount, obligations) in by_account.items():
+            total[3].append(line.id)
+        for account, (amount_company, amount, obligations, line_ids) in by_account.items():
             amount_company, amount = company_currency.round(amount_company), currency.round(amount)
             if company_currency.is_zero(amount_company) and currency.is_zero(amount):
                 continue
@@ -826,6 +891,8 @@ class RevcycleRevenueContract(models.Model):
                 "product_id": obligations.product_id.id if len(obligations.product_id) == 1 else False,
                 "revcycle_contract_id": self.id, "revcycle_obligation_id": single.id,
                 "revcycle_kind": "recognition",
+                # not a field: the revenue lines this item posts, linked to it once created (_revcycle_create_entry)
+                REVENUE_LINES_KEY: line_ids,
             })
         for account, amount, amount_company in (
                 (company.revcycle_deferred_revenue_account_id, measured.deferred_doc, measured.deferred_co),

@@ -45,6 +45,11 @@ class RevcycleRevenueLine(models.Model):
     ready = fields.Boolean(default=True, help="Point-in-time lines wait for their delivery or invoice.")
     move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, index="btree_not_null",
                               ondelete="restrict", copy=False)
+    move_line_id = fields.Many2one(
+        "account.move.line", string="Income Journal Item", readonly=True, index="btree_not_null",
+        ondelete="set null", copy=False,
+        help="The income item of the journal entry this line was posted to: the contract's own item, or the item "
+        "that sums the contracts of the entry on one account (Settings > Revenue Cycle > Month-end income lines).")
 
     def init(self):
         # A posted schedule line is unique per obligation and period: a second run or worker cannot post it again.
@@ -152,24 +157,27 @@ class RevcycleRevenueLine(models.Model):
 
     @api.model
     def _revcycle_mark_posted(self, amounts, move):
-        """The lines of ``amounts`` ([(line id, amount in company currency as booked)]) posted by ``move``, in one
+        """The lines of ``amounts`` ([(line id, amount in company currency as booked, id of the income journal item
+        it was posted to or None)]) posted by ``move``, in one
         UPDATE: a month-end posts thousands of lines, and a write per line (its amount differs) costs more than the
         entry itself. The same values write() would store, the stored split included (``_compute_split``); the
         unique index on posted schedule lines still refuses a second posting of a period."""
         if not amounts:
             return
         self.flush_model()
-        ids, values = zip(*amounts, strict=True)
+        ids, values, items = zip(*amounts, strict=True)
         self.env.execute_query(SQL(
             """
             UPDATE revcycle_revenue_line l
-               SET state = 'posted', move_id = %(move)s, amount_company = t.amount, posted_amount = t.amount,
-                   remaining_amount = 0, write_uid = %(uid)s, write_date = now() AT TIME ZONE 'UTC'
-              FROM unnest(%(ids)s::int[], %(amounts)s::numeric[]) AS t(id, amount)
+               SET state = 'posted', move_id = %(move)s, move_line_id = t.item, amount_company = t.amount,
+                   posted_amount = t.amount, remaining_amount = 0, write_uid = %(uid)s,
+                   write_date = now() AT TIME ZONE 'UTC'
+              FROM unnest(%(ids)s::int[], %(amounts)s::numeric[], %(items)s::int[]) AS t(id, amount, item)
              WHERE l.id = t.id
-            """, move=move.id or None, uid=self.env.uid, ids=list(ids), amounts=list(values)))
+            """, move=move.id or None, uid=self.env.uid, ids=list(ids), amounts=list(values), items=list(items)))
         self.browse(ids).invalidate_recordset(
-            ["state", "move_id", "amount_company", "posted_amount", "remaining_amount", "write_uid", "write_date"])
+            ["state", "move_id", "move_line_id", "amount_company", "posted_amount", "remaining_amount", "write_uid",
+             "write_date"])
 
     @api.model
     def _revcycle_sums(self, records, field):

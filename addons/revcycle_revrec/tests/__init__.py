@@ -15,3 +15,5 @@ from . import test_currency
 from . import test_modifications
 from . import test_closing
 from . import test_views
+from . import test_monthend_entry
+from . import test_engine_entry

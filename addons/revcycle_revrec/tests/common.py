@@ -89,3 +89,41 @@ class RevrecCommon(AccountTestInvoicingCommon):
         for account, amount in expected.items():
             with self.subTest(date=on, account=account.name):
                 self.assertAlmostEqual(balances.get(account, 0.0), amount, places=2)
+
+    def assertContractsTieOut(self, on, msg=""):
+        """The invariant per revenue contract of the company, up to ``on`` (company currency): recognised +
+        exchange differences + deferred revenue - contract asset = billed. Recognised is what the contract's
+        posted revenue lines were booked at (the income items may sum several contracts: Settings > Revenue Cycle
+        > Month-end income lines); the rest is the contract's own items (billing, position, netting, exchange).
+        Also: the ledger's revenue from recognition entries is the sum of those lines, so the links tie out."""
+        company = self.company
+        rounding = company.currency_id.round
+        lines = self.env["revcycle.revenue.line"].search(
+            [("company_id", "=", company.id), ("state", "=", "posted"), ("move_id.date", "<=", on)])
+        items = self.env["account.move.line"].search(
+            [("company_id", "=", company.id), ("parent_state", "=", "posted"), ("date", "<=", on),
+             ("revcycle_contract_id", "!=", False), ("revcycle_kind", "!=", "recognition")])
+        income = self.env["account.move.line"].search(
+            [("company_id", "=", company.id), ("parent_state", "=", "posted"), ("date", "<=", on),
+             ("revcycle_kind", "=", "recognition")])
+        self.assertAlmostEqual(-sum(income.mapped("balance")), sum(lines.mapped("amount_company")), places=2,
+                               msg=f"income items against their revenue lines on {on} {msg}")
+        deferred_account, asset_account = company.revcycle_deferred_revenue_account_id, \
+            company.revcycle_contract_asset_account_id
+
+        def total(items, sign=1):
+            return rounding(sign * sum(items.mapped("balance")))
+
+        for contract in lines.contract_id | items.revcycle_contract_id:
+            mine = items.filtered(lambda item, c=contract: item.revcycle_contract_id == c)
+            figures = {
+                "recognised": rounding(sum(lines.filtered(lambda line, c=contract: line.contract_id == c)
+                                           .mapped("amount_company"))),
+                "exchange": total(mine.filtered(lambda item: item.revcycle_kind == "exchange"), -1),
+                "deferred": total(mine.filtered(lambda item: item.account_id == deferred_account), -1),
+                "asset": total(mine.filtered(lambda item: item.account_id == asset_account)),
+                "billed": total(mine.filtered(lambda item: item.revcycle_kind == "billing"), -1),
+            }
+            self.assertAlmostEqual(
+                figures["recognised"] + figures["exchange"] + figures["deferred"] - figures["asset"],
+                figures["billed"], places=2, msg=f"{contract.name} on {on}: {figures} {msg}")

@@ -84,6 +84,9 @@ class TestChanges(RevrecCommon):
         self.assertEqual(summary["lines"], 0)
 
     def test_rerun_posts_nothing_twice(self):
+        # One income item per contract is the "per contract" layout; the default (summarised: one item per
+        # account) runs the same re-run in test_monthend_entry.py.
+        self.company.revcycle_income_line_mode = "per_contract"
         orders = [self._confirmed_order(), self._confirmed_order()]
         Contract = self.env["revcycle.revenue.contract"]
         first = Contract.recognize_until("2026-03-31")
@@ -106,7 +109,10 @@ class TestChanges(RevrecCommon):
     def test_a_period_is_one_entry_with_a_line_per_contract(self):
         """Three contracts due in January: one entry for the period, with an
         income line per contract and account naming its obligation and contract (the audit trail), and the revenue
-        lines marked posted on it at the amount booked (2,250 each: 27,000 of support over 12 months)."""
+        lines marked posted on it at the amount booked (2,250 each: 27,000 of support over 12 months).
+        That is the "One per contract" layout of Settings > Revenue Cycle > Month-end income lines, the detailed
+        trail a consultant may keep; the default sums the income per account (test_monthend_entry.py)."""
+        self.company.revcycle_income_line_mode = "per_contract"
         orders = [self._confirmed_order() for _ in range(3)]
         contracts = self.env["revcycle.revenue.contract"].concat(
             *(order.revcycle_revenue_contract_ids for order in orders))
@@ -123,6 +129,9 @@ class TestChanges(RevrecCommon):
                              (obligation, obligation.display_name, 2250.0))
         revenue_lines = contracts.line_ids.filtered(lambda line: line.move_id == move)
         self.assertEqual(len(revenue_lines), 3)
+        # each revenue line leads to its contract's income item
+        self.assertEqual({(line.contract_id, line.move_line_id.revcycle_contract_id) for line in revenue_lines},
+                         {(contract, contract) for contract in contracts})
         self.assertEqual({(line.state, line.amount_company, line.posted_amount, line.remaining_amount)
                           for line in revenue_lines}, {("posted", 2250.0, 2250.0, 0.0)})
         self.assertBalances("2026-01-31", {self.income: -6750.0, self.asset: 6750.0})

@@ -6,7 +6,9 @@ invoices, credit notes, EUR rate changes, a modification (the support's price ra
 After each month end the contract must satisfy, in company currency at the rates that were booked,
     recognised + exchange differences + deferred revenue - contract asset = consideration billed to date, net of
     credit notes,
-with at most one of the two balances open, the allocation summing exactly to the transaction price and each
+with at most one of the two balances open, the same for each contract on its own (its revenue read from its posted
+revenue lines, since an income item of the month-end entry may sum several contracts, and the ledger's income equal
+to those lines), the allocation summing exactly to the transaction price and each
 obligation's revenue lines to its allocation; at the close (everything delivered or returned and credited, invoiced,
 the support's term over) recognised = net consideration (in the contract's currency; in company currency with the
 exchange differences of netted contract assets), both balances are 0 and the contract is closed. Terminations are
@@ -284,6 +286,8 @@ class TestInvariantProperty(RevrecCommon):
                                billed, places=2, msg=msg)
         self.assertTrue(self.company.currency_id.is_zero(figures["deferred"])
                         or self.company.currency_id.is_zero(figures["asset"]), f"both balances open {msg}")
+        # and for each contract, its revenue read from its revenue lines (an income item may sum contracts)
+        self.assertContractsTieOut(on, msg)
         contract = self.contract
         currency = contract.currency_id
         self.assertFalse(currency.compare_amounts(
