@@ -17,6 +17,7 @@
         "views/res_config_settings_views.xml",
         "views/revcycle_analytics_menus.xml",
         "data/revcycle_aging_bucket_data.xml",
+        "data/ir_cron_data.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -1,7 +1,7 @@
 {
     "name": "Revenue Cycle: Revenue Recognition (ASC 606 / IFRS 15)",
     "summary": "Performance obligations, SSP allocation, recognition schedules, deferred revenue entries, waterfall",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "revcycle",

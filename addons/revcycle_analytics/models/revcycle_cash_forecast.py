@@ -26,6 +26,7 @@ from odoo.tools import SQL
 
 from ..engine import forecast as fc
 from ..engine import latescore
+from .revcycle_forecast_ledger import LEDGER_CHANGE_TABLE
 
 DEFAULT_WEEKS = 13
 MAX_WEEKS = 52
@@ -186,12 +187,14 @@ class RevcycleKpi(models.AbstractModel):
     def _revcycle_forecast_cache_key(self, run):
         """What the learned part of a forecast depends on: the database (its name and oid: one dropped and restored
         under the same name is another), companies, main company (currency), date, grace, segments, and the
-        ledger's version (models/revcycle_forecast_ledger.py): every write to a table the learned part reads
+        ledger's version (models/revcycle_forecast_ledger.py) with the oid of the table it is counted in (a table
+        dropped and created again counts from 0): every write to a table the learned part reads
         changes it when it commits, a rollback leaves it as it was. None (no cache) when this transaction has
         written something: its own changes count in its version and may be rolled back, after which another
         transaction's writes could bring the version to the same number."""
-        written, database = self.env.execute_query(SQL(
-            "SELECT txid_current_if_assigned(), (SELECT oid FROM pg_database WHERE datname = current_database())"))[0]
+        written, database, change_table = self.env.execute_query(SQL(
+            "SELECT txid_current_if_assigned(), (SELECT oid FROM pg_database WHERE datname = current_database()), "
+            "to_regclass(%s)::oid", LEDGER_CHANGE_TABLE))[0]
         if not self._revcycle_forecast_cache_usable(written):
             return None
         version, rows = self._revcycle_forecast_ledger_version()
@@ -200,7 +203,7 @@ class RevcycleKpi(models.AbstractModel):
         # features the late model is fitted with: two users asking for the same date can differ in it
         return (self.env.cr.dbname, database, tuple(run["companies"].ids),
                 self._revcycle_main_company(run["companies"]).id, run["as_of"], run["current"], run["grace_days"],
-                tuple(sorted(run["segments"].items(), key=repr)), version)
+                tuple(sorted(run["segments"].items(), key=repr)), change_table, version)
 
     @api.model
     def _revcycle_forecast_cache_usable(self, transaction_id):

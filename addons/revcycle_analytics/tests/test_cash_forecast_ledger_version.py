@@ -169,12 +169,42 @@ class TestLedgerVersionOrm(RevcycleForecastCommon):
                 [tuple(receivable.ids)]))
             # a savepoint rolled back takes its write and its count back: the cache is right to answer
             self._forecast(as_of, 6)
+            before = self._version()
+            self._as_if_a_new_transaction()
             with self.assertRaises(RuntimeError), self.env.cr.savepoint():
                 self.env.cr.execute("UPDATE account_move_line SET date_maturity = NULL WHERE id IN %s",
                                     [tuple(receivable.ids)])
+                self.assertEqual(self._version(), before + 1)  # counted inside the savepoint
                 raise RuntimeError("rolled back")
+            self.assertEqual(self._version(), before)  # and taken back with it
             self.env.invalidate_all()
             self.assertTrue(self._forecast_run(date(2024, 5, 31))["learned_from_cache"])
             from_cache = self._forecast(as_of, 6)
             forecast_model._LEARNED_CACHE.clear()
             self.assertEqual(from_cache, self._forecast(as_of, 6))
+
+    def test_a_change_table_made_again_and_a_registry_build_empty_the_cache(self):
+        """An uninstall drops the change table and a reinstall counts from 0 again: the same version number then
+        means another ledger, so the key holds the table's oid; and every registry build (a bridge added or
+        removed changes what the late model is fitted with) empties the process's cache."""
+        as_of = date(2024, 5, 31)
+        forecast_model._LEARNED_CACHE.clear()
+        with self._cache_allowed():
+            self._forecast_run(as_of)
+            self.assertTrue(self._forecast_run(as_of)["learned_from_cache"])
+            before = self._version()
+            self.Kpi._revcycle_forecast_drop_ledger_triggers()  # the uninstall hook
+            self.Kpi._revcycle_forecast_install_ledger_triggers()  # a reinstall's init
+            self.env.cr.execute(f"INSERT INTO {LEDGER_CHANGE_TABLE} VALUES (1, %s)", [before])
+            self.assertEqual(self._version(), before)
+            self.assertFalse(self._forecast_run(as_of)["learned_from_cache"])  # same count, another table
+            self.assertTrue(self._forecast_run(as_of)["learned_from_cache"])
+            self.Kpi._register_hook()
+            self.assertFalse(forecast_model._LEARNED_CACHE)
+
+    def test_the_daily_job_compacts_the_change_table(self):
+        self.env.cr.execute(f"INSERT INTO {LEDGER_CHANGE_TABLE} VALUES (-1, 2), (-2, 3)")  # two committed-like rows
+        before, rows = self.Kpi._revcycle_forecast_ledger_version()
+        self.assertGreaterEqual(rows, 2)
+        self.env.ref("revcycle_analytics.ir_cron_forecast_ledger_compact").method_direct_trigger()
+        self.assertEqual(self.Kpi._revcycle_forecast_ledger_version(), (before, 1))  # one row, the same sum

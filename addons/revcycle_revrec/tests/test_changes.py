@@ -1,4 +1,6 @@
 """Credit notes, cancellation, re-runs and parallel runs."""
+import importlib.util
+from pathlib import Path
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -8,6 +10,15 @@ from odoo.tools import mute_logger
 from psycopg2 import IntegrityError
 
 from .common import RevrecCommon
+
+
+def _load_migration(version):
+    """The addon's post-migrate script of ``version`` as a module (its folder name is no Python package name)."""
+    path = Path(__file__).parent.parent / "migrations" / version / "post-migrate.py"
+    spec = importlib.util.spec_from_file_location(f"revcycle_revrec_post_migrate_{version.replace('.', '_')}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @tagged("post_install", "-at_install", "revcycle")
@@ -135,6 +146,28 @@ class TestChanges(RevrecCommon):
         self.assertEqual({(line.state, line.amount_company, line.posted_amount, line.remaining_amount)
                           for line in revenue_lines}, {("posted", 2250.0, 2250.0, 0.0)})
         self.assertBalances("2026-01-31", {self.income: -6750.0, self.asset: 6750.0})
+
+    def test_migration_keeps_the_layout_of_a_company_that_has_recognised(self):
+        """18.0.1.3.0's post-migrate: a database from before it had income items per contract and revenue lines
+        without their item. The company that has posted recognition entries keeps "One per contract"; each posted
+        line is linked back to its contract's income item of its entry (here: 3 contracts, 3 lines, 3 items)."""
+        self.company.revcycle_income_line_mode = "per_contract"
+        orders = [self._confirmed_order() for _ in range(3)]
+        contracts = self.env["revcycle.revenue.contract"].concat(
+            *(order.revcycle_revenue_contract_ids for order in orders))
+        self.env["revcycle.revenue.contract"].recognize_until("2026-01-31")
+        posted = contracts.line_ids.filtered(lambda line: line.state == "posted")
+        linked = {line.id: line.move_line_id.id for line in posted}
+        self.assertEqual(len(posted), 3)
+        # the database as the older version left it: the default layout written on update, no links
+        self.company.revcycle_income_line_mode = "summarised"
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE revcycle_revenue_line SET move_line_id = NULL WHERE id IN %s", [tuple(posted.ids)])
+        _load_migration("18.0.1.3.0").migrate(self.env.cr, "18.0.1.2.0")
+        self.env.invalidate_all()
+        self.assertEqual(self.company.revcycle_income_line_mode, "per_contract")
+        self.assertEqual({line.id: line.move_line_id.id for line in posted}, linked)
+        self.assertTrue(all(linked.values()))
 
     def test_a_failing_entry_is_posted_contract_by_contract(self):
         """If the period's entry cannot be posted, each contract is tried in an entry of its own: the bad one is
