@@ -70,6 +70,7 @@ class UsageContract:
     billing_anchor: str
     skipped: frozenset = frozenset()
     has_fixed_lines: bool = False
+    billing_mode: str = "prepaid"
 
 
 class UsageFormatter:
@@ -212,18 +213,19 @@ class RevcycleContract(models.Model):
         contracts_facts, lines_by_contract = self._revcycle_usage_facts(contract_ids)
         if not lines_by_contract:
             return {}
-        invoice_dates = invoice_dates or [
-            period_engine.invoice_date(period, contract.billing_mode) for contract, period in due
-        ]
         formatter = UsageFormatter(self.env)
         closed_by_index = {}
         schedules = {}  # line id: its longest schedule of the run (a contract invoiced for several periods)
-        for index, (contract, _period) in enumerate(due):
+        for index, (contract, period) in enumerate(due):
             lines = lines_by_contract.get(contract.id)
             if not lines:
                 continue
             facts = contracts_facts[contract.id]
-            schedule = self._revcycle_closed_periods(facts, invoice_dates[index], formatter)
+            # the billing mode read with the facts: through the ORM it is a read of every contract field for the run
+            invoice_date = (
+                invoice_dates[index] if invoice_dates else period_engine.invoice_date(period, facts.billing_mode)
+            )
+            schedule = self._revcycle_closed_periods(facts, invoice_date, formatter)
             closed_by_index[index] = [period for period in schedule if period.start not in facts.skipped]
             for line in lines:
                 if len(schedule) > len(schedules.get(line.id, ())):
@@ -292,14 +294,16 @@ class RevcycleContract(models.Model):
                           ARRAY(SELECT period.date_start FROM revcycle_contract_period period
                                  WHERE period.contract_id = contract.id AND period.move_id IS NULL),
                           EXISTS(SELECT FROM revcycle_contract_line line
-                                  WHERE line.contract_id = contract.id AND NOT COALESCE(line.revcycle_metered, false))
+                                  WHERE line.contract_id = contract.id AND NOT COALESCE(line.revcycle_metered, false)),
+                          contract.billing_mode
                      FROM revcycle_contract contract
                     WHERE contract.id = ANY(%s)""",
                 list(lines_by_contract),
             )
         )
         contracts = {
-            row[0]: UsageContract(*row[:5], skipped=frozenset(row[5]), has_fixed_lines=row[6]) for row in contract_rows
+            row[0]: UsageContract(*row[:5], skipped=frozenset(row[5]), has_fixed_lines=row[6], billing_mode=row[7])
+            for row in contract_rows
         }
         return contracts, dict(lines_by_contract)
 
