@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from itertools import pairwise
 
 import psycopg2.extensions
 from odoo import Command, api, fields, models
@@ -330,8 +331,8 @@ class RevcycleContract(models.Model):
         from none at all.
 
         It reads the usage as a plain sum per line does (the lines and dates covered, by the (line, date) index)
-        and groups it by line and period: ``width_bucket`` finds the period of each record's date among its
-        line's period bounds. Lines of the same schedule (same start, period, end) share one branch of the
+        and sums it per line with one filtered sum per period (``_revcycle_period_usage_branch``). Lines of the
+        same schedule (same start, period, end) share one branch of the
         statement, so a run of thousands of contracts started on a few dates is a few branches."""
         schedules = {line_id: schedule for line_id, schedule in schedules.items() if schedule}
         if not schedules:
@@ -347,26 +348,43 @@ class RevcycleContract(models.Model):
         rows = []
         for groups in split_every(SCHEDULES_PER_QUERY, list(lines_by_bounds.items())):
             rows += self.env.execute_query(
-                SQL(" UNION ALL ").join(
-                    SQL(
-                        """(SELECT contract_line_id, width_bucket(date, %s::timestamp[]), sum(quantity), count(*)
-                              FROM revcycle_usage_record
-                             WHERE contract_line_id = ANY(%s) AND rating_id IS NULL AND date >= %s AND date < %s
-                          GROUP BY 1, 2)""",
-                        [datetime.combine(day, time.min) for day in days],
-                        line_ids,
-                        datetime.combine(days[0], time.min),
-                        datetime.combine(days[-1], time.min),
-                    )
-                    for days, line_ids in groups
-                )
+                SQL(" UNION ALL ").join(self._revcycle_period_usage_branch(days, line_ids) for days, line_ids in groups)
             )
         usage = {}
-        for line_id, bucket, quantity, records in rows:
-            schedule = schedules[line_id]
-            if 1 <= bucket <= len(schedule):  # outside a line's own periods (another line's bounds): not its
-                usage[(line_id, schedule[bucket - 1].start)] = (quantity, records)
+        for line_id, quantities, counts in rows:
+            for period, quantity, records in zip(schedules[line_id], quantities, counts, strict=True):
+                if records:
+                    usage[(line_id, period.start)] = (quantity, records)
         return usage
+
+    @api.model
+    def _revcycle_period_usage_branch(self, days, line_ids):
+        """The unrated usage of ``line_ids`` summed per line, one sum and one count per period (``days``: the
+        periods' bounds, the last one the day after the last period), in arrays.
+
+        Grouped by line only, with one filtered sum per period, rather than by line and ``width_bucket(date,
+        bounds)``: the planner cannot tell how many groups that expression makes (it guessed 420,707 for 5,000
+        lines and one period) and sorted the month's records where a plain sum per line hashes them in parallel
+        workers (measured at 4,300,000 records, load 5: 1.9-2.2 s against 1.0-1.5 s). Grouped by line, the estimate
+        is the number of lines and the plan is the plain sum's."""
+        bounds = [datetime.combine(day, time.min) for day in days]
+        periods = list(pairwise(bounds))
+        return SQL(
+            """(SELECT contract_line_id, ARRAY[%s]::double precision[], ARRAY[%s]
+                  FROM revcycle_usage_record
+                 WHERE contract_line_id = ANY(%s) AND rating_id IS NULL AND date >= %s AND date < %s
+              GROUP BY contract_line_id)""",
+            SQL(", ").join(
+                SQL("COALESCE(sum(quantity) FILTER (WHERE date >= %s AND date < %s), 0)", start, end)
+                for start, end in periods
+            ),
+            SQL(", ").join(
+                SQL("count(*) FILTER (WHERE date >= %s AND date < %s)", start, end) for start, end in periods
+            ),
+            line_ids,
+            bounds[0],
+            bounds[-1],
+        )
 
     @api.model
     def _revcycle_rated_usage(self, line_ids):
