@@ -3,8 +3,9 @@
 1. Ingestion over XML-RPC against an Odoo server this script starts on the bench database (BENCH_USAGE_WORKERS HTTP
    workers), by BENCH_USAGE_CLIENTS client threads, each with its own connection; the clients build each batch's
    records and request while the clock runs, as an integration would. Two forms, in alternated rounds:
-   - csv: `revcycle_report_usage_csv`, batches of BENCH_USAGE_BATCH rows as CSV text, checked and written by one
-     statement in the database (the headline figure; target >= 20,000 records/s);
+   - csv: `revcycle_report_usage_csv`, batches of BENCH_USAGE_BATCH rows as CSV text, read by Python's csv module,
+     checked by the short path and written by COPY + one INSERT ... ON CONFLICT (the headline figure; target >= 20,000
+     records/s);
    - dicts: `revcycle_report_usage`, batches of BENCH_USAGE_DICT_BATCH XML-RPC structs (BENCH_USAGE_DICT_SAMPLE
      records of each size's growth), checked record by record, written by COPY + one INSERT ... ON CONFLICT.
    Each size adds records until the database holds that many (sizes in BENCH_USAGE_SIZES, default 1,000,000 and
@@ -361,7 +362,7 @@ def main(argv):
     )
     print_fairness(
         {
-            "csv": "revcycle_report_usage_csv: the records as CSV text, checked and written by one statement",
+            "csv": "revcycle_report_usage_csv: the records as CSV text, read by csv, checked one by one, then COPY",
             "dicts": "revcycle_report_usage: the records as XML-RPC structs, checked one by one, written by COPY",
         },
         f"the same record generator, {CLIENTS} client threads each with its own connection building the records and "

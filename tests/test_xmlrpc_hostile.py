@@ -174,12 +174,18 @@ def world(admin_rpc, rpc_as, odoo_server_url):
     }
 
 
+# models without log columns (a high-volume fact table): what shows a write there instead of write_date
+_NO_WRITE_DATE = {"revcycle.usage.record": ["id:max", "rating_id:count"]}
+
+
 def _fingerprint(admin_rpc, models):
     """Per model: how many records, and the latest write (one read_group each)."""
     state = {}
     for model in models:
-        group = admin_rpc(model, "read_group", [], ["write_date:max"], [], lazy=False)
-        state[model] = (group[0]["__count"], group[0]["write_date"]) if group else (0, None)
+        aggregates = _NO_WRITE_DATE.get(model, ["write_date:max"])
+        group = admin_rpc(model, "read_group", [], aggregates, [], lazy=False)
+        names = [aggregate.split(":")[0] for aggregate in aggregates]
+        state[model] = (group[0]["__count"], *(group[0][name] for name in names)) if group else (0, None)
     return state
 
 

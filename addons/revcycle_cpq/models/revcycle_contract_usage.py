@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from itertools import pairwise
 
 import psycopg2.extensions
 from odoo import Command, api, fields, models
@@ -70,6 +71,7 @@ class UsageContract:
     billing_anchor: str
     skipped: frozenset = frozenset()
     has_fixed_lines: bool = False
+    billing_mode: str = "prepaid"
 
 
 class UsageFormatter:
@@ -212,18 +214,19 @@ class RevcycleContract(models.Model):
         contracts_facts, lines_by_contract = self._revcycle_usage_facts(contract_ids)
         if not lines_by_contract:
             return {}
-        invoice_dates = invoice_dates or [
-            period_engine.invoice_date(period, contract.billing_mode) for contract, period in due
-        ]
         formatter = UsageFormatter(self.env)
         closed_by_index = {}
         schedules = {}  # line id: its longest schedule of the run (a contract invoiced for several periods)
-        for index, (contract, _period) in enumerate(due):
+        for index, (contract, period) in enumerate(due):
             lines = lines_by_contract.get(contract.id)
             if not lines:
                 continue
             facts = contracts_facts[contract.id]
-            schedule = self._revcycle_closed_periods(facts, invoice_dates[index], formatter)
+            # the billing mode read with the facts: through the ORM it is a read of every contract field for the run
+            invoice_date = (
+                invoice_dates[index] if invoice_dates else period_engine.invoice_date(period, facts.billing_mode)
+            )
+            schedule = self._revcycle_closed_periods(facts, invoice_date, formatter)
             closed_by_index[index] = [period for period in schedule if period.start not in facts.skipped]
             for line in lines:
                 if len(schedule) > len(schedules.get(line.id, ())):
@@ -292,14 +295,16 @@ class RevcycleContract(models.Model):
                           ARRAY(SELECT period.date_start FROM revcycle_contract_period period
                                  WHERE period.contract_id = contract.id AND period.move_id IS NULL),
                           EXISTS(SELECT FROM revcycle_contract_line line
-                                  WHERE line.contract_id = contract.id AND NOT COALESCE(line.revcycle_metered, false))
+                                  WHERE line.contract_id = contract.id AND NOT COALESCE(line.revcycle_metered, false)),
+                          contract.billing_mode
                      FROM revcycle_contract contract
                     WHERE contract.id = ANY(%s)""",
                 list(lines_by_contract),
             )
         )
         contracts = {
-            row[0]: UsageContract(*row[:5], skipped=frozenset(row[5]), has_fixed_lines=row[6]) for row in contract_rows
+            row[0]: UsageContract(*row[:5], skipped=frozenset(row[5]), has_fixed_lines=row[6], billing_mode=row[7])
+            for row in contract_rows
         }
         return contracts, dict(lines_by_contract)
 
@@ -326,8 +331,8 @@ class RevcycleContract(models.Model):
         from none at all.
 
         It reads the usage as a plain sum per line does (the lines and dates covered, by the (line, date) index)
-        and groups it by line and period: ``width_bucket`` finds the period of each record's date among its
-        line's period bounds. Lines of the same schedule (same start, period, end) share one branch of the
+        and sums it per line with one filtered sum per period (``_revcycle_period_usage_branch``). Lines of the
+        same schedule (same start, period, end) share one branch of the
         statement, so a run of thousands of contracts started on a few dates is a few branches."""
         schedules = {line_id: schedule for line_id, schedule in schedules.items() if schedule}
         if not schedules:
@@ -343,26 +348,43 @@ class RevcycleContract(models.Model):
         rows = []
         for groups in split_every(SCHEDULES_PER_QUERY, list(lines_by_bounds.items())):
             rows += self.env.execute_query(
-                SQL(" UNION ALL ").join(
-                    SQL(
-                        """(SELECT contract_line_id, width_bucket(date, %s::timestamp[]), sum(quantity), count(*)
-                              FROM revcycle_usage_record
-                             WHERE contract_line_id = ANY(%s) AND rating_id IS NULL AND date >= %s AND date < %s
-                          GROUP BY 1, 2)""",
-                        [datetime.combine(day, time.min) for day in days],
-                        line_ids,
-                        datetime.combine(days[0], time.min),
-                        datetime.combine(days[-1], time.min),
-                    )
-                    for days, line_ids in groups
-                )
+                SQL(" UNION ALL ").join(self._revcycle_period_usage_branch(days, line_ids) for days, line_ids in groups)
             )
         usage = {}
-        for line_id, bucket, quantity, records in rows:
-            schedule = schedules[line_id]
-            if 1 <= bucket <= len(schedule):  # outside a line's own periods (another line's bounds): not its
-                usage[(line_id, schedule[bucket - 1].start)] = (quantity, records)
+        for line_id, quantities, counts in rows:
+            for period, quantity, records in zip(schedules[line_id], quantities, counts, strict=True):
+                if records:
+                    usage[(line_id, period.start)] = (quantity, records)
         return usage
+
+    @api.model
+    def _revcycle_period_usage_branch(self, days, line_ids):
+        """The unrated usage of ``line_ids`` summed per line, one sum and one count per period (``days``: the
+        periods' bounds, the last one the day after the last period), in arrays.
+
+        Grouped by line only, with one filtered sum per period, rather than by line and ``width_bucket(date,
+        bounds)``: the planner cannot tell how many groups that expression makes (it guessed 420,707 for 5,000
+        lines and one period) and sorted the month's records where a plain sum per line hashes them in parallel
+        workers (measured at 4,300,000 records, load 5: 1.9-2.2 s against 1.0-1.5 s). Grouped by line, the estimate
+        is the number of lines and the plan is the plain sum's."""
+        bounds = [datetime.combine(day, time.min) for day in days]
+        periods = list(pairwise(bounds))
+        return SQL(
+            """(SELECT contract_line_id, ARRAY[%s]::double precision[], ARRAY[%s]
+                  FROM revcycle_usage_record
+                 WHERE contract_line_id = ANY(%s) AND rating_id IS NULL AND date >= %s AND date < %s
+              GROUP BY contract_line_id)""",
+            SQL(", ").join(
+                SQL("COALESCE(sum(quantity) FILTER (WHERE date >= %s AND date < %s), 0)", start, end)
+                for start, end in periods
+            ),
+            SQL(", ").join(
+                SQL("count(*) FILTER (WHERE date >= %s AND date < %s)", start, end) for start, end in periods
+            ),
+            line_ids,
+            bounds[0],
+            bounds[-1],
+        )
 
     @api.model
     def _revcycle_rated_usage(self, line_ids):

@@ -1,16 +1,19 @@
-"""Usage billing at volume (issue 22): the CSV form of ingestion, checked by one statement in the database, agrees
-with the record-by-record checks; the rating's one aggregate per (line, period) agrees with the records summed
+"""Usage billing at volume (issue 22): the CSV form of ingestion (read in Python, then the dict form's short path and
+COPY insert) agrees with the record-by-record checks; the usage table's one composite foreign key keeps each record's
+contract and company its line's; the rating's one aggregate per (line, period) agrees with the records summed
 through the ORM. Expected figures are computed by hand in the comments."""
 
 from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
+import psycopg2.errors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from odoo import Command
 from odoo.addons.revcycle_base.engine import periods as period_engine
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from ..models.revcycle_usage_record import RevcycleUsageRecord
 from .common import ContractCase
@@ -119,6 +122,54 @@ class TestUsageBulk(ContractCase):
         self.assertEqual((correction.quantity, correction.date), (-200, datetime(2026, 3, 10, 8, 0)))
         self.assertEqual(correction.corrected_id.idempotency_key, "big")
 
+    def test_a_csv_correction_may_name_a_record_of_the_same_call(self):
+        """Corrections are written after the call's other rows: row 1 takes back 30 of row 0's 100 (reported in the
+        same call), row 2 asks 80 of the 70 left and is refused; row 3, after them in the file, is an ordinary row."""
+        line = self.line.id
+        result = self._csv(
+            f"{line},2026-03-11 08:00:00,100,same-call,,",
+            f"{line},,-30,same-call-fix,,same-call",
+            f"{line},,-80,same-call-too-much,,same-call",
+            f"{line},2026-03-12 08:00:00,5,after,,",
+            header="contract_line_id,date,quantity,key,source,corrects",
+        )
+        self.assertEqual((result["created"], result["duplicates"]), (3, []))
+        self.assertEqual([item["index"] for item in result["refused"]], [2])
+        fix = self.Usage.search([("idempotency_key", "=", "same-call-fix")])
+        self.assertEqual((fix.quantity, fix.corrected_id.idempotency_key), (-30, "same-call"))
+        # 100 - 30 + 5 = 75 on the line
+        self.assertAlmostEqual(sum(self.Usage.search([("contract_line_id", "=", line)]).mapped("quantity")), 75)
+
+    @mute_logger("odoo.sql_db")
+    def test_the_database_keeps_a_record_on_its_line_contract_and_company(self):
+        """One composite foreign key (line, contract, company) to the line replaces the three single ones: a record
+        naming another contract than its line's is refused by the database itself, as is moving a line with usage
+        to another contract; the record keeps when it was reported, not who (no log columns on a table this large)."""
+        line = self.line.id
+        self._csv(f"{line},2026-03-13 08:00:00,1,kept,")
+        record = self.Usage.search([("idempotency_key", "=", "kept")])
+        self.assertTrue(record.create_date)
+        self.assertNotIn("create_uid", self.Usage._fields)
+        other = self._active_with_metered(date(2026, 1, 1))
+        with self.assertRaises(psycopg2.errors.ForeignKeyViolation) as refused, self.env.cr.savepoint():
+            self.env.cr.execute(
+                """INSERT INTO revcycle_usage_record
+                       (company_id, contract_id, contract_line_id, date, quantity, idempotency_key)
+                   VALUES (%s, %s, %s, '2026-03-13', 1, 'wrong-contract')""",
+                [self.contract.company_id.id, other.id, line],
+            )
+        self.assertEqual(refused.exception.diag.constraint_name, "revcycle_usage_record_line_fkey")
+        with self.assertRaises(psycopg2.errors.ForeignKeyViolation) as refused, self.env.cr.savepoint():
+            self.env.cr.execute("UPDATE revcycle_contract_line SET contract_id = %s WHERE id = %s", [other.id, line])
+        self.assertEqual(refused.exception.diag.constraint_name, "revcycle_usage_record_line_fkey")
+        self.env.cr.execute(
+            """SELECT count(*) FROM pg_constraint
+                WHERE conrelid = 'revcycle_usage_record'::regclass AND contype = 'f'
+                  AND conkey && ARRAY(SELECT attnum FROM pg_attribute WHERE attrelid = 'revcycle_usage_record'::regclass
+                                       AND attname IN ('contract_line_id', 'contract_id', 'company_id'))"""
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 1)
+
     def test_a_key_repeated_in_one_call_keeps_its_first_row_in_both_forms(self):
         """The first row of a key wins, in file order, whichever path each row takes: row 0 has a date without its
         time (full checks), row 1 the same key with a full timestamp (the statement's short path). The dict form
@@ -170,8 +221,9 @@ class TestUsageBulk(ContractCase):
             )
         self.assertFalse(self.Usage.search([("idempotency_key", "=", "first")]))
 
-    def test_ordinary_rows_are_checked_in_the_database_only(self):
-        """The statement passes the ordinary rows itself; only the others reach the record-by-record checks."""
+    def test_ordinary_rows_take_the_short_path_only(self):
+        """Ordinary rows are passed by the short path (``_ordinary_row``); only the others reach the
+        record-by-record checks."""
         line = self.line.id
         rows = [f"{line},2026-02-{day:02d} 12:00:00,{day},ordinary-{day}," for day in range(1, 29)]
         with patch.object(
