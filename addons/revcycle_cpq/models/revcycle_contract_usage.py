@@ -16,6 +16,7 @@ from itertools import pairwise
 import psycopg2.extensions
 from odoo import Command, api, fields, models
 from odoo.addons.revcycle_base.engine import periods as period_engine
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL, format_date, get_lang, split_every
 
 from ..engine import Tier, UsageTerms, rate_usage
@@ -133,6 +134,23 @@ class RevcycleContract(models.Model):
     )
     usage_summary = fields.Json(compute="_compute_usage_estimate")
     has_metered_lines = fields.Boolean(compute="_compute_usage_estimate")
+
+    def write(self, vals):
+        if "company_id" in vals:
+            self._revcycle_refuse_moving_usage(vals["company_id"])
+        return super().write(vals)
+
+    def _revcycle_refuse_moving_usage(self, company_id):
+        """A usage record's contract and company are its line's, which the database holds to (the usage table's
+        composite foreign key, docs/domain.md "Usage at volume"): a contract with usage stays in its company. Say
+        so here, before the database's bare refusal."""
+        moving = self.filtered(lambda contract: contract.company_id.id != company_id)
+        if moving and self.env["revcycle.usage.record"].sudo().search_count(  # a count only, for any reader of it
+                [("contract_id", "in", moving.ids)], limit=1):
+            raise ValidationError(self.env._(
+                "Company: %(contracts)s has usage records, which belong to its company. A contract with usage cannot "
+                "move to another company; end it and make a new contract in the other company.",
+                contracts=", ".join(moving.mapped("display_name"))))
 
     # -- the current period's estimate (form and portal) -------------------------------------------------------------
     def _compute_usage_estimate(self):

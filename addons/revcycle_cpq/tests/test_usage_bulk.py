@@ -162,6 +162,11 @@ class TestUsageBulk(ContractCase):
         with self.assertRaises(psycopg2.errors.ForeignKeyViolation) as refused, self.env.cr.savepoint():
             self.env.cr.execute("UPDATE revcycle_contract_line SET contract_id = %s WHERE id = %s", [other.id, line])
         self.assertEqual(refused.exception.diag.constraint_name, "revcycle_usage_record_line_fkey")
+        # through the ORM (the web client, XML-RPC) the contract's move to another company is refused by name first
+        elsewhere = self.env["res.company"].create({"name": "Usage elsewhere"})
+        with self.assertRaisesRegex(ValidationError, "Company: .* has usage records"), self.env.cr.savepoint():
+            self.contract.write({"company_id": elsewhere.id})
+        self.assertEqual(self.contract.company_id, self.env.company)
         self.env.cr.execute(
             """SELECT count(*) FROM pg_constraint
                 WHERE conrelid = 'revcycle_usage_record'::regclass AND contype = 'f'
