@@ -18,10 +18,13 @@ BENCH_DRAFTS (0), BENCH_PROFILE=ours,ours_draft,oca (a profiled run of each side
 printed, and the number of SQL queries it ran).
 """
 
+import collections
 import cProfile
 import os
 import pstats
+import re
 import sys
+import threading
 import time
 
 import odoo
@@ -202,17 +205,41 @@ def set_aside_other_contracts(env, ours, oca):
     env["contract.contract"].search([("id", "not in", oca.ids)]).write({"active": False})
 
 
+def query_shape(query):
+    """A query with its literals taken out, to count the queries of one kind (per invoice or per batch)."""
+    text = query.decode() if isinstance(query, bytes) else str(query)
+    text = re.sub(r"'[^']*'|\b\d+\b|%s", "?", text)
+    return re.sub(r"\s+", " ", re.sub(r"(\?\s*,\s*)+\?", "?", text)).strip()[:160]
+
+
 def profile(env, cr, runner):
     profiler = cProfile.Profile()
+    shapes = collections.defaultdict(lambda: [0, 0.0])
+
+    def count_query(_cr, query, _params, _start, delay):
+        shape = shapes[query_shape(query)]
+        shape[0] += 1
+        shape[1] += delay
+
+    thread = threading.current_thread()
+    thread.query_hooks = (*getattr(thread, "query_hooks", ()), count_query)
     with cr.savepoint(flush=False) as savepoint:
         queries_before = cr.sql_log_count
+        cpu_before = time.process_time()
         profiler.enable()
         elapsed = runner(env)
         profiler.disable()
+        cpu = time.process_time() - cpu_before
         queries = cr.sql_log_count - queries_before
         savepoint.rollback()
+    thread.query_hooks = tuple(hook for hook in thread.query_hooks if hook is not count_query)
     env.invalidate_all()
-    print(f"profiled {runner.__name__}: {elapsed:.1f} s, {queries} queries")
+    print(f"profiled {runner.__name__}: {elapsed:.1f} s ({cpu:.1f} s CPU), {queries} queries")
+    print("  queries by shape (count, seconds):")
+    for shape, (count, seconds) in sorted(shapes.items(), key=lambda item: -item[1][0])[:25]:
+        print(f"  {count:6} {seconds:7.2f} s  {shape}")
+    if os.environ.get("BENCH_PROFILE_OUT"):  # the raw profile, for pstats or snakeviz
+        profiler.dump_stats(f"{os.environ['BENCH_PROFILE_OUT']}.{runner.__name__}.prof")
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "25")))
     if os.environ.get("BENCH_PROFILE_CALLERS"):
