@@ -315,12 +315,14 @@ def bench_size(registry, contracts):
                 return contracts, {}
         timings = {"ours": [], "oca": [], "oca_posted": [], "draft": [], "before": []}
         counts = {"ours": set(), "oca": set(), "draft": set(), "before": set()}
+        cpu_times = {"ours": [], "oca": [], "draft": [], "before": []}  # OCA's with its posting
 
         def side(label, runner, origin_prefix):
             def run():
                 elapsed, invoices, posting, cpu = measure(env, cr, runner, partners, origin_prefix)
                 counts[label].add(invoices)
                 timings[label].append(elapsed)
+                cpu_times[label].append(cpu)
                 line = f"  {label:6}: {invoices} invoices in {elapsed:6.1f} s"
                 if posting is not None:
                     timings["oca_posted"].append(elapsed + posting)
@@ -340,13 +342,13 @@ def bench_size(registry, contracts):
             sides["before"] = side("before", run_ours_before, "CTR/")
         alternated_rounds(sides, RUNS)
         cr.rollback()
-    report(contracts, timings, counts)
+    report(contracts, timings, counts, cpu_times)
     medians = {key: median_spread(values)[0] for key, values in timings.items() if values}
     invoices = {key: max(counts["oca" if key == "oca_posted" else key]) for key in medians}
     return contracts, {key: medians[key] / invoices[key] * 1000 for key in medians}
 
 
-def report(contracts, timings, counts):
+def report(contracts, timings, counts, cpu_times):
     rows = (
         ("OCA contract cron (drafts)", "oca", "oca"),
         ("OCA cron + posting the drafts", "oca_posted", "oca"),
@@ -367,11 +369,17 @@ def report(contracts, timings, counts):
         f"{describe_ratio(timings['oca_posted'], timings['ours'])}  (target >= 2.00x)"
     )
     print_ratio_result(BENCH, "posted vs OCA cron + posting", contracts, timings["oca_posted"], timings["ours"], 2.0)
+    print(
+        "  Odoo CPU time, median (PostgreSQL's apart): "
+        + ", ".join(f"{label} {median_spread(values)[0]:.1f} s" for label, values in cpu_times.items() if values)
+        + f"; OCA cron + posting / revcycle posted: {describe_ratio(cpu_times['oca'], cpu_times['ours'])}"
+    )
     if timings["before"]:
         print(
             "  A/B (revcycle posted, shortcuts off / on): "
             f"{describe_ratio(timings['before'], timings['ours'])}; OCA cron + posting / shortcuts off: "
-            f"{describe_ratio(timings['oca_posted'], timings['before'])}"
+            f"{describe_ratio(timings['oca_posted'], timings['before'])}; Odoo CPU, shortcuts off / on: "
+            f"{describe_ratio(cpu_times['before'], cpu_times['ours'])}"
         )
     if timings["draft"]:
         print(f"  drafts vs drafts (OCA cron / revcycle drafts): {describe_ratio(timings['oca'], timings['draft'])}")
