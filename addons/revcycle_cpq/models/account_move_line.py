@@ -75,10 +75,18 @@ class AccountMove(models.Model):
             return super()._get_next_sequence_format()
         formats = self.env.cr.cache.setdefault(BATCH_CONTEXT, {}).setdefault(token, {})
         key = (self.journal_id.id, self.move_type, bool(self.origin_payment_id), self.date.year, self.date.month)
-        if key not in formats:
+        if key not in formats or not self._revcycle_sequence_cached(*formats[key]):
+            # the first of its group, or Odoo's cache no longer holds the sequence (its number would then come from
+            # the database again): Odoo's own look-up
             formats[key] = super()._get_next_sequence_format()
         format_string, format_values = formats[key]
         return format_string, dict(format_values)
+
+    def _revcycle_sequence_cached(self, format_string, format_values):
+        """Whether Odoo's sequence cache holds the sequence of this format (the key ``_locked_increment`` uses)."""
+        values = {name: value for name, value in format_values.items() if name != "seq"}
+        key = (format_string.format(**values, seq=0), self._sequence_index and self[self._sequence_index])
+        return key in self._get_sequence_cache()
 
     def _prepare_product_base_line_for_taxes_computation(self, product_line):
         # The invoice line's subtotal, its journal item balance and the tax lines all start from here.
