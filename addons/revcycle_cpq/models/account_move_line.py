@@ -135,7 +135,8 @@ class AccountMove(models.Model):
         change nothing in the invoices: posting sets each invoice's "Checked" flag one invoice at a time (a full
         invoice write each, re-synchronising its tax and payment lines), set here in the cache and written for the
         whole batch in one statement; no field tracking (the state change is the posting itself, and each invoice
-        notes the contract it comes from)."""
+        notes the contract it comes from); under the batch's context key, the sequence looked up once per journal,
+        type and month and the posting's own write without a snapshot of the lines (see above)."""
         checked = self._fields["checked"]
         token = self.env.context.get(BATCH_CONTEXT) or f"post-{min(self.ids, default=0)}-{len(self)}"
         try:
