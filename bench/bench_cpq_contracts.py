@@ -9,20 +9,27 @@ tracking), with the company's "Post contract invoices" setting on (the default):
 `contract.contract`'s `cron_recurring_create_invoice` (all due contracts in one call, one create, draft invoices)
 followed by Odoo's `action_post` on its drafts. With BENCH_DRAFTS=1, ours with the setting off (drafts, the same job
 as OCA's cron alone) is measured too. Each measurement runs inside a savepoint rolled back afterwards; the sides run in
-an order rotating from one round to the next (bench/benchlib.py), BENCH_RUNS rounds (at least 3).
+an order rotating from one round to the next (bench/benchlib.py), BENCH_RUNS rounds (3 by default).
 
 Run: ./revcycle bench cpq_contracts   (database revcycle_bench_cpq_contracts; extra Odoo options after the name)
 Options of the script itself, through environment variables: BENCH_CONTRACTS, the sizes (default "5000,20000",
-each built and rolled back in its own transaction), BENCH_RUNS (3; 0 with BENCH_PROFILE: the profile alone),
-BENCH_DRAFTS (0), BENCH_PROFILE=ours,ours_draft,oca (a profiled run of each side named, the 25 most expensive functions
-printed, and the number of SQL queries it ran).
+each built and rolled back in its own transaction), BENCH_RUNS (3; fewer when asked, e.g. 1 for one round at 20,000;
+0 with BENCH_PROFILE: the profile alone), BENCH_DRAFTS (0), BENCH_AB (0; 1: also our run with the batch's shortcuts
+through Odoo's path off, the A/B of those shortcuts), BENCH_PROFILE=ours,ours_draft,oca,before (a profiled run of each
+side named: the most expensive functions (BENCH_PROFILE_LINES, 25), the SQL queries by shape with their count and
+time, the Odoo process's CPU time; BENCH_PROFILE_OUT=path keeps the raw profile). Each measured run prints its Odoo
+CPU time and the load average beside its wall time.
 """
 
+import collections
 import cProfile
 import os
 import pstats
+import re
 import sys
+import threading
 import time
+from unittest.mock import patch
 
 import odoo
 from benchlib import (
@@ -42,8 +49,13 @@ MODULES = ("revcycle_cpq",)
 PEER_MODULES = ("contract",)
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_CONTRACTS", "5000,20000").split(","))
-RUNS = max(ROUNDS, int(os.environ.get("BENCH_RUNS", str(ROUNDS))))
+# at least 3 rounds for a median and a spread, unless fewer are asked for (BENCH_RUNS=1: one round at a size that
+# takes the better part of an hour; its figures then have no spread)
+RUNS = int(os.environ.get("BENCH_RUNS", str(ROUNDS))) or ROUNDS
 DRAFTS = os.environ.get("BENCH_DRAFTS", "0") == "1"
+# BENCH_AB=1: also our run with the batch's shortcuts through Odoo's path off (sequence, analytic models and
+# line-neutral writes as Odoo does them for each invoice): what this session's change gains, in the same rounds
+AB = os.environ.get("BENCH_AB", "0") == "1"
 BENCH = "cpq_contracts"
 CUSTOMERS = 500
 PRODUCTS = 10
@@ -152,6 +164,13 @@ def run_ours_draft(env):
         env.company.revcycle_contract_auto_post = True
 
 
+def run_ours_before(env):
+    """Ours with the batch's shortcuts through Odoo's path off (AccountMove._revcycle_batch_token answers None):
+    the same invoices, made as before those shortcuts."""
+    with patch.object(type(env["account.move"]), "_revcycle_batch_token", return_value=None):
+        return run_ours(env)
+
+
 def run_oca(env):
     started = time.perf_counter()
     env["contract.contract"].cron_recurring_create_invoice()
@@ -185,13 +204,16 @@ def measure(env, cr, runner, partners, origin_prefix):
     post its draft invoices is measured apart, after its cron."""
     posting = None
     with cr.savepoint(flush=False) as savepoint:
+        cpu_before = time.process_time()
         elapsed = runner(env)
         invoices = count_invoices(env, partners, origin_prefix)
         if runner is run_oca:
             posting = post_oca_drafts(env, partners)
+        cpu = time.process_time() - cpu_before
         savepoint.rollback()
     env.invalidate_all()
-    return elapsed, invoices, posting
+    cr.precommit.data.pop("sequence.mixin", None)  # Odoo's sequence cache would outlive the rollback
+    return elapsed, invoices, posting, cpu
 
 
 def set_aside_other_contracts(env, ours, oca):
@@ -202,17 +224,41 @@ def set_aside_other_contracts(env, ours, oca):
     env["contract.contract"].search([("id", "not in", oca.ids)]).write({"active": False})
 
 
+def query_shape(query):
+    """A query with its literals taken out, to count the queries of one kind (per invoice or per batch)."""
+    text = query.decode() if isinstance(query, bytes) else str(query)
+    text = re.sub(r"'[^']*'|\b\d+\b|%s", "?", text)
+    return re.sub(r"\s+", " ", re.sub(r"(\?\s*,\s*)+\?", "?", text)).strip()[:160]
+
+
 def profile(env, cr, runner):
     profiler = cProfile.Profile()
+    shapes = collections.defaultdict(lambda: [0, 0.0])
+
+    def count_query(_cr, query, _params, _start, delay):
+        shape = shapes[query_shape(query)]
+        shape[0] += 1
+        shape[1] += delay
+
+    thread = threading.current_thread()
+    thread.query_hooks = (*getattr(thread, "query_hooks", ()), count_query)
     with cr.savepoint(flush=False) as savepoint:
         queries_before = cr.sql_log_count
+        cpu_before = time.process_time()
         profiler.enable()
         elapsed = runner(env)
         profiler.disable()
+        cpu = time.process_time() - cpu_before
         queries = cr.sql_log_count - queries_before
         savepoint.rollback()
+    thread.query_hooks = tuple(hook for hook in thread.query_hooks if hook is not count_query)
     env.invalidate_all()
-    print(f"profiled {runner.__name__}: {elapsed:.1f} s, {queries} queries")
+    print(f"profiled {runner.__name__}: {elapsed:.1f} s ({cpu:.1f} s CPU), {queries} queries")
+    print("  queries by shape (count, seconds):")
+    for shape, (count, seconds) in sorted(shapes.items(), key=lambda item: -item[1][0])[:25]:
+        print(f"  {count:6} {seconds:7.2f} s  {shape}")
+    if os.environ.get("BENCH_PROFILE_OUT"):  # the raw profile, for pstats or snakeviz
+        profiler.dump_stats(f"{os.environ['BENCH_PROFILE_OUT']}.{runner.__name__}.prof")
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(int(os.environ.get("BENCH_PROFILE_LINES", "25")))
     if os.environ.get("BENCH_PROFILE_CALLERS"):
@@ -261,25 +307,30 @@ def bench_size(registry, contracts):
             flush=True,
         )
         if os.environ.get("BENCH_PROFILE"):
-            runners = {"ours": run_ours, "ours_draft": run_ours_draft, "oca": run_oca}
+            runners = {"ours": run_ours, "ours_draft": run_ours_draft, "oca": run_oca, "before": run_ours_before}
             for side in os.environ["BENCH_PROFILE"].split(","):
                 profile(env, cr, runners[side])
             if os.environ.get("BENCH_RUNS") == "0":  # a profile alone
                 cr.rollback()
                 return contracts, {}
-        timings = {"ours": [], "oca": [], "oca_posted": [], "draft": []}
-        counts = {"ours": set(), "oca": set(), "draft": set()}
+        timings = {"ours": [], "oca": [], "oca_posted": [], "draft": [], "before": []}
+        counts = {"ours": set(), "oca": set(), "draft": set(), "before": set()}
+        cpu_times = {"ours": [], "oca": [], "draft": [], "before": []}  # OCA's with its posting
 
         def side(label, runner, origin_prefix):
             def run():
-                elapsed, invoices, posting = measure(env, cr, runner, partners, origin_prefix)
+                elapsed, invoices, posting, cpu = measure(env, cr, runner, partners, origin_prefix)
                 counts[label].add(invoices)
                 timings[label].append(elapsed)
-                line = f"  {label:5}: {invoices} invoices in {elapsed:6.1f} s"
+                cpu_times[label].append(cpu)
+                line = f"  {label:6}: {invoices} invoices in {elapsed:6.1f} s"
                 if posting is not None:
                     timings["oca_posted"].append(elapsed + posting)
                     line += f" (+ {posting:.1f} s to post them: {elapsed + posting:.1f} s)"
-                print(line, flush=True)
+                # the Odoo process's CPU time (PostgreSQL's is apart) and the machine's load: on a shared machine
+                # the wall time of a round says as much about the neighbours as about the code
+                load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+                print(f"{line}; Odoo CPU {cpu:.1f} s; load {load}", flush=True)
                 return elapsed
 
             return run
@@ -287,20 +338,23 @@ def bench_size(registry, contracts):
         sides = {"ours": side("ours", run_ours, "CTR/"), "oca": side("oca", run_oca, "OCA bench ")}
         if DRAFTS:
             sides["draft"] = side("draft", run_ours_draft, "CTR/")
+        if AB:
+            sides["before"] = side("before", run_ours_before, "CTR/")
         alternated_rounds(sides, RUNS)
         cr.rollback()
-    report(contracts, timings, counts)
+    report(contracts, timings, counts, cpu_times)
     medians = {key: median_spread(values)[0] for key, values in timings.items() if values}
     invoices = {key: max(counts["oca" if key == "oca_posted" else key]) for key in medians}
     return contracts, {key: medians[key] / invoices[key] * 1000 for key in medians}
 
 
-def report(contracts, timings, counts):
+def report(contracts, timings, counts, cpu_times):
     rows = (
         ("OCA contract cron (drafts)", "oca", "oca"),
         ("OCA cron + posting the drafts", "oca_posted", "oca"),
         ("revcycle cron, drafts (setting off)", "draft", "draft"),
         ("revcycle cron, posted (default)", "ours", "ours"),
+        ("revcycle posted, shortcuts off (A/B)", "before", "before"),
     )
     print(f"Invoicing cron over {contracts} active monthly contracts, one month due, {RUNS} alternated rounds:")
     for title, key, count_key in rows:
@@ -315,6 +369,18 @@ def report(contracts, timings, counts):
         f"{describe_ratio(timings['oca_posted'], timings['ours'])}  (target >= 2.00x)"
     )
     print_ratio_result(BENCH, "posted vs OCA cron + posting", contracts, timings["oca_posted"], timings["ours"], 2.0)
+    print(
+        "  Odoo CPU time, median (PostgreSQL's apart): "
+        + ", ".join(f"{label} {median_spread(values)[0]:.1f} s" for label, values in cpu_times.items() if values)
+        + f"; OCA cron + posting / revcycle posted: {describe_ratio(cpu_times['oca'], cpu_times['ours'])}"
+    )
+    if timings["before"]:
+        print(
+            "  A/B (revcycle posted, shortcuts off / on): "
+            f"{describe_ratio(timings['before'], timings['ours'])}; OCA cron + posting / shortcuts off: "
+            f"{describe_ratio(timings['oca_posted'], timings['before'])}; Odoo CPU, shortcuts off / on: "
+            f"{describe_ratio(cpu_times['before'], cpu_times['ours'])}"
+        )
     if timings["draft"]:
         print(f"  drafts vs drafts (OCA cron / revcycle drafts): {describe_ratio(timings['oca'], timings['draft'])}")
         print_ratio_result(BENCH, "drafts vs OCA cron", contracts, timings["oca"], timings["draft"], 1.5)

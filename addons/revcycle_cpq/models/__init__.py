@@ -11,6 +11,7 @@ from . import revcycle_contract_period
 from . import revcycle_contract_reminder
 from . import revcycle_contract_key_date
 from . import account_move_line
+from . import account_analytic_distribution_model
 from . import sale_order
 from . import sale_order_line
 from . import revcycle_contract_mrr_event

@@ -34,8 +34,59 @@ class AccountMoveLine(models.Model):
         super()._compute_totals()
 
 
+# Context key set while the invoicing run creates and posts a batch of contract invoices (see _revcycle_post_batch).
+BATCH_CONTEXT = "revcycle_invoice_batch"
+# What Odoo writes on the whole batch that changes no invoice line: the flag its create() resets once the lines are
+# made, and the posting itself (the number is computed with it; amounts, accounts and dates stay as they are).
+LINE_NEUTRAL_WRITES = ({"is_manually_modified"}, {"state", "posted_before"})
+
+
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    @api.model
+    def _revcycle_batch_token(self):
+        """The batch of contract invoices the run is making or posting (None outside one): the shortcuts below
+        apply only there."""
+        return self.env.context.get(BATCH_CONTEXT)
+
+    def write(self, vals):
+        moves = self
+        if self._revcycle_batch_token() and self._revcycle_leaves_lines_alone(vals):
+            # Odoo's write snapshots every dynamic line (taxes, payment terms, rounding, discounts) before and after,
+            # to redo the lines a change needs: these writes change nothing those lines depend on, so for a batch of
+            # contract invoices the two snapshots are work without a result
+            moves = self.with_context(skip_invoice_sync=True)
+        return super(AccountMove, moves).write(vals)
+
+    @staticmethod
+    def _revcycle_leaves_lines_alone(vals):
+        keys = set(vals)
+        return any(keys <= neutral for neutral in LINE_NEUTRAL_WRITES) and vals.get("state", "posted") == "posted"
+
+    def _get_next_sequence_format(self):
+        """In a batch posted by the invoicing run, the invoices of one journal, type and month continue one and the
+        same sequence: its format is looked up for the first of them (Odoo's query on the journal's last number, which
+        also locks the sequence) and reused for the others, whose numbers then come from Odoo's own sequence cache,
+        one after the other in Odoo's posting order. Odoo would look the last number up again for each invoice (a
+        search, a query and the flush of the previous number each), to find the number it had just given."""
+        token = self._revcycle_batch_token()
+        if not token or not self.date:
+            return super()._get_next_sequence_format()
+        formats = self.env.cr.cache.setdefault(BATCH_CONTEXT, {}).setdefault(token, {})
+        key = (self.journal_id.id, self.move_type, bool(self.origin_payment_id), self.date.year, self.date.month)
+        if key not in formats or not self._revcycle_sequence_cached(*formats[key]):
+            # the first of its group, or Odoo's cache no longer holds the sequence (its number would then come from
+            # the database again): Odoo's own look-up
+            formats[key] = super()._get_next_sequence_format()
+        format_string, format_values = formats[key]
+        return format_string, dict(format_values)
+
+    def _revcycle_sequence_cached(self, format_string, format_values):
+        """Whether Odoo's sequence cache holds the sequence of this format (the key ``_locked_increment`` uses)."""
+        values = {name: value for name, value in format_values.items() if name != "seq"}
+        key = (format_string.format(**values, seq=0), self._sequence_index and self[self._sequence_index])
+        return key in self._get_sequence_cache()
 
     def _prepare_product_base_line_for_taxes_computation(self, product_line):
         # The invoice line's subtotal, its journal item balance and the tax lines all start from here.
@@ -84,8 +135,13 @@ class AccountMove(models.Model):
         change nothing in the invoices: posting sets each invoice's "Checked" flag one invoice at a time (a full
         invoice write each, re-synchronising its tax and payment lines), set here in the cache and written for the
         whole batch in one statement; no field tracking (the state change is the posting itself, and each invoice
-        notes the contract it comes from)."""
+        notes the contract it comes from); under the batch's context key, the sequence looked up once per journal,
+        type and month and the posting's own write without a snapshot of the lines (see above)."""
         checked = self._fields["checked"]
-        with self.env.protecting([checked], self):
-            self.with_context(tracking_disable=True, mail_notrack=True).action_post()
+        token = self.env.context.get(BATCH_CONTEXT) or f"post-{min(self.ids, default=0)}-{len(self)}"
+        try:
+            with self.env.protecting([checked], self):
+                self.with_context(tracking_disable=True, mail_notrack=True, **{BATCH_CONTEXT: token}).action_post()
+        finally:
+            self.env.cr.cache.get(BATCH_CONTEXT, {}).pop(token, None)  # the formats hold for this posting only
         return self

@@ -8,6 +8,7 @@ from odoo.addons.revcycle_base.engine import periods as period_engine
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_date
 
+from .account_move_line import BATCH_CONTEXT
 from .revcycle_contract_mrr_event import contract_mrr
 
 STATES = [
@@ -841,8 +842,15 @@ class RevcycleContract(models.Model):
             if journals[currency_id]:
                 vals.setdefault("journal_id", journals[currency_id])
         # no chatter work per invoice at creation (followers, initial tracking): the followers Odoo would have added
-        # one invoice at a time are added below in one statement
-        moves = Move.with_context(tracking_disable=True).create(vals_list).with_env(Move.env)
+        # one invoice at a time are added below in one statement. The batch context spares Odoo's create a second
+        # look at the lines it has just made (AccountMove.write) and a search of analytic models per line when
+        # there is none (AccountAnalyticDistributionModel).
+        token = f"create-{self[:1].id}-{len(vals_list)}"
+        try:
+            moves = Move.with_context(tracking_disable=True, **{BATCH_CONTEXT: token}).create(vals_list)
+        finally:
+            self.env.cr.cache.get(BATCH_CONTEXT, {}).pop(token, None)  # what the batch looked up once holds for it only
+        moves = moves.with_env(Move.env)
         moves._message_log_batch(
             bodies={
                 move.id: Markup(self.env._("Invoice created from contract %(link)s.", link=contract._get_html_link()))
