@@ -123,11 +123,24 @@ def pytest_runtest_setup(item):
     if not _odoo_active(item.config):
         return
     from odoo.modules import module as odoo_module
-    from odoo.tests.common import BaseCase
+    from odoo.tests.common import BaseCase, HttpCase
 
     instance = getattr(item, "instance", None)
     # before the class set-up runs (a fixture of this setup phase), as Odoo's suite does
     odoo_module.current_test = instance if isinstance(instance, BaseCase) else False
+    if isinstance(instance, HttpCase):
+        _read_manifests_before_the_browser()
+
+
+def _read_manifests_before_the_browser():
+    """Odoo's HTTP application reads every addon's manifest (``ast.literal_eval``) the first time a request asks
+    for its static paths, in whichever server thread comes first. CPython 3.11 (3.11.7 here) keeps the state of the
+    AST it builds per interpreter, not per thread (python/cpython#106905): two threads parsing at once can raise
+    "SystemError: AST constructor recursion depth mismatch", a 500 and a test failed for nothing. Read once here,
+    in the test's own thread, before a browser sends its first requests (the result is cached for the process)."""
+    import odoo.http
+
+    odoo.http.root.statics  # noqa: B018 -- a lazy property: reading it is what fills it
 
 
 @pytest.hookimpl(hookwrapper=True)
