@@ -13,13 +13,10 @@ credited, a price concession.
 from decimal import Decimal
 from fractions import Fraction
 
+from .allocation import _to_units as _units
 from .allocation import allocate_by_ssp
 from .delivery import delivered_target
 from .schedule import split_exact
-
-
-def _units(amount, precision_digits):
-    return int((Decimal(str(amount)) * (Decimal(10) ** precision_digits)).to_integral_value())
 
 
 def _amount(units, precision_digits):

@@ -2,7 +2,8 @@
 amounts merged into one item per key (income account, currency, analytic distribution, product), credits and debits
 apart. Plain values in and out, amounts in integer units of each currency, so a sum is exact."""
 from dataclasses import dataclass
-from decimal import Decimal
+
+from .allocation import _to_units as _units
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,6 @@ class IncomeItem:
     indexes: tuple
     balance: float
     amount_currency: float
-
-
-def _units(amount, digits):
-    return int((Decimal(str(amount)) * (Decimal(10) ** digits)).to_integral_value())
 
 
 def _direction(amount, company_digits):
