@@ -183,6 +183,14 @@ class RevcycleKpi(models.AbstractModel):
                     _LEARNED_CACHE.popitem(last=False)
         return {**learned, "learned_from_cache": False, "open": open_items[as_of]}
 
+    def _register_hook(self):
+        """Each registry build (an install, an update, an uninstall, a bridge added or removed, in every worker)
+        empties the process's cache of learned parts: what a late model is fitted with depends on the installed
+        modules, and a reinstalled change table counts from 0 again (the key also holds the table's oid)."""
+        result = super()._register_hook()
+        _LEARNED_CACHE.clear()
+        return result
+
     @api.model
     def _revcycle_forecast_cache_key(self, run):
         """What the learned part of a forecast depends on: the database (its name and oid: one dropped and restored

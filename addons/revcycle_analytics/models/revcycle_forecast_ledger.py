@@ -80,42 +80,30 @@ class RevcycleKpi(models.AbstractModel):
             flag=LEDGER_CHANGED_SETTING))
         trigger, function = SQL.identifier(LEDGER_CHANGE_TRIGGER), SQL.identifier(LEDGER_CHANGE_FUNCTION)
         # created only where missing: CREATE/DROP TRIGGER and ALTER TABLE lock the busiest accounting tables against
-        # writers (DROP against readers too), which an update of a live database must not do for nothing
+        # writers (DROP against readers too), which an update of a live database must not do for nothing; one that
+        # exists but was disabled is enabled again (a disabled trigger would leave the cache stale)
         existing = self._revcycle_forecast_ledger_triggered_tables()
-        for table in self._revcycle_forecast_watched_tables():
-            if table in existing:
+        creates = {
+            table: SQL("CREATE TRIGGER %(trigger)s AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %(table)s "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION %(function)s()",
+                       trigger=trigger, table=SQL.identifier(table), function=function)
+            for table in self._revcycle_forecast_watched_tables()}
+        creates["res_partner"] = SQL(
+            "CREATE TRIGGER %(trigger)s AFTER UPDATE OF commercial_partner_id ON res_partner FOR EACH ROW "
+            "WHEN (OLD.commercial_partner_id IS DISTINCT FROM NEW.commercial_partner_id) "
+            "EXECUTE FUNCTION %(function)s()", trigger=trigger, function=function)
+        for table, create in creates.items():
+            if existing.get(table) == "A":
                 continue
-            cr.execute(SQL(
-                """
-                CREATE TRIGGER %(trigger)s AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %(table)s
-                    FOR EACH STATEMENT EXECUTE FUNCTION %(function)s();
-                ALTER TABLE %(table)s ENABLE ALWAYS TRIGGER %(trigger)s;
-                """, trigger=trigger, table=SQL.identifier(table), function=function))
-        if "res_partner" not in existing:
-            cr.execute(SQL(
-                """
-                CREATE TRIGGER %(trigger)s AFTER UPDATE OF commercial_partner_id ON res_partner FOR EACH ROW
-                    WHEN (OLD.commercial_partner_id IS DISTINCT FROM NEW.commercial_partner_id)
-                    EXECUTE FUNCTION %(function)s();
-                ALTER TABLE res_partner ENABLE ALWAYS TRIGGER %(trigger)s;
-                """, trigger=trigger, function=function))
+            if table not in existing:
+                cr.execute(create)
+            cr.execute(SQL("ALTER TABLE %s ENABLE ALWAYS TRIGGER %s", SQL.identifier(table), trigger))
 
     @api.model
     def _revcycle_forecast_ledger_triggered_tables(self):
-        """The tables that have the ledger trigger already, enabled ALWAYS (they are left as they are)."""
-        return {table for (table,) in self.env.execute_query(SQL(
-            "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = %s AND tgenabled = 'A'",
-            LEDGER_CHANGE_TRIGGER))}
-
-    def _register_hook(self):
-        """Each registry build (an install, an update, an uninstall, a bridge added or removed, in every worker)
-        empties the process's cache of learned parts: what a late model is fitted with depends on the installed
-        modules, and a reinstalled change table counts from 0 again (the key also holds the table's oid)."""
-        result = super()._register_hook()
-        from . import revcycle_cash_forecast  # it imports this module's names: not at the top
-
-        revcycle_cash_forecast._LEARNED_CACHE.clear()
-        return result
+        """{table: how its ledger trigger is enabled (pg_trigger.tgenabled, "A" = always)} where it exists."""
+        return dict(self.env.execute_query(SQL(
+            "SELECT tgrelid::regclass::text, tgenabled FROM pg_trigger WHERE tgname = %s", LEDGER_CHANGE_TRIGGER)))
 
     @api.model
     def _cron_revcycle_forecast_ledger_compact(self):

@@ -208,3 +208,13 @@ class TestLedgerVersionOrm(RevcycleForecastCommon):
         self.assertGreaterEqual(rows, 2)
         self.env.ref("revcycle_analytics.ir_cron_forecast_ledger_compact").method_direct_trigger()
         self.assertEqual(self.Kpi._revcycle_forecast_ledger_version(), (before, 1))  # one row, the same sum
+
+    def test_an_update_enables_a_disabled_trigger_and_leaves_the_others(self):
+        """An update (init) creates no trigger that exists (no lock taken on the accounting tables for nothing) and
+        enables again one that was disabled: without it the version would miss that table's writes."""
+        self.env.cr.execute("ALTER TABLE account_partial_reconcile DISABLE TRIGGER revcycle_analytics_ledger_changed")
+        self.assertEqual(self.Kpi._revcycle_forecast_ledger_triggered_tables()["account_partial_reconcile"], "D")
+        self.Kpi._revcycle_forecast_install_ledger_triggers()
+        states = self.Kpi._revcycle_forecast_ledger_triggered_tables()
+        self.assertEqual(set(states), {*self.Kpi._revcycle_forecast_watched_tables(), "res_partner"})
+        self.assertEqual(set(states.values()), {"A"})
