@@ -35,6 +35,24 @@ class ContractCase(AccountTestInvoicingCommon):
         )
         cls.Contract = cls.env["revcycle.contract"]
 
+    @classmethod
+    def _metered_storage(cls):
+        """A metered product: 0.02 a unit after 1,000 included a month, at least 50.00 a month (no tax)."""
+        return cls.env["product.product"].create(
+            {
+                "name": "Storage (GB-hours)",
+                "type": "service",
+                "list_price": 0.02,
+                "revcycle_recurring": True,
+                "revcycle_billing_period": "month",
+                "revcycle_metered": True,
+                "revcycle_charge_model": "per_unit",
+                "revcycle_usage_included": 1000,
+                "revcycle_usage_minimum": 50.0,
+                "taxes_id": [Command.clear()],
+            }
+        )
+
     def _contract(self, **values):
         values.setdefault(
             "line_ids",

@@ -31,21 +31,7 @@ class TestContractBatchInvoicing(ContractCase):
             {"name": "VAT 21 % included", "amount": 21.0, "amount_type": "percent", "type_tax_use": "sale",
              "price_include_override": "tax_included", "company_id": company.id}
         )
-        # 0.02 a unit after 1,000 included a month, at least 50.00 a month
-        cls.metered = cls.env["product.product"].create(
-            {
-                "name": "Storage (GB-hours)",
-                "type": "service",
-                "list_price": 0.02,
-                "revcycle_recurring": True,
-                "revcycle_billing_period": "month",
-                "revcycle_metered": True,
-                "revcycle_charge_model": "per_unit",
-                "revcycle_usage_included": 1000,
-                "revcycle_usage_minimum": 50.0,
-                "taxes_id": [Command.clear()],
-            }
-        )
+        cls.metered = cls._metered_storage()
         cls.eur = cls.setup_other_currency("EUR")  # 2 EUR for 1 USD (the company's currency) since 2017
 
     def _line(self, quantity=1, price=310.0, discount=0.0, taxes=None, name="Seats"):

@@ -18,21 +18,7 @@ class TestContractUsage(ContractCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # 0.02 a unit after 1,000 included a month; at least 50.00 a month
-        cls.metered = cls.env["product.product"].create(
-            {
-                "name": "Storage (GB-hours)",
-                "type": "service",
-                "list_price": 0.02,
-                "revcycle_recurring": True,
-                "revcycle_billing_period": "month",
-                "revcycle_metered": True,
-                "revcycle_charge_model": "per_unit",
-                "revcycle_usage_included": 1000,
-                "revcycle_usage_minimum": 50.0,
-                "taxes_id": [Command.clear()],
-            }
-        )
+        cls.metered = cls._metered_storage()
         cls.Usage = cls.env["revcycle.usage.record"]
         cls.Rating = cls.env["revcycle.usage.rating"]
 
