@@ -1,7 +1,11 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
+
+# set only by the month-end's posting (RevcycleRevenueLine._revcycle_mark_posted)
+POSTING_FIELDS = ("state", "move_id", "move_line_id")
 
 
 class RevcycleRevenueLine(models.Model):
@@ -75,15 +79,33 @@ class RevcycleRevenueLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._revcycle_refuse_posting_fields(vals_list, creating=True)
         lines = super().create(vals_list)
         lines.filtered(lambda line: line.state == "planned")._revcycle_estimate_company()
         return lines
 
     def write(self, vals):
+        self._revcycle_refuse_posting_fields([vals])
         result = super().write(vals)
         if "amount" in vals and "amount_company" not in vals:
             self.filtered(lambda line: line.state == "planned")._revcycle_estimate_company()
         return result
+
+    def _revcycle_refuse_posting_fields(self, vals_list, creating=False):
+        """A line is posted by the month-end (``_revcycle_mark_posted``, in SQL with its entry), which alone sets its
+        state, entry and income item: a plain write or create of them (XML-RPC, an import) would make the schedule
+        say what the ledger does not. A new line is planned. The superuser (data migrations) writes them as it
+        decides."""
+        if self.env.su:
+            return
+        written = sorted({name for vals in vals_list for name in POSTING_FIELDS
+                          if name in vals and not (creating and name == "state" and vals[name] == "planned")
+                          and not (creating and name != "state" and not vals[name])})
+        if written:
+            raise AccessError(self.env._(
+                "%(fields)s of a revenue line are set when the month-end posts it (Recognise up to…), not by "
+                "writing them.",
+                fields=", ".join(self._fields[name]._description_string(self.env) for name in written)))
 
     def _revcycle_estimate_company(self):
         """Planned lines: their company amount at the contract date's rate (posting books the real one)."""

@@ -5,6 +5,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 from odoo import Command, api
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 from psycopg2 import IntegrityError
@@ -114,8 +115,35 @@ class TestChanges(RevrecCommon):
         # The database refuses a second posted line for the same obligation and period.
         posted = orders[0].revcycle_revenue_contract_ids.line_ids.filtered(lambda line: line.state == "posted")[:1]
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-            posted.copy({"move_id": False, "state": "posted"})
+            # sudo: past the ORM's refusal of a posted line written by hand (test below), the database's index
+            posted.sudo().copy({"move_id": False, "state": "posted"})
             self.env.flush_all()
+
+    def test_posting_fields_are_written_only_by_the_month_end(self):
+        """State, entry and income item of a revenue line are the month-end's: a revrec manager's plain write or
+        create of them (XML-RPC, an import) is refused by name and writes nothing; a planned line is still made
+        and its planned fields still written."""
+        order = self._confirmed_order()
+        contract = order.revcycle_revenue_contract_ids
+        summary = self.env["revcycle.revenue.contract"].recognize_until("2026-01-31")
+        posted = contract.line_ids.filtered(lambda line: line.state == "posted")[:1]
+        planned = contract.line_ids.filtered(lambda line: line.state == "planned")[:1]
+        other_item = self.env["account.move"].browse(summary["move_ids"]).line_ids - posted.move_line_id
+        manager = self.env.user
+        self.assertFalse(self.env.su)
+        self.assertTrue(manager.has_group("revcycle_revrec.group_revcycle_revrec_manager"))
+        for vals in ({"move_line_id": other_item[:1].id}, {"state": "planned"}, {"move_id": False}):
+            with self.assertRaisesRegex(AccessError, "set when the month-end posts it"), self.env.cr.savepoint():
+                posted.write(vals)
+        self.assertEqual((posted.state, posted.move_id.id), ("posted", summary["move_ids"][0]))
+        with self.assertRaisesRegex(AccessError, "set when the month-end posts it"), self.env.cr.savepoint():
+            planned.write({"state": "posted"})
+        with self.assertRaisesRegex(AccessError, "set when the month-end posts it"), self.env.cr.savepoint():
+            self.env["revcycle.revenue.line"].create({"obligation_id": planned.obligation_id.id, "date": "2026-12-31",
+                                                      "amount": 1.0, "state": "posted"})
+        made = self.env["revcycle.revenue.line"].create({"obligation_id": planned.obligation_id.id,
+                                                         "date": "2026-12-31", "amount": 0.0, "state": "planned"})
+        self.assertEqual(made.state, "planned")
 
     def test_a_period_is_one_entry_with_a_line_per_contract(self):
         """Three contracts due in January: one entry for the period, with an
