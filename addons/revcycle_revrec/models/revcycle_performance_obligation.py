@@ -196,6 +196,25 @@ class RevcyclePerformanceObligation(models.Model):
         return self.env["revcycle.revenue.line"].sudo().create(  # sudo: schedule rows
             {"obligation_id": self.id, "date": on_date, "amount": catch_up, "ready": True, "kind": "adjustment"})
 
+    def _revcycle_allocate_variable(self, amount, date):
+        """Variable consideration that relates specifically to this obligation's service in one period (usage
+        billed for that period) is allocated entirely to this obligation and that period (ASC 606-10-32-40, IFRS
+        15.85), not by relative SSP: the obligation's price and allocation and its contract's transaction price
+        grow by ``amount``, and a Variable Consideration line dated ``date`` (the period's last day) recognises it
+        in that period: the next month-end run up to that date posts it (a late one in its own period's entry).
+        Later changes never reallocate it (``_revcycle_sums_posted``, the catch-up). Returns the line."""
+        self.ensure_one()
+        currency = self.currency_id
+        amount = currency.round(amount)
+        Line = self.env["revcycle.revenue.line"].sudo()  # sudo: schedule rows, read-only to users
+        if currency.is_zero(amount):
+            return Line
+        self.write({"selling_price": currency.round(self.selling_price + amount),
+                    "allocated_amount": currency.round(self.allocated_amount + amount)})
+        self.contract_id.transaction_price = currency.round(self.contract_id.transaction_price + amount)
+        return Line.create({"obligation_id": self.id, "date": date, "amount": amount, "ready": True,
+                            "kind": "variable"})
+
     def _revcycle_end_on(self, end_date, new_allocated, on_date):
         """The obligation ends on ``end_date`` with ``new_allocated``: what is recognised stays, the rest is planned
         again over the months not yet recognised up to the end, or (nothing left to plan, or recognised beyond

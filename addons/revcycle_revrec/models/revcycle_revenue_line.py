@@ -40,12 +40,14 @@ class RevcycleRevenueLine(models.Model):
                              index=True)
     kind = fields.Selection([("schedule", "Schedule"), ("delivery", "Partial Delivery"),
                              ("invoice", "Invoiced Share"), ("adjustment", "Price Change"),
-                             ("reversal", "Reversal")],
+                             ("reversal", "Reversal"), ("variable", "Variable Consideration")],
                             default="schedule", required=True,
                             help="Schedule: the planned recognition; Partial Delivery: the delivered share of a "
                             "point-in-time obligation (negative after a return); Invoiced Share: the invoiced share "
                             "of an at-invoice obligation; Price Change: the cumulative catch-up when a credit note "
-                            "changes the transaction price; Reversal: a cancellation.")
+                            "changes the transaction price; Reversal: a cancellation; Variable Consideration: an "
+                            "amount that relates to one period of the obligation only (usage billed for it), "
+                            "recognised in that period and never reallocated.")
     ready = fields.Boolean(default=True, help="Point-in-time lines wait for their delivery or invoice.")
     move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, index="btree_not_null",
                               ondelete="restrict", copy=False)
