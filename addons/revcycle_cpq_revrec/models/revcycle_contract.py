@@ -171,6 +171,11 @@ class RevcycleContract(models.Model):
             line = self.line_ids.browse(line_id)
             if line in result:
                 result[line] += amount
+        # a metered line bills per usage period, in arrears: its own rule (revcycle_contract_usage.py)
+        metered = self.line_ids.filtered("revcycle_metered")
+        billed = self._revcycle_metered_billed(metered)
+        for line in metered:
+            result[line] = self._revcycle_metered_consideration(line, self._revcycle_term_end(), billed[line])
         return {line: self.currency_id.round(amount) for line, amount in result.items()}
 
     def _revcycle_paused_ranges(self):
@@ -407,7 +412,10 @@ class RevcycleContract(models.Model):
         if not obligation:
             return
         revenue = obligation.contract_id
-        due = self._revcycle_billed_by_line().get(line, 0.0)
+        if line.revcycle_metered:
+            due = self._revcycle_metered_consideration(line, max(end_date, obligation.date_start))
+        else:
+            due = self._revcycle_billed_by_line().get(line, 0.0)
         before = revenue._revcycle_modification_snapshot()
         end = max(end_date, obligation.date_start)
         lines = revenue._revcycle_end_obligations({obligation: due}, end, on_date)
