@@ -349,6 +349,8 @@ class RevcycleContract(models.Model):
         term_end = self._revcycle_term_end()
         term = period_engine.periods(self.date_start, self.billing_period, term_end, align=self.billing_anchor)
         consideration = self._revcycle_consideration_by_line()
+        metered = self.line_ids.filtered("revcycle_metered")
+        billed = self._revcycle_metered_billed(metered)
         items = []
         for line in self.line_ids:
             method = line.product_id.revcycle_recognition
@@ -373,6 +375,10 @@ class RevcycleContract(models.Model):
                     "ssp_factor": months_served / product_months,
                     "sale_line": line.sale_line_id,
                     "revcycle_contract_line": line,
+                    # usage billed above the commitment: in the price, never in the SSP weight (its own period's)
+                    "revcycle_variable_price": (
+                        self._revcycle_metered_variable(line, billed[line]) if line in metered else 0.0
+                    ),
                 }
             )
         return items + self._revcycle_ended_items()

@@ -54,6 +54,19 @@ class RevcycleContract(models.Model):
                 amount += line._revcycle_period_subtotal(period)
         return self.currency_id.round(amount)
 
+    def _revcycle_metered_variable(self, line, billed):
+        """The variable consideration of a metered line so far: for each usage period of the term billed
+        (``billed``: {period start: net amount}), what was billed less the period's commitment — what
+        ``_revcycle_recognise_usage`` allocates to the periods."""
+        self.ensure_one()
+        amount = 0.0
+        for period in period_engine.periods(
+            self.date_start, self.billing_period, self._revcycle_term_end(), align=self.billing_anchor
+        ):
+            if period.start in billed:
+                amount += self.currency_id.round(billed[period.start] - line._revcycle_period_subtotal(period))
+        return self.currency_id.round(amount)
+
     def _revcycle_recognise_usage(self):
         """Each posted usage period of these contracts' metered lines has its variable part — what was billed for
         the period less the period's commitment — allocated to the line's obligation and dated the period's last

@@ -185,3 +185,26 @@ class TestUsageRecognisedInItsPeriod(SubscriptionRevenueCase):
         self.assertEqual(variable.amount_company, 37.5)
         # every contract ties out in USD: recognised + exchange + deferred - asset = billed
         self.assertContractsTieOut("2026-02-28")
+
+    def test_a_catch_up_modification_leaves_the_usage_in_its_month(self):
+        # the platform is one service whose months are not distinct (an implementation): a change catches up
+        self.platform.revcycle_distinct_periods = False
+        self._report(("j1", "2026-01-10", 800))
+        self._invoice("2026-02-01")  # January's calls: 80.00, 30.00 of it variable
+        self._recognise("2026-01-31")  # January: 100 + 50 + 30 = 180
+        with freeze_time("2026-02-01"):
+            preview = self.contract.action_amend({
+                "kind": "quantity", "line_id": self.contract.line_ids.filtered(
+                    lambda line: line.product_id == self.platform).id,
+                "quantity": 2, "effective_date": "2026-02-01", "proration_behavior": "none"})
+            self.env["revcycle.contract.amendment"].browse(preview["amendment_id"]).action_apply()
+        self.assertEqual(self.revenue.modification_ids.mapped("kind"), ["catch_up"])
+        # 2 seats of the platform from February, not prorated: January and February billed at 100 (February's
+        # invoice was made on 1 February), March-December 10 x 200: 2,200; the calls 12 x 50 = 600 fixed + 30
+        # variable; 2,830 in all. Only the fixed 2,800 is allocated by relative price (2,200 : 600, the calls
+        # weighed without their usage): 2,200 and 600; the 30.00 stays on the calls and in January
+        self.assertEqual(self.revenue.transaction_price, 2830.0)
+        self.assertEqual(self.metered.allocated_amount, 630.0)
+        self.assertEqual(self.fixed.allocated_amount, 2200.0)
+        self.assertEqual(self._variable(), [(date(2026, 1, 31), 30.0, "posted")])
+        self.assertEqual(sum(self.metered.line_ids.mapped("amount")), 630.0)
