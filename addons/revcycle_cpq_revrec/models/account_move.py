@@ -32,26 +32,22 @@ class AccountMove(models.Model):
         return result
 
     def _revcycle_after_post(self):
-        """Usage billed for a period (usage, shortfall, adjustments, corrections) is recognised in that period: its
-        variable part is allocated to the period first (``_revcycle_recognise_usage``), so the consideration the
-        rest of the posting reads already holds it and nothing is reallocated by SSP."""
-        usage = (
-            self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund"))
-            .invoice_line_ids.filtered(self._revcycle_is_usage_line)
-        )
-        if usage:
-            usage.revcycle_contract_line_id.contract_id._revcycle_recognise_usage()
+        """Usage billed for a period (usage, shortfall, adjustments, corrections) trues up that period's variable
+        consideration first (``_revcycle_recognise_usage``), so the consideration the rest of the posting reads
+        already holds it and nothing is reallocated by SSP."""
+        dates = {}
+        for move in self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund")):
+            usage = move.invoice_line_ids.filtered(self._revcycle_is_usage_line)
+            for contract in usage.sudo().revcycle_contract_line_id.contract_id:  # sudo: routing only
+                dates[contract] = max(dates.get(contract, move.date), move.invoice_date or move.date)
+        for contract, on_date in dates.items():
+            contract._revcycle_recognise_usage(on_date)
         return super()._revcycle_after_post()
 
     @api.model
     def _revcycle_is_usage_line(self, line):
         """A line billing a metered line's usage period (usage, shortfall, adjustment, correction)."""
-        # sudo: routing only, the metered flag of the contract line billed
-        return bool(
-            line.display_type == "product"
-            and line.revcycle_service_start
-            and line.sudo().revcycle_contract_line_id.revcycle_metered
-        )
+        return bool(line.display_type == "product" and line.revcycle_usage_billing and line.revcycle_contract_line_id)
 
     def _revcycle_credit(self, move_lines, on_date):
         """A credit note on subscription contract lines changes the consideration of those contracts: each

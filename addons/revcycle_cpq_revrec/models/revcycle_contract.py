@@ -173,9 +173,11 @@ class RevcycleContract(models.Model):
                 result[line] += amount
         # a metered line bills per usage period, in arrears: its own rule (revcycle_contract_usage.py)
         metered = self.line_ids.filtered("revcycle_metered")
-        billed = self._revcycle_metered_billed(metered)
+        billed, variables = self._revcycle_metered_billed(metered), self._revcycle_metered_variables(metered)
         for line in metered:
-            result[line] = self._revcycle_metered_consideration(line, self._revcycle_term_end(), billed[line])
+            result[line] = self._revcycle_metered_consideration(
+                line, self._revcycle_term_end(), billed[line], variables.get(line, 0.0)
+            )
         return {line: self.currency_id.round(amount) for line, amount in result.items()}
 
     def _revcycle_paused_ranges(self):
@@ -349,8 +351,7 @@ class RevcycleContract(models.Model):
         term_end = self._revcycle_term_end()
         term = period_engine.periods(self.date_start, self.billing_period, term_end, align=self.billing_anchor)
         consideration = self._revcycle_consideration_by_line()
-        metered = self.line_ids.filtered("revcycle_metered")
-        billed = self._revcycle_metered_billed(metered)
+        variables = self._revcycle_metered_variables(self.line_ids.filtered("revcycle_metered"))
         items = []
         for line in self.line_ids:
             method = line.product_id.revcycle_recognition
@@ -376,9 +377,7 @@ class RevcycleContract(models.Model):
                     "sale_line": line.sale_line_id,
                     "revcycle_contract_line": line,
                     # usage billed above the commitment: in the price, never in the SSP weight (its own period's)
-                    "revcycle_variable_price": (
-                        self._revcycle_metered_variable(line, billed[line]) if line in metered else 0.0
-                    ),
+                    "revcycle_variable_price": variables.get(line, 0.0),
                 }
             )
         return items + self._revcycle_ended_items()

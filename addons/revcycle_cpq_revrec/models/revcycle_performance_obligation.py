@@ -1,5 +1,3 @@
-from collections import defaultdict
-
 from odoo import fields, models
 from odoo.tools import SQL
 
@@ -34,31 +32,29 @@ class RevcyclePerformanceObligation(models.Model):
     ]
 
     def _revcycle_lock(self):
-        """Lock these obligations' rows until the transaction ends (events that change them one at a time)."""
+        """Lock these obligations' rows until the transaction ends, in id order (events that change them one at a
+        time). NO KEY UPDATE, the lock an UPDATE of them takes: it does not wait for the foreign-key checks of
+        invoice lines naming them (KEY SHARE), which a concurrent invoicing run holds while it waits for this one's
+        invoice numbers — FOR UPDATE made the two wait for each other (a deadlock)."""
         if self.ids:
             self.env.execute_query(
-                SQL("SELECT id FROM revcycle_performance_obligation WHERE id = ANY(%s) FOR UPDATE", self.ids)
+                SQL(
+                    "SELECT id FROM revcycle_performance_obligation WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+                    self.ids,
+                )
             )
 
-    def _revcycle_sync_usage_periods(self, billed, periods):
-        """Allocate to this metered line's obligation the variable part of each usage period billed
-        (``billed``: {period start: net amount billed}; ``periods``: {start: billing period of the term}) that
-        is not allocated yet: billed − the period's commitment, less the Variable Consideration lines already
-        dated the period's last day. An amount billed from another day (an amendment's proration) is fixed
-        consideration, priced by the contract's rule. Returns the new lines."""
+    def _revcycle_sync_variable(self, targets, on_date):
+        """Make each period hold its variable consideration: ``targets`` {period end: the amount it should hold}
+        (the month-end's estimate, or what its invoices billed above the commitment); the difference with what the
+        period holds already is allocated (``_revcycle_allocate_variable``), dated in the period while it is open,
+        else on ``on_date``. Returns the new lines."""
         self.ensure_one()
         currency = self.currency_id
-        line = self.revcycle_contract_line_id
-        allocated = defaultdict(float)
-        for revenue_line in self.line_ids.filtered(lambda item: item.kind == "variable"):
-            allocated[revenue_line.date] += revenue_line.amount
+        allocated = self._revcycle_variable_by_period()
         new_lines = self.env["revcycle.revenue.line"]
-        for start, amount in sorted(billed.items()):
-            period = periods.get(start)
-            if period is None:
-                continue
-            variable = currency.round(amount - line._revcycle_period_subtotal(period))
-            missing = currency.round(variable - allocated[period.end])
+        for period_end, target in sorted(targets.items()):
+            missing = currency.round(target - allocated.get(period_end, 0.0))
             if not currency.is_zero(missing):
-                new_lines |= self._revcycle_allocate_variable(missing, period.end)
+                new_lines |= self._revcycle_allocate_variable(missing, period_end, on_date)
         return new_lines

@@ -7,10 +7,11 @@ pause or a termination may come. The jobs run as in ``test_contract_invariant_pr
 every month end (ledger: recognised + deferred - asset = billed; allocations sum to the price, lines to their
 allocation). At the close, beyond recognised = billed with no balance left, the usage rule itself:
 
-    the variable consideration recognised in each month on the calls = what was billed for that month's usage, net
-    of adjustments and corrections, less the month's commitment (50.00) — in the month used, whenever it was billed,
-    and never reallocated (the commitment itself is fixed consideration: a pause or termination reallocates it
-    with the seats by relative SSP, so the calls' fixed revenue of a month may differ from 50.00).
+    the variable consideration of each month's usage period = what was billed for that month's usage, net of
+    adjustments and corrections, less the month's commitment (50.00), and it is recognised in that month (estimated
+    at its close from the usage reported by then) or, for what changed after the month was closed, later — never in
+    a month already closed. The commitment itself is fixed consideration: a pause or termination reallocates it with
+    the seats by relative SSP, so the calls' fixed revenue of a month may differ from 50.00.
 
 Derandomised (fixed seed): a failure repeats on every run and hypothesis prints the failing life.
 """
@@ -105,25 +106,28 @@ class TestUsageInvariantProperty(TestContractInvariantProperty):
             self.assertEqual(revenue.state, "closed", revenue.close_note)
 
     def _check_usage_months(self):
-        """The calls' variable revenue of each month = the net amount billed for that month's usage period less
-        its commitment."""
+        """Each usage period's variable consideration = the net amount billed for it less its commitment, dated in
+        the period or after it, posted in a month that was open when it was posted."""
         currency = self.company.currency_id
         billed = defaultdict(float)
         for item in self.env["account.move.line"].search([
                 ("revcycle_contract_line_id", "=", self.metered_line.id), ("parent_state", "=", "posted"),
-                ("display_type", "=", "product"), ("revcycle_service_start", "!=", False)]):
+                ("revcycle_usage_billing", "=", True)]):
             sign = -1 if item.move_id.move_type == "out_refund" else 1
             billed[item.revcycle_service_start.strftime("%Y-%m")] += sign * item.price_subtotal
-        recognised = defaultdict(float)
+        allocated = defaultdict(float)
         obligations = self._revenues().obligation_ids.filtered(lambda ob: ob.product_id == self.calls)
         for line in obligations.line_ids.filtered(lambda rl: rl.kind == "variable"):
             self.assertEqual(line.state, "posted", "every month of the term was closed")
-            recognised[line.period_date.strftime("%Y-%m")] += line.amount
-        for month in sorted(set(billed) | set(recognised)):
+            self.assertGreaterEqual(line.date, line.variable_period_end)
+            self.assertEqual(line.move_id.date.replace(day=1), line.period_date,
+                             "posted in its own month: no closed month reopened")
+            allocated[line.variable_period_end.strftime("%Y-%m")] += line.amount
+        for month in sorted(set(billed) | set(allocated)):
             variable = currency.round(billed[month] - 50.0) if month in billed else 0.0
             self.assertFalse(
-                currency.compare_amounts(variable, recognised[month]),
-                f"calls of {month}: billed {billed[month]:.2f}, variable recognised {recognised[month]:.2f}; "
+                currency.compare_amounts(variable, allocated[month]),
+                f"calls of {month}: billed {billed[month]:.2f}, variable allocated {allocated[month]:.2f}; "
                 f"events: {self.applied}",
             )
 

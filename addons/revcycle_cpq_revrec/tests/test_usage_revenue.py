@@ -97,21 +97,24 @@ class TestUsageRecognisedInItsPeriod(SubscriptionRevenueCase):
     def test_usage_above_the_commitment_is_revenue_of_its_own_month(self):
         # at activation the calls are worth their commitment: 12 x 50 = 600, the platform 1,200
         self.assertEqual((self.revenue.transaction_price, self.metered.allocated_amount), (1800.0, 600.0))
+        self._invoice("2026-01-01")
         self._report(("j1", "2026-01-10", 500), ("j2", "2026-01-31 23:00:00", 300))
-        self._invoice("2026-02-01")
-        # 800 calls x 0.10 = 80.00 billed on 1 February: the commitment's 50.00 plus 30.00 of variable consideration,
-        # allocated to the calls alone (not 1/3 of it to the platform by relative price) and to January
-        self.assertEqual(self._variable(), [(date(2026, 1, 31), 30.0, "planned")])
+        # January's close, before its usage is invoiced (1 February): 800 calls rated as the invoice will rate them,
+        # 800 x 0.10 = 80.00, the commitment's 50.00 plus 30.00 of variable consideration, allocated to the calls
+        # alone (not a third of it to the platform by relative price) and to January
+        self._recognise("2026-01-31")
+        self.assertEqual(self._variable(), [(date(2026, 1, 31), 30.0, "posted")])
         self.assertEqual((self.metered.allocated_amount, self.fixed.allocated_amount), (630.0, 1200.0))
         self.assertEqual(self.revenue.transaction_price, 1830.0)
-        self.assertFalse(self.revenue.modification_ids, "a usage period billed is no contract modification")
-        # January's close: 100 platform + 50 commitment + 30 usage = 180 of January revenue, not 150 in January
-        # and 30 in February when its invoice posted
-        self._recognise("2026-01-31")
+        self.assertFalse(self.revenue.modification_ids, "variable consideration is no contract modification")
+        # January's revenue: 100 platform + 50 commitment + 30 usage = 180, not 150 in January and 30 in February
         self.assertEqual(self._income("2026-01"), 180.0)
+        # the invoice of 1 February bills the 80.00 the close estimated: nothing changes
+        self._invoice("2026-02-01")
+        self.assertEqual(len(self._variable()), 1)
         # February: no calls, the whole 50.00 commitment billed as a shortfall on 1 March: nothing variable
-        self._invoice("2026-03-01")
         self._recognise("2026-02-28")
+        self._invoice("2026-03-01")
         self.assertEqual(self._income("2026-02"), 150.0)
         self.assertEqual(len(self._variable()), 1)
         # the rule ties out: billed 100 (Jan) + 180 (Feb) + 150 (Mar) = 430; recognised 330; the March platform
@@ -120,44 +123,74 @@ class TestUsageRecognisedInItsPeriod(SubscriptionRevenueCase):
         self.assertEqual(self.revenue.recognized_amount, 330.0)
         self.assertEqual(self.revenue.contract_liability - self.revenue.contract_asset, 100.0)
 
-    def test_late_usage_and_a_correction_go_back_to_their_month(self):
+    def test_a_change_to_a_closed_month_is_revenue_of_the_month_it_is_made_in(self):
+        self._invoice("2026-01-01")
         self._report(("j1", "2026-01-10", 800))
-        self._invoice("2026-02-01")  # January: 80.00, 30.00 variable
-        self._recognise("2026-01-31")  # January closed at 180
-        # 200 more January calls reported in February: 1 March's invoice bills January adjusted by +20.00
+        self._recognise("2026-01-31")  # January closed at 180: 30.00 of usage estimated at the close
+        self._invoice("2026-02-01")  # January billed 80.00, as estimated
+        # 200 more January calls reported in February: 1 March's invoice bills January adjusted by +20.00. January
+        # is closed: the change of estimate is revenue of March, the month it is made in (ASC 606-10-32-43)
         self._report(("late", "2026-01-20", 200))
-        self._invoice("2026-03-01")
         self._recognise("2026-02-28")
-        # the +20.00 is January's: posted in an entry of 31 January (its period), January now 200
-        self.assertEqual(self._variable(), [(date(2026, 1, 31), 30.0, "posted"), (date(2026, 1, 31), 20.0, "posted")])
-        self.assertEqual(self._income("2026-01"), 200.0)
-        self.assertEqual(self._income("2026-02"), 150.0)
+        self._invoice("2026-03-01")
+        self.assertEqual(self._variable()[-1], (date(2026, 3, 1), 20.0, "planned"))
+        self.assertEqual(
+            self.metered.line_ids.filtered(lambda rl: rl.kind == "variable").mapped("variable_period_end"),
+            [date(2026, 1, 31)] * 2,
+        )
+        self._recognise("2026-03-31")
+        self.assertEqual(self._income("2026-01"), 180.0)  # never restated
+        self.assertEqual(self._income("2026-03"), 170.0)  # 100 + 50 + the 20.00
         # 700 of January's calls were a mistake: January re-rated at 300 calls = 30.00, below the commitment, so
         # 50.00 is due for January: 100.00 billed, a credit note of 50.00 on 1 April; January's variable part, 50.00,
-        # is taken back in January (a -50.00 line), not spread over the months left
+        # is taken back in April (a -50.00 line), not spread over the months left
         self._report(("fix", "corrects j1", -700))
         self._invoice("2026-04-01")
         credit = self.env["account.move"].search([("move_type", "=", "out_refund"),
                                                   ("invoice_origin", "=", self.contract.name)])
         self.assertEqual(credit.amount_untaxed, 50.0)
-        self._recognise("2026-03-31")
-        self.assertEqual(self._variable()[-1], (date(2026, 1, 31), -50.0, "posted"))
-        self.assertEqual(self._income("2026-01"), 150.0)
-        self.assertEqual(self._income("2026-03"), 150.0)
+        self._recognise("2026-04-30")
+        self.assertEqual(self._variable()[-1], (date(2026, 4, 1), -50.0, "posted"))
+        self.assertEqual(self._income("2026-04"), 100.0)  # 150 - 50
         self.assertEqual((self.metered.allocated_amount, self.revenue.transaction_price), (600.0, 1800.0))
-        # the rest of the schedule was not touched: April to December still 50 a month for the calls
+        # the rest of the schedule was not touched: May to December still 50 a month for the calls
         planned = self.metered.line_ids.filtered(lambda rl: rl.state == "planned")
         self.assertEqual(sorted(set(planned.mapped("amount"))), [50.0])
-        self.assertEqual(len(planned), 9)
+        self.assertEqual(len(planned), 8)
 
-    def test_a_second_posting_adds_nothing(self):
+    def test_a_locked_month_is_never_posted_into(self):
+        # January is locked before its usage is known to revenue (no close ran): the 30.00 invoiced on 1 February
+        # for January is recognised on the first open day, never in the locked month
+        self._invoice("2026-01-01")
         self._report(("j1", "2026-01-10", 800))
+        self.company.sudo().fiscalyear_lock_date = date(2026, 1, 31)
+        self._invoice("2026-02-01")
+        self.assertEqual(self._variable(), [(date(2026, 2, 1), 30.0, "planned")])
+        self._recognise("2026-02-28")
+        self.assertEqual(self._variable()[0][2], "posted")
+        self.assertGreater(self.metered.line_ids.filtered(lambda rl: rl.kind == "variable").move_id.date,
+                           date(2026, 1, 31))
+
+    def test_a_second_posting_or_close_adds_nothing(self):
+        self._report(("j1", "2026-01-10", 800))
+        self._recognise("2026-01-31")
+        self._recognise("2026-01-31")  # the close run again: the period holds its estimate already
         (_january, february) = self._invoice("2026-02-01")
         # the same invoice's revenue followed again (a retried job, a second call): the period is allocated once
-        self.contract._revcycle_recognise_usage()
+        self.contract._revcycle_recognise_usage(date(2026, 2, 1))
         february._revcycle_after_post()
-        self.assertEqual(self._variable(), [(date(2026, 1, 31), 30.0, "planned")])
+        self.assertEqual(self._variable(), [(date(2026, 1, 31), 30.0, "posted")])
         self.assertEqual(self.revenue.transaction_price, 1830.0)
+
+    def test_a_price_included_tax_is_taken_out_of_usage_and_commitment(self):
+        tax = self.env["account.tax"].create({"name": "VAT 20 % incl.", "amount": 20.0, "price_include_override":
+                                              "tax_included", "company_id": self.company.id})
+        self.contract.line_ids.filtered("revcycle_metered").tax_ids = tax
+        self._report(("j1", "2026-01-10", 800))
+        self._invoice("2026-02-01")
+        # 80.00 and the 50.00 commitment include 20 % VAT: 66.67 and 41.67 without it, 25.00 of variable revenue
+        # (not 80.00 - 50.00 = 30.00, nor 66.67 - 50.00)
+        self.assertEqual(self._variable(), [(date(2026, 1, 31), 25.0, "planned")])
 
     def test_foreign_currency_usage_is_allocated_in_the_contract_currency(self):
         # 1 USD = 2 EUR in January, 1 USD = 2.5 EUR from 1 February (the company's currency is USD)

@@ -26,6 +26,10 @@ class RevcycleRevenueLine(models.Model):
     period_date = fields.Date(compute="_compute_period_date", store=True, string="Period",
                               help="First day of the month of the line: one posted line per obligation and period.")
     amount = fields.Monetary(required=True)
+    variable_period_end = fields.Date(
+        string="For the Period Ending", readonly=True,
+        help="Variable Consideration: the last day of the period the amount belongs to. It is recognised on that "
+        "day while the period is open, else on the day the estimate changed (a closed month is never restated).")
     amount_company = fields.Monetary(
         currency_field="company_currency_id", readonly=True, string="Amount (Company Currency)",
         help="Posted: as booked (an advance at its billing's rate, the rest at the day's rate). Planned: an estimate "
