@@ -7,3 +7,4 @@ from . import revcycle_revenue_contract
 from . import sale_order
 from . import revcycle_contract_line_usage
 from . import revcycle_contract_amendment
+from . import revcycle_contract_usage

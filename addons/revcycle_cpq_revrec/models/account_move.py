@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, models
 
 
 class AccountMove(models.Model):
@@ -31,6 +31,24 @@ class AccountMove(models.Model):
                 result[line] = obligation
         return result
 
+    def _revcycle_after_post(self):
+        """Usage billed for a period (usage, shortfall, adjustments, corrections) trues up that period's variable
+        consideration first (``_revcycle_recognise_usage``), so the consideration the rest of the posting reads
+        already holds it and nothing is reallocated by SSP."""
+        dates = {}
+        for move in self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund")):
+            usage = move.invoice_line_ids.filtered(self._revcycle_is_usage_line)
+            for contract in usage.sudo().revcycle_contract_line_id.contract_id:  # sudo: routing only
+                dates[contract] = max(dates.get(contract, move.date), move.invoice_date or move.date)
+        for contract, on_date in dates.items():
+            contract._revcycle_recognise_usage(on_date)
+        return super()._revcycle_after_post()
+
+    @api.model
+    def _revcycle_is_usage_line(self, line):
+        """A line billing a metered line's usage period (usage, shortfall, adjustment, correction)."""
+        return bool(line.display_type == "product" and line.revcycle_usage_billing and line.revcycle_contract_line_id)
+
     def _revcycle_credit(self, move_lines, on_date):
         """A credit note on subscription contract lines changes the consideration of those contracts: each
         contract's revenue is modified to what is now due (``_revcycle_modify_revenue``), once, instead of the
@@ -38,9 +56,15 @@ class AccountMove(models.Model):
         already nets it)."""
         if self.env.context.get("revcycle_price_set_by_caller"):
             return super()._revcycle_credit(move_lines, on_date)
-        on_contracts = {line: pair for line, pair in move_lines.items() if line.revcycle_contract_line_id}
+        # usage lines (a correction of a metered period) changed their period's variable consideration already
+        # (``_revcycle_after_post``): they are neither a modification of the contract nor a price change
+        on_contracts = {
+            line: pair
+            for line, pair in move_lines.items()
+            if line.revcycle_contract_line_id and not self._revcycle_is_usage_line(line)
+        }
         due = super()._revcycle_credit(
-            {line: pair for line, pair in move_lines.items() if line not in on_contracts}, on_date
+            {line: pair for line, pair in move_lines.items() if not line.revcycle_contract_line_id}, on_date
         )
         contracts = self.env["revcycle.contract.line"].browse(
             {line.revcycle_contract_line_id.id for line in on_contracts}

@@ -12,3 +12,10 @@ class AccountMoveLine(models.Model):
         readonly=True,
         help="The subscription contract line this invoice line bills: its revenue follows that line's obligation.",
     )
+    # Copied on purpose too: a credit note made with "Reverse" of a usage invoice corrects those usage periods.
+    revcycle_usage_billing = fields.Boolean(
+        string="Usage Billing",
+        readonly=True,
+        help="Bills a metered line's usage period (usage, shortfall, adjustment or correction, made by the usage "
+        "rating): its amount above the commitment is revenue of the period of its service dates.",
+    )

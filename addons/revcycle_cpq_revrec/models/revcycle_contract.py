@@ -171,6 +171,13 @@ class RevcycleContract(models.Model):
             line = self.line_ids.browse(line_id)
             if line in result:
                 result[line] += amount
+        # a metered line bills per usage period, in arrears: its own rule (revcycle_contract_usage.py)
+        metered = self.line_ids.filtered("revcycle_metered")
+        billed, variables = self._revcycle_metered_billed(metered), self._revcycle_metered_variables(metered)
+        for line in metered:
+            result[line] = self._revcycle_metered_consideration(
+                line, self._revcycle_term_end(), billed[line], variables.get(line, 0.0)
+            )
         return {line: self.currency_id.round(amount) for line, amount in result.items()}
 
     def _revcycle_paused_ranges(self):
@@ -344,6 +351,7 @@ class RevcycleContract(models.Model):
         term_end = self._revcycle_term_end()
         term = period_engine.periods(self.date_start, self.billing_period, term_end, align=self.billing_anchor)
         consideration = self._revcycle_consideration_by_line()
+        variables = self._revcycle_metered_variables(self.line_ids.filtered("revcycle_metered"))
         items = []
         for line in self.line_ids:
             method = line.product_id.revcycle_recognition
@@ -368,6 +376,8 @@ class RevcycleContract(models.Model):
                     "ssp_factor": months_served / product_months,
                     "sale_line": line.sale_line_id,
                     "revcycle_contract_line": line,
+                    # usage billed above the commitment: in the price, never in the SSP weight (its own period's)
+                    "revcycle_variable_price": variables.get(line, 0.0),
                 }
             )
         return items + self._revcycle_ended_items()
@@ -407,7 +417,10 @@ class RevcycleContract(models.Model):
         if not obligation:
             return
         revenue = obligation.contract_id
-        due = self._revcycle_billed_by_line().get(line, 0.0)
+        if line.revcycle_metered:
+            due = self._revcycle_metered_consideration(line, max(end_date, obligation.date_start))
+        else:
+            due = self._revcycle_billed_by_line().get(line, 0.0)
         before = revenue._revcycle_modification_snapshot()
         end = max(end_date, obligation.date_start)
         lines = revenue._revcycle_end_obligations({obligation: due}, end, on_date)

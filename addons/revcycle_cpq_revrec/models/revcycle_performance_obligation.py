@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.tools import SQL
 
 
 class RevcyclePerformanceObligation(models.Model):
@@ -29,3 +30,31 @@ class RevcyclePerformanceObligation(models.Model):
             "A contract line already has its performance obligation: a contract's revenue is created once.",
         ),
     ]
+
+    def _revcycle_lock(self):
+        """Lock these obligations' rows until the transaction ends, in id order (events that change them one at a
+        time). NO KEY UPDATE, the lock an UPDATE of them takes: it does not wait for the foreign-key checks of
+        invoice lines naming them (KEY SHARE), which a concurrent invoicing run holds while it waits for this one's
+        invoice numbers — FOR UPDATE made the two wait for each other (a deadlock)."""
+        if self.ids:
+            self.env.execute_query(
+                SQL(
+                    "SELECT id FROM revcycle_performance_obligation WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+                    self.ids,
+                )
+            )
+
+    def _revcycle_sync_variable(self, targets, on_date):
+        """Make each period hold its variable consideration: ``targets`` {period end: the amount it should hold}
+        (the month-end's estimate, or what its invoices billed above the commitment); the difference with what the
+        period holds already is allocated (``_revcycle_allocate_variable``), dated in the period while it is open,
+        else on ``on_date``. Returns the new lines."""
+        self.ensure_one()
+        currency = self.currency_id
+        allocated = self._revcycle_variable_by_period()
+        new_lines = self.env["revcycle.revenue.line"]
+        for period_end, target in sorted(targets.items()):
+            missing = currency.round(target - allocated.get(period_end, 0.0))
+            if not currency.is_zero(missing):
+                new_lines |= self._revcycle_allocate_variable(missing, period_end, on_date)
+        return new_lines

@@ -24,6 +24,26 @@ class RevcycleRevenueContract(models.Model):
         return vals
 
     @api.model
+    def recognize_until(self, date, company_ids=None, limit=None):
+        """The month-end also estimates the usage of the periods it closes (``_revcycle_accrue_usage``): the calls of
+        January are January's revenue, though their invoice comes on 1 February."""
+        self.env["revcycle.access"]._revcycle_require_revrec_manager()
+        day = self._revcycle_check_date(date)
+        companies = self._revcycle_for_companies(company_ids).env.companies
+        self.env["revcycle.contract"]._revcycle_accrue_usage(day, companies)
+        return super().recognize_until(date, company_ids, limit)
+
+    @api.model
+    def _revcycle_item_ssp(self, item, currency, date, company, ssp_rows=None):
+        """Without an SSP a line is weighed by its price: a metered line by its fixed price, not with the usage
+        billed above its commitment, which is allocated to its own period (ASC 606-10-32-40)."""
+        ssp = super()._revcycle_item_ssp(item, currency, date, company, ssp_rows)
+        variable = item.get("revcycle_variable_price")
+        if ssp is None and variable and not currency.is_zero(variable):
+            return currency.round(item["selling_price"] - variable)
+        return ssp
+
+    @api.model
     def _revcycle_item_key(self, item):
         """A subscription line is found again by its contract line (it may have no order line at all)."""
         if item.get("revcycle_contract_line"):

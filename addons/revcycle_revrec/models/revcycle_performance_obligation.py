@@ -1,3 +1,4 @@
+from collections import defaultdict
 from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
@@ -195,6 +196,49 @@ class RevcyclePerformanceObligation(models.Model):
             return self.env["revcycle.revenue.line"]
         return self.env["revcycle.revenue.line"].sudo().create(  # sudo: schedule rows
             {"obligation_id": self.id, "date": on_date, "amount": catch_up, "ready": True, "kind": "adjustment"})
+
+    def _revcycle_allocate_variable(self, amount, period_end, on_date):
+        """Variable consideration that relates specifically to this obligation's service in one period (usage of
+        that period) is allocated entirely to this obligation and that period (ASC 606-10-32-40, IFRS 15.85), not
+        by relative SSP: the obligation's price and allocation and its contract's transaction price grow by
+        ``amount``, and a Variable Consideration line for the period ending ``period_end`` recognises it — on that
+        day while the period is still open (``_revcycle_variable_date``), else on ``on_date``. The next month-end
+        run up to that day posts it. Later changes never reallocate it (``_revcycle_sums_posted``, the catch-up).
+        Returns the line."""
+        self.ensure_one()
+        currency = self.currency_id
+        amount = currency.round(amount)
+        Line = self.env["revcycle.revenue.line"].sudo()  # sudo: schedule rows, read-only to users
+        if currency.is_zero(amount):
+            return Line
+        self.write({"selling_price": currency.round(self.selling_price + amount),
+                    "allocated_amount": currency.round(self.allocated_amount + amount)})
+        self.contract_id.transaction_price = currency.round(self.contract_id.transaction_price + amount)
+        return Line.create({"obligation_id": self.id, "date": self._revcycle_variable_date(period_end, on_date),
+                            "variable_period_end": period_end, "amount": amount, "ready": True,
+                            "kind": "variable"})
+
+    def _revcycle_variable_date(self, period_end, on_date):
+        """The day a variable amount of the period ending ``period_end`` is recognised on: that day while its month
+        is open for this obligation (nothing posted for that month or a later one yet, and not before the
+        company's lock date); else ``on_date`` (after the lock date): a change in the estimate of a closed month
+        is revenue of the month it is made in (ASC 606-10-32-43), never a restatement of closed books."""
+        self.ensure_one()
+        company = self.company_id
+        locked = company._get_user_fiscal_lock_date(company.revcycle_recognition_journal_id)
+        month = period_end.replace(day=1)
+        closed = any(line.state == "posted" and line.period_date >= month for line in self.line_ids)
+        if not closed and period_end > locked:
+            return period_end
+        return max(on_date, period_end, locked + relativedelta(days=1))
+
+    def _revcycle_variable_by_period(self):
+        """{period end: variable consideration allocated to that period} of this obligation."""
+        self.ensure_one()
+        result = defaultdict(float)
+        for line in self.line_ids.filtered(lambda item: item.kind == "variable"):
+            result[line.variable_period_end or line.date] += line.amount
+        return result
 
     def _revcycle_end_on(self, end_date, new_allocated, on_date):
         """The obligation ends on ``end_date`` with ``new_allocated``: what is recognised stays, the rest is planned

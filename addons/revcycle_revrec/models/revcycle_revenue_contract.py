@@ -335,9 +335,13 @@ class RevcycleRevenueContract(models.Model):
         for item in by_key.values():
             ssp = self._revcycle_item_ssp(item, currency, on_date, self.company_id)
             targets.append((None, item, item["selling_price"] if ssp is None else ssp))
+        # variable consideration allocated to one obligation's period stays there (ASC 606-10-32-40): only the
+        # rest of the price is allocated by relative SSP
+        variable = self._revcycle_variable_by_obligation()
         try:
-            amounts = self._revcycle_allocate(new_price, [(weight, weight) for *_rest, weight in targets],
-                                              currency.decimal_places)
+            amounts = self._revcycle_allocate(
+                currency.round(new_price - sum(variable.values())),
+                [(weight, weight) for *_rest, weight in targets], currency.decimal_places)
         except engine.AllocationError as error:
             raise UserError(self.env._("The change to %(contract)s cannot be allocated: %(reason)s",
                                        contract=self.name, reason=str(error))) from error
@@ -345,7 +349,7 @@ class RevcycleRevenueContract(models.Model):
         new_obligations = self.env["revcycle.performance.obligation"]
         for (obligation, item, ssp), amount in zip(targets, amounts, strict=True):
             if obligation:
-                due |= obligation._revcycle_apply_allocation(amount, on_date)
+                due |= obligation._revcycle_apply_allocation(amount + variable.get(obligation.id, 0.0), on_date)
             else:
                 new_obligations |= new_obligations.create(
                     self._revcycle_prepare_obligation_vals(item, ssp, amount, on_date))
@@ -469,8 +473,22 @@ class RevcycleRevenueContract(models.Model):
             for line_id, item in by_key.items())
 
     def _revcycle_sums_posted(self):
-        sums = self.env["revcycle.revenue.line"]._revcycle_sums(self.obligation_ids, "obligation_id")
-        return {obligation_id: values.get("posted", 0.0) for obligation_id, values in sums.items()}
+        """{obligation id: what it recognised}, with the variable consideration allocated to a past period and not
+        posted yet (kind Variable Consideration): it belongs to that period, never to the work still to do."""
+        Line = self.env["revcycle.revenue.line"]
+        sums = Line._revcycle_sums(self.obligation_ids, "obligation_id")
+        result = {obligation_id: values.get("posted", 0.0) for obligation_id, values in sums.items()}
+        for obligation_id, amount in self._revcycle_variable_by_obligation(planned_only=True).items():
+            result[obligation_id] = result.get(obligation_id, 0.0) + amount
+        return result
+
+    def _revcycle_variable_by_obligation(self, planned_only=False):
+        """{obligation id: the variable consideration allocated to it} (``planned_only``: not posted yet)."""
+        domain = [("obligation_id", "in", self.obligation_ids.ids), ("kind", "=", "variable")]
+        if planned_only:
+            domain.append(("state", "=", "planned"))
+        return {obligation.id: amount for obligation, amount in self.env["revcycle.revenue.line"]._read_group(
+            domain, ["obligation_id"], ["amount:sum"])}
 
     # ------------------------------------------------------------------
     # Closing

@@ -26,6 +26,10 @@ class RevcycleRevenueLine(models.Model):
     period_date = fields.Date(compute="_compute_period_date", store=True, string="Period",
                               help="First day of the month of the line: one posted line per obligation and period.")
     amount = fields.Monetary(required=True)
+    variable_period_end = fields.Date(
+        string="For the Period Ending", readonly=True,
+        help="Variable Consideration: the last day of the period the amount belongs to. It is recognised on that "
+        "day while the period is open, else on the day the estimate changed (a closed month is never restated).")
     amount_company = fields.Monetary(
         currency_field="company_currency_id", readonly=True, string="Amount (Company Currency)",
         help="Posted: as booked (an advance at its billing's rate, the rest at the day's rate). Planned: an estimate "
@@ -40,12 +44,14 @@ class RevcycleRevenueLine(models.Model):
                              index=True)
     kind = fields.Selection([("schedule", "Schedule"), ("delivery", "Partial Delivery"),
                              ("invoice", "Invoiced Share"), ("adjustment", "Price Change"),
-                             ("reversal", "Reversal")],
+                             ("reversal", "Reversal"), ("variable", "Variable Consideration")],
                             default="schedule", required=True,
                             help="Schedule: the planned recognition; Partial Delivery: the delivered share of a "
                             "point-in-time obligation (negative after a return); Invoiced Share: the invoiced share "
                             "of an at-invoice obligation; Price Change: the cumulative catch-up when a credit note "
-                            "changes the transaction price; Reversal: a cancellation.")
+                            "changes the transaction price; Reversal: a cancellation; Variable Consideration: an "
+                            "amount that relates to one period of the obligation only (usage billed for it), "
+                            "recognised in that period and never reallocated.")
     ready = fields.Boolean(default=True, help="Point-in-time lines wait for their delivery or invoice.")
     move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, index="btree_not_null",
                               ondelete="restrict", copy=False)
