@@ -108,6 +108,11 @@ def split_company(total_co, doc_amounts, rate, company_digits=2):
         return []
     scale = Decimal(10) ** company_digits
     total_units = _units(total_co, company_digits)
+    doc_units = [Decimal(str(amount)) * scale for amount in doc_amounts]
+    if total_units and sum(doc_units) == total_units and all(units == int(units) for units in doc_units):
+        # the entry's effective rate is exactly 1 (a contract in the company's currency, or a foreign one at par):
+        # each line is its own amount, which the general case below also gives, without a fraction per line
+        return [float(units / scale) for units in doc_units]
     doc_total = sum(Fraction(Decimal(str(amount))) for amount in doc_amounts)
     factor = Fraction(total_units) / doc_total if doc_total else Fraction(Decimal(str(rate))) * 10 ** company_digits
     parts = []

@@ -11,12 +11,18 @@ from .. import engine
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-# How a recognition entry is created (then posted without this context): it has no tax, no payment term and no
-# invoice line, so Odoo's invoice synchronisation has nothing to do (``skip_invoice_sync``: taxes, terms, the
-# suspense line of an unbalanced draft; ``skip_invoice_line_sync``: an invoice line's balance from its amount in
-# currency, then debit and credit computed a second time); its balance is checked once, when _post writes the state
-# (``_check_balanced``), not also at create (``check_move_validity``).
+# How a recognition entry is created: it has no tax, no payment term and no invoice line, so Odoo's invoice
+# synchronisation has nothing to do (``skip_invoice_sync``: taxes, terms, the suspense line of an unbalanced draft with
+# taxes; ``skip_invoice_line_sync``: an invoice line's balance from its amount in currency, then debit and credit
+# computed a second time); its balance is checked once, when _post writes the state (``_check_balanced``), not also at
+# create (``check_move_validity``).
 ENTRY_CREATE_CONTEXT = {"skip_invoice_sync": True, "skip_invoice_line_sync": True, "check_move_validity": False}
+# How it is posted: the same two synchronisations are skipped for the same reason (without them, each of the two
+# writes of _post marks every item's debit and credit to be computed again from a balance that did not change), as
+# Odoo posts its own tax cash basis entries (account.partial.reconcile ``_create_tax_cash_basis_moves``). Every check
+# of _post still runs: the entry balanced (``_check_balanced``, in both writes), lock dates, a draft entry with items,
+# an active journal and no deprecated account, the journal's sequence.
+ENTRY_POST_CONTEXT = {"skip_invoice_sync": True, "skip_invoice_line_sync": True}
 # The key, in an income item's values, of the revenue lines it posts: popped before the create, used to link them.
 REVENUE_LINES_KEY = "_revcycle_revenue_line_ids"
 
@@ -764,11 +770,15 @@ class RevcycleRevenueContract(models.Model):
             move = move.sudo().with_context(**ENTRY_CREATE_CONTEXT).create({
                 "move_type": "entry", "date": move_date, "journal_id": company.revcycle_recognition_journal_id.id,
                 "company_id": company.id, "ref": self.env._("Revenue recognition %(date)s", date=move_date),
+                # what Odoo computes for this entry, given so it is not computed (docs/domain.md "The month-end
+                # entry"): a storno applies to refunds only (``_compute_is_storno``), and the delivery date comes
+                # from the sale orders of the items' order lines (sale_stock ``_compute_delivery_date``): none here
+                "delivery_date": False, "is_storno": False,
                 "line_ids": [fields.Command.create(vals) for vals in line_vals],
-            }).with_env(move.sudo().env)  # sudo kept, the create-only context dropped: _post checks in full
+            }).with_env(move.sudo().env)  # sudo kept, the create-only context dropped
             # _post, as Odoo posts the entries it makes itself (exchange differences, reversals): action_post is the
             # user's button, whose overrides (down payments, invoice-line hooks) concern invoices, not this entry
-            move._post(soft=False)
+            move.with_context(**ENTRY_POST_CONTEXT)._post(soft=False)
             item_of_line = self._revcycle_items_of_revenue_lines(move, line_vals, revenue_lines_of_vals)
         self.env["revcycle.revenue.line"]._revcycle_mark_posted(
             [(line_id, amount, item_of_line.get(line_id)) for _contract, lines, _vals, amounts in prepared
@@ -856,6 +866,12 @@ class RevcycleRevenueContract(models.Model):
         Partner = self.env["res.partner"]
         Product = self.env["product.product"]
         Model = self.env["account.analytic.distribution.model"]
+        # Odoo's look-up searches the models of the company or shared ones, then narrows them by the line: when there
+        # is none, every line's distribution is empty, known from this one query instead of one per distinct line.
+        if not Model.search_count([("company_id", "in", [company.id, False])], limit=1):
+            for vals in line_vals:
+                vals["analytic_distribution"] = False
+            return
         found = {}
         for vals in line_vals:
             key = (vals["account_id"], vals.get("partner_id") or False, vals.get("product_id") or False)
@@ -880,28 +896,31 @@ class RevcycleRevenueContract(models.Model):
         company = self.company_id
         company_currency, currency = company.currency_id, self.currency_id
         rate = currency._get_conversion_rate(currency, company_currency, company, move_date)
+        line_amounts = lines.mapped("amount")
         measured = engine.measure_position_moves(
-            position[:2], position[2:], currency.round(sum(lines.mapped("amount"))), rate,
+            position[:2], position[2:], currency.round(sum(line_amounts)), rate,
             currency.decimal_places, company_currency.decimal_places)
-        amounts = engine.split_company(measured.revenue_co, lines.mapped("amount"), rate,
-                                       company_currency.decimal_places)
+        amounts = engine.split_company(measured.revenue_co, line_amounts, rate, company_currency.decimal_places)
         vals = []
+        # {income account: [company amount, amount, obligation ids, revenue line ids]}, summed in plain values (a
+        # recordset union per line costs more than the rest of the loop)
         by_account = {}
-        for line, amount_company in zip(lines, amounts, strict=True):
+        for line, amount, amount_company in zip(lines, line_amounts, amounts, strict=True):
             obligation = line.obligation_id
             account = obligation.income_account_id
             if not account:
                 raise UserError(self.env._("%(obligation)s has no income account; set one on its product.",
                                            obligation=obligation.display_name))
-            total = by_account.setdefault(account, [0.0, 0.0, obligation.browse(), []])
+            total = by_account.setdefault(account, [0.0, 0.0, {}, []])
             total[0] += amount_company
-            total[1] += line.amount
-            total[2] |= obligation
+            total[1] += amount
+            total[2][obligation.id] = None
             total[3].append(line.id)
-        for account, (amount_company, amount, obligations, line_ids) in by_account.items():
+        for account, (amount_company, amount, obligation_ids, line_ids) in by_account.items():
             amount_company, amount = company_currency.round(amount_company), currency.round(amount)
             if company_currency.is_zero(amount_company) and currency.is_zero(amount):
                 continue
+            obligations = lines.obligation_id.browse(list(obligation_ids))
             single = obligations if len(obligations) == 1 else obligations.browse()
             vals.append({
                 "account_id": account.id, "name": single.display_name or self.name, "partner_id": self.partner_id.id,

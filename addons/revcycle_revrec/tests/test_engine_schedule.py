@@ -1,6 +1,8 @@
 """Schedules and the contract position on tables of cases: no database."""
 from datetime import date
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from odoo.tests import BaseCase, tagged
 
 from ..engine import (
@@ -182,7 +184,26 @@ class TestScheduleEngine(BaseCase):
              [40.01, 30.0, 30.0]),
             ("lines that cancel out convert at the rate", 0.0, [10.0, -10.0], 1.25, [12.5, -12.5]),
             ("mixed signs keep the total", 62.5, [100.0, -50.0], 1.25, [125.0, -62.5]),
+            # the entry measured the lines' own sum (effective rate 1): each line keeps its amount, whatever the
+            # spot rate passed
+            ("rate 1: each line its amount", 5419.75, [759.92, 1419.84, -0.01, 3240.0], 1.0,
+             [759.92, 1419.84, -0.01, 3240.0]),
+            ("a foreign contract at par", 300.0, [100.0, 200.0], 1.25, [100.0, 200.0]),
+            ("amounts finer than the company's cents take the general rule", 0.03, [0.011, 0.011, 0.011], 1.0,
+             [0.01, 0.01, 0.01]),
         ]:
             with self.subTest(name):
                 result = split_company(total, amounts, rate)
                 self.assertEqual(result, expected)
+
+    @settings(max_examples=200, derandomize=True, deadline=None)
+    @given(st.lists(st.integers(-10**9, 10**9), min_size=1, max_size=12), st.sampled_from([0.8, 1.0, 1.25]))
+    def test_split_company_at_rate_one_keeps_each_amount(self, cents, rate):
+        """Whenever the entry measured exactly the lines' own sum, in cents (a contract in the company's currency),
+        each line's company amount is its own amount and they sum to the total (reproducible: derandomized)."""
+        amounts = [c / 100 for c in cents]
+        total = sum(cents) / 100
+        result = split_company(total, amounts, rate)
+        if sum(cents):  # lines that cancel out convert at the rate instead (the table above)
+            self.assertEqual(result, amounts)
+            self.assertEqual(round(sum(result) * 100), sum(cents))
