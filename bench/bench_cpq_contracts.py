@@ -15,10 +15,13 @@ Run: ./revcycle bench cpq_contracts   (database revcycle_bench_cpq_contracts; ex
 Options of the script itself, through environment variables: BENCH_CONTRACTS, the sizes (default "5000,20000",
 each built and rolled back in its own transaction), BENCH_RUNS (3; fewer when asked, e.g. 1 for one round at 20,000;
 0 with BENCH_PROFILE: the profile alone), BENCH_DRAFTS (0), BENCH_AB (0; 1: also our run with the batch's shortcuts
-through Odoo's path off, the A/B of those shortcuts), BENCH_PROFILE=ours,ours_draft,oca,before (a profiled run of each
+through Odoo's path off, the A/B of those shortcuts), BENCH_ANALYZE (1: ANALYZE once the data is built and after
+each round, untimed, see refresh_statistics; 0: not), BENCH_PROFILE=ours,ours_draft,oca,before (a profiled run of each
 side named: the most expensive functions (BENCH_PROFILE_LINES, 25), the SQL queries by shape with their count and
 time, the Odoo process's CPU time; BENCH_PROFILE_OUT=path keeps the raw profile). Each measured run prints its Odoo
-CPU time and the load average beside its wall time.
+CPU time and the load average beside its wall time, and (Linux, database on the same machine) that wall time split
+by the kernel's scheduler: Odoo on a CPU and waiting for one, its PostgreSQL backend on a CPU and waiting for one, the
+rest (disk, locks); the summary gives the ratio of Odoo + PostgreSQL CPU, the work each side does whatever the load.
 """
 
 import collections
@@ -56,6 +59,9 @@ DRAFTS = os.environ.get("BENCH_DRAFTS", "0") == "1"
 # BENCH_AB=1: also our run with the batch's shortcuts through Odoo's path off (sequence, analytic models and
 # line-neutral writes as Odoo does them for each invoice): what this session's change gains, in the same rounds
 AB = os.environ.get("BENCH_AB", "0") == "1"
+# BENCH_ANALYZE=1 (default): the planner's statistics refreshed (ANALYZE, untimed) once the data is built and after
+# each rolled-back round; 0: as before session 7, with statistics of the near-empty database the bench started from
+ANALYZE = os.environ.get("BENCH_ANALYZE", "1") == "1"
 BENCH = "cpq_contracts"
 CUSTOMERS = 500
 PRODUCTS = 10
@@ -199,21 +205,83 @@ def count_invoices(env, partners, origin_prefix):
     )
 
 
+def scheduler_times(pids):
+    """(seconds on a CPU, seconds runnable but waiting for a CPU) of the processes ``pids`` and all their threads,
+    from Linux's /proc/<pid>/task/<tid>/schedstat; None where that is not readable (another OS, a remote server)."""
+    running = waiting = 0
+    try:
+        for pid in pids:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+                    on_cpu, queued = stat.read().split()[:2]
+                running, waiting = running + int(on_cpu), waiting + int(queued)
+    except OSError:
+        return None
+    return running / 1e9, waiting / 1e9
+
+
+def where_time_went(wall, odoo_before, odoo_after, pg_before, pg_after):
+    """The run's wall time split by the kernel's scheduler: the Odoo process on a CPU and waiting for one, its
+    PostgreSQL backend on a CPU and waiting for one, and the rest (disk, locks, other sleeps). One connection
+    talks to one backend in turn, so the parts do not overlap. {} when /proc does not tell."""
+    if None in (odoo_before, odoo_after, pg_before, pg_after):
+        return {}
+    parts = {
+        "odoo_cpu": odoo_after[0] - odoo_before[0],
+        "odoo_wait": odoo_after[1] - odoo_before[1],
+        "pg_cpu": pg_after[0] - pg_before[0],
+        "pg_wait": pg_after[1] - pg_before[1],
+    }
+    parts["other"] = wall - sum(parts.values())
+    parts["wall"] = wall
+    return parts
+
+
+def refresh_statistics(cr):
+    """ANALYZE the database inside the bench's transaction, outside any timed part; returns the seconds it took.
+
+    Why: the data is built in one transaction that is never committed, so autovacuum never sees it and the planner
+    keeps the statistics of the nearly empty database the bench started from. PostgreSQL plans each foreign-key
+    check once per connection and keeps that plan: planned when mail_followers or account_move held a page or two,
+    the check is a sequential scan, and it stays one while the table grows to hundreds of pages (measured at 5,000
+    contracts: 82 buffer reads per follower subtype row, against 8 with current statistics). ANALYZE counts the
+    transaction's own rows (and the row versions the rolled-back rounds leave) and makes every plan be made again.
+    A production database has autovacuum's statistics; this gives both sides the same."""
+    if not ANALYZE:
+        return 0.0
+    started = time.perf_counter()
+    cr.execute("ANALYZE")
+    return time.perf_counter() - started
+
+
 def measure(env, cr, runner, partners, origin_prefix):
     """One run inside a savepoint rolled back, so every run starts from the same due contracts. For OCA, the time to
-    post its draft invoices is measured apart, after its cron."""
+    post its draft invoices is measured apart, after its cron. Also returns where the wall time of the whole
+    measurement went (``where_time_went``): on a shared machine, waiting for a CPU is the neighbours' share."""
     posting = None
+    cr.execute("SELECT pg_backend_pid()")
+    backend = cr.fetchone()[0]
     with cr.savepoint(flush=False) as savepoint:
+        odoo_before, pg_before = scheduler_times([os.getpid()]), scheduler_times([backend])
+        wall_before = time.perf_counter()
         cpu_before = time.process_time()
         elapsed = runner(env)
         invoices = count_invoices(env, partners, origin_prefix)
         if runner is run_oca:
             posting = post_oca_drafts(env, partners)
         cpu = time.process_time() - cpu_before
+        split = where_time_went(
+            time.perf_counter() - wall_before,
+            odoo_before,
+            scheduler_times([os.getpid()]),
+            pg_before,
+            scheduler_times([backend]),
+        )
         savepoint.rollback()
     env.invalidate_all()
     cr.precommit.data.pop("sequence.mixin", None)  # Odoo's sequence cache would outlive the rollback
-    return elapsed, invoices, posting, cpu
+    refresh_statistics(cr)  # the next round planned against the tables as this one left them (untimed)
+    return elapsed, invoices, posting, cpu, split
 
 
 def set_aside_other_contracts(env, ours, oca):
@@ -300,10 +368,13 @@ def bench_size(registry, contracts):
         oca = oca_contracts(env, terms, start)
         set_aside_other_contracts(env, ours, oca)
         env.flush_all()
+        built = time.perf_counter() - setup_started
+        analyzed = refresh_statistics(cr)
         print(
             f"data: {len(ours)} revcycle contracts and {len(oca)} OCA contracts, {CUSTOMERS} customers, "
             f"{PRODUCTS} products, one monthly line each, month from {start} due "
-            f"(built in {time.perf_counter() - setup_started:.0f} s, rolled back at the end)",
+            f"(built in {built:.0f} s, rolled back at the end; statistics "
+            + (f"refreshed in {analyzed:.1f} s, and after each round)" if ANALYZE else "not refreshed)"),
             flush=True,
         )
         if os.environ.get("BENCH_PROFILE"):
@@ -316,13 +387,17 @@ def bench_size(registry, contracts):
         timings = {"ours": [], "oca": [], "oca_posted": [], "draft": [], "before": []}
         counts = {"ours": set(), "oca": set(), "draft": set(), "before": set()}
         cpu_times = {"ours": [], "oca": [], "draft": [], "before": []}  # OCA's with its posting
+        # Odoo's CPU plus its PostgreSQL backend's (scheduler figures): the work done, whatever the neighbours do
+        both_cpu = {"ours": [], "oca": [], "draft": [], "before": []}
 
         def side(label, runner, origin_prefix):
             def run():
-                elapsed, invoices, posting, cpu = measure(env, cr, runner, partners, origin_prefix)
+                elapsed, invoices, posting, cpu, split = measure(env, cr, runner, partners, origin_prefix)
                 counts[label].add(invoices)
                 timings[label].append(elapsed)
                 cpu_times[label].append(cpu)
+                if split:
+                    both_cpu[label].append(split["odoo_cpu"] + split["pg_cpu"])
                 line = f"  {label:6}: {invoices} invoices in {elapsed:6.1f} s"
                 if posting is not None:
                     timings["oca_posted"].append(elapsed + posting)
@@ -331,6 +406,13 @@ def bench_size(registry, contracts):
                 # the wall time of a round says as much about the neighbours as about the code
                 load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
                 print(f"{line}; Odoo CPU {cpu:.1f} s; load {load}", flush=True)
+                if split:
+                    print(
+                        f"          measured {split['wall']:.1f} s = Odoo on a CPU {split['odoo_cpu']:.1f} s"
+                        f" + waiting for one {split['odoo_wait']:.1f} s, PostgreSQL on a CPU {split['pg_cpu']:.1f} s"
+                        f" + waiting for one {split['pg_wait']:.1f} s, other (disk, locks) {split['other']:.1f} s",
+                        flush=True,
+                    )
                 return elapsed
 
             return run
@@ -342,13 +424,13 @@ def bench_size(registry, contracts):
             sides["before"] = side("before", run_ours_before, "CTR/")
         alternated_rounds(sides, RUNS)
         cr.rollback()
-    report(contracts, timings, counts, cpu_times)
+    report(contracts, timings, counts, cpu_times, both_cpu)
     medians = {key: median_spread(values)[0] for key, values in timings.items() if values}
     invoices = {key: max(counts["oca" if key == "oca_posted" else key]) for key in medians}
     return contracts, {key: medians[key] / invoices[key] * 1000 for key in medians}
 
 
-def report(contracts, timings, counts, cpu_times):
+def report(contracts, timings, counts, cpu_times, both_cpu):
     rows = (
         ("OCA contract cron (drafts)", "oca", "oca"),
         ("OCA cron + posting the drafts", "oca_posted", "oca"),
@@ -374,6 +456,12 @@ def report(contracts, timings, counts, cpu_times):
         + ", ".join(f"{label} {median_spread(values)[0]:.1f} s" for label, values in cpu_times.items() if values)
         + f"; OCA cron + posting / revcycle posted: {describe_ratio(cpu_times['oca'], cpu_times['ours'])}"
     )
+    if both_cpu["ours"] and both_cpu["oca"]:
+        print(
+            "  Odoo + PostgreSQL CPU time, median: "
+            + ", ".join(f"{label} {median_spread(values)[0]:.1f} s" for label, values in both_cpu.items() if values)
+            + f"; OCA cron + posting / revcycle posted: {describe_ratio(both_cpu['oca'], both_cpu['ours'])}"
+        )
     if timings["before"]:
         print(
             "  A/B (revcycle posted, shortcuts off / on): "
