@@ -15,8 +15,7 @@ Run: ./revcycle bench cpq_contracts   (database revcycle_bench_cpq_contracts; ex
 Options of the script itself, through environment variables: BENCH_CONTRACTS, the sizes (default "5000,20000",
 each built and rolled back in its own transaction), BENCH_RUNS (3; fewer when asked, e.g. 1 for one round at 20,000;
 0 with BENCH_PROFILE: the profile alone), BENCH_DRAFTS (0), BENCH_AB (0; 1: also our run with the batch's shortcuts
-through Odoo's path off, the A/B of those shortcuts), BENCH_ANALYZE (1: ANALYZE once the data is built and after
-each round, untimed, see refresh_statistics; 0: not), BENCH_PROFILE=ours,ours_draft,oca,before (a profiled run of each
+through Odoo's path off, the A/B of those shortcuts), BENCH_PROFILE=ours,ours_draft,oca,before (a profiled run of each
 side named: the most expensive functions (BENCH_PROFILE_LINES, 25), the SQL queries by shape with their count and
 time, the Odoo process's CPU time; BENCH_PROFILE_OUT=path keeps the raw profile). Each measured run prints its Odoo
 CPU time and the load average beside its wall time, and (Linux, database on the same machine) that wall time split
@@ -59,9 +58,6 @@ DRAFTS = os.environ.get("BENCH_DRAFTS", "0") == "1"
 # BENCH_AB=1: also our run with the batch's shortcuts through Odoo's path off (sequence, analytic models and
 # line-neutral writes as Odoo does them for each invoice): what this session's change gains, in the same rounds
 AB = os.environ.get("BENCH_AB", "0") == "1"
-# BENCH_ANALYZE=1 (default): the planner's statistics refreshed (ANALYZE, untimed) once the data is built and after
-# each rolled-back round; 0: as before session 7, with statistics of the near-empty database the bench started from
-ANALYZE = os.environ.get("BENCH_ANALYZE", "1") == "1"
 BENCH = "cpq_contracts"
 CUSTOMERS = 500
 PRODUCTS = 10
@@ -237,23 +233,6 @@ def where_time_went(wall, odoo_before, odoo_after, pg_before, pg_after):
     return parts
 
 
-def refresh_statistics(cr):
-    """ANALYZE the database inside the bench's transaction, outside any timed part; returns the seconds it took.
-
-    Why: the data is built in one transaction that is never committed, so autovacuum never sees it and the planner
-    keeps the statistics of the nearly empty database the bench started from. PostgreSQL plans each foreign-key
-    check once per connection and keeps that plan: planned when mail_followers or account_move held a page or two,
-    the check is a sequential scan, and it stays one while the table grows to hundreds of pages (measured at 5,000
-    contracts: 82 buffer reads per follower subtype row, against 8 with current statistics). ANALYZE counts the
-    transaction's own rows (and the row versions the rolled-back rounds leave) and makes every plan be made again.
-    A production database has autovacuum's statistics; this gives both sides the same."""
-    if not ANALYZE:
-        return 0.0
-    started = time.perf_counter()
-    cr.execute("ANALYZE")
-    return time.perf_counter() - started
-
-
 def measure(env, cr, runner, partners, origin_prefix):
     """One run inside a savepoint rolled back, so every run starts from the same due contracts. For OCA, the time to
     post its draft invoices is measured apart, after its cron. Also returns where the wall time of the whole
@@ -280,7 +259,6 @@ def measure(env, cr, runner, partners, origin_prefix):
         savepoint.rollback()
     env.invalidate_all()
     cr.precommit.data.pop("sequence.mixin", None)  # Odoo's sequence cache would outlive the rollback
-    refresh_statistics(cr)  # the next round planned against the tables as this one left them (untimed)
     return elapsed, invoices, posting, cpu, split
 
 
@@ -368,13 +346,10 @@ def bench_size(registry, contracts):
         oca = oca_contracts(env, terms, start)
         set_aside_other_contracts(env, ours, oca)
         env.flush_all()
-        built = time.perf_counter() - setup_started
-        analyzed = refresh_statistics(cr)
         print(
             f"data: {len(ours)} revcycle contracts and {len(oca)} OCA contracts, {CUSTOMERS} customers, "
             f"{PRODUCTS} products, one monthly line each, month from {start} due "
-            f"(built in {built:.0f} s, rolled back at the end; statistics "
-            + (f"refreshed in {analyzed:.1f} s, and after each round)" if ANALYZE else "not refreshed)"),
+            f"(built in {time.perf_counter() - setup_started:.0f} s, rolled back at the end)",
             flush=True,
         )
         if os.environ.get("BENCH_PROFILE"):
