@@ -18,7 +18,9 @@ each built and rolled back in its own transaction), BENCH_RUNS (3; fewer when as
 through Odoo's path off, the A/B of those shortcuts), BENCH_PROFILE=ours,ours_draft,oca,before (a profiled run of each
 side named: the most expensive functions (BENCH_PROFILE_LINES, 25), the SQL queries by shape with their count and
 time, the Odoo process's CPU time; BENCH_PROFILE_OUT=path keeps the raw profile). Each measured run prints its Odoo
-CPU time and the load average beside its wall time.
+CPU time and the load average beside its wall time, and (Linux, database on the same machine) that wall time split
+by the kernel's scheduler: Odoo on a CPU and waiting for one, its PostgreSQL backend on a CPU and waiting for one, the
+rest (disk, locks); the summary gives the ratio of Odoo + PostgreSQL CPU, the work each side does whatever the load.
 """
 
 import collections
@@ -199,21 +201,65 @@ def count_invoices(env, partners, origin_prefix):
     )
 
 
+def scheduler_times(pids):
+    """(seconds on a CPU, seconds runnable but waiting for a CPU) of the processes ``pids`` and all their threads,
+    from Linux's /proc/<pid>/task/<tid>/schedstat; None where that is not readable (another OS, a remote server)."""
+    running = waiting = 0
+    try:
+        for pid in pids:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+                    on_cpu, queued = stat.read().split()[:2]
+                running, waiting = running + int(on_cpu), waiting + int(queued)
+    except OSError:
+        return None
+    return running / 1e9, waiting / 1e9
+
+
+def where_time_went(wall, odoo_before, odoo_after, pg_before, pg_after):
+    """The run's wall time split by the kernel's scheduler: the Odoo process on a CPU and waiting for one, its
+    PostgreSQL backend on a CPU and waiting for one, and the rest (disk, locks, other sleeps). One connection
+    talks to one backend in turn, so the parts do not overlap. {} when /proc does not tell."""
+    if None in (odoo_before, odoo_after, pg_before, pg_after):
+        return {}
+    parts = {
+        "odoo_cpu": odoo_after[0] - odoo_before[0],
+        "odoo_wait": odoo_after[1] - odoo_before[1],
+        "pg_cpu": pg_after[0] - pg_before[0],
+        "pg_wait": pg_after[1] - pg_before[1],
+    }
+    parts["other"] = wall - sum(parts.values())
+    parts["wall"] = wall
+    return parts
+
+
 def measure(env, cr, runner, partners, origin_prefix):
     """One run inside a savepoint rolled back, so every run starts from the same due contracts. For OCA, the time to
-    post its draft invoices is measured apart, after its cron."""
+    post its draft invoices is measured apart, after its cron. Also returns where the wall time of the whole
+    measurement went (``where_time_went``): on a shared machine, waiting for a CPU is the neighbours' share."""
     posting = None
+    cr.execute("SELECT pg_backend_pid()")
+    backend = cr.fetchone()[0]
     with cr.savepoint(flush=False) as savepoint:
+        odoo_before, pg_before = scheduler_times([os.getpid()]), scheduler_times([backend])
+        wall_before = time.perf_counter()
         cpu_before = time.process_time()
         elapsed = runner(env)
         invoices = count_invoices(env, partners, origin_prefix)
         if runner is run_oca:
             posting = post_oca_drafts(env, partners)
         cpu = time.process_time() - cpu_before
+        split = where_time_went(
+            time.perf_counter() - wall_before,
+            odoo_before,
+            scheduler_times([os.getpid()]),
+            pg_before,
+            scheduler_times([backend]),
+        )
         savepoint.rollback()
     env.invalidate_all()
     cr.precommit.data.pop("sequence.mixin", None)  # Odoo's sequence cache would outlive the rollback
-    return elapsed, invoices, posting, cpu
+    return elapsed, invoices, posting, cpu, split
 
 
 def set_aside_other_contracts(env, ours, oca):
@@ -316,13 +362,17 @@ def bench_size(registry, contracts):
         timings = {"ours": [], "oca": [], "oca_posted": [], "draft": [], "before": []}
         counts = {"ours": set(), "oca": set(), "draft": set(), "before": set()}
         cpu_times = {"ours": [], "oca": [], "draft": [], "before": []}  # OCA's with its posting
+        # Odoo's CPU plus its PostgreSQL backend's (scheduler figures): the work done, whatever the neighbours do
+        both_cpu = {"ours": [], "oca": [], "draft": [], "before": []}
 
         def side(label, runner, origin_prefix):
             def run():
-                elapsed, invoices, posting, cpu = measure(env, cr, runner, partners, origin_prefix)
+                elapsed, invoices, posting, cpu, split = measure(env, cr, runner, partners, origin_prefix)
                 counts[label].add(invoices)
                 timings[label].append(elapsed)
                 cpu_times[label].append(cpu)
+                if split:
+                    both_cpu[label].append(split["odoo_cpu"] + split["pg_cpu"])
                 line = f"  {label:6}: {invoices} invoices in {elapsed:6.1f} s"
                 if posting is not None:
                     timings["oca_posted"].append(elapsed + posting)
@@ -331,6 +381,13 @@ def bench_size(registry, contracts):
                 # the wall time of a round says as much about the neighbours as about the code
                 load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
                 print(f"{line}; Odoo CPU {cpu:.1f} s; load {load}", flush=True)
+                if split:
+                    print(
+                        f"          measured {split['wall']:.1f} s = Odoo on a CPU {split['odoo_cpu']:.1f} s"
+                        f" + waiting for one {split['odoo_wait']:.1f} s, PostgreSQL on a CPU {split['pg_cpu']:.1f} s"
+                        f" + waiting for one {split['pg_wait']:.1f} s, other (disk, locks) {split['other']:.1f} s",
+                        flush=True,
+                    )
                 return elapsed
 
             return run
@@ -342,13 +399,13 @@ def bench_size(registry, contracts):
             sides["before"] = side("before", run_ours_before, "CTR/")
         alternated_rounds(sides, RUNS)
         cr.rollback()
-    report(contracts, timings, counts, cpu_times)
+    report(contracts, timings, counts, cpu_times, both_cpu)
     medians = {key: median_spread(values)[0] for key, values in timings.items() if values}
     invoices = {key: max(counts["oca" if key == "oca_posted" else key]) for key in medians}
     return contracts, {key: medians[key] / invoices[key] * 1000 for key in medians}
 
 
-def report(contracts, timings, counts, cpu_times):
+def report(contracts, timings, counts, cpu_times, both_cpu):
     rows = (
         ("OCA contract cron (drafts)", "oca", "oca"),
         ("OCA cron + posting the drafts", "oca_posted", "oca"),
@@ -374,6 +431,12 @@ def report(contracts, timings, counts, cpu_times):
         + ", ".join(f"{label} {median_spread(values)[0]:.1f} s" for label, values in cpu_times.items() if values)
         + f"; OCA cron + posting / revcycle posted: {describe_ratio(cpu_times['oca'], cpu_times['ours'])}"
     )
+    if both_cpu["ours"] and both_cpu["oca"]:
+        print(
+            "  Odoo + PostgreSQL CPU time, median: "
+            + ", ".join(f"{label} {median_spread(values)[0]:.1f} s" for label, values in both_cpu.items() if values)
+            + f"; OCA cron + posting / revcycle posted: {describe_ratio(both_cpu['oca'], both_cpu['ours'])}"
+        )
     if timings["before"]:
         print(
             "  A/B (revcycle posted, shortcuts off / on): "
