@@ -164,12 +164,16 @@ class TestContractInvariantProperty(SubscriptionRevenueCase):
             self._month_end(first)
             first += relativedelta(months=1)
         self._first_day(first)
-        figures = self._month_end(first - relativedelta(months=1))
+        figures = self._close_figures(first)
         self.assertAlmostEqual(figures["recognised"], figures["billed"], places=2, msg="recognised = billed")
         self.assertAlmostEqual(figures["deferred"], 0.0, places=2, msg="no deferred revenue left")
         self.assertAlmostEqual(figures["asset"], 0.0, places=2, msg="no contract asset left")
         for revenue in self._revenues():
             self.assertEqual(revenue.state, "closed", revenue.close_note)
+
+    def _close_figures(self, first):
+        """The last recognition (the month before ``first``) and the ledger's figures the close is read from."""
+        return self._month_end(first - relativedelta(months=1))
 
     # -- the property --------------------------------------------------------------------------------------------
 
