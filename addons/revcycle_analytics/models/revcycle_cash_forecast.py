@@ -195,8 +195,10 @@ class RevcycleKpi(models.AbstractModel):
         started = time.perf_counter()
         origin = as_of - timedelta(days=TRAINING_LAG_DAYS)
         history, history_then = self._revcycle_forecast_histories(run["companies"], as_of, origin, run["converter"])
-        learned = {"history": history, "history_then": history_then, "usual_amount": history["usual"],
+        learned = {"history_then": history_then, "usual_amount": history["usual"],
                    "distribution": self._revcycle_forecast_distribution(history, run)}
+        if run["current"]:
+            learned["history"] = history  # what the day's stored model is written from (not kept for past dates)
         open_items = self._revcycle_open_receivables_at(run["companies"], (as_of, origin), run["converter"])
         learned["model"] = self._revcycle_late_model({**run, **learned, "open_then": open_items[origin]})
         learned.update(learned_at=fields.Datetime.to_string(fields.Datetime.now()), learned_stored=False,
