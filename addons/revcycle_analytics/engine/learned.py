@@ -7,11 +7,22 @@ list of pairs in its own order (the distributions sum their weights in insertion
 so a forecast from the text equals, to the last bit, one from the part learned live at the same ledger state.
 """
 
+import hashlib
 import json
 
+from . import latescore
 from .latescore import LateModel
 
-PAYLOAD_VERSION = 1
+# the layout of the text; raise it when dumps() writes something loads() of an older version would misread
+PAYLOAD_VERSION = 2
+
+
+def payload_format(feature_keys=None):
+    """What a stored text must have been written by to be read by this code: the layout's version and the late
+    model's features (a deploy that changes latescore.FEATURE_KEYS makes the day's stored rows unreadable, and they
+    are learned again, instead of scoring with weights of other features)."""
+    keys = latescore.FEATURE_KEYS if feature_keys is None else feature_keys
+    return f"v{PAYLOAD_VERSION} features {hashlib.sha256(','.join(keys).encode()).hexdigest()[:12]}"
 
 
 class LearnedPayloadError(ValueError):
@@ -37,6 +48,7 @@ def dumps(history, model):
     payments), "usual": {customer: amount}} and ``model`` (a latescore.LateModel)."""
     payload = {
         "version": PAYLOAD_VERSION,
+        "feature_keys": list(latescore.FEATURE_KEYS),
         "partners": [[partner, *_histogram_pairs(histogram)] for partner, histogram in history["partners"].items()],
         "company": _histogram_pairs(history["company"]),
         "usual": [[partner, amount] for partner, amount in history["usual"].items()],
@@ -58,6 +70,9 @@ def loads(text):
         payload = json.loads(text)
         if payload.get("version") != PAYLOAD_VERSION:
             raise LearnedPayloadError(f"A learned part of version {payload.get('version')!r}, not {PAYLOAD_VERSION}.")
+        if payload.get("feature_keys") != list(latescore.FEATURE_KEYS):
+            raise LearnedPayloadError(
+                f"A late model of the features {payload.get('feature_keys')!r}, not {list(latescore.FEATURE_KEYS)!r}.")
         history = {
             "partners": {
                 partner: _histogram_of((weights, payments)) for partner, weights, payments in payload["partners"]

@@ -142,9 +142,10 @@ class RevcycleKpi(models.AbstractModel):
         return run
 
     @api.model
-    def _revcycle_forecast_run_inputs(self, as_of, weeks, companies, with_sources=True):
+    def _revcycle_forecast_run_inputs(self, as_of, weeks, companies, with_sources=True, with_features=True):
         """The run before anything is learned: what the learned part depends on (the stored model's key) and the
-        customers' features as of the date."""
+        customers' features as of the date (``with_features`` False: the key's inputs only, for a trainer that may
+        skip the key: the features cost a query over the customers)."""
         self.env.flush_all()  # the forecast reads journal items and the siblings' records in SQL
         today = fields.Date.context_today(self)
         run = {
@@ -157,7 +158,8 @@ class RevcycleKpi(models.AbstractModel):
             "with_sources": with_sources,
         }
         run["segments"] = self._revcycle_forecast_segments(run) if run["current"] else {}
-        run["features"] = self._revcycle_forecast_partner_features(run)
+        if with_features:
+            run["features"] = self._revcycle_forecast_partner_features(run)
         return run
 
     # -- what is learned from the ledger, cached --

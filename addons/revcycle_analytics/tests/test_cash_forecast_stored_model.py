@@ -8,15 +8,18 @@ Nothing was open at the late model's origin (2023-12-31): the model is not fitte
 """
 
 import json
+from contextlib import contextmanager
 from datetime import date
-from unittest.mock import patch
+from unittest.mock import MagicMock, patch
 
 from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from odoo.exceptions import AccessError, UserError
+from odoo.modules import module as odoo_module
 from odoo.tests import BaseCase, new_test_user, tagged
 
+from ..engine import latescore
 from ..engine import learned as learned_text
 from ..engine.latescore import LateModel
 from ..models import revcycle_cash_forecast as forecast_model
@@ -52,6 +55,23 @@ class TestLearnedText(BaseCase):
         model = LateModel((0.0,) * 8, 0.0, (0.0,) * 8, (1.0,) * 8, False, 0)
         back, _model = learned_text.loads(learned_text.dumps(history, model))
         self.assertEqual(repr(back), repr(history))  # the same values in the same order
+
+    def test_a_payload_of_other_features_is_refused(self):
+        """A deploy that changes the late model's features (latescore.FEATURE_KEYS): the day's stored text is not
+        read (scoring would raise on weights of other features), the forecast learns live and the row is replaced."""
+        model = LateModel((0.0,) * len(latescore.FEATURE_KEYS), 0.0, (0.0,) * len(latescore.FEATURE_KEYS),
+                          (1.0,) * len(latescore.FEATURE_KEYS), False, 0)
+        text = learned_text.dumps({"partners": {}, "company": ({}, 0), "usual": {}}, model)
+        self.assertEqual(json.loads(text)["feature_keys"], list(latescore.FEATURE_KEYS))
+        before = learned_text.payload_format()
+        with patch.object(latescore, "FEATURE_KEYS", (*latescore.FEATURE_KEYS, "a_new_feature")):
+            self.assertNotEqual(learned_text.payload_format(), before)
+            with self.assertRaisesRegex(learned_text.LearnedPayloadError, "a_new_feature"):
+                learned_text.loads(text)
+        old_layout = {**json.loads(text), "version": 1}
+        del old_layout["feature_keys"]
+        with self.assertRaises(learned_text.LearnedPayloadError):
+            learned_text.loads(json.dumps(old_layout))
 
     def test_not_a_learned_part(self):
         for text in ("{}", "[]", '{"version": 99}', "not json", None):
@@ -219,3 +239,152 @@ class TestStoredForecastModel(RevcycleForecastCommon):
             record.with_user(user).action_revcycle_retrain()
         with freeze_time("2024-07-01 10:00:00"), self.assertRaisesRegex(UserError, "Only today's models"):
             record.action_revcycle_retrain()
+
+    # -- the reviewer's findings (issue 23, s7 review) --
+    @contextmanager
+    def _key_locked_elsewhere(self, key, single_number=False):
+        """Another transaction (a cron, a retraining) holding the training lock of ``key``."""
+        other = self.registry.cursor()
+        try:
+            # try: a lock this test's transaction holds (it trained the key) would wait for the test's end
+            if single_number:
+                other.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [key])
+            else:
+                other.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))",
+                              [stored_model.TRAINING_LOCK_CLASS, key])
+            self.assertTrue(other.fetchone()[0], "the test itself holds the lock")
+            yield
+        finally:
+            other.rollback()
+            other.close()
+
+    def test_a_first_caller_does_not_wait_on_a_key_being_trained(self):
+        """The cron holds the key's lock with its row inserted, uncommitted: a first caller's insert would wait for
+        the cron's commit, then fail to serialize. It takes the lock first, and when it is held serves what it
+        learned live and stores nothing."""
+        key = self.Stored._revcycle_forecast_model_key(self._run())
+        with self._key_locked_elsewhere(key), \
+                patch.object(type(self.Kpi), "_revcycle_forecast_cache_usable", lambda _self, _transaction: True):
+            answer = self._today()
+        self.assertFalse(answer["learned_stored"])
+        self.assertEqual([week["expected"] for week in answer["weeks"]], [0.0, 0.0, 1000.0, 0.0])
+        self.assertFalse(self._stored_rows())
+        # the cron skips it too, and says so
+        with self._key_locked_elsewhere(key), freeze_time(NOW):
+            self.assertFalse(self.Stored.with_context(allowed_company_ids=self.company.ids)._revcycle_train(
+                TODAY_DATE, self.company))
+        self.assertNotIn(key, [row[1] for row in self._stored_rows()])
+
+    def test_the_lock_is_this_features_two_number_lock(self):
+        key = self.Stored._revcycle_forecast_model_key(self._run())
+        with self._key_locked_elsewhere(key):
+            self.assertFalse(self.Stored._revcycle_try_training_lock(key))
+        with self._key_locked_elsewhere(key, single_number=True):  # another feature's lock on the same hash
+            self.assertTrue(self.Stored._revcycle_try_training_lock(key))
+
+    def test_the_daily_job_commits_each_company_and_skips_a_stored_key_before_its_features(self):
+        commit = MagicMock()
+        with patch.object(odoo_module, "current_test", False), patch.object(self.env.cr, "commit", commit):
+            trained = self._train()
+        self.assertGreater(trained, 0)
+        self.assertEqual(commit.call_count, trained + 1)  # after dropping the past days, then after each company
+        features = MagicMock(return_value={})
+        with patch.object(type(self.Kpi), "_revcycle_forecast_partner_features", features):
+            self.assertEqual(self._train(), 0)
+        features.assert_not_called()  # a stored key costs one lookup: no features read
+        commit.reset_mock()
+        self._train()  # in a test, never a commit
+        commit.assert_not_called()
+
+    def test_a_row_of_another_format_is_learned_live_and_replaced(self):
+        self._train()
+        key = self.Stored._revcycle_forecast_model_key(self._run())
+        self.env.cr.execute("SELECT payload FROM revcycle_forecast_model WHERE key = %s", [key])
+        old_layout = {**json.loads(self.env.cr.fetchone()[0]), "version": 1}
+        del old_layout["feature_keys"]
+        self.env.cr.execute("UPDATE revcycle_forecast_model SET payload = %s, payload_format = 'v1' WHERE key = %s",
+                            [json.dumps(old_layout), key])
+        stored_model._DECODED.clear()
+        self.assertFalse(self._today()["learned_stored"])  # learned live, not scored with the old row
+        self.assertEqual(self._train(), 1)  # the job replaces it
+        self.env.cr.execute("SELECT payload_format FROM revcycle_forecast_model WHERE key = %s", [key])
+        self.assertEqual(self.env.cr.fetchone()[0], learned_text.payload_format())
+        self.assertTrue(self._today()["learned_stored"])
+
+    def test_retrain_says_why_it_cannot(self):
+        run = self._run()  # stored without the key's lock, which another transaction holds below
+        self.Stored._revcycle_store(run, self.Kpi._revcycle_forecast_learned_live(run))
+        record = self.Stored.search([("company_id", "=", self.company.id)])
+        with self._key_locked_elsewhere(record.key), freeze_time(NOW), \
+                self.assertRaisesRegex(UserError, "being trained right now"):
+            record.action_revcycle_retrain()
+        grace = self.Kpi._revcycle_forecast_grace_days()
+        self.env["ir.config_parameter"].sudo().set_param("revcycle_analytics.forecast_grace_days", grace + 3)
+        with freeze_time(NOW), self.assertRaisesRegex(UserError, "cannot be retrained"):
+            record.action_revcycle_retrain()
+
+    def test_a_retraining_in_the_same_second_is_read(self):
+        """The decoded model's cache follows the payload, not trained_at to the second."""
+        self._train()
+        self.assertEqual(self._run()["distribution"](self.partner_p.id).delays, [10])  # decoded and cached
+        self._pay(self.open_invoice, 400, "2024-06-28")  # 12 days before its due date
+        record = self.Stored.search([("company_id", "=", self.company.id)])
+        with freeze_time(NOW):  # the same second as the first training
+            record.action_revcycle_retrain()
+        self.assertEqual(self._run()["distribution"](self.partner_p.id).delays, [-12, 10])
+
+    def test_every_input_of_the_key_changes_it(self):
+        """Table: each input the learned part depends on gives another key, and a forecast learned live."""
+        company_b = self.setup_other_company(name="Stored B")["company"]
+        self._train()
+        base_key = self.Stored._revcycle_forecast_model_key(self._run())
+        self.assertTrue(self._today()["learned_stored"])
+        grace = self.Kpi._revcycle_forecast_grace_days()
+
+        @contextmanager
+        def grace_changed():
+            self.env["ir.config_parameter"].sudo().set_param("revcycle_analytics.forecast_grace_days", grace + 3)
+            try:
+                yield
+            finally:
+                self.env["ir.config_parameter"].sudo().set_param("revcycle_analytics.forecast_grace_days", grace)
+
+        cases = [
+            ("grace days", grace_changed, self.company),
+            ("a second company", contextmanager(lambda: (yield)), self.company | company_b),
+            ("a segment", lambda: patch.object(type(self.Kpi), "_revcycle_forecast_segments",
+                                               lambda _self, _run: {self.partner_p.id: "late"}), self.company),
+            ("the addons", lambda: patch.object(type(self.Stored), "_revcycle_forecast_extensions_hash",
+                                                lambda _self: "00000000"), self.company),
+        ]
+        for name, change, companies in cases:
+            with self.subTest(name), change(), freeze_time(NOW):
+                run = self.Kpi._revcycle_forecast_run(TODAY_DATE, 4, companies)
+                self.assertNotEqual(self.Stored._revcycle_forecast_model_key(run), base_key)
+                self.assertFalse(run["learned_stored"])
+        # the same companies in another order: the same key
+        with freeze_time(NOW):
+            self.assertEqual(
+                self.Stored._revcycle_forecast_model_key(self.Kpi._revcycle_forecast_run_inputs(
+                    TODAY_DATE, 4, company_b | self.company, with_features=False)),
+                self.Stored._revcycle_forecast_model_key(self.Kpi._revcycle_forecast_run_inputs(
+                    TODAY_DATE, 4, self.company | company_b, with_features=False)))
+
+    def test_a_user_of_company_a_never_gets_a_model_of_a_and_b(self):
+        company_b = self.setup_other_company(name="Stored B")["company"]
+        both = self.company | company_b
+        with freeze_time(NOW):
+            run = self.Kpi._revcycle_forecast_run(TODAY_DATE, 4, both)
+        self.assertTrue(self.Stored._revcycle_store(run, self.Kpi._revcycle_forecast_learned_live(run)))
+        with freeze_time(NOW):
+            self.assertTrue(self.Kpi.get_cash_forecast(self.TODAY, 4, both.ids)["learned_stored"])  # A and B's
+        user = new_test_user(self.env, "stored_model_a_only", company_id=self.company.id,
+                             company_ids=[(6, 0, self.company.ids)],
+                             groups="base.group_user,account.group_account_readonly,"
+                                    "revcycle_analytics.group_revcycle_analytics_user")
+        with freeze_time(NOW):
+            answer = self.Kpi.with_user(user).get_cash_forecast(self.TODAY, 4, self.company.ids)
+        self.assertFalse(answer["learned_stored"])  # A alone: not the model of A and B (their histories pooled)
+        self.assertEqual(self._canonical(answer), self._canonical(self._today()))
+        keys = [row[1] for row in self._stored_rows()]
+        self.assertEqual(keys, [self.Stored._revcycle_forecast_model_key(run)])
