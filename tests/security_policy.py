@@ -125,6 +125,7 @@ MATRIX = {
     "revcycle.aging.bucket": {"analytics_user": "r", "analytics_manager": "rwcu", "other_company_manager": "rwcu"},
     "revcycle.ar.aging.report": {"analytics_user": "r", "analytics_manager": "r", "other_company_manager": "r"},
     "revcycle.mrr.movement.report": {"analytics_user": "r", "analytics_manager": "r", "other_company_manager": "r"},
+    "revcycle.forecast.model": {"analytics_user": "r", "analytics_manager": "r", "other_company_manager": "r"},
 }
 
 # action -> roles allowed (every other role is refused). The actions work on the main company's records and in the

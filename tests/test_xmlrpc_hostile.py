@@ -290,6 +290,11 @@ for args, why in [
 case("salesperson", "revcycle.kpi", "get_cash_forecast", ["2026-01-01"], "may not see the revenue-cycle KPIs")
 case("portal", "revcycle.kpi", "get_cash_backtest", [], "may not see|not allowed|access")
 case("other_manager", "revcycle.kpi", "get_cash_forecast", ["2026-01-01", 13, ["{main}"]], "Unknown company")
+# the day's stored cash forecast models: read only; retrained by a manager's button, today's only
+case("salesperson", "revcycle.forecast.model", "action_revcycle_retrain", [[1]], "Analytics / Manager")
+case("admin", "revcycle.forecast.model", "action_revcycle_retrain", [[99999999]], "does not exist|deleted")
+case("admin", "revcycle.forecast.model", "create", [{"key": "x"}], "access|rights|not allowed")
+case("portal", "revcycle.forecast.model", "search_read", [[]], "access|rights|not allowed")
 
 # --- revcycle.dunning.run.run_for_date(date) ----------------------------------------------------------------------
 for bad_date, why in [

@@ -1,7 +1,7 @@
 {
     "name": "Revenue Cycle: Analytics",
     "summary": "DSO, CEI, AR aging, win rate and a KPI registry the bridges extend, on screen and over XML-RPC",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "revcycle",
@@ -14,6 +14,7 @@
         "views/revcycle_aging_bucket_views.xml",
         "views/revcycle_ar_aging_report_views.xml",
         "views/revcycle_dashboard_views.xml",
+        "views/revcycle_forecast_model_views.xml",
         "views/res_config_settings_views.xml",
         "views/revcycle_analytics_menus.xml",
         "data/revcycle_aging_bucket_data.xml",

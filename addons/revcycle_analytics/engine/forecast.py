@@ -366,29 +366,36 @@ def forecast_weeks(items, as_of, weeks, delay_shift=0, billing_shift=0, detail=T
     windows = week_windows(as_of, weeks)
     expected = [0.0] * weeks
     variance = [0.0] * weeks
+    # each week's members as parallel lists (their expected part, share, item) rather than a tuple each: floats and
+    # ints are no objects the garbage collector tracks, so the hundreds of thousands of members of a large ledger do
+    # not set off its collections (the tuples took about a fifth of a forecast at 500k lines in collections)
+    parts = [[] for _week in range(weeks)]
+    week_share = [[] for _week in range(weeks)]
     members = [[] for _week in range(weeks)]
     beyond = 0.0
-    timings = {}  # timing key -> ([(week, share)] with a share, the share beyond the horizon)
+    timings = {}  # timing key -> ([week with a share], [its share], the share beyond the horizon)
     for item in items:
         key = _timing_key(item)
         timing = timings.get(key)
         if timing is None:
             shares = week_shares(item, as_of, weeks, delay_shift, billing_shift)
-            timing = timings[key] = ([(k, share) for k, share in enumerate(shares) if share > 0],
-                                     max(0.0, 1.0 - sum(shares)))
+            indexes = [k for k, share in enumerate(shares) if share > 0]
+            timing = timings[key] = (indexes, [shares[k] for k in indexes], max(0.0, 1.0 - sum(shares)))
         amount = item.amount
         square = amount * amount
         if detail:
-            for k, share in timing[0]:
+            for k, share in zip(timing[0], timing[1], strict=True):
                 part = amount * share
                 expected[k] += part
                 variance[k] += square * share * (1 - share)
-                members[k].append((part, share, item))
+                parts[k].append(part)
+                week_share[k].append(share)
+                members[k].append(item)
         else:
-            for k, share in timing[0]:
+            for k, share in zip(timing[0], timing[1], strict=True):
                 expected[k] += amount * share
                 variance[k] += square * share * (1 - share)
-        beyond += amount * timing[1]
+        beyond += amount * timing[2]
     result = []
     for k, (start, end) in enumerate(windows):
         spread = BAND_Z * math.sqrt(variance[k])
@@ -396,7 +403,7 @@ def forecast_weeks(items, as_of, weeks, delay_shift=0, billing_shift=0, detail=T
                 "low": max(0.0, expected[k] - spread), "high": expected[k] + spread}
         if detail:
             week["item_count"] = len(members[k])
-            week["items"] = _largest(members[k], top)
+            week["items"] = _largest_of(parts[k], week_share[k], members[k], top)
         result.append(week)
     return result, beyond
 
@@ -413,6 +420,16 @@ def _largest(members, top):
         return sorted(members, key=_member_order)[:top]
     threshold = heapq.nlargest(top, [member[0] for member in members])[-1]
     return sorted([member for member in members if member[0] >= threshold], key=_member_order)[:top]
+
+
+def _largest_of(parts, shares, items, top):
+    """``_largest`` of the members given as parallel lists: [(part, share, item)], the same list; a tuple is made
+    only for the members reaching the top-th largest part."""
+    if top is None or len(parts) <= top:
+        return sorted(zip(parts, shares, items, strict=True), key=_member_order)[:top]
+    threshold = heapq.nlargest(top, parts)[-1]
+    return sorted([(part, shares[index], items[index]) for index, part in enumerate(parts) if part >= threshold],
+                  key=_member_order)[:top]
 
 
 def naive_weeks(items, as_of, weeks):

@@ -5,3 +5,4 @@ from . import revcycle_ar_aging_report
 from . import revcycle_access
 from . import revcycle_cash_forecast
 from . import revcycle_forecast_ledger
+from . import revcycle_forecast_model

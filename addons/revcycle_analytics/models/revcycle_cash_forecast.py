@@ -131,6 +131,21 @@ class RevcycleKpi(models.AbstractModel):
     def _revcycle_forecast_run(self, as_of, weeks, companies, with_sources=True):
         """The dict every hook receives: as_of, weeks, companies, converter, grace, today's flag, the learned
         distributions and late model, and the items. ``with_sources`` False: the ledger only (the backtest)."""
+        run = self._revcycle_forecast_run_inputs(as_of, weeks, companies, with_sources)
+        run.update(self._revcycle_forecast_learned(run))  # and the open items when learned: read with the origin's
+        if "open" not in run:
+            run["open"] = self._revcycle_open_receivables(companies, as_of, run["converter"])
+        items = self._revcycle_forecast_items(run)
+        if with_sources:
+            items = self._revcycle_forecast_adjust(items, run)
+        run["items"] = items
+        return run
+
+    @api.model
+    def _revcycle_forecast_run_inputs(self, as_of, weeks, companies, with_sources=True, with_features=True):
+        """The run before anything is learned: what the learned part depends on (the stored model's key) and the
+        customers' features as of the date (``with_features`` False: the key's inputs only, for a trainer that may
+        skip the key: the features cost a query over the customers)."""
         self.env.flush_all()  # the forecast reads journal items and the siblings' records in SQL
         today = fields.Date.context_today(self)
         run = {
@@ -143,19 +158,29 @@ class RevcycleKpi(models.AbstractModel):
             "with_sources": with_sources,
         }
         run["segments"] = self._revcycle_forecast_segments(run) if run["current"] else {}
-        run["features"] = self._revcycle_forecast_partner_features(run)
-        run.update(self._revcycle_forecast_learned(run))  # and the open items when learned: read with the origin's
-        if "open" not in run:
-            run["open"] = self._revcycle_open_receivables(companies, as_of, run["converter"])
-        items = self._revcycle_forecast_items(run)
-        if with_sources:
-            items = self._revcycle_forecast_adjust(items, run)
-        run["items"] = items
+        if with_features:
+            run["features"] = self._revcycle_forecast_partner_features(run)
         return run
 
     # -- what is learned from the ledger, cached --
     @api.model
     def _revcycle_forecast_learned(self, run):
+        """The learned part of the run. A current forecast (as of the user's today) reads the day's stored model
+        (``revcycle.forecast.model``) whatever the ledger did since it was trained, and when there is none learns
+        it live and stores it for the next callers; a forecast as of a past date always learns it exactly, as of
+        its date (``_revcycle_forecast_learned_live``): it never reads a model trained later."""
+        if not run["current"]:
+            return self._revcycle_forecast_learned_live(run)
+        stored_models = self.env["revcycle.forecast.model"]
+        stored = stored_models._revcycle_stored_learned(run)
+        if stored is not None:
+            return stored
+        learned = self._revcycle_forecast_learned_live(run)
+        stored_models._revcycle_store_first(run, learned)
+        return learned
+
+    @api.model
+    def _revcycle_forecast_learned_live(self, run):
         """The delay distributions, the customers' usual amounts and the late model learned as of the run's date
         (and its training origin): read from the cache when the ledger has not changed since they were learned,
         else learned from one pass over the history (``_revcycle_forecast_histories``) and the items open at the
@@ -169,19 +194,28 @@ class RevcycleKpi(models.AbstractModel):
                     _LEARNED_CACHE.move_to_end(key)
                     return {**cached[1], "learned_from_cache": True}
         as_of = run["as_of"]
+        started = time.perf_counter()
         origin = as_of - timedelta(days=TRAINING_LAG_DAYS)
         history, history_then = self._revcycle_forecast_histories(run["companies"], as_of, origin, run["converter"])
-        _company, distribution = fc.learned_from_histograms(history["partners"], run["segments"],
-                                                            company=history["company"])
-        learned = {"history_then": history_then, "distribution": distribution, "usual_amount": history["usual"]}
+        learned = {"history_then": history_then, "usual_amount": history["usual"],
+                   "distribution": self._revcycle_forecast_distribution(history, run)}
+        if run["current"]:
+            learned["history"] = history  # what the day's stored model is written from (not kept for past dates)
         open_items = self._revcycle_open_receivables_at(run["companies"], (as_of, origin), run["converter"])
         learned["model"] = self._revcycle_late_model({**run, **learned, "open_then": open_items[origin]})
+        learned.update(learned_at=fields.Datetime.to_string(fields.Datetime.now()), learned_stored=False,
+                       learned_seconds=time.perf_counter() - started)
         if key is not None:
             with _LEARNED_CACHE_LOCK:
                 _LEARNED_CACHE[key] = (time.monotonic(), learned)
                 while len(_LEARNED_CACHE) > LEARNED_CACHE_SIZE:
                     _LEARNED_CACHE.popitem(last=False)
         return {**learned, "learned_from_cache": False, "open": open_items[as_of]}
+
+    @api.model
+    def _revcycle_forecast_distribution(self, history, run):
+        """customer -> delay distribution from the histograms ``history`` learned as of the run's date."""
+        return fc.learned_from_histograms(history["partners"], run["segments"], company=history["company"])[1]
 
     def _register_hook(self):
         """Each registry build (an install, an update, an uninstall, a bridge added or removed, in every worker)
@@ -605,6 +639,10 @@ class RevcycleKpi(models.AbstractModel):
             "sources": sorted({item.source for item in run["items"]}),
             "model": {"fitted": model.fitted, "examples": model.examples, "grace_days": run["grace_days"],
                       "prior_weight": fc.PRIOR_WEIGHT},
+            # when the learned part (delays, usual amounts, late model) was learned, UTC, and whether it came from
+            # the day's stored model (then the ledger may have changed since: the open items are always read now)
+            "learned_at": run["learned_at"],
+            "learned_stored": run["learned_stored"],
             "scenario": False,
         }
         if scenario:

@@ -7,3 +7,4 @@ from . import test_kpi_cfo
 from . import test_engine_forecast
 from . import test_cash_forecast
 from . import test_cash_forecast_histograms
+from . import test_cash_forecast_stored_model

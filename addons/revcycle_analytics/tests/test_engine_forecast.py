@@ -13,6 +13,7 @@ from ..engine.forecast import (
     ForecastItem,
     _distribution_shares,
     _largest,
+    _largest_of,
     _member_order,
     auc,
     forecast_weeks,
@@ -136,6 +137,9 @@ class TestForecastWeeks(BaseCase):
                        for _member in range(rng.randint(0, 60))]
             for top in (None, 1, 5, 20):
                 self.assertEqual(_largest(members, top), sorted(members, key=_member_order)[:top], f"{case} {top}")
+                # the same from the parallel lists forecast_weeks keeps
+                parallel = [[member[i] for member in members] for i in range(3)]
+                self.assertEqual(_largest_of(*parallel, top), _largest(members, top), f"{case} {top}")
 
     def test_distribution_shares_reads_each_week_once(self):
         """The shares of an item in each week are the CDF's steps between the as-of date (given unpaid by then)

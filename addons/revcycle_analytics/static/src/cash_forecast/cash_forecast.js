@@ -1,5 +1,5 @@
 import { Component, onWillStart, onWillUnmount, onWillUpdateProps, useEffect, useRef, useState } from "@odoo/owl";
-import { formatDate } from "@web/core/l10n/dates";
+import { formatDate, formatDateTime } from "@web/core/l10n/dates";
 import { _t } from "@web/core/l10n/translation";
 import { formatFloat } from "@web/core/utils/numbers";
 import { useService } from "@web/core/utils/hooks";
@@ -98,6 +98,11 @@ export class RevcycleCashForecast extends Component {
 
     formatDay(isoDate) {
         return isoDate ? formatDate(DateTime.fromISO(isoDate)) : "";
+    }
+
+    formatMoment(utcDatetime) {
+        // learned_at is a UTC "YYYY-MM-DD HH:MM:SS": shown in the user's time zone
+        return utcDatetime ? formatDateTime(DateTime.fromSQL(utcDatetime, { zone: "utc" }).toLocal()) : "";
     }
 
     formatPercent(value, digits = 1) {
