@@ -250,9 +250,9 @@ class RevcycleForecastModel(models.Model):
         self.env.execute_query(SQL("DELETE FROM revcycle_forecast_model WHERE as_of < %s",
                                    today - timedelta(days=KEEP_DAYS)))
         self._revcycle_commit_progress()
-        # sudo: the cron trains every company; a company trained or skipped costs one lookup, a batch of trainings
-        # stops the run
-        companies = self.env["res.company"].sudo().search([("id", "!=", 0)], order="id")
+        # a company trained or skipped costs one lookup, a batch of trainings stops the run
+        Company = self.env["res.company"].sudo()  # sudo: the cron trains every company (no caller to check)
+        companies = Company.search([("id", "!=", 0)], order="id")
         trained = done = 0
         for company in companies:
             if trained >= batch:
@@ -261,8 +261,8 @@ class RevcycleForecastModel(models.Model):
             started = time.perf_counter()
             try:
                 with self.env.cr.savepoint():
-                    # sudo: the cron trains every company's default forecast (not a user's call: no caller to check)
-                    stored = self.sudo().with_company(company).with_context(
+                    trainer = self.sudo()  # sudo: the cron trains every company's default forecast (no caller)
+                    stored = trainer.with_company(company).with_context(
                         allowed_company_ids=company.ids)._revcycle_train(today, company)
             except Exception:
                 _logger.exception("The cash forecast model of %s was not trained", company.name)
@@ -304,8 +304,9 @@ class RevcycleForecastModel(models.Model):
                 raise AccessError(self.env._(
                     "%(user)s may not retrain %(key)s: it covers companies they do not work in.",
                     user=self.env.user.name, key=record.key))
-            # sudo: the caller is a manager of these companies (checked above); only training writes the rows
-            trainer = self.sudo().with_company(record.company_id).with_context(allowed_company_ids=companies.ids)
+            # only training writes the rows
+            trainer = self.sudo()  # sudo: the caller is a manager of these companies (checked above)
+            trainer = trainer.with_company(record.company_id).with_context(allowed_company_ids=companies.ids)
             run = trainer._revcycle_train_inputs(today, companies)
             key = trainer._revcycle_forecast_model_key(run)
             if key != record.key:

@@ -93,8 +93,9 @@ class RevcycleContract(models.Model):
 
     # -- the variable part, period by period ---------------------------------------------------------------------
     def _revcycle_metered_obligations(self):
-        # sudo: the revenue follows the contract's billing, whoever triggers it (see the callers)
-        return self.env["revcycle.performance.obligation"].sudo().search(
+        # the revenue follows the contract's billing, whoever triggers it: the callers checked the caller
+        Obligation = self.env["revcycle.performance.obligation"].sudo()  # sudo: see the comment above
+        return Obligation.search(
             [
                 ("revcycle_contract_line_id", "in", self.line_ids.filtered("revcycle_metered").ids),
                 ("contract_id.state", "in", ("active", "closed")),
