@@ -8,7 +8,10 @@ forecast as of a past date never reads a stored model (it learns exactly as of i
 
 One row per key (companies, main company, as-of day, grace, segments, current flag, the addons extending the
 forecast), unique in the database: a second trainer of the same key (a second cron run, a concurrent first caller)
-inserts nothing (ON CONFLICT DO NOTHING), a manager's retraining replaces the row.
+inserts nothing (ON CONFLICT DO NOTHING), a manager's retraining replaces the row. The row's companies are also
+stored as a Many2many (written in the insert's own statement) for the record rule: a user sees a row only when
+allowed in every one of its companies. Nothing here commits: the cron runner commits after each call of the job,
+the forecast and the Retrain button with their request.
 """
 
 import hashlib
@@ -18,7 +21,7 @@ import time
 from collections import OrderedDict
 from datetime import timedelta
 
-from odoo import api, fields, models, modules
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
@@ -27,7 +30,6 @@ from ..engine import learned as learned_text
 _logger = logging.getLogger(__name__)
 
 MANAGER_GROUP = "revcycle_analytics.group_revcycle_analytics_manager"
-CRON_BATCH = 20  # company sets trained per cron run (each about 3 s at 500k receivable lines); the rest next run
 KEEP_DAYS = 1  # a past day's model is never read again: kept a day for the time zones ahead of the server's
 DECODED_CACHE_SIZE = 8  # stored models kept decoded per process (the text of one is ~1-3 MB at 500k lines)
 # the first number of the two-number advisory lock of a key's training ("RCFM"): the second is the key's hash, so
@@ -53,7 +55,11 @@ class RevcycleForecastModel(models.Model):
                                  ondelete="cascade", help="The company whose currency the forecast is stated in.")
     companies = fields.Char(string="Company IDs", required=True, readonly=True,
                             help="The ids of the companies forecast together, comma-separated.")
-    company_ids = fields.Many2many("res.company", string="Companies", compute="_compute_company_ids")
+    # stored for the record rule (every company of the row among the user's); written with the row, in its insert
+    company_ids = fields.Many2many("res.company", "revcycle_forecast_model_company_rel", "model_id", "company_id",
+                                   string="Companies", readonly=True,
+                                   help="The companies forecast together: the row is visible only to users allowed "
+                                        "in all of them.")
     as_of = fields.Date(string="As-of Day", required=True, readonly=True)
     current = fields.Boolean(readonly=True, help="Learned for a forecast as of the day it was trained on.")
     grace_days = fields.Integer(readonly=True)
@@ -69,16 +75,14 @@ class RevcycleForecastModel(models.Model):
     payload_format = fields.Char(readonly=True,
                                  help="The payload's layout version and late-model features: a row of another "
                                       "format is not read, it is learned again and replaced.")
+    training_error = fields.Char(readonly=True,
+                                 help="Set on the row recording that the daily job failed to train this company's "
+                                      "model today: the job skips the company until tomorrow, its forecasts learn "
+                                      "live meanwhile, and Retrain tries again.")
 
     _sql_constraints = [
         ("key_unique", "UNIQUE(key)", "There is one stored learned part per forecast key."),
     ]
-
-    @api.depends("companies")
-    def _compute_company_ids(self):
-        for record in self:
-            ids = [int(part) for part in (record.companies or "").split(",") if part.strip().isdigit()]
-            record.company_ids = self.env["res.company"].browse(ids).exists()
 
     def _register_hook(self):
         result = super()._register_hook()
@@ -183,23 +187,38 @@ class RevcycleForecastModel(models.Model):
             "payload_format = EXCLUDED.payload_format %s", SQL() if replace else SQL(
                 "WHERE revcycle_forecast_model.payload_format IS DISTINCT FROM EXCLUDED.payload_format"))
         main = self.env["revcycle.kpi"]._revcycle_main_company(run["companies"])
+        return self._revcycle_insert_row({
+            "key": self._revcycle_forecast_model_key(run), "company_id": main.id,
+            "companies": self._revcycle_company_list(run["companies"]), "as_of": run["as_of"],
+            "current": run["current"], "grace_days": run["grace_days"], "trained_at": learned["learned_at"],
+            "train_seconds": learned.get("learned_seconds", 0.0), "size": len(text.encode()),
+            "examples": model.examples, "fitted": model.fitted, "payload": text,
+            "payload_hash": hashlib.sha256(text.encode()).hexdigest()[:16],
+            "payload_format": learned_text.payload_format(),
+        }, run["companies"], on_conflict)
+
+    @api.model
+    def _revcycle_insert_row(self, values, companies, on_conflict):
+        """Insert a row (``values``: column -> value) and its companies' relation rows (``company_ids``, what the
+        record rule reads) in one statement: the relation rows are written for exactly the row the insert wrote or
+        replaced (none when the conflict kept the row there), so a stored row never lacks its companies. Returns
+        whether a row was written."""
         rows = self.env.execute_query(SQL(
             """
-            INSERT INTO revcycle_forecast_model (key, company_id, companies, as_of, current, grace_days, trained_at,
-                                                 train_seconds, size, examples, fitted, payload, payload_hash,
-                                                 payload_format)
-                 VALUES (%(key)s, %(main)s, %(companies)s, %(as_of)s, %(current)s, %(grace)s, %(trained_at)s,
-                         %(seconds)s, %(size)s, %(examples)s, %(fitted)s, %(payload)s, %(payload_hash)s,
-                         %(payload_format)s)
-            ON CONFLICT (key) %(on_conflict)s
-              RETURNING id
+            WITH stored AS (
+                INSERT INTO revcycle_forecast_model (%(columns)s) VALUES (%(values)s)
+                ON CONFLICT (key) %(on_conflict)s
+                  RETURNING id
+            ), linked AS (
+                INSERT INTO revcycle_forecast_model_company_rel (model_id, company_id)
+                     SELECT stored.id, company.id FROM stored, unnest(%(companies)s::int4[]) AS company(id)
+                ON CONFLICT DO NOTHING
+            )
+            SELECT id FROM stored
             """,
-            key=self._revcycle_forecast_model_key(run), main=main.id,
-            companies=self._revcycle_company_list(run["companies"]), as_of=run["as_of"], current=run["current"],
-            grace=run["grace_days"], trained_at=learned["learned_at"], seconds=learned.get("learned_seconds", 0.0),
-            size=len(text.encode()), examples=model.examples, fitted=model.fitted, payload=text,
-            payload_hash=hashlib.sha256(text.encode()).hexdigest()[:16], payload_format=learned_text.payload_format(),
-            on_conflict=on_conflict))
+            columns=SQL(", ").join(SQL.identifier(column) for column in values),
+            values=SQL(", ").join(SQL("%s", value) for value in values.values()),
+            on_conflict=on_conflict, companies=list(companies.ids)))
         return bool(rows)
 
     @api.model
@@ -240,47 +259,77 @@ class RevcycleForecastModel(models.Model):
             "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", TRAINING_LOCK_CLASS, key))[0][0]
 
     @api.model
-    def _cron_revcycle_forecast_train(self, batch=CRON_BATCH):
-        """Daily: drop the past days' models, then train each company's default forecast (as of today, the company
-        alone) that has no model for today yet, at most ``batch`` per run (the cron is called again for the rest).
-        Each company in a savepoint that catches and logs: one failure does not stop the others. Run twice or
-        in parallel, it changes nothing: stored keys are skipped, a key being trained elsewhere is skipped, the
-        insert keeps the row there."""
+    def _cron_revcycle_forecast_train(self):
+        """Daily: drop the past days' models, then train the default forecast (as of today, the company alone) of
+        ONE company: the first by id that has neither a model for today nor a failure recorded today. Each call
+        reports its progress and commits nothing itself: the cron runner commits after each call and calls the job
+        again while a call did something and companies remain (10 calls per run, then it is rescheduled at once),
+        so each company's row and its key's lock are committed (and released) as soon as it is trained. Returns
+        how many companies this call trained (0 or 1).
+
+        The training is in a savepoint that catches and logs; a failure is recorded as today's failure row of the
+        company (``_revcycle_record_failure``), so the next call goes on with the next company instead of failing
+        on this one again and again. Run twice or in parallel, it changes nothing: a stored key and a recorded
+        failure are skipped, a key being trained elsewhere is skipped (its advisory lock), the inserts keep the
+        row there."""
         today = fields.Date.context_today(self)
         self.env.execute_query(SQL("DELETE FROM revcycle_forecast_model WHERE as_of < %s",
                                    today - timedelta(days=KEEP_DAYS)))
-        self._revcycle_commit_progress()
-        # a company trained or skipped costs one lookup, a batch of trainings stops the run
-        Company = self.env["res.company"].sudo()  # sudo: the cron trains every company (no caller to check)
-        companies = Company.search([("id", "!=", 0)], order="id")
-        trained = done = 0
-        for company in companies:
-            if trained >= batch:
-                break
-            done += 1
-            started = time.perf_counter()
-            try:
-                with self.env.cr.savepoint():
-                    trainer = self.sudo()  # sudo: the cron trains every company's default forecast (no caller)
-                    stored = trainer.with_company(company).with_context(
-                        allowed_company_ids=company.ids)._revcycle_train(today, company)
-            except Exception:
-                _logger.exception("The cash forecast model of %s was not trained", company.name)
-                continue
-            if stored:
-                trained += 1
-                _logger.info("Trained the cash forecast model of %s in %.1f s", company.name,
-                             time.perf_counter() - started)
-                self._revcycle_commit_progress()
-        self.env["ir.cron"]._notify_progress(done=done, remaining=len(companies) - done)
-        return trained
+        Company = self.env["res.company"].sudo()  # sudo: the job trains every company (there is no caller to check)
+        companies = Company.search([("active", "=", True)], order="id")
+        for position, company in enumerate(companies):
+            outcome = self._revcycle_cron_train_company(company, today)
+            if outcome != "skipped":
+                # remaining: the companies after this one, an upper bound (the next call skips the stored ones at a
+                # lookup each, and reports nothing done when none is left)
+                self.env["ir.cron"]._notify_progress(done=1, remaining=len(companies) - position - 1)
+                return 1 if outcome == "trained" else 0
+        self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+        return 0
 
-    def _revcycle_commit_progress(self):
-        """Commit each company's model as it is stored, as Odoo's long batch crons do: its row and its key's lock
-        are not held for the rest of the batch (a first caller of that key would otherwise wait on the uncommitted
-        row). Not in tests: the test's transaction is rolled back at its end."""
-        if not modules.module.current_test:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+    @api.model
+    def _revcycle_cron_train_company(self, company, today):
+        """Train the company's default forecast for the job: "trained", "failed" (recorded) or "skipped" (stored
+        already, failed earlier today, or being trained by another transaction now)."""
+        if self.env.execute_query(SQL("SELECT 1 FROM revcycle_forecast_model WHERE key = %s",
+                                      self._revcycle_failure_key(company, today))):
+            return "skipped"
+        trainer = self.sudo()  # sudo: the cron trains every company's default forecast (no caller)
+        trainer = trainer.with_company(company).with_context(allowed_company_ids=company.ids)
+        started = time.perf_counter()
+        try:
+            with self.env.cr.savepoint():
+                stored = trainer._revcycle_train(today, company)
+        except Exception as error:  # any failure: recorded, the job goes on with the next company
+            _logger.exception("The cash forecast model of %s was not trained", company.name)
+            self._revcycle_record_failure(company, today, error, time.perf_counter() - started)
+            return "failed"
+        if not stored:
+            return "skipped"
+        _logger.info("Trained the cash forecast model of %s in %.1f s", company.name, time.perf_counter() - started)
+        return "trained"
+
+    @api.model
+    def _revcycle_failure_key(self, company, as_of):
+        return f"training failed | company {company.id} | {as_of.isoformat()}"
+
+    @api.model
+    def _revcycle_record_failure(self, company, as_of, error, seconds):
+        """Record that the job failed to train ``company``'s default forecast today: a row of its own key (no
+        payload: no forecast reads it) that the job skips for the rest of the day. Why: the job trains the first
+        company without a model, so without a record the next call would pick the failing company again; reporting
+        it done, the runner would call the job on it 10 times a run and reschedule it at once, forever; reporting
+        nothing done, the runner would stop and the companies after it would never be trained by the job. In the
+        database, not in memory, so that every worker, the next run and a parallel run see it; dropped with the
+        day's models (tomorrow's job tries again). Meanwhile the company's forecasts learn their part live and
+        store it as usual (the first caller's row, under the forecast's key), and a manager's Retrain of the row
+        tries the training again."""
+        self._revcycle_insert_row({
+            "key": self._revcycle_failure_key(company, as_of), "company_id": company.id,
+            "companies": self._revcycle_company_list(company), "as_of": as_of, "current": True,
+            "trained_at": fields.Datetime.now(), "train_seconds": seconds,
+            "training_error": f"{type(error).__name__}: {error}"[:500],
+        }, company, SQL("DO NOTHING"))
 
     # -- the manager's button --
     def action_revcycle_retrain(self):
@@ -309,6 +358,11 @@ class RevcycleForecastModel(models.Model):
             trainer = trainer.with_company(record.company_id).with_context(allowed_company_ids=companies.ids)
             run = trainer._revcycle_train_inputs(today, companies)
             key = trainer._revcycle_forecast_model_key(run)
+            if record.training_error:
+                # the job's failure row of the company: train its default forecast (what the job failed to), then
+                # drop the failure; a failure again is raised to the manager, and the row stays
+                record._revcycle_retry_failed(trainer, run, key)
+                continue
             if key != record.key:
                 raise UserError(self.env._(
                     "%(key)s cannot be retrained: what it was learned from has changed since (now %(now)s: the grace "
@@ -320,3 +374,10 @@ class RevcycleForecastModel(models.Model):
                     key=record.key))
             trainer._revcycle_train_run(run, replace=True)
         return True
+
+    def _revcycle_retry_failed(self, trainer, run, key):
+        if not trainer._revcycle_try_training_lock(key):
+            raise UserError(self.env._(
+                "%(key)s is being trained right now by another job or user: try again in a minute.", key=key))
+        trainer._revcycle_train_run(run, replace=True)
+        self.env.execute_query(SQL("DELETE FROM revcycle_forecast_model WHERE id = %s", self.id))

@@ -114,9 +114,25 @@ class TestStoredForecastModel(RevcycleForecastCommon):
         self.env.cr.execute("SELECT id, key, trained_at, payload FROM revcycle_forecast_model ORDER BY id")
         return self.env.cr.fetchall()
 
+    def _cron_call(self):
+        """One call of the daily job, as the cron runner makes it: (companies it trained, the progress it reported
+        through ``ir.cron._notify_progress``)."""
+        notify = MagicMock()
+        with freeze_time(NOW), patch.object(self.registry["ir.cron"], "_notify_progress", notify):
+            trained = self.Stored._cron_revcycle_forecast_train()
+        notify.assert_called_once()
+        return trained, notify.call_args.kwargs
+
     def _train(self):
-        with freeze_time(NOW):
-            return self.Stored._cron_revcycle_forecast_train()
+        """The daily job run to its end: called again, as the runner does, while a call reports something done and
+        companies remaining. Returns how many companies it trained."""
+        total = 0
+        for _call in range(self.env["res.company"].search_count([]) + 1):
+            trained, progress = self._cron_call()
+            total += trained
+            if not (progress["done"] and progress["remaining"]):
+                return total
+        return self.fail("the daily job kept reporting work left")
 
     def _forget_stored(self):
         self.env.cr.execute("DELETE FROM revcycle_forecast_model")
@@ -169,8 +185,7 @@ class TestStoredForecastModel(RevcycleForecastCommon):
         self.assertEqual(self._run()["distribution"](self.partner_p.id).delays, [-12, 10])
 
     def test_a_second_and_a_concurrent_run_of_the_daily_job_change_nothing(self):
-        with freeze_time(NOW):
-            self.env.ref("revcycle_analytics.ir_cron_forecast_model_train").sudo().method_direct_trigger()
+        self.assertGreater(self._train(), 0)
         first = self._stored_rows()
         self.assertIn(self.Stored._revcycle_forecast_model_key(self._run()), [row[1] for row in first])
         self.assertEqual(self._train(), 0)  # every key stored already: nothing trained
@@ -187,21 +202,6 @@ class TestStoredForecastModel(RevcycleForecastCommon):
         row = self._stored_rows()
         self.assertFalse(self.Stored._revcycle_store(run, {**learned, "learned_at": "2024-06-30 11:00:00"}))
         self.assertEqual(self._stored_rows(), row)
-        # a company whose training fails is logged and skipped, the others are trained
-        self._forget_stored()
-        real_train = type(self.Stored)._revcycle_train
-
-        def failing(model, as_of, companies, replace=False):
-            if companies == self.company:
-                raise ValueError("boom")
-            return real_train(model, as_of, companies, replace)
-
-        with patch.object(type(self.Stored), "_revcycle_train", failing), \
-                self.assertLogs(stored_model.__name__, "ERROR"):
-            self._train()
-        keys = [row[1] for row in self._stored_rows()]
-        self.assertTrue(keys)
-        self.assertNotIn(self.Stored._revcycle_forecast_model_key(self._run()), keys)
 
     def test_a_past_date_never_reads_a_stored_model(self):
         self._train()
@@ -282,19 +282,122 @@ class TestStoredForecastModel(RevcycleForecastCommon):
         with self._key_locked_elsewhere(key, single_number=True):  # another feature's lock on the same hash
             self.assertTrue(self.Stored._revcycle_try_training_lock(key))
 
-    def test_the_daily_job_commits_each_company_and_skips_a_stored_key_before_its_features(self):
+    def test_nothing_commits_by_hand_and_a_stored_key_is_skipped_before_its_features(self):
+        """The job, the first caller and the Retrain button never commit (outside tests neither): the cron runner
+        commits after each call of the job, the request after the forecast or the button."""
         commit = MagicMock()
         with patch.object(odoo_module, "current_test", False), patch.object(self.env.cr, "commit", commit):
-            trained = self._train()
-        self.assertGreater(trained, 0)
-        self.assertEqual(commit.call_count, trained + 1)  # after dropping the past days, then after each company
+            self.assertEqual(self._cron_call()[0], 1)  # one company trained
+            self._forget_stored()
+            with patch.object(type(self.Kpi), "_revcycle_forecast_cache_usable", lambda _self, _transaction: True):
+                self.assertFalse(self._today()["learned_stored"])  # the first caller learns and stores
+            record = self.Stored.search([("company_id", "=", self.company.id)])
+            self.assertEqual(len(record), 1)
+            with freeze_time(NOW):
+                record.action_revcycle_retrain()
+        commit.assert_not_called()
+        self._train()
         features = MagicMock(return_value={})
         with patch.object(type(self.Kpi), "_revcycle_forecast_partner_features", features):
             self.assertEqual(self._train(), 0)
         features.assert_not_called()  # a stored key costs one lookup: no features read
-        commit.reset_mock()
-        self._train()  # in a test, never a commit
-        commit.assert_not_called()
+
+    # -- the job as the cron runner calls it: one company per call --
+    def _companies_a_b_c_left(self):
+        """Every company but A (the test's), B and C trained today already; B's training fails (a ValueError in the
+        customers' features, after its key's lock is taken). A < B < C are the last three companies by id."""
+        self._train()
+        self.env.cr.execute("DELETE FROM revcycle_forecast_model WHERE company_id = %s", [self.company.id])
+        company_b = self.setup_other_company(name="Stored B")["company"]
+        company_c = self.setup_other_company(name="Stored C")["company"]
+        self.assertEqual(self.env["res.company"].search([], order="id").ids[-3:],
+                         [self.company.id, company_b.id, company_c.id])
+        real_features = type(self.Kpi)._revcycle_forecast_partner_features
+
+        def features(kpi, run):
+            if run["companies"] == company_b:
+                raise ValueError("B's ledger is broken")
+            return real_features(kpi, run)
+
+        return company_b, company_c, patch.object(type(self.Kpi), "_revcycle_forecast_partner_features", features)
+
+    def _trained_companies(self):
+        """{company id: 'model' or the recorded error} of today's rows of one company (the job's)."""
+        self.env.cr.execute("""SELECT company_id, COALESCE(training_error, 'model') FROM revcycle_forecast_model
+                                WHERE as_of = %s AND companies = company_id::text""", [TODAY_DATE])
+        return dict(self.env.cr.fetchall())
+
+    def test_each_call_of_the_job_trains_one_company_and_a_failure_is_skipped_today(self):
+        company_b, company_c, b_fails = self._companies_a_b_c_left()
+        before = self._trained_companies()
+        self.assertNotIn(self.company.id, before)
+        with b_fails:
+            # 1st call: A, the first company without a model; 2 companies after it
+            self.assertEqual(self._cron_call(), (1, {"done": 1, "remaining": 2}))
+            self.assertEqual(self._trained_companies(), {**before, self.company.id: "model"})
+            # 2nd call: B fails: logged, recorded, reported done (1 after it), nothing of its training kept
+            with self.assertLogs(stored_model.__name__, "ERROR") as logs:
+                self.assertEqual(self._cron_call(), (0, {"done": 1, "remaining": 1}))
+            self.assertIn("B's ledger is broken", "\n".join(logs.output))
+            self.assertEqual(self._trained_companies()[company_b.id], "ValueError: B's ledger is broken")
+            # 3rd call: C, the next company, is trained; none after it: the runner stops
+            self.assertEqual(self._cron_call(), (1, {"done": 1, "remaining": 0}))
+            self.assertEqual(self._trained_companies()[company_c.id], "model")
+            rows = self._stored_rows()
+            # a second run: nothing to do (B is not retried today, failing or not), nothing written
+            self.assertEqual(self._cron_call(), (0, {"done": 0, "remaining": 0}))
+        self.assertEqual(self._cron_call(), (0, {"done": 0, "remaining": 0}))
+        self.assertEqual(self._stored_rows(), rows)
+        # B's forecast learns live meanwhile and stores its model as the first caller (under the forecast's key);
+        # the job still skips B today
+        with freeze_time(NOW), \
+                patch.object(type(self.Kpi), "_revcycle_forecast_cache_usable", lambda _self, _transaction: True):
+            self.assertFalse(self.Kpi.get_cash_forecast(self.TODAY, 4, company_b.ids)["learned_stored"])
+            self.assertTrue(self.Kpi.get_cash_forecast(self.TODAY, 4, company_b.ids)["learned_stored"])
+        self.assertEqual(self._cron_call(), (0, {"done": 0, "remaining": 0}))
+        # a manager's Retrain of the failure row tries again: B's model (re)trained, the failure row gone
+        failure = self.Stored.search([("company_id", "=", company_b.id), ("training_error", "!=", False)])
+        self.assertEqual(len(failure), 1)
+        with freeze_time(NOW):
+            failure.action_revcycle_retrain()
+        self.assertFalse(failure.exists())
+        self.assertEqual(self.Stored.search([("company_id", "=", company_b.id)]).mapped("training_error"), [False])
+        # two days later the day's rows, the failure's too, are dropped (the job tries B again then)
+        with freeze_time("2024-07-02 04:00:00"):
+            self.Stored._cron_revcycle_forecast_train()
+        self.assertFalse(self.Stored.search([("as_of", "=", TODAY_DATE)]))
+
+    def test_the_cron_runner_runs_the_job_until_every_company_is_done(self):
+        """Through Odoo's cron runner (``ir.cron._process_job``, in the test's transaction: the registry in test
+        mode makes its cursors savepoints of it, as Odoo's own cron tests do): one run calls the job 3 times (A
+        trained, B failed, C trained: 0 left), records 3 progress rows of 1 done, and completes; a second run
+        calls it once, which does nothing."""
+        company_b, company_c, b_fails = self._companies_a_b_c_left()
+        cron = self.env.ref("revcycle_analytics.ir_cron_forecast_model_train").sudo()  # sudo: a job's fields
+        Progress = self.env["ir.cron.progress"].sudo()
+        Progress.search([("cron_id", "=", cron.id)]).unlink()
+
+        def run():
+            self.env.flush_all()
+            job = {**cron.read(load=None)[0], "done": 0, "remaining": 0, "timed_out_counter": 0}
+            self.registry.enter_test_mode(self.env.cr)
+            try:
+                with freeze_time(NOW):
+                    self.registry["ir.cron"]._process_job(self.registry.db_name, self.registry.cursor(), job)
+            finally:
+                self.registry.leave_test_mode()
+            self.env.invalidate_all()
+            return Progress.search([("cron_id", "=", cron.id)], order="id").mapped(lambda p: (p.done, p.remaining))
+
+        with b_fails, self.assertLogs(stored_model.__name__, "ERROR"):
+            self.assertEqual(run(), [(1, 2), (1, 1), (1, 0)])
+        self.assertEqual(self._trained_companies()[self.company.id], "model")
+        self.assertEqual(self._trained_companies()[company_b.id], "ValueError: B's ledger is broken")
+        self.assertEqual(self._trained_companies()[company_c.id], "model")
+        self.assertEqual(cron.failure_count, 0)
+        rows = self._stored_rows()
+        self.assertEqual(run(), [(1, 2), (1, 1), (1, 0), (0, 0)])  # the second run: one call, nothing done
+        self.assertEqual(self._stored_rows(), rows)
 
     def test_a_row_of_another_format_is_learned_live_and_replaced(self):
         self._train()
@@ -388,3 +491,45 @@ class TestStoredForecastModel(RevcycleForecastCommon):
         self.assertEqual(self._canonical(answer), self._canonical(self._today()))
         keys = [row[1] for row in self._stored_rows()]
         self.assertEqual(keys, [self.Stored._revcycle_forecast_model_key(run)])
+
+    def test_a_row_of_a_and_b_is_seen_only_by_users_allowed_in_both(self):
+        """The record rule: every company of a row among the user's (not only its main company). A row of A and B
+        and a row of A; the user of A alone sees the row of A only (search, read, search_read, browse), the user of
+        A and B all three (with B's own row), and the row of A only while working in A alone."""
+        company_b = self.setup_other_company(name="Stored B")["company"]
+        both = self.company | company_b
+        with freeze_time(NOW):
+            run_both = self.Kpi._revcycle_forecast_run(TODAY_DATE, 4, both)
+        self.assertTrue(self.Stored._revcycle_store(run_both, self.Kpi._revcycle_forecast_learned_live(run_both)))
+        self._train()
+        row_a = self.Stored.search([("key", "=", self.Stored._revcycle_forecast_model_key(self._run()))])
+        row_ab = self.Stored.search([("key", "=", self.Stored._revcycle_forecast_model_key(run_both))])
+        row_b = self.Stored.search([("companies", "=", str(company_b.id))])  # B's default forecast (the job's)
+        self.assertEqual((row_a.company_ids, row_ab.company_ids, row_b.company_ids), (self.company, both, company_b))
+        groups = "base.group_user,account.group_account_readonly,revcycle_analytics.group_revcycle_analytics_user"
+        user_a = new_test_user(self.env, "stored_rule_a", company_id=self.company.id,
+                               company_ids=[(6, 0, self.company.ids)], groups=groups)
+        user_ab = new_test_user(self.env, "stored_rule_ab", company_id=self.company.id,
+                                company_ids=[(6, 0, both.ids)], groups=groups)
+        as_a = self.Stored.with_user(user_a)
+        self.assertEqual(as_a.search([]), row_a)
+        self.assertEqual([row["id"] for row in as_a.search_read([], ["key"])], row_a.ids)
+        self.assertEqual(as_a.search_count([("company_ids", "in", company_b.ids)]), 0)
+        with self.assertRaises(AccessError):
+            as_a.browse(row_ab.id).read(["key"])
+        with self.assertRaises(AccessError):
+            as_a.browse(row_ab.id).key  # noqa: B018 - reading the field is the check
+        as_ab = self.Stored.with_user(user_ab)
+        self.assertEqual(as_ab.search([]), row_a | row_ab | row_b)
+        self.assertEqual(as_ab.browse(row_ab.id).read(["key"])[0]["key"], row_ab.key)
+        self.assertEqual(as_ab.with_context(allowed_company_ids=self.company.ids).search([]), row_a)
+        # an archived company of the row counts too (the rule names 'active'): still hidden from the user of A
+        company_b.active = False
+        self.assertEqual(as_a.search([]), row_a)
+        company_b.active = True
+        # the forecast of A for the user of A still reads A's stored model (its own, by key)
+        forecast_model._LEARNED_CACHE.clear()
+        with freeze_time(NOW):
+            answer = self.Kpi.with_user(user_a).get_cash_forecast(self.TODAY, 4, self.company.ids)
+        self.assertTrue(answer["learned_stored"])
+        self.assertEqual([week["expected"] for week in answer["weeks"]], [0.0, 0.0, 1000.0, 0.0])  # O on 07-20
