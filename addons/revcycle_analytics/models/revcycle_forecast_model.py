@@ -376,6 +376,8 @@ class RevcycleForecastModel(models.Model):
         return True
 
     def _revcycle_retry_failed(self, trainer, run, key):
+        """Train (replace) the default forecast the job failed to train (``run``: its company alone, today), under
+        its key's lock, then drop this failure row: the job would skip the company until tomorrow."""
         if not trainer._revcycle_try_training_lock(key):
             raise UserError(self.env._(
                 "%(key)s is being trained right now by another job or user: try again in a minute.", key=key))
