@@ -238,3 +238,62 @@ def test_usage_after_the_contract_end_is_refused_and_not_written(admin_rpc, mete
     assert "not active on 2031-05-01: the contract's term ends on 2031-04-30" in csv["refused"][0]["reason"]
     assert _count(admin_rpc, prefix) == 1
     assert admin_rpc("revcycle.usage.record", "search_count", [("idempotency_key", "=", f"{prefix}-in")]) == 1
+
+
+def test_a_plain_write_of_the_usage_billing_flag_is_refused_and_writes_nothing(admin_rpc, metered_line):
+    """revcycle_cpq_revrec: an invoice line's Usage Billing flag and contract line decide how its revenue is
+    recognised; only the contract's billing sets them. An integration's plain write (even with a made-up context
+    key) or create is refused with the fields named, and nothing of it is written."""
+    contract = admin_rpc("revcycle.contract.line", "read", [metered_line], fields=["contract_id", "product_id"])[0]
+    partner = admin_rpc("revcycle.contract", "read", [contract["contract_id"][0]], fields=["partner_id"])[0]
+    reference = f"rpc-flags-{uuid.uuid4().hex[:8]}"
+    invoice = admin_rpc(
+        "account.move",
+        "create",
+        {
+            "move_type": "out_invoice",
+            "partner_id": partner["partner_id"][0],
+            "ref": reference,
+            "invoice_line_ids": [
+                (0, 0, {"product_id": contract["product_id"][0], "name": "Calls", "price_unit": 30.0})
+            ],
+        },
+    )
+    try:
+        line = admin_rpc("account.move", "read", [invoice], fields=["invoice_line_ids"])[0]["invoice_line_ids"][0]
+        for vals, context in (
+            ({"revcycle_usage_billing": True}, {}),
+            ({"revcycle_usage_billing": True, "revcycle_contract_line_id": metered_line}, {}),
+            ({"revcycle_usage_billing": True}, {"revcycle_billing_write": True}),
+        ):
+            with pytest.raises(xmlrpc.client.Fault) as refused:
+                admin_rpc("account.move.line", "write", [line], vals, context=context)
+            assert "Usage Billing cannot be written" in refused.value.faultString
+            assert "reverse the invoice" in refused.value.faultString
+        stored = admin_rpc(
+            "account.move.line", "read", [line], fields=["revcycle_usage_billing", "revcycle_contract_line_id"]
+        )[0]
+        assert (stored["revcycle_usage_billing"], stored["revcycle_contract_line_id"]) == (False, False)
+        # writing what the line holds, and its other fields, goes through
+        admin_rpc("account.move.line", "write", [line], {"revcycle_usage_billing": False, "name": "Calls, June"})
+        assert admin_rpc("account.move.line", "read", [line], fields=["name"])[0]["name"] == "Calls, June"
+        # a new invoice with a flagged line is refused as a whole
+        with pytest.raises(xmlrpc.client.Fault) as refused:
+            admin_rpc(
+                "account.move",
+                "create",
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner["partner_id"][0],
+                    "ref": f"{reference}-new",
+                    "invoice_line_ids": [
+                        (0, 0, {"product_id": contract["product_id"][0], "price_unit": 30.0,
+                                "revcycle_usage_billing": True, "revcycle_contract_line_id": metered_line})
+                    ],
+                },
+            )
+        assert "Contract Line, Usage Billing" in refused.value.faultString
+        assert admin_rpc("account.move", "search_count", [("ref", "=", f"{reference}-new")]) == 0
+        assert admin_rpc("account.move.line", "search_count", [("revcycle_contract_line_id", "=", metered_line)]) == 0
+    finally:
+        admin_rpc("account.move", "unlink", [invoice])

@@ -343,10 +343,11 @@ class RevcycleContract(models.Model):
         return formatter.schedules[key]
 
     @api.model
-    def _revcycle_period_usage(self, schedules):
+    def _revcycle_period_usage(self, schedules, include_rated=False):
         """{(line id, period start): (quantity, records)} of the unrated usage of each line's periods, from
         ``schedules`` ({line id: its consecutive periods}): one aggregate. ``records`` tells usage that sums to 0
-        from none at all.
+        from none at all. ``include_rated``: all the usage of the periods, rated or not (what a period holds in all:
+        the month-end's estimate of a period whose invoice is not posted yet, revcycle_cpq_revrec).
 
         It reads the usage as a plain sum per line does (the lines and dates covered, by the (line, date) index)
         and sums it per line with one filtered sum per period (``_revcycle_period_usage_branch``). Lines of the
@@ -366,7 +367,9 @@ class RevcycleContract(models.Model):
         rows = []
         for groups in split_every(SCHEDULES_PER_QUERY, list(lines_by_bounds.items())):
             rows += self.env.execute_query(
-                SQL(" UNION ALL ").join(self._revcycle_period_usage_branch(days, line_ids) for days, line_ids in groups)
+                SQL(" UNION ALL ").join(
+                    self._revcycle_period_usage_branch(days, line_ids, include_rated) for days, line_ids in groups
+                )
             )
         usage = {}
         for line_id, quantities, counts in rows:
@@ -376,9 +379,9 @@ class RevcycleContract(models.Model):
         return usage
 
     @api.model
-    def _revcycle_period_usage_branch(self, days, line_ids):
-        """The unrated usage of ``line_ids`` summed per line, one sum and one count per period (``days``: the
-        periods' bounds, the last one the day after the last period), in arrays.
+    def _revcycle_period_usage_branch(self, days, line_ids, include_rated=False):
+        """The unrated usage of ``line_ids`` (all of it with ``include_rated``) summed per line, one sum and one
+        count per period (``days``: the periods' bounds, the last one the day after the last period), in arrays.
 
         Grouped by line only, with one filtered sum per period, rather than by line and ``width_bucket(date,
         bounds)``: the planner cannot tell how many groups that expression makes (it guessed 420,707 for 5,000
@@ -390,7 +393,7 @@ class RevcycleContract(models.Model):
         return SQL(
             """(SELECT contract_line_id, ARRAY[%s]::double precision[], ARRAY[%s]
                   FROM revcycle_usage_record
-                 WHERE contract_line_id = ANY(%s) AND rating_id IS NULL AND date >= %s AND date < %s
+                 WHERE contract_line_id = ANY(%s) %s AND date >= %s AND date < %s
               GROUP BY contract_line_id)""",
             SQL(", ").join(
                 SQL("COALESCE(sum(quantity) FILTER (WHERE date >= %s AND date < %s), 0)", start, end)
@@ -400,6 +403,7 @@ class RevcycleContract(models.Model):
                 SQL("count(*) FILTER (WHERE date >= %s AND date < %s)", start, end) for start, end in periods
             ),
             line_ids,
+            SQL() if include_rated else SQL("AND rating_id IS NULL"),
             bounds[0],
             bounds[-1],
         )

@@ -381,3 +381,7 @@ class TestUsageBulk(ContractCase):
                 (other_line.id, date(2026, 3, 15)): (128, 1),
             },
         )
+        # with the rated usage (the month-end's estimate of a period whose invoice is not posted): March also counts
+        # the rated 8, 2.5 + 8 = 10.5 over 3 records; the other periods had nothing rated
+        everything = self.env["revcycle.contract"]._revcycle_period_usage(schedules, include_rated=True)
+        self.assertEqual(everything, {**expected, (line, date(2026, 3, 1)): (10.5, 3)})

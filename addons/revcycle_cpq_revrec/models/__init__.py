@@ -1,5 +1,6 @@
 from . import account_move
 from . import account_move_line
+from . import account_move_reversal
 from . import revcycle_contract
 from . import revcycle_contract_line
 from . import revcycle_performance_obligation

@@ -44,6 +44,14 @@ class AccountMove(models.Model):
             contract._revcycle_recognise_usage(on_date)
         return super()._revcycle_after_post()
 
+    def _reverse_moves(self, default_values_list=None, cancel=False):
+        """Reverse keeps the lines' contract line and usage flag on the credit note
+        (``_copy_data_extend_business_fields``): it reverses what they billed. The billing context lets the copy
+        carry them; the caller gets the credit notes back without it."""
+        billing = self.with_context(**self.env["account.move.line"]._revcycle_billing_context())
+        reverses = super(AccountMove, billing)._reverse_moves(default_values_list, cancel)
+        return reverses.with_context(revcycle_billing_write=None)
+
     @api.model
     def _revcycle_is_usage_line(self, line):
         """A line billing a metered line's usage period (usage, shortfall, adjustment, correction)."""

@@ -1,21 +1,110 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+# The two fields below decide how an invoice line's revenue is recognised: the obligation it bills, and whether its
+# amount is a usage period's variable consideration. Only the code that bills a contract sets them, holding this
+# token: the contract invoicing and the usage rating (invoices, credit notes, amendments' prorations), and Odoo's
+# Reverse, whose credit note (and "Reverse and Create Invoice" copy) keeps them. No XML-RPC or JSON-RPC caller can
+# put the object in a context.
+_BILLING_TOKEN = object()
+BILLING_FIELDS = ("revcycle_contract_line_id", "revcycle_usage_billing")
 
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
-    # Copied on purpose: a credit note made with "Reverse" keeps the contract line, so it reverses that obligation.
+    # Not copied by "Duplicate": a duplicate is a document made by hand, which no contract invoicing or rating made
+    # (no invoiced period, no rating points to it); linked, it would change the contract's consideration and a usage
+    # period's revenue behind the rating's back. Copied by "Reverse" (``_copy_data_extend_business_fields``), as
+    # Odoo copies a line's sale order lines: the credit note reverses the same obligation, and a usage one corrects
+    # the same usage periods.
     revcycle_contract_line_id = fields.Many2one(
         "revcycle.contract.line",
         string="Contract Line",
         index="btree_not_null",
         readonly=True,
-        help="The subscription contract line this invoice line bills: its revenue follows that line's obligation.",
+        copy=False,
+        help="The subscription contract line this invoice line bills: its revenue follows that line's obligation. "
+        "Set by the contract invoicing only.",
     )
-    # Copied on purpose too: a credit note made with "Reverse" of a usage invoice corrects those usage periods.
     revcycle_usage_billing = fields.Boolean(
         string="Usage Billing",
         readonly=True,
+        copy=False,
         help="Bills a metered line's usage period (usage, shortfall, adjustment or correction, made by the usage "
-        "rating): its amount above the commitment is revenue of the period of its service dates.",
+        "rating): its amount above the commitment is revenue of the period of its service dates. Set by the usage "
+        "rating only.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        if not self._revcycle_billing_allowed():
+            # read from the new lines, not ``vals_list``: a default (a context's ``default_...``, a user default)
+            # sets them as surely; the caller's transaction is refused as a whole
+            self._revcycle_refuse_billing_fields({name for name in BILLING_FIELDS if any(lines.mapped(name))})
+        return lines
+
+    def write(self, vals):
+        if BILLING_FIELDS & vals.keys() and not self._revcycle_billing_allowed():
+            # writing what a line holds already changes nothing (a form or an integration sending the whole line)
+            self._revcycle_refuse_billing_fields(
+                {
+                    name
+                    for name in BILLING_FIELDS
+                    if name in vals
+                    and any(self._revcycle_billing_value(name, line[name])
+                            != self._revcycle_billing_value(name, vals[name]) for line in self)
+                }
+            )
+        return super().write(vals)
+
+    def _copy_data_extend_business_fields(self, values):  # pylint: disable=missing-return
+        """Reverse (and "Reverse and Create Invoice") keep the contract line and the usage flag: the credit note
+        reverses what the line billed. A usage line keeps its service dates too: they name the usage period it
+        corrects (without them its amount would belong to no period). Another copy of the business fields (a
+        debit note) is a new charge made by hand: it keeps none of them."""
+        super()._copy_data_extend_business_fields(values)
+        if self._revcycle_billing_allowed():
+            values.update(
+                revcycle_contract_line_id=self.revcycle_contract_line_id.id,
+                revcycle_usage_billing=self.revcycle_usage_billing,
+            )
+            if self.revcycle_usage_billing:
+                values.update(
+                    revcycle_service_start=self.revcycle_service_start,
+                    revcycle_service_end=self.revcycle_service_end,
+                )
+
+    # -- the billing fields' gate ------------------------------------------------------------------------------------
+    def _revcycle_billing_allowed(self):
+        return self.env.context.get("revcycle_billing_write") is _BILLING_TOKEN
+
+    @api.model
+    def _revcycle_billing_context(self):
+        """The context under which the contract's billing code creates (or reverses) its invoice lines: the token,
+        and no default for the two fields (the lines it makes say what they bill; a ``default_...`` a caller put in
+        the context would flag the tax and receivable lines made beside them)."""
+        return {
+            "revcycle_billing_write": _BILLING_TOKEN,
+            **{f"default_{name}": False for name in BILLING_FIELDS},
+        }
+
+    @api.model
+    def _revcycle_billing_value(self, name, value):
+        """``value`` of the billing field ``name`` (a record, an id, a flag, empty) as the line would hold it."""
+        if name == "revcycle_contract_line_id":
+            return value.id if isinstance(value, models.BaseModel) else (value or False)
+        return bool(value)
+
+    def _revcycle_refuse_billing_fields(self, names):
+        if names:
+            raise AccessError(
+                self.env._(
+                    "Invoice line field(s) %(fields)s cannot be written: they decide how the line's revenue is "
+                    "recognised, so only the contract invoicing and the usage rating set them (Reverse keeps them on "
+                    "the credit note). Let the contract's invoicing bill the contract, or reverse the invoice "
+                    "(Reverse, or Reverse and Create Invoice) to correct it.",
+                    fields=", ".join(sorted(self._fields[name]._description_string(self.env) for name in names)),
+                )
+            )

@@ -124,6 +124,21 @@ class RevcycleContract(models.Model):
                     )
                 )
 
+    # -- billing: the invoice lines that name their contract line ----------------------------------------------------
+    def _revcycle_create_invoices(self, company, vals_list):
+        """The contract invoicing's invoices (periods, usage, carried prorations, final usage) name the contract
+        lines they bill and flag their usage lines: the one place, with the credit notes below and the amendments'
+        prorations, that may set those fields (account_move_line.py)."""
+        billing = self.with_context(**self.env["account.move.line"]._revcycle_billing_context())
+        moves = super(RevcycleContract, billing)._revcycle_create_invoices(company, vals_list)
+        return moves.with_context(revcycle_billing_write=None)
+
+    def _revcycle_create_credit_note(self, lines, invoice_date, post=None):
+        """The contract's credit notes (unused time, usage corrections) name their contract lines, as its invoices."""
+        billing = self.with_context(**self.env["account.move.line"]._revcycle_billing_context())
+        credit = super(RevcycleContract, billing)._revcycle_create_credit_note(lines, invoice_date, post)
+        return credit.with_context(revcycle_billing_write=None)
+
     def _revcycle_billed_by_line(self):
         """{contract line: net amount billed for it, taxes excluded} from its invoices and credit notes, those in
         draft included (a company that reviews them before posting still owes them), cancelled ones left out."""

@@ -25,13 +25,17 @@ class RevcycleContractAmendment(models.Model):
 
     def _revcycle_bill_now(self, figures):
         """An added line gets its obligation before its proration is posted, so the proration defers with it
-        (its amount counted as due already: the modification after applying then finds nothing more to change)."""
+        (its amount counted as due already: the modification after applying then finds nothing more to change).
+        The proration's invoice or credit note names the amended line (``_revcycle_proration_line_vals``): made
+        with the billing context, the one that may set it (account_move_line.py)."""
         if self.kind == "add":
             pending = {self.line_id.id: figures["proration"].amount}
             self.contract_id.with_context(revcycle_pending_proration=pending)._revcycle_modify_revenue(
                 fields.Date.context_today(self)
             )
-        return super()._revcycle_bill_now(figures)
+        billing = self.with_context(**self.env["account.move.line"]._revcycle_billing_context())
+        move = super(RevcycleContractAmendment, billing)._revcycle_bill_now(figures)
+        return move.with_context(revcycle_billing_write=None)
 
     def _revcycle_apply(self):
         """An applied amendment modifies the contract's revenue contract to the consideration now due (revcycle_cpq's

@@ -140,6 +140,10 @@ class RevcycleContract(models.Model):
         calls were made shows them, not the month their invoice posts. The invoice trues it up
         (``_revcycle_recognise_usage``). Idempotent: a second run allocates only what changed.
 
+        Set-based (``_revcycle_usage_estimates``): a fixed number of queries whatever the number of contracts and
+        periods. Only the obligations with a period whose estimate changed are locked and written: a run that
+        finds nothing new (the cron's second batch, a second click) takes no lock and writes nothing.
+
         sudo: the month-end is run by a revenue manager (checked by the caller) or the cron; contract lines and
         usage records are read to estimate, revenue lines written as the month-end writes them."""
         Obligation = self.env["revcycle.performance.obligation"].sudo()  # sudo: see docstring
@@ -152,40 +156,83 @@ class RevcycleContract(models.Model):
             ],
             order="id",
         )
-        formatter = UsageFormatter(self.env)
-        for contract in obligations.revcycle_contract_line_id.contract_id.sudo():  # sudo: see docstring
-            if not contract.company_id._revcycle_revrec_enabled():
-                continue
-            mine = obligations.filtered(lambda ob, c=contract: ob.revcycle_contract_line_id.contract_id == c)
-            contract._revcycle_accrue_contract_usage(mine, day, formatter)
+        contracts = obligations.revcycle_contract_line_id.contract_id.filtered(
+            lambda contract: contract.company_id._revcycle_revrec_enabled()
+        )
+        estimates = contracts._revcycle_usage_estimates(obligations, day)
+        changed = obligations._revcycle_variable_changes(estimates)
+        changed._revcycle_lock()  # in id order; the figures are read again under the lock
+        for obligation in changed:
+            obligation._revcycle_sync_variable(estimates[obligation], day)
 
-    def _revcycle_accrue_contract_usage(self, obligations, day, formatter):
-        self.ensure_one()
-        billed = self._revcycle_metered_billed(obligations.revcycle_contract_line_id)
-        paused = {start for start, _end in self._revcycle_paused_ranges()}
-        closed = [
-            period
-            for start, period in self._revcycle_usage_periods().items()
-            if period.end <= day and start not in paused
-        ]
-        _facts, lines_by_contract = self._revcycle_usage_facts([self.id])
-        metered = {line.id: line for line in lines_by_contract.get(self.id, ())}
-        obligations._revcycle_lock()
+    def _revcycle_usage_estimates(self, obligations, day):
+        """{obligation: {period end: variable consideration}} of these contracts' metered ``obligations``: each
+        usage period that ended by ``day``, is not paused, is served by the line and not billed yet (no posted
+        usage line for it, ``_revcycle_billed_usage_periods``), rated from all its usage records — rated on a draft
+        invoice or not — as its invoice rates it, taxes excluded, less its commitment.
+
+        Read set-based: the metered lines and contracts by one query each (``_revcycle_usage_facts``), the billed
+        periods by one aggregate, and the usage of every (line, period) by one aggregate (revcycle_cpq's
+        ``_revcycle_period_usage``, the invoicing run's, here with the rated usage too)."""
+        facts, lines_by_contract = self._revcycle_usage_facts(self.ids)
+        metered = {line.id: line for lines in lines_by_contract.values() for line in lines}
+        billed = self._revcycle_billed_usage_periods(
+            obligations.revcycle_contract_line_id, {line.id: line.currency_id for line in metered.values()}
+        )
+        schedules = {}  # line id: its consecutive periods from the first one to estimate (one aggregate reads them)
+        unbilled = {}  # obligation: the periods to estimate
         for obligation in obligations:
             line = obligation.revcycle_contract_line_id
-            unbilled = [
-                period for period in closed
-                if period.start not in billed[line] and period.end >= self._revcycle_line_start(line)
-            ]
-            if not unbilled or line.id not in metered:
+            contract = line.contract_id
+            if contract not in self or line.id not in metered:
                 continue
-            targets = {}
-            for period in unbilled:
-                quantity = self._revcycle_usage_totals([metered[line.id]], period).get(line.id, 0.0)
-                charge = rate_usage(
-                    quantity,
-                    self._revcycle_usage_terms(metered[line.id], period.end, formatter),
-                    self.currency_id.decimal_places,
+            closed = [period for period in contract._revcycle_usage_periods().values() if period.end <= day]
+            line_start = contract._revcycle_line_start(line)
+            due = [
+                period
+                for period in closed
+                if period.start not in facts[contract.id].skipped
+                and period.start not in billed[line.id]
+                and period.end >= line_start
+            ]
+            if due:
+                schedules[line.id] = closed[closed.index(due[0]):]
+                unbilled[obligation] = due
+        usage = self._revcycle_period_usage(schedules, include_rated=True)
+        formatter = UsageFormatter(self.env)
+        estimates = {}
+        for obligation, periods in unbilled.items():
+            line = obligation.revcycle_contract_line_id
+            currency = line.contract_id.currency_id
+            estimates[obligation] = {}
+            for period in periods:
+                quantity = usage.get((line.id, period.start), (0.0, 0))[0]
+                terms = self._revcycle_usage_terms(metered[line.id], period.end, formatter)
+                charge = rate_usage(quantity, terms, currency.decimal_places)
+                estimates[obligation][period.end] = (
+                    line._revcycle_net_of_tax(charge.total) - line._revcycle_period_subtotal(period)
                 )
-                targets[period.end] = line._revcycle_net_of_tax(charge.total) - line._revcycle_period_subtotal(period)
-            obligation._revcycle_sync_variable(targets, day)
+        return estimates
+
+    @api.model
+    def _revcycle_billed_usage_periods(self, lines, currencies):
+        """{contract line id: {start of each usage period a posted invoice or credit note billed}} of these metered
+        lines, in their contract's currency (``currencies``: {line id: its contract's currency id}): the periods
+        ``_revcycle_metered_billed`` keys, read by one aggregate."""
+        result = defaultdict(set)
+        if not lines:
+            return result
+        groups = self.env["account.move.line"].sudo()._read_group(  # sudo: billed periods of these contracts
+            [
+                ("revcycle_contract_line_id", "in", lines.ids),
+                ("parent_state", "=", "posted"),
+                ("display_type", "=", "product"),
+                ("revcycle_usage_billing", "=", True),
+            ],
+            ["revcycle_contract_line_id", "revcycle_service_start:day", "currency_id"],
+        )
+        for line, start, currency in groups:
+            # an invoice made by hand in another currency is not the contract's consideration
+            if currency.id == currencies.get(line.id):
+                result[line.id].add(start)
+        return result

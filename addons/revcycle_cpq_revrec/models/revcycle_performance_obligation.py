@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import fields, models
 from odoo.tools import SQL
 
@@ -58,3 +60,29 @@ class RevcyclePerformanceObligation(models.Model):
             if not currency.is_zero(missing):
                 new_lines |= self._revcycle_allocate_variable(missing, period_end, on_date)
         return new_lines
+
+    def _revcycle_variable_changes(self, targets):
+        """The obligations of ``targets`` ({obligation: {period end: the variable consideration it should hold}})
+        where a period does not hold its target yet, as ``_revcycle_sync_variable`` would find it: what the periods
+        hold is read for all of them by one aggregate, so a month-end that finds nothing new makes a fixed number of
+        queries, and locks and writes nothing."""
+        if not targets:
+            return self.browse()
+        groups = self.env["revcycle.revenue.line"].sudo()._read_group(  # sudo: revenue rows of these obligations
+            [("obligation_id", "in", [obligation.id for obligation in targets]), ("kind", "=", "variable")],
+            ["obligation_id", "variable_period_end:day", "date:day"],
+            ["amount:sum"],
+        )
+        held = defaultdict(float)
+        for obligation, period_end, day, amount in groups:
+            held[(obligation.id, period_end or day)] += amount  # as _revcycle_variable_by_period keys them
+        return self.browse([
+            obligation.id
+            for obligation, periods in targets.items()
+            if any(
+                not obligation.currency_id.is_zero(
+                    obligation.currency_id.round(target - held[(obligation.id, period_end)])
+                )
+                for period_end, target in periods.items()
+            )
+        ])

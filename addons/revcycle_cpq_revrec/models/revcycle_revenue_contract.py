@@ -1,4 +1,9 @@
+from functools import partial
+
 from odoo import api, fields, models
+
+# cr.cache key: the (day, companies) whose usage estimate this cursor committed (the cron's batches share a cursor)
+ACCRUED_CACHE_KEY = "revcycle_usage_accrued"
 
 
 class RevcycleRevenueContract(models.Model):
@@ -30,8 +35,24 @@ class RevcycleRevenueContract(models.Model):
         self.env["revcycle.access"]._revcycle_require_revrec_manager()
         day = self._revcycle_check_date(date)
         companies = self._revcycle_for_companies(company_ids).env.companies
-        self.env["revcycle.contract"]._revcycle_accrue_usage(day, companies)
+        self._revcycle_accrue_usage_once(day, companies)
         return super().recognize_until(date, company_ids, limit)
+
+    @api.model
+    def _revcycle_accrue_usage_once(self, day, companies):
+        """The usage estimate of the month-end up to ``day`` for ``companies``, once per run. The cron posts in
+        batches (``limit``): each batch is a call of ``recognize_until`` on the cron job's cursor, committed one
+        after the other. Once a batch's estimate is committed, the next batches on that cursor skip it; a new run (the
+        next cron job, a user's "Recognise up to…", each on its own cursor) estimates again, and finds only what
+        changed (``_revcycle_accrue_usage``). Usage reported while one run's batches go on is left to the next run or
+        its invoice's true-up, as if it had come right after the run; an estimate taken back (the transaction
+        rolled back) is not remembered."""
+        key = (day, frozenset(companies.ids))
+        accrued = self.env.cr.cache.setdefault(ACCRUED_CACHE_KEY, set())
+        if key in accrued:
+            return
+        self.env["revcycle.contract"]._revcycle_accrue_usage(day, companies)
+        self.env.cr.postcommit.add(partial(accrued.add, key))
 
     @api.model
     def _revcycle_item_ssp(self, item, currency, date, company, ssp_rows=None):

@@ -43,10 +43,8 @@ class TestUsageRevenue(SubscriptionRevenueCase):
         self.assertEqual(contract.revcycle_revenue_contract_ids.transaction_price, 600.0)
 
 
-@tagged("post_install", "-at_install", "revcycle")
-class TestUsageRecognisedInItsPeriod(SubscriptionRevenueCase):
-    """Usage billed above the commitment is variable consideration of the period it was used in (ASC 606-10-32-40):
-    a platform at 100 a month (prepaid) and API calls at 0.10 a call, at least 50.00 a month, no allowance, 2026,
+class UsageRevenueCase(SubscriptionRevenueCase):
+    """A platform at 100 a month (prepaid) and API calls at 0.10 a call, at least 50.00 a month, no allowance, 2026,
     both weighed by their prices (no SSP). January's usage is billed on 1 February, in arrears."""
 
     @classmethod
@@ -93,6 +91,11 @@ class TestUsageRecognisedInItsPeriod(SubscriptionRevenueCase):
     def _variable(self):
         return [(line.date, line.amount, line.state)
                 for line in self.metered.line_ids.filtered(lambda rl: rl.kind == "variable").sorted("id")]
+
+
+@tagged("post_install", "-at_install", "revcycle")
+class TestUsageRecognisedInItsPeriod(UsageRevenueCase):
+    """Usage billed above the commitment is variable consideration of the period it was used in (ASC 606-10-32-40)."""
 
     def test_usage_above_the_commitment_is_revenue_of_its_own_month(self):
         # at activation the calls are worth their commitment: 12 x 50 = 600, the platform 1,200
