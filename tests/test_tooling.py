@@ -7,13 +7,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pytest
 
-from revcycle_tool import bench, environment, odoo_server, odoo_source, postgres, pytest_odoo18, testing
+from revcycle_tool import bench, environment, lint, odoo_server, odoo_source, postgres, pytest_odoo18, testing
 from revcycle_tool import settings as S
 from revcycle_tool.errors import SetupError
 from revcycle_tool.postgres import Cluster
@@ -315,3 +316,23 @@ def test_addon_tests_are_selected_as_odoos_loader_selects_them(monkeypatch):
     assert not selected(item(TestHelper, helpers, "test_helper"))  # a module tests/__init__.py does not import
     assert not selected(item(None, test_a, "test_function"))  # a plain function in an addon: Odoo never runs it
     assert selected(item(None, ModuleType("test_tooling"), "test_anything"))  # tests/ keeps pytest's own rules
+
+
+def test_lint_runs_beside_the_install_and_reports_after_it(monkeypatch, capsys):
+    """The test command starts the linters in the background: nothing they say is printed until the install is done
+    (``finish``), and a finding is reported as a failed check then."""
+
+    release = threading.Event()
+
+    def fake_run(settings, output=None):
+        release.wait(10)
+        output.append("addons/x.py:1: W8113 a finding")
+        return False
+
+    monkeypatch.setattr(lint, "run", fake_run)
+    finish = lint.start(settings=None)
+    print("Odoo: installing ...")  # the install's own lines come first
+    assert "W8113" not in capsys.readouterr().out
+    release.set()
+    assert finish() is False
+    assert "addons/x.py:1: W8113 a finding" in capsys.readouterr().out

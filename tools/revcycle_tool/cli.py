@@ -61,20 +61,24 @@ def cmd_run(settings, args):
 
 def cmd_test(settings, args):
     tree, cluster = prepare(settings)
-    lint_failures = 0
-    if not args.no_lint and not lint.run(settings):
-        lint_failures = 1  # lint findings fail the test command, counted as one failed check
+    # the linters read files only: they run beside the install, which waits on PostgreSQL part of the time
+    finish_lint = None if args.no_lint else lint.start(settings)
     database = settings.test_db_name
     cluster.drop_database(database)
     started = time.monotonic()
     try:
         # a fresh database: installs, runs no test
         odoo_server.install_or_update(settings, tree, cluster, database, (*S.MODULES, *S.DEMO_MODULES))
+        install_error = None
+        print(f"Odoo: installed in {time.monotonic() - started:.0f} s.", flush=True)
     except SetupError as error:
-        print(f"revcycle: {error}", flush=True)
+        install_error = error
+    # lint findings fail the test command, counted as one failed check
+    lint_failures = 0 if finish_lint is None or finish_lint() else 1
+    if install_error is not None:
+        print(f"revcycle: {install_error}", flush=True)
         print(f"summary: 0 passed, {lint_failures + 1} failed, 0 skipped", flush=True)
         return 1
-    print(f"Odoo: installed in {time.monotonic() - started:.0f} s.", flush=True)
     # pytest prints the summary line (lint findings included), then its own closing line
     returncode = testing.run_pytest(settings, tree, cluster, database, prior_failures=lint_failures)
     return 0 if returncode == 0 and not lint_failures else 1

@@ -28,7 +28,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from odoo.tests import tagged
 
-from .test_contract_invariant_property import CONTRACT, TestContractInvariantProperty
+# the module, not its class: a test class imported by name would be collected (and deselected) here a second time
+from . import test_contract_invariant_property as contract_property
 
 _logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ USAGE_MONTH = st.fixed_dictionaries(
 
 
 @tagged("post_install", "-at_install", "revcycle")
-class TestUsageInvariantProperty(TestContractInvariantProperty):
+class TestUsageInvariantProperty(contract_property.TestContractInvariantProperty):
     # this class draws usage lives; the seats-only lives are the parent's own test
     test_every_month_end_ties_out = None
     scenarios = 0
@@ -123,7 +124,7 @@ class TestUsageInvariantProperty(TestContractInvariantProperty):
 
     @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None, print_blob=True,
               phases=(Phase.explicit, Phase.generate), suppress_health_check=list(HealthCheck))
-    @given(spec=CONTRACT, months=st.lists(USAGE_MONTH, min_size=3, max_size=12))
+    @given(spec=contract_property.CONTRACT, months=st.lists(USAGE_MONTH, min_size=3, max_size=12))
     def test_usage_is_revenue_of_the_month_used(self, spec, months):
         started = time.monotonic()
         with closing(self.env.cr.savepoint()):
