@@ -328,8 +328,17 @@ class RevcycleForecastModel(models.Model):
             "key": self._revcycle_failure_key(company, as_of), "company_id": company.id,
             "companies": self._revcycle_company_list(company), "as_of": as_of, "current": True,
             "trained_at": fields.Datetime.now(), "train_seconds": seconds,
-            "training_error": f"{type(error).__name__}: {error}"[:500],
+            "training_error": self._revcycle_training_error_text(error),
         }, company, SQL("DO NOTHING"))
+
+    def _revcycle_training_error_text(self, error):
+        """What every reader of the row may see: a refusal's own message (a UserError or one of its kinds, written
+        for users), otherwise only that it failed: an internal error's text can carry SQL or other records' data,
+        and the server log has it."""
+        if isinstance(error, UserError):
+            return str(error)[:500]
+        return self.env._("An internal error stopped the training (%(kind)s); the server log has the details.",
+                          kind=type(error).__name__)
 
     # -- the manager's button --
     def action_revcycle_retrain(self):
