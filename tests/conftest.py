@@ -3,6 +3,7 @@ serving the test database that `./revcycle test` has just built."""
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import xmlrpc.client
@@ -62,35 +63,73 @@ def odoo_server_url():
         yield url, database
 
 
+# Odoo modules the revcycle addons stand on, without demo data: installed once per run in a template database that
+# the databases of the lifecycle and analytics-alone tests copy, so each of them installs revcycle only.
+FOUNDATION = "base_setup,account,sale_management,sale_stock,account_payment,payment_stripe,mail"
+
+
+def run_odoo(settings, cluster, database, *args, log_name, stdin=None, subcommand=None):
+    """Odoo's command line on ``database`` (a sub-command such as ``shell`` before its options), judged by its exit
+    code and by the ERROR/CRITICAL lines of its own log, which is emptied first (Odoo appends)."""
+    tree = odoo_source.locate(settings.python, environment.venv_site_packages(settings.venv_dir))
+    log = settings.log_dir / log_name
+    log.write_text("")
+    command = odoo_server.base_command(settings, tree, cluster, database)
+    if subcommand:
+        command.insert(command.index("-c"), subcommand)
+    command += [*args, "--logfile", str(log)]
+    done = subprocess.run(command, env=odoo_server.odoo_env(), input=stdin, capture_output=True, text=True)
+    lines = log.read_text(errors="replace").splitlines() + done.stderr.splitlines() + done.stdout.splitlines()
+    errors = [line for line in lines if " ERROR " in line or " CRITICAL " in line]
+    if done.returncode != 0 or errors:
+        pytest.fail(f"odoo {' '.join(args)} on {database} failed (see {log}):\n" + "\n".join(
+            (errors or lines[-30:])[:30]))
+
+
+def copy_database(settings, cluster, template, name):
+    """A fresh ``name`` copied from ``template`` (PostgreSQL's CREATE DATABASE ... TEMPLATE) with its filestore."""
+    cluster.drop_database(name)
+    cluster.psql("postgres", 'CREATE DATABASE :"name" TEMPLATE :"template"', name=name, template=template)
+    filestore = settings.data_dir / "filestore"
+    shutil.rmtree(filestore / name, ignore_errors=True)
+    if (filestore / template).is_dir():
+        shutil.copytree(filestore / template, filestore / name)
+
+
+def drop_database(settings, cluster, name):
+    cluster.drop_database(name)
+    shutil.rmtree(settings.data_dir / "filestore" / name, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def analytics_alone_rpc():
-    """Admin's XML-RPC session on a database of its own, '<test database>_analytics_alone', where revcycle_analytics
-    is installed without its siblings (so without their bridges) and without demo data, fresh on every run."""
+def foundation_template():
+    """The name of a database, '<test database>_foundation', with FOUNDATION installed and no revcycle addon, fresh
+    on every run; nothing connects to it but the copies' CREATE DATABASE."""
+    settings = S.load()
+    cluster = Cluster(settings)
+    if cluster.running_port() != cluster.port:
+        pytest.fail("The project's PostgreSQL is not running: run ./revcycle test, which starts it first.")
+    database = f"{os.environ.get('REVCYCLE_TEST_DB') or settings.test_db_name}_foundation"
+    drop_database(settings, cluster, database)
+    run_odoo(settings, cluster, database, "-i", FOUNDATION, "--without-demo", "all", "--stop-after-init",
+             "--no-http", "--max-cron-threads", "0", log_name="test-foundation-install.log")
+    yield database
+    drop_database(settings, cluster, database)
+
+
+@pytest.fixture(scope="session")
+def analytics_alone_rpc(foundation_template):
+    """Admin's XML-RPC session on a database of its own, '<test database>_analytics_alone': a copy of the foundation
+    (no demo data) where revcycle_analytics is installed without its siblings (so without their bridges), fresh on
+    every run."""
     settings = S.load()
     cluster = Cluster(settings)
     if cluster.running_port() != cluster.port:
         pytest.fail("The project's PostgreSQL is not running: run ./revcycle test, which starts it first.")
     database = f"{os.environ.get('REVCYCLE_TEST_DB') or settings.test_db_name}_analytics_alone"
-    cluster.drop_database(database)
-    tree = odoo_source.locate(settings.python, environment.venv_site_packages(settings.venv_dir))
-    log = settings.log_dir / "test-analytics-alone-install.log"
-    log.write_text("")  # Odoo appends: judge this install by its own log only
-    command = [
-        *odoo_server.base_command(settings, tree, cluster, database),
-        "-i",
-        "revcycle_analytics",
-        "--without-demo",
-        "all",
-        "--stop-after-init",
-        "--no-http",
-        "--logfile",
-        str(log),
-    ]
-    done = subprocess.run(command, env=odoo_server.odoo_env(), stdin=subprocess.DEVNULL)
-    lines = log.read_text(errors="replace").splitlines()
-    errors = [line for line in lines if " ERROR " in line or " CRITICAL " in line]
-    if done.returncode != 0 or errors:
-        pytest.fail(f"revcycle_analytics alone did not install (see {log}): {errors[:3]}")
+    copy_database(settings, cluster, foundation_template, database)
+    run_odoo(settings, cluster, database, "-i", "revcycle_analytics", "--without-demo", "all", "--stop-after-init",
+             "--no-http", "--max-cron-threads", "0", log_name="test-analytics-alone-install.log")
     with serving(settings, cluster, database, "test-analytics-alone-server.log") as url:
         yield Rpc(url, database, *ADMIN)
 

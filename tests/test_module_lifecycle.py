@@ -5,17 +5,15 @@ Runs on a database of its own (the test database's name + "_modules"), without d
 line and an ``odoo shell`` script, as a consultant would install and remove the addons."""
 
 import ast
-import subprocess
 import textwrap
 
 import pytest
+from conftest import copy_database, drop_database, run_odoo
 
-from revcycle_tool import environment, odoo_server, odoo_source
+from revcycle_tool import odoo_server
 from revcycle_tool import settings as S
 from revcycle_tool.postgres import Cluster
 
-# Odoo modules the revcycle addons stand on: installed once, so each cycle below installs revcycle alone.
-FOUNDATION = "base_setup,account,sale_management,sale_stock,account_payment,payment_stripe,mail"
 MAIN_ADDONS = ("revcycle_cpq", "revcycle_dunning", "revcycle_revrec", "revcycle_analytics")
 LEFTOVER_QUERIES = {
     "xml ids": "SELECT module || '.' || name FROM ir_model_data WHERE module LIKE 'revcycle%'"
@@ -43,39 +41,28 @@ UNINSTALL_SCRIPT = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def lifecycle_db():
+def lifecycle_db(foundation_template):
+    """A copy of the foundation database (Odoo's modules revcycle stands on, no demo data): each cycle below installs
+    revcycle alone, through Odoo's command line, and uninstalls it through an ``odoo shell`` script."""
     settings = S.load()
     cluster = Cluster(settings)
-    if cluster.running_port() != cluster.port:
-        pytest.fail("The project's PostgreSQL cluster is not running: run ./revcycle test, which starts it.")
-    tree = odoo_source.locate(settings.python, environment.venv_site_packages(settings.venv_dir))
     database = f"{settings.test_db_name}_modules"
-    cluster.drop_database(database)
-
-    def odoo(*args, stdin=None, subcommand=None):
-        command = odoo_server.base_command(settings, tree, cluster, database)
-        if subcommand:  # odoo's sub-commands come before its options
-            command.insert(command.index("-c"), subcommand)
-        command += args
-        done = subprocess.run(command, env=odoo_server.odoo_env(), input=stdin, capture_output=True, text=True)
-        errors = [line for line in done.stderr.splitlines() + done.stdout.splitlines()
-                  if " ERROR " in line or " CRITICAL " in line]
-        assert done.returncode == 0 and not errors, f"odoo {' '.join(args)} failed:\n" + "\n".join(
-            errors or done.stderr.splitlines()[-30:])
+    copy_database(settings, cluster, foundation_template, database)
 
     def install(modules):
-        odoo("-i", modules, "--without-demo", "all", "--stop-after-init", "--http-port", str(odoo_server.free_port()),
-             "--max-cron-threads", "0")
+        run_odoo(settings, cluster, database, "-i", modules, "--without-demo", "all", "--stop-after-init",
+                 "--http-port", str(odoo_server.free_port()), "--max-cron-threads", "0",
+                 log_name="test-lifecycle.log")
 
     def uninstall_all():
-        odoo("--no-http", stdin=UNINSTALL_SCRIPT, subcommand="shell")
+        run_odoo(settings, cluster, database, "--no-http", stdin=UNINSTALL_SCRIPT, subcommand="shell",
+                 log_name="test-lifecycle.log")
 
     def query(sql):
         return cluster.psql(database, sql)
 
-    install(FOUNDATION)
     yield install, uninstall_all, query
-    cluster.drop_database(database)
+    drop_database(settings, cluster, database)
 
 
 def _installed_revcycle(query):
