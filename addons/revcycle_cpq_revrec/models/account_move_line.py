@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools.misc import clean_context
 
 # The two fields below decide how an invoice line's revenue is recognised: the obligation it bills, and whether its
 # amount is a usage period's variable consideration. Only the code that bills a contract sets them, holding this
@@ -82,10 +83,13 @@ class AccountMoveLine(models.Model):
 
     @api.model
     def _revcycle_billing_context(self):
-        """The context under which the contract's billing code creates (or reverses) its invoice lines: the token,
-        and no default for the two fields (the lines it makes say what they bill; a ``default_...`` a caller put in
-        the context would flag the tax and receivable lines made beside them)."""
+        """The whole context under which the contract's billing code creates (or reverses) its invoice lines: the
+        caller's without any ``default_...`` key, plus the token. A caller's defaults must not reach what is made
+        under the token: ``default_line_ids``/``default_invoice_line_ids`` would add lines of the caller's choosing
+        (flagged ones too), and a ``default_revcycle_...`` would flag the tax and receivable lines made beside the
+        ones that say what they bill; the fields' own ``default_`` set to False outweighs a user-defined default."""
         return {
+            **clean_context(self.env.context),
             "revcycle_billing_write": _BILLING_TOKEN,
             **{f"default_{name}": False for name in BILLING_FIELDS},
         }

@@ -43,7 +43,7 @@ class RevcycleRevenueContract(models.Model):
         """The usage estimate of the month-end up to ``day`` for ``companies``, once per run. The cron posts in
         batches (``limit``): each batch is a call of ``recognize_until`` on the cron job's cursor, committed one
         after the other. Once a batch's estimate is committed, the next batches on that cursor skip it; a new run (the
-        next cron job, a user's "Recognise up to…", each on its own cursor) estimates again, and finds only what
+        next cron job, another ``recognize_until`` call, each on its own cursor) estimates again, and finds only what
         changed (``_revcycle_accrue_usage``). Usage reported while one run's batches go on is left to the next run or
         its invoice's true-up, as if it had come right after the run; an estimate taken back (the transaction
         rolled back) is not remembered."""

@@ -171,3 +171,28 @@ class TestUsageBillingFields(UsageRevenueCase):
         duplicate.action_post()
         self.assertEqual(self._january_variable(), 30.0)
         self.assertEqual(self.revenue.transaction_price, 1830.0)
+
+    def test_a_callers_defaults_do_not_reach_what_the_reversal_makes(self):
+        """The reversal holds the billing token while it copies the invoice: a caller's ``default_invoice_line_ids``
+        (the copy does not carry invoice_line_ids, so Odoo would fill them from the context) would add a flagged
+        line of the caller's choosing to the credit note. The billing context drops every ``default_`` key: the
+        credit note has exactly the invoice's two lines, reversed."""
+        february, _usage, _platform = self._february()
+        smuggled = Command.create({
+            "product_id": self.calls.id, "name": "smuggled", "quantity": 1, "price_unit": 999.0,
+            "revcycle_usage_billing": True, "revcycle_contract_line_id": self.metered_line.id,
+            "revcycle_service_start": "2026-01-01", "revcycle_service_end": "2026-01-31",
+        })
+        with freeze_time("2026-02-05"):
+            reversal = (
+                self.env["account.move.reversal"]
+                .with_context(active_model="account.move", active_ids=february.ids,
+                              default_invoice_line_ids=[smuggled], default_line_ids=[smuggled])
+                .create({"journal_id": february.journal_id.id, "reason": "credit", "date": "2026-02-05"})
+            )
+            reversal.refund_moves()
+        credit = february.reversal_move_ids
+        self.assertEqual(len(credit), 1)
+        # the invoice's 80.00 of calls and 100.00 of platform, nothing of 999.00
+        self.assertEqual(sorted(credit.invoice_line_ids.mapped("price_subtotal")), [80.0, 100.0])
+        self.assertNotIn("smuggled", credit.invoice_line_ids.mapped("name"))
