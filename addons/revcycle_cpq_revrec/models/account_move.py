@@ -48,7 +48,7 @@ class AccountMove(models.Model):
         """Reverse keeps the lines' contract line and usage flag on the credit note
         (``_copy_data_extend_business_fields``): it reverses what they billed. The billing context lets the copy
         carry them; the caller gets the credit notes back without it."""
-        billing = self.with_context(self.env["account.move.line"]._revcycle_billing_context())
+        billing = self.env["account.move.line"]._revcycle_with_billing_token(self)
         reverses = super(AccountMove, billing)._reverse_moves(default_values_list, cancel)
         return reverses.with_context(revcycle_billing_write=None)
 

@@ -95,6 +95,12 @@ class AccountMoveLine(models.Model):
         }
 
     @api.model
+    def _revcycle_with_billing_token(self, records):
+        """``records`` under the billing context. The whole context is replaced on purpose, not extended: the
+        caller's ``default_`` keys must not reach what is made under the token (``_revcycle_billing_context``)."""
+        return records.with_context(self._revcycle_billing_context())  # pylint: disable=context-overridden
+
+    @api.model
     def _revcycle_billing_value(self, name, value):
         """``value`` of the billing field ``name`` (a record, an id, a flag, empty) as the line would hold it."""
         if name == "revcycle_contract_line_id":

@@ -9,5 +9,5 @@ class AccountMoveReversal(models.TransientModel):
         contract line and usage flag, as the credit note does (account_move.py ``_reverse_moves``): it bills the
         same obligation and usage periods again, corrected. The lines copied are the reversed invoice's, never the
         caller's."""
-        billing = self.with_context(self.env["account.move.line"]._revcycle_billing_context())
+        billing = self.env["account.move.line"]._revcycle_with_billing_token(self)
         return super(AccountMoveReversal, billing).reverse_moves(is_modify)

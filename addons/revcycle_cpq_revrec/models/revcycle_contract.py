@@ -129,13 +129,13 @@ class RevcycleContract(models.Model):
         """The contract invoicing's invoices (periods, usage, carried prorations, final usage) name the contract
         lines they bill and flag their usage lines: the one place, with the credit notes below and the amendments'
         prorations, that may set those fields (account_move_line.py)."""
-        billing = self.with_context(self.env["account.move.line"]._revcycle_billing_context())
+        billing = self.env["account.move.line"]._revcycle_with_billing_token(self)
         moves = super(RevcycleContract, billing)._revcycle_create_invoices(company, vals_list)
         return moves.with_context(revcycle_billing_write=None)
 
     def _revcycle_create_credit_note(self, lines, invoice_date, post=None):
         """The contract's credit notes (unused time, usage corrections) name their contract lines, as its invoices."""
-        billing = self.with_context(self.env["account.move.line"]._revcycle_billing_context())
+        billing = self.env["account.move.line"]._revcycle_with_billing_token(self)
         credit = super(RevcycleContract, billing)._revcycle_create_credit_note(lines, invoice_date, post)
         return credit.with_context(revcycle_billing_write=None)
 

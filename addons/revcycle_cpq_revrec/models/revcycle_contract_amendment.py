@@ -33,7 +33,7 @@ class RevcycleContractAmendment(models.Model):
             self.contract_id.with_context(revcycle_pending_proration=pending)._revcycle_modify_revenue(
                 fields.Date.context_today(self)
             )
-        billing = self.with_context(self.env["account.move.line"]._revcycle_billing_context())
+        billing = self.env["account.move.line"]._revcycle_with_billing_token(self)
         move = super(RevcycleContractAmendment, billing)._revcycle_bill_now(figures)
         return move.with_context(revcycle_billing_write=None)
 
