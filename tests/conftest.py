@@ -2,6 +2,7 @@
 serving the test database that `./revcycle test` has just built."""
 
 import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
@@ -21,12 +22,26 @@ from revcycle_tool.postgres import Cluster
 ADMIN = ("admin", "admin")
 
 
+def database_under_test(settings):
+    """The database this pytest process tests: the one ./revcycle test built, or, in a pytest-xdist worker, the copy
+    of it that pytest-odoo made for that worker ('<database>-gw0', ...; the same rule as pytest-odoo's)."""
+    database = os.environ.get("REVCYCLE_TEST_DB") or settings.test_db_name
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{database}-{worker}" if worker else database
+
+
+def log_file_name(name):
+    """A log file of this process: workers running at once must not empty or read each other's logs."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return name.replace(".log", f"-{worker}.log") if worker else name
+
+
 @contextlib.contextmanager
 def serving(settings, cluster, database, log_name):
     """An Odoo HTTP server on a free loopback port serving ``database``, for as long as the block lasts: its URL."""
     tree = odoo_source.locate(settings.python, environment.venv_site_packages(settings.venv_dir))
     port = odoo_server.free_port()
-    log = settings.log_dir / log_name
+    log = settings.log_dir / log_file_name(log_name)
     command = [
         *odoo_server.base_command(settings, tree, cluster, database),
         "--http-interface",
@@ -55,11 +70,11 @@ def serving(settings, cluster, database, log_name):
 @pytest.fixture(scope="session")
 def odoo_server_url():
     settings = S.load()
-    database = os.environ.get("REVCYCLE_TEST_DB") or settings.test_db_name
+    database = database_under_test(settings)
     cluster = Cluster(settings)
     if cluster.running_port() != cluster.port or not cluster.database_exists(database):
         pytest.fail(f"The test database '{database}' is not there: run ./revcycle test, which builds it first.")
-    with serving(settings, cluster, database, "test-xmlrpc-server.log") as url:
+    with serving(settings, cluster, database, log_file_name("test-xmlrpc-server.log")) as url:
         yield url, database
 
 
@@ -72,7 +87,7 @@ def run_odoo(settings, cluster, database, *args, log_name, stdin=None, subcomman
     """Odoo's command line on ``database`` (a sub-command such as ``shell`` before its options), judged by its exit
     code and by the ERROR/CRITICAL lines of its own log, which is emptied first (Odoo appends)."""
     tree = odoo_source.locate(settings.python, environment.venv_site_packages(settings.venv_dir))
-    log = settings.log_dir / log_name
+    log = settings.log_dir / log_file_name(log_name)
     log.write_text("")
     command = odoo_server.base_command(settings, tree, cluster, database)
     if subcommand:
@@ -101,20 +116,48 @@ def drop_database(settings, cluster, name):
     shutil.rmtree(settings.data_dir / "filestore" / name, ignore_errors=True)
 
 
+def foundation_database(settings):
+    """'<test database>_foundation': one per run, shared by the xdist workers (nothing connects to it but the copies'
+    CREATE DATABASE, and PostgreSQL lets several copies be made of one template at once)."""
+    return f"{os.environ.get('REVCYCLE_TEST_DB') or settings.test_db_name}_foundation"
+
+
 @pytest.fixture(scope="session")
-def foundation_template():
-    """The name of a database, '<test database>_foundation', with FOUNDATION installed and no revcycle addon, fresh
-    on every run; nothing connects to it but the copies' CREATE DATABASE."""
+def foundation_template(request):
+    """The name of a database with FOUNDATION installed and no revcycle addon, fresh on every run. Built once per run
+    by whichever process asks first, under a file lock the others wait on; the process that started pytest drops it
+    when the session ends (pytest_sessionfinish below)."""
     settings = S.load()
     cluster = Cluster(settings)
     if cluster.running_port() != cluster.port:
         pytest.fail("The project's PostgreSQL is not running: run ./revcycle test, which starts it first.")
-    database = f"{os.environ.get('REVCYCLE_TEST_DB') or settings.test_db_name}_foundation"
-    drop_database(settings, cluster, database)
-    run_odoo(settings, cluster, database, "-i", FOUNDATION, "--without-demo", "all", "--stop-after-init",
-             "--no-http", "--max-cron-threads", "0", log_name="test-foundation-install.log")
+    database = foundation_database(settings)
+    # the run's identity: the xdist controller's, shared by its workers; else this process's own
+    run = getattr(request.config, "workerinput", {}).get("testrunuid") or f"pid {os.getpid()}"
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    stamp = settings.state_dir / f"{database}.run"
+    with open(settings.state_dir / f"{database}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes: a waiting worker then finds it built
+        if not (stamp.is_file() and stamp.read_text() == run and cluster.database_exists(database)):
+            stamp.unlink(missing_ok=True)
+            drop_database(settings, cluster, database)
+            run_odoo(settings, cluster, database, "-i", FOUNDATION, "--without-demo", "all", "--stop-after-init",
+                     "--no-http", "--max-cron-threads", "0", log_name="test-foundation-install.log")
+            stamp.write_text(run)
     yield database
-    drop_database(settings, cluster, database)
+
+
+def pytest_sessionfinish(session):
+    """In the process that started pytest (not in an xdist worker): drop the foundation database of the run, if any."""
+    if hasattr(session.config, "workerinput"):
+        return
+    settings = S.load()
+    stamp = settings.state_dir / f"{foundation_database(settings)}.run"
+    if stamp.is_file():
+        stamp.unlink()
+        cluster = Cluster(settings)
+        if cluster.running_port() == cluster.port:
+            drop_database(settings, cluster, foundation_database(settings))
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +169,7 @@ def analytics_alone_rpc(foundation_template):
     cluster = Cluster(settings)
     if cluster.running_port() != cluster.port:
         pytest.fail("The project's PostgreSQL is not running: run ./revcycle test, which starts it first.")
-    database = f"{os.environ.get('REVCYCLE_TEST_DB') or settings.test_db_name}_analytics_alone"
+    database = f"{database_under_test(settings)}_analytics_alone"
     copy_database(settings, cluster, foundation_template, database)
     run_odoo(settings, cluster, database, "-i", "revcycle_analytics", "--without-demo", "all", "--stop-after-init",
              "--no-http", "--max-cron-threads", "0", log_name="test-analytics-alone-install.log")

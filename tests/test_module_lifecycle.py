@@ -8,7 +8,7 @@ import ast
 import textwrap
 
 import pytest
-from conftest import copy_database, drop_database, run_odoo
+from conftest import copy_database, database_under_test, drop_database, run_odoo
 
 from revcycle_tool import odoo_server
 from revcycle_tool import settings as S
@@ -46,7 +46,7 @@ def lifecycle_db(foundation_template):
     revcycle alone, through Odoo's command line, and uninstalls it through an ``odoo shell`` script."""
     settings = S.load()
     cluster = Cluster(settings)
-    database = f"{settings.test_db_name}_modules"
+    database = f"{database_under_test(settings)}_modules"
     copy_database(settings, cluster, foundation_template, database)
 
     def install(modules):

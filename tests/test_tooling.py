@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pytest
+from conftest import database_under_test, log_file_name
 
 from revcycle_tool import bench, environment, lint, odoo_server, odoo_source, postgres, pytest_odoo18, testing
 from revcycle_tool import settings as S
@@ -104,6 +105,35 @@ def test_one_pytest_session_runs_the_addon_tests_through_pytest_odoo(tmp_path):
     assert "--revcycle-summary" not in testing.pytest_command(settings, tree, cluster, "rc_test")
 
 
+def test_the_tests_run_in_one_worker_process_per_cpu(tmp_path):
+    """pytest-xdist: one worker per CPU up to MAX_WORKERS, none on one CPU, REVCYCLE_TEST_WORKERS overrides (0 =
+    none); a test file's tests stay in one worker (--dist loadfile), so a class set-up runs once."""
+    assert testing.worker_count({}, cpus=1) == 0
+    assert testing.worker_count({}, cpus=2) == 2
+    assert testing.worker_count({}, cpus=64) == testing.MAX_WORKERS
+    assert testing.worker_count({"REVCYCLE_TEST_WORKERS": "0"}, cpus=8) == 0
+    assert testing.worker_count({"REVCYCLE_TEST_WORKERS": " 3 "}, cpus=1) == 3
+    with pytest.raises(ValueError, match="REVCYCLE_TEST_WORKERS='two'"):
+        testing.worker_count({"REVCYCLE_TEST_WORKERS": "two"})
+    settings, tree, cluster = fake_setup(tmp_path)
+    command = testing.pytest_command(settings, tree, cluster, "rc_test", workers=2)
+    assert command[command.index("-n") + 1] == "2" and command[command.index("--dist") + 1] == "loadfile"
+    assert "-n" not in testing.pytest_command(settings, tree, cluster, "rc_test")
+    # pytest-odoo copies the database per worker with createdb/dropdb: they must reach the project's cluster
+    env = testing.pytest_env("rc_test", cluster)
+    assert (env["PGHOST"], env["PGPORT"], env["PGUSER"]) == (str(cluster.socket_dir), str(cluster.port), cluster.user)
+    assert env["PATH"].split(os.pathsep)[0] == str(cluster.bin)
+
+
+def test_database_names_follow_pytest_odoos_worker_copies(monkeypatch):
+    settings = S.load()
+    monkeypatch.setenv("REVCYCLE_TEST_DB", "rc_test")
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    assert (database_under_test(settings), log_file_name("x.log")) == ("rc_test", "x.log")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    assert (database_under_test(settings), log_file_name("x.log")) == ("rc_test-gw1", "x-gw1.log")
+
+
 def test_summary_counts_follow_pytests_closing_line():
     report = SimpleNamespace
     stats = {
@@ -163,7 +193,7 @@ def fake_setup(tmp_path):
         db_name="rc",
         test_db_name="rc_test",
     )
-    cluster = SimpleNamespace(socket_dir=tmp_path / "run", port=55999, user="revcycle")
+    cluster = SimpleNamespace(socket_dir=tmp_path / "run", port=55999, user="revcycle", bin=tmp_path / "pg-bin")
     return settings, tree, cluster
 
 
@@ -228,14 +258,14 @@ def test_workers_mode_keeps_its_gevent_worker_alive_and_serving_websockets():
     """./revcycle run --workers 2, on the test database: Odoo's gevent worker (a re-execution of the script Odoo was
     started with) stays up past 20 s, one process, and answers a websocket upgrade."""
     settings = S.load()
-    database = os.environ.get("REVCYCLE_TEST_DB") or settings.test_db_name
+    database = database_under_test(settings)
     cluster = Cluster(settings)
     if cluster.running_port() != cluster.port or not cluster.database_exists(database):
         pytest.fail(f"The test database '{database}' is not there: run ./revcycle test, which builds it first.")
     tree = odoo_source.locate(settings.python, environment.venv_site_packages(settings.venv_dir))
     http_port = odoo_server.free_port()
     gevent_port = odoo_server.free_port()
-    log = settings.log_dir / "test-workers-server.log"
+    log = settings.log_dir / log_file_name("test-workers-server.log")
     command = odoo_server.server_command(settings, tree, cluster, database, http_port, 2, gevent_port, log)
     started = time.monotonic()
     with open(settings.log_dir / "test-workers-server.stderr", "w") as stderr:

@@ -60,6 +60,10 @@ def cmd_run(settings, args):
 
 
 def cmd_test(settings, args):
+    try:
+        workers = testing.worker_count()
+    except ValueError as error:
+        raise SetupError(str(error)) from None
     tree, cluster = prepare(settings)
     # the linters read files only: they run beside the install, which waits on PostgreSQL part of the time
     finish_lint = None if args.no_lint else lint.start(settings)
@@ -80,7 +84,7 @@ def cmd_test(settings, args):
         print(f"summary: 0 passed, {lint_failures + 1} failed, 0 skipped", flush=True)
         return 1
     # pytest prints the summary line (lint findings included), then its own closing line
-    returncode = testing.run_pytest(settings, tree, cluster, database, prior_failures=lint_failures)
+    returncode = testing.run_pytest(settings, tree, cluster, database, prior_failures=lint_failures, workers=workers)
     return 0 if returncode == 0 and not lint_failures else 1
 
 
@@ -91,7 +95,7 @@ def cmd_pytest(settings, args):
         raise SetupError(f"The test database '{database}' does not exist yet.", "Build it with: ./revcycle test")
     command = testing.pytest_command(settings, tree, cluster, database, paths=args.pytest_args or testing.DEFAULT_PATHS)
     print("pytest:", " ".join(command), flush=True)
-    return subprocess.run(command, cwd=S.ROOT, env=testing.pytest_env(database)).returncode
+    return subprocess.run(command, cwd=S.ROOT, env=testing.pytest_env(database, cluster)).returncode
 
 
 def cmd_lint(settings, args):

@@ -10,11 +10,31 @@ from . import settings as S
 
 PLUGIN = "revcycle_tool.pytest_odoo18"  # tools/revcycle_tool/pytest_odoo18.py, beside pytest-odoo
 DEFAULT_PATHS = ("addons", "tests")
+MAX_WORKERS = 4  # beyond that PostgreSQL and the browser tours compete more than the tests gain
 
 
-def pytest_command(settings, tree, cluster, database, paths=DEFAULT_PATHS, junit=None, summary=False, prior_failures=0):
+def worker_count(environ=os.environ, cpus=None):
+    """How many pytest-xdist worker processes ./revcycle test runs: REVCYCLE_TEST_WORKERS when set (0 = none, every
+    test in the pytest process itself), else one per CPU up to MAX_WORKERS, none on one CPU."""
+    value = environ.get("REVCYCLE_TEST_WORKERS", "").strip()
+    if value:
+        if not value.isdigit():
+            raise ValueError(f"REVCYCLE_TEST_WORKERS={value!r}: give a whole number of worker processes (0 for none).")
+        return int(value)
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 0 if (cpus or 1) < 2 else min(cpus, MAX_WORKERS)
+
+
+def pytest_command(settings, tree, cluster, database, paths=DEFAULT_PATHS, junit=None, summary=False, prior_failures=0,
+                   workers=0):
     """pytest with pytest-odoo on ``database``: Odoo's options as ``./revcycle run`` gives them, an in-process Odoo
-    HTTP server for HttpCase tests (--odoo-http), no cron thread, Odoo's log in .local/log/test-odoo.log."""
+    HTTP server for HttpCase tests (--odoo-http), no cron thread, Odoo's log in .local/log/test-odoo.log.
+
+    With ``workers``, pytest-xdist runs the tests in that many processes, a test file's tests all in one of them
+    (``--dist loadfile``: a class set-up runs once, module fixtures too). pytest-odoo gives each worker its own copy
+    of ``database`` (``<database>-gw0``, ...: createdb from it as template, dropped at the end), so the workers never
+    see each other's commits, locks or HTTP sessions."""
     odoo_extra = (
         f"data-dir={settings.data_dir}",
         f"db_host={cluster.socket_dir}",
@@ -38,6 +58,8 @@ def pytest_command(settings, tree, cluster, database, paths=DEFAULT_PATHS, junit
         *(f"--odoo-extra={option}" for option in odoo_extra),
         "-rfEs",
     ]
+    if workers:
+        command += ["-n", str(workers), "--dist", "loadfile"]
     if junit:
         command.append(f"--junitxml={junit}")
     if summary:
@@ -45,23 +67,29 @@ def pytest_command(settings, tree, cluster, database, paths=DEFAULT_PATHS, junit
     return command + [str(p) for p in paths]
 
 
-def pytest_env(database):
+def pytest_env(database, cluster):
     env = odoo_server.odoo_env()  # TZ=UTC, as odoo-bin sets it
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(S.ROOT / "tools"), env.get("PYTHONPATH")) if p)
     env["REVCYCLE_TEST_DB"] = database  # tests/conftest.py serves this database over XML-RPC
+    # pytest-odoo copies the database for each xdist worker with PostgreSQL's createdb/dropdb: the project cluster's
+    env["PATH"] = os.pathsep.join((str(cluster.bin), env.get("PATH", "")))
+    env.update(PGHOST=str(cluster.socket_dir), PGPORT=str(cluster.port), PGUSER=cluster.user)
     return env
 
 
-def run_pytest(settings, tree, cluster, database, paths=DEFAULT_PATHS, extra_args=(), summary=True, prior_failures=0):
+def run_pytest(settings, tree, cluster, database, paths=DEFAULT_PATHS, extra_args=(), summary=True, prior_failures=0,
+               workers=0):
     """One pytest session; returns pytest's exit code. Odoo appends to its log file: it starts empty."""
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     (settings.log_dir / "test-odoo.log").write_text("")
     junit = settings.log_dir / "pytest.xml"
     junit.unlink(missing_ok=True)
-    command = pytest_command(settings, tree, cluster, database, paths, junit, summary, prior_failures)
+    command = pytest_command(settings, tree, cluster, database, paths, junit, summary, prior_failures, workers)
     print(
-        f"pytest: the addons' tests through pytest-odoo on '{database}', and tests/ "
+        f"pytest: the addons' tests through pytest-odoo on '{database}', and tests/"
+        + (f", in {workers} worker processes" if workers else "")
+        + " "
         f"(Odoo's log: {settings.log_dir / 'test-odoo.log'}, junit: {junit}) ...",
         flush=True,
     )
-    return subprocess.run([*command, *extra_args], cwd=S.ROOT, env=pytest_env(database)).returncode
+    return subprocess.run([*command, *extra_args], cwd=S.ROOT, env=pytest_env(database, cluster)).returncode
