@@ -102,10 +102,10 @@ class AccountMoveLine(models.Model):
 
     @api.model
     def _revcycle_billing_value(self, name, value):
-        """``value`` of the billing field ``name`` (a record, an id, a flag, empty) as the line would hold it."""
-        if name == "revcycle_contract_line_id":
-            return value.id if isinstance(value, models.BaseModel) else (value or False)
-        return bool(value)
+        """``value`` of the billing field ``name`` (a record, an id, a flag, empty) as the line would hold it: the
+        field's own cache form (an id or None, a bool), so a form or an integration resending what a line holds
+        compares equal whatever the shape it sends."""
+        return self._fields[name].convert_to_cache(value, self, validate=False)
 
     def _revcycle_refuse_billing_fields(self, names):
         if names:
