@@ -11,6 +11,11 @@ and this plugin aligns them:
 - **``odoo.modules.module.current_test``.** Odoo's suite sets it to the running test before the class set-up; Odoo
   then sends no e-mail over SMTP and checks that HTTP requests use the test's cursor. pytest-odoo sets it on Odoo 19
   only; here it is set for every Odoo test.
+- **Each pytest-xdist worker's filestore.** pytest-odoo gives each worker a copy of the database but points every
+  copy at the original's filestore. Odoo's TransactionCase collects the filestore's garbage after each class (files
+  marked for collection that its own database does not reference): one worker then deletes the files another has
+  just written (a web asset bundle, an attachment) and that worker's next request fails. Here each worker gets a
+  filestore of its own, hard links of the original's (Odoo never rewrites a file: it is named by its checksum).
 - **ERRORs that Odoo logs without failing a test** (a failed mail, a server-side traceback of a request). The test
   command always counted them as a failure; here a test during which Odoo logged an ERROR fails, with the records.
 
@@ -19,8 +24,12 @@ which every revcycle test is; README.md says what that means for ``at_install`` 
 """
 
 import logging
+import os
+import shutil
 import sys
 import unittest
+from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -93,6 +102,36 @@ def odoo_would_run(item):
     standard = TagsSelector("standard").check(test)
     positioned = TagsSelector("at_install").check(test) or TagsSelector("post_install").check(test)
     return standard and positioned
+
+
+def _link_or_copy(source, destination):
+    try:
+        os.link(source, destination)
+    except OSError:  # another file system: a copy
+        shutil.copy2(source, destination)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _revcycle_worker_filestore(request):
+    """In a pytest-xdist worker: the worker's database (pytest-odoo's copy) gets its own filestore, for this
+    process and for the Odoo servers the tests start on that database (they find it by the database's name)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not (worker and _odoo_active(request.config)):
+        yield
+        return
+    request.getfixturevalue("load_registry")  # pytest-odoo's: the worker's copy exists and Odoo is configured on it
+    from odoo.tools import config
+
+    database = config["db_name"]
+    filestores = Path(config["data_dir"]) / "filestore"
+    original = filestores / database.removesuffix(f"-{worker}")
+    own = filestores / database
+    shutil.rmtree(own, ignore_errors=True)
+    if original.is_dir():
+        shutil.copytree(original, own, copy_function=_link_or_copy)
+    with mock.patch.object(config, "filestore", lambda dbname: str(filestores / dbname)):
+        yield
+    shutil.rmtree(own, ignore_errors=True)
 
 
 def pytest_configure(config):

