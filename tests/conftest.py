@@ -74,7 +74,7 @@ def odoo_server_url():
     cluster = Cluster(settings)
     if cluster.running_port() != cluster.port or not cluster.database_exists(database):
         pytest.fail(f"The test database '{database}' is not there: run ./revcycle test, which builds it first.")
-    with serving(settings, cluster, database, log_file_name("test-xmlrpc-server.log")) as url:
+    with serving(settings, cluster, database, "test-xmlrpc-server.log") as url:
         yield url, database
 
 
@@ -164,7 +164,7 @@ def pytest_sessionfinish(session):
 def analytics_alone_rpc(foundation_template):
     """Admin's XML-RPC session on a database of its own, '<test database>_analytics_alone': a copy of the foundation
     (no demo data) where revcycle_analytics is installed without its siblings (so without their bridges), fresh on
-    every run."""
+    every run and dropped after it."""
     settings = S.load()
     cluster = Cluster(settings)
     if cluster.running_port() != cluster.port:
@@ -175,6 +175,7 @@ def analytics_alone_rpc(foundation_template):
              "--no-http", "--max-cron-threads", "0", log_name="test-analytics-alone-install.log")
     with serving(settings, cluster, database, "test-analytics-alone-server.log") as url:
         yield Rpc(url, database, *ADMIN)
+    drop_database(settings, cluster, database)  # one per worker and run: nothing of it is left behind
 
 
 class Rpc:
