@@ -198,3 +198,41 @@ class TestUsageBillingFields(UsageRevenueCase):
         # the invoice's 80.00 of calls and 100.00 of platform, nothing of 999.00
         self.assertEqual(sorted(credit.invoice_line_ids.mapped("price_subtotal")), [80.0, 100.0])
         self.assertNotIn("smuggled", credit.invoice_line_ids.mapped("name"))
+
+    def test_a_partial_credit_note_of_the_usage_line_in_a_foreign_currency(self):
+        """CHECKLIST rows "credit note: partial, on one line only" and "foreign currency", with a discount: a clerk
+        reverses a EUR usage invoice, keeps only the usage line of the draft credit note and gives it a 75 %
+        discount (a 25 % goodwill credit). Editing the draft is not writing the billing fields: the gate lets it
+        through, the line keeps them, and January's variable consideration follows the amount credited."""
+        # 1 USD = 2 EUR in January, 2.5 EUR from 1 February (the company's currency is USD)
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0), ("2026-02-01", 2.5)])
+        self.contract = self._subscription(((self.platform, 1, 100.0), (self.calls, 1, 0.10)), "month",
+                                           currency_id=eur.id)
+        self.metered_line = self.contract.line_ids.filtered("revcycle_metered")
+        self.metered = self.contract.revcycle_revenue_contract_ids.obligation_ids.filtered(
+            lambda ob: ob.product_id == self.calls)
+        self._report(("e1", "2026-01-10", 2000))
+        february, usage, _platform = self._february()
+        # 2,000 x 0.10 = 200.00 EUR billed; the 50.00 USD commitment is 125.00 EUR: 75.00 EUR variable
+        self.assertEqual((february.currency_id, usage.price_subtotal), (eur, 200.0))
+        self.assertEqual(self._january_variable(), 75.0)
+        with freeze_time("2026-02-05"):
+            reversal = (
+                self.env["account.move.reversal"]
+                .with_context(active_model="account.move", active_ids=february.ids)
+                .create({"journal_id": february.journal_id.id, "reason": "goodwill", "date": "2026-02-05"})
+            )
+            reversal.refund_moves()
+            credit = february.reversal_move_ids
+            self.assertEqual((credit.state, credit.currency_id), ("draft", eur))
+            credit_usage = credit.invoice_line_ids.filtered(lambda line: line.product_id == self.calls)
+            credit.write({"invoice_line_ids": [Command.unlink(line.id) for line in credit.invoice_line_ids
+                                               - credit_usage]})
+            credit_usage.write({"discount": 75.0})
+            self.assertEqual(self._flags(credit_usage), (True, self.metered_line))
+            # 200.00 EUR x 25 % = 50.00 EUR credited, nothing of the platform
+            self.assertEqual((credit.invoice_line_ids, credit.amount_untaxed), (credit_usage, 50.0))
+            credit.action_post()
+        # January billed 200.00 - 50.00 = 150.00 EUR for its calls: 150.00 - 125.00 = 25.00 EUR variable
+        self.assertEqual(self._january_variable(), 25.0)
+        self.assertEqual(self._flags(credit_usage), (True, self.metered_line))
