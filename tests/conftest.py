@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 import xmlrpc.client
 from pathlib import Path
 
@@ -24,10 +25,10 @@ ADMIN = ("admin", "admin")
 
 def database_under_test(settings):
     """The database this pytest process tests: the one ./revcycle test built, or, in a pytest-xdist worker, the copy
-    of it that pytest-odoo made for that worker ('<database>-gw0', ...; the same rule as pytest-odoo's)."""
-    database = os.environ.get("REVCYCLE_TEST_DB") or settings.test_db_name
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    return f"{database}-{worker}" if worker else database
+    of it that pytest-odoo made for that worker ('<database>-gw0', ...), whose name the revcycle plugin publishes
+    (REVCYCLE_WORKER_DB) once the copy exists."""
+    return (os.environ.get("REVCYCLE_WORKER_DB") or os.environ.get("REVCYCLE_TEST_DB")
+            or settings.test_db_name)
 
 
 def log_file_name(name):
@@ -122,42 +123,58 @@ def foundation_database(settings):
     return f"{os.environ.get('REVCYCLE_TEST_DB') or settings.test_db_name}_foundation"
 
 
+def pytest_configure(config):
+    """In the process that started pytest: the run's identity, which the xdist workers inherit (they start after
+    this): the foundation database is this run's only when its stamp says so."""
+    if not hasattr(config, "workerinput"):
+        os.environ["REVCYCLE_TEST_RUN"] = uuid.uuid4().hex
+
+
+def _foundation_stamp(settings):
+    """The file saying which run's foundation database is there: '<run> built' or '<run> failed'."""
+    return settings.state_dir / f"{foundation_database(settings)}.run"
+
+
 @pytest.fixture(scope="session")
-def foundation_template(request):
+def foundation_template():
     """The name of a database with FOUNDATION installed and no revcycle addon, fresh on every run. Built once per run
-    by whichever process asks first, under a file lock the others wait on; the process that started pytest drops it
-    when the session ends (pytest_sessionfinish below)."""
+    by whichever process asks first, under a file lock the others wait on (they then use it, or fail at once when
+    its install failed); the process that started pytest drops it when the session ends (pytest_sessionfinish)."""
     settings = S.load()
     cluster = Cluster(settings)
     if cluster.running_port() != cluster.port:
         pytest.fail("The project's PostgreSQL is not running: run ./revcycle test, which starts it first.")
     database = foundation_database(settings)
-    # the run's identity: the xdist controller's, shared by its workers; else this process's own
-    run = getattr(request.config, "workerinput", {}).get("testrunuid") or f"pid {os.getpid()}"
+    run = os.environ["REVCYCLE_TEST_RUN"]
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    stamp = settings.state_dir / f"{database}.run"
+    stamp = _foundation_stamp(settings)
     with open(settings.state_dir / f"{database}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes: a waiting worker then finds it built
-        if not (stamp.is_file() and stamp.read_text() == run and cluster.database_exists(database)):
-            stamp.unlink(missing_ok=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes: a waiting worker then reads the stamp
+        state = stamp.read_text() if stamp.is_file() else ""
+        if state == f"{run} failed":
+            pytest.fail(f"The install of {database} failed in another worker of this run: see "
+                        f"{settings.log_dir / 'test-foundation-install*.log'}")
+        if not (state == f"{run} built" and cluster.database_exists(database)):
+            stamp.write_text(f"{run} failed")  # until it is built: a worker killed half-way leaves no usable one
             drop_database(settings, cluster, database)
             run_odoo(settings, cluster, database, "-i", FOUNDATION, "--without-demo", "all", "--stop-after-init",
                      "--no-http", "--max-cron-threads", "0", log_name="test-foundation-install.log")
-            stamp.write_text(run)
+            stamp.write_text(f"{run} built")
     yield database
 
 
 def pytest_sessionfinish(session):
-    """In the process that started pytest (not in an xdist worker): drop the foundation database of the run, if any."""
+    """In the process that started pytest (not in an xdist worker): drop this run's foundation database, built or
+    half-built; another run's (a second pytest session in the same checkout) is left alone."""
     if hasattr(session.config, "workerinput"):
         return
     settings = S.load()
-    stamp = settings.state_dir / f"{foundation_database(settings)}.run"
-    if stamp.is_file():
-        stamp.unlink()
+    stamp = _foundation_stamp(settings)
+    if stamp.is_file() and stamp.read_text().split(" ")[0] == os.environ.get("REVCYCLE_TEST_RUN"):
         cluster = Cluster(settings)
         if cluster.running_port() == cluster.port:
             drop_database(settings, cluster, foundation_database(settings))
+        stamp.unlink()
 
 
 @pytest.fixture(scope="session")

@@ -113,8 +113,9 @@ def test_the_tests_run_in_one_worker_process_per_cpu(tmp_path):
     assert testing.worker_count({}, cpus=64) == testing.MAX_WORKERS
     assert testing.worker_count({"REVCYCLE_TEST_WORKERS": "0"}, cpus=8) == 0
     assert testing.worker_count({"REVCYCLE_TEST_WORKERS": " 3 "}, cpus=1) == 3
-    with pytest.raises(ValueError, match="REVCYCLE_TEST_WORKERS='two'"):
-        testing.worker_count({"REVCYCLE_TEST_WORKERS": "two"})
+    for bad in ("two", "-1", "²", "33"):
+        with pytest.raises(ValueError, match=f"REVCYCLE_TEST_WORKERS='{bad}': give a whole number"):
+            testing.worker_count({"REVCYCLE_TEST_WORKERS": bad})
     settings, tree, cluster = fake_setup(tmp_path)
     command = testing.pytest_command(settings, tree, cluster, "rc_test", workers=2)
     assert command[command.index("-n") + 1] == "2" and command[command.index("--dist") + 1] == "loadfile"
@@ -129,9 +130,24 @@ def test_database_names_follow_pytest_odoos_worker_copies(monkeypatch):
     settings = S.load()
     monkeypatch.setenv("REVCYCLE_TEST_DB", "rc_test")
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("REVCYCLE_WORKER_DB", raising=False)
     assert (database_under_test(settings), log_file_name("x.log")) == ("rc_test", "x.log")
+    # in a worker, once the plugin has published pytest-odoo's copy (without pytest-odoo, no copy: the database)
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
-    assert (database_under_test(settings), log_file_name("x.log")) == ("rc_test-gw1", "x-gw1.log")
+    assert (database_under_test(settings), log_file_name("x.log")) == ("rc_test", "x-gw1.log")
+    monkeypatch.setenv("REVCYCLE_WORKER_DB", "rc_test-gw1")
+    assert database_under_test(settings) == "rc_test-gw1"
+
+
+def test_usable_cpus_follow_a_containers_quota(tmp_path):
+    cpu_max = tmp_path / "cpu.max"
+    affinity = testing.usable_cpus(tmp_path / "missing")
+    cpu_max.write_text("max 100000\n")
+    assert testing.usable_cpus(cpu_max) == affinity
+    cpu_max.write_text("150000 100000\n")  # 1.5 CPUs of quota: 2 processes can use it
+    assert testing.usable_cpus(cpu_max) == min(affinity, 2)
+    cpu_max.write_text("50000 100000\n")
+    assert testing.usable_cpus(cpu_max) == 1
 
 
 def test_summary_counts_follow_pytests_closing_line():

@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -69,6 +70,7 @@ def cmd_test(settings, args):
     finish_lint = None if args.no_lint else lint.start(settings)
     database = settings.test_db_name
     cluster.drop_database(database)
+    drop_worker_databases(settings, cluster, database)
     started = time.monotonic()
     try:
         # a fresh database: installs, runs no test
@@ -86,6 +88,16 @@ def cmd_test(settings, args):
     # pytest prints the summary line (lint findings included), then its own closing line
     returncode = testing.run_pytest(settings, tree, cluster, database, prior_failures=lint_failures, workers=workers)
     return 0 if returncode == 0 and not lint_failures else 1
+
+
+def drop_worker_databases(settings, cluster, database):
+    """What a killed run (or one with more workers) left of its test workers: their copies of the test database
+    ('<database>-gw0', ..., and the databases named after them) with their filestores."""
+    rows = cluster.psql("postgres", "SELECT datname FROM pg_database WHERE starts_with(datname, :'prefix')",
+                        prefix=f"{database}-gw")
+    for (name,) in rows:
+        cluster.drop_database(name)
+        shutil.rmtree(settings.data_dir / "filestore" / name, ignore_errors=True)
 
 
 def cmd_pytest(settings, args):

@@ -1,6 +1,6 @@
 """A pytest plugin loaded next to pytest-odoo (``-p revcycle_tool.pytest_odoo18``) by ``./revcycle test``.
 
-pytest-odoo runs Odoo's unittest classes under pytest. On Odoo 18 three things still differ from Odoo's own runner,
+pytest-odoo runs Odoo's unittest classes under pytest. On Odoo 18 four things still differ from Odoo's own runner,
 and this plugin aligns them:
 
 - **Which tests run.** pytest collects every test method of every ``unittest.TestCase`` class it finds in a
@@ -129,8 +129,10 @@ def _revcycle_worker_filestore(request):
     shutil.rmtree(own, ignore_errors=True)
     if original.is_dir():
         shutil.copytree(original, own, copy_function=_link_or_copy)
+    os.environ["REVCYCLE_WORKER_DB"] = database  # tests/conftest.py serves this copy to its external-API tests
     with mock.patch.object(config, "filestore", lambda dbname: str(filestores / dbname)):
         yield
+    del os.environ["REVCYCLE_WORKER_DB"]
     shutil.rmtree(own, ignore_errors=True)
 
 

@@ -2,8 +2,11 @@
 session runs every addon test through pytest-odoo and every test of tests/, writes one junit and ends with the
 summary line and pytest's own closing line."""
 
+import math
 import os
+import re
 import subprocess
+from pathlib import Path
 
 from . import odoo_server
 from . import settings as S
@@ -11,19 +14,36 @@ from . import settings as S
 PLUGIN = "revcycle_tool.pytest_odoo18"  # tools/revcycle_tool/pytest_odoo18.py, beside pytest-odoo
 DEFAULT_PATHS = ("addons", "tests")
 MAX_WORKERS = 4  # beyond that PostgreSQL and the browser tours compete more than the tests gain
+WORKERS_LIMIT = 32  # an explicit REVCYCLE_TEST_WORKERS above this would exhaust PostgreSQL's connections
 
 
 def worker_count(environ=os.environ, cpus=None):
     """How many pytest-xdist worker processes ./revcycle test runs: REVCYCLE_TEST_WORKERS when set (0 = none, every
-    test in the pytest process itself), else one per CPU up to MAX_WORKERS, none on one CPU."""
+    test in the pytest process itself), else one per usable CPU up to MAX_WORKERS, none on one CPU."""
     value = environ.get("REVCYCLE_TEST_WORKERS", "").strip()
     if value:
-        if not value.isdigit():
-            raise ValueError(f"REVCYCLE_TEST_WORKERS={value!r}: give a whole number of worker processes (0 for none).")
+        if not re.fullmatch(r"[0-9]+", value) or int(value) > WORKERS_LIMIT:
+            raise ValueError(
+                f"REVCYCLE_TEST_WORKERS={value!r}: give a whole number of worker processes from 0 (none) to "
+                f"{WORKERS_LIMIT}."
+            )
         return int(value)
     if cpus is None:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return 0 if (cpus or 1) < 2 else min(cpus, MAX_WORKERS)
+        cpus = usable_cpus()
+    return 0 if cpus < 2 else min(cpus, MAX_WORKERS)
+
+
+def usable_cpus(cpu_max=Path("/sys/fs/cgroup/cpu.max")):
+    """The CPUs this process may use: its affinity, capped by a container's CPU quota (cgroup v2 ``cpu.max``,
+    'quota period' or 'max period')."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 quota to read: the affinity alone
+    return cpus
 
 
 def pytest_command(settings, tree, cluster, database, paths=DEFAULT_PATHS, junit=None, summary=False, prior_failures=0,

@@ -102,10 +102,13 @@ class AccountMoveLine(models.Model):
 
     @api.model
     def _revcycle_billing_value(self, name, value):
-        """``value`` of the billing field ``name`` (a record, an id, a flag, empty) as the line would hold it: the
-        field's own cache form (an id or None, a bool), so a form or an integration resending what a line holds
-        compares equal whatever the shape it sends."""
-        return self._fields[name].convert_to_cache(value, self, validate=False)
+        """``value`` of the billing field ``name`` as the database would store it, through the field's own
+        conversions (an id or None, a bool): resending what a line holds (an id, 0 or False for none, a flag) is
+        no change. A dict (a new record's values) is always a change: nothing to compare it with."""
+        if isinstance(value, dict):
+            return value
+        field = self._fields[name]
+        return field.convert_to_column(field.convert_to_cache(value, self, validate=False), self, validate=False)
 
     def _revcycle_refuse_billing_fields(self, names):
         if names:

@@ -124,8 +124,14 @@ class TestUsageBillingFields(UsageRevenueCase):
         february, usage, platform = self._february()
         usage.write({"revcycle_usage_billing": True, "revcycle_contract_line_id": self.metered_line.id})  # unchanged
         platform.write({"revcycle_usage_billing": False, "revcycle_contract_line_id": self.platform_line.id})
-        # the same values in another shape a caller sends: 0 for "not set"
+        # the same values in other shapes a caller sends: 0 for "none" (a receivable line bills no contract line)
         platform.write({"revcycle_usage_billing": 0})
+        receivable = february.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        receivable.write({"revcycle_contract_line_id": 0, "revcycle_usage_billing": False})
+        # ... but a float, a name pair or a new record's values for the contract line is a change: refused
+        for value in (float(self.metered_line.id), [self.metered_line.id, "calls"], {"name": "made up"}):
+            with self.subTest(value=value), self.assertRaises(AccessError):
+                usage.write({"revcycle_contract_line_id": value})
         with self.assertRaises(AccessError):  # through the invoice's lines too
             february.write({"invoice_line_ids": [Command.update(platform.id, {"revcycle_usage_billing": True})]})
         usage.write({"name": "API calls, January: 900 used", "price_unit": 90.0})
