@@ -261,7 +261,8 @@ class RevcycleForecastModel(models.Model):
     @api.model
     def _cron_revcycle_forecast_train(self):
         """Daily: drop the past days' models, then train the default forecast (as of today, the company alone) of
-        ONE company: the first by id that has neither a model for today nor a failure recorded today. Each call
+        ONE company: the first, in the order of ``_revcycle_cron_companies``, that has neither a model of today's
+        key nor a failure recorded today. Each call
         reports its progress and commits nothing itself: the cron runner commits after each call and calls the job
         again while a call did something and companies remain (10 calls per run, then it is rescheduled at once),
         so each company's row and its key's lock are committed (and released) as soon as it is trained. Returns
@@ -275,8 +276,7 @@ class RevcycleForecastModel(models.Model):
         today = fields.Date.context_today(self)
         self.env.execute_query(SQL("DELETE FROM revcycle_forecast_model WHERE as_of < %s",
                                    today - timedelta(days=KEEP_DAYS)))
-        Company = self.env["res.company"].sudo()  # sudo: the job trains every company (there is no caller to check)
-        companies = Company.search([("active", "=", True)], order="id")
+        companies = self._revcycle_cron_companies(today)
         for position, company in enumerate(companies):
             outcome = self._revcycle_cron_train_company(company, today)
             if outcome != "skipped":
@@ -286,6 +286,20 @@ class RevcycleForecastModel(models.Model):
                 return 1 if outcome == "trained" else 0
         self.env["ir.cron"]._notify_progress(done=0, remaining=0)
         return 0
+
+    @api.model
+    def _revcycle_cron_companies(self, today):
+        """The active companies in the order the job looks at them: first those with no row of their own today
+        (no model, no failure: each surely needs training), then the others (a row there may be of an older key:
+        each is looked up), each group by id. Without that order, each call would look up every company trained
+        before the one it trains: N²/2 key lookups a day for N companies; with it, a call finds its company first,
+        and only the last call of a run looks every company up."""
+        Company = self.env["res.company"].sudo()  # sudo: the job trains every company (there is no caller to check)
+        companies = Company.search([("active", "=", True)], order="id")
+        with_row = {company_id for (company_id,) in self.env.execute_query(SQL(
+            """SELECT DISTINCT company_id FROM revcycle_forecast_model
+                WHERE as_of = %s AND current AND companies = company_id::text""", today))}
+        return companies.sorted(lambda company: (company.id in with_row, company.id))
 
     @api.model
     def _revcycle_cron_train_company(self, company, today):

@@ -331,24 +331,43 @@ class TestStoredForecastModel(RevcycleForecastCommon):
         company_b, company_c, b_fails = self._companies_a_b_c_left()
         before = self._trained_companies()
         self.assertNotIn(self.company.id, before)
+        last = self.env["res.company"].search_count([("active", "=", True)]) - 1  # companies after the first
+        looked_up = []
+        real_train_company = type(self.Stored)._revcycle_cron_train_company
+
+        def train_company(stored, company, today):
+            looked_up.append(company)
+            return real_train_company(stored, company, today)
+
+        def call():
+            looked_up.clear()
+            with patch.object(type(self.Stored), "_revcycle_cron_train_company", train_company):
+                return self._cron_call()
+
         with b_fails:
-            # 1st call: A, the first company without a model; 2 companies after it
-            self.assertEqual(self._cron_call(), (1, {"done": 1, "remaining": 2}))
+            # 1st call: A, the first company without a row today, looked up first (not after the companies
+            # trained already); the others after it, an upper bound
+            self.assertEqual(call(), (1, {"done": 1, "remaining": last}))
+            self.assertEqual(looked_up, [self.company])
             self.assertEqual(self._trained_companies(), {**before, self.company.id: "model"})
-            # 2nd call: B fails: logged, recorded, reported done (1 after it), nothing of its training kept
+            # 2nd call: B fails: logged, recorded, reported done, nothing of its training kept
             with self.assertLogs(stored_model.__name__, "ERROR") as logs:
-                self.assertEqual(self._cron_call(), (0, {"done": 1, "remaining": 1}))
+                self.assertEqual(call(), (0, {"done": 1, "remaining": last}))
+            self.assertEqual(looked_up, [company_b])
             self.assertIn("B's ledger is broken", "\n".join(logs.output))
             # the row says only that it failed: an internal error's text stays in the server log (it can carry
             # SQL or other records' data, and every analytics user of B reads the row)
             self.assertEqual(self._trained_companies()[company_b.id],
                              "An internal error stopped the training (ValueError); the server log has the details.")
-            # 3rd call: C, the next company, is trained; none after it: the runner stops
-            self.assertEqual(self._cron_call(), (1, {"done": 1, "remaining": 0}))
+            # 3rd call: C, the last company without a row, is trained at once
+            self.assertEqual(call(), (1, {"done": 1, "remaining": last}))
+            self.assertEqual(looked_up, [company_c])
             self.assertEqual(self._trained_companies()[company_c.id], "model")
             rows = self._stored_rows()
-            # a second run: nothing to do (B is not retried today, failing or not), nothing written
-            self.assertEqual(self._cron_call(), (0, {"done": 0, "remaining": 0}))
+            # the run's last call looks every company up (a row may be of an older key): nothing to do (B is not
+            # retried today, failing or not), nothing written: the runner stops
+            self.assertEqual(call(), (0, {"done": 0, "remaining": 0}))
+            self.assertEqual(len(looked_up), last + 1)
         self.assertEqual(self._cron_call(), (0, {"done": 0, "remaining": 0}))
         self.assertEqual(self._stored_rows(), rows)
         # B's forecast learns live meanwhile and stores its model as the first caller (under the forecast's key);
@@ -372,9 +391,9 @@ class TestStoredForecastModel(RevcycleForecastCommon):
 
     def test_the_cron_runner_runs_the_job_until_every_company_is_done(self):
         """Through Odoo's cron runner (``ir.cron._process_job``, in the test's transaction: the registry in test
-        mode makes its cursors savepoints of it, as Odoo's own cron tests do): one run calls the job 3 times (A
-        trained, B failed, C trained: 0 left), records 3 progress rows of 1 done, and completes; a second run
-        calls it once, which does nothing."""
+        mode makes its cursors savepoints of it, as Odoo's own cron tests do): one run calls the job 4 times (A
+        trained, B failed, C trained, then nothing left), records 3 progress rows of 1 done and one of 0, and
+        completes; a second run calls it once, which does nothing."""
         company_b, company_c, b_fails = self._companies_a_b_c_left()
         cron = self.env.ref("revcycle_analytics.ir_cron_forecast_model_train").sudo()  # sudo: a job's fields
         Progress = self.env["ir.cron.progress"].sudo()  # sudo: the runner's own progress rows (no user reads them)
@@ -392,15 +411,17 @@ class TestStoredForecastModel(RevcycleForecastCommon):
             self.env.invalidate_all()
             return Progress.search([("cron_id", "=", cron.id)], order="id").mapped(lambda p: (p.done, p.remaining))
 
+        last = self.env["res.company"].search_count([("active", "=", True)]) - 1
         with b_fails, self.assertLogs(stored_model.__name__, "ERROR"):
-            self.assertEqual(run(), [(1, 2), (1, 1), (1, 0)])
+            # A, B (failed) and C, each first in its call; a last call looks every company up and finds nothing
+            self.assertEqual(run(), [(1, last), (1, last), (1, last), (0, 0)])
         self.assertEqual(self._trained_companies()[self.company.id], "model")
         self.assertEqual(self._trained_companies()[company_b.id],
                          "An internal error stopped the training (ValueError); the server log has the details.")
         self.assertEqual(self._trained_companies()[company_c.id], "model")
         self.assertEqual(cron.failure_count, 0)
         rows = self._stored_rows()
-        self.assertEqual(run(), [(1, 2), (1, 1), (1, 0), (0, 0)])  # the second run: one call, nothing done
+        self.assertEqual(run(), [(1, last)] * 3 + [(0, 0)] * 2)  # the second run: one call, nothing done
         self.assertEqual(self._stored_rows(), rows)
 
     def test_a_row_of_another_format_is_learned_live_and_replaced(self):
