@@ -19,11 +19,15 @@ daily cron or the day's first forecast pays), and a forecast after a ledger writ
 process's decoded copy of the stored model emptied first or kept; its answer is checked against one learned live.
 BENCH_FORECAST_PROFILE=1 prints the heaviest calls of a cold forecast (and stops there); =compare prints the 25
 heaviest functions of a warm forecast and of a current one from the stored model, side by side, then measures.
+Each cold and warm call's time in Python's cyclic garbage collector is printed too; BENCH_FORECAST_GC_FREEZE=1
+calls gc.freeze() once the registry is loaded, to measure what leaving Odoo's own objects out of it gains;
+BENCH_FORECAST_SIZES=N[,M] measures those sizes only.
 
 Run: ./revcycle bench forecast   (database revcycle_bench_forecast; BENCH_FORECAST_INVOICES=N to size it)
 """
 
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -42,7 +46,31 @@ MODULES = ("revcycle_analytics",)
 END = date(2026, 11, 27)  # the as-of date of the forecast; the history runs two years up to it
 DAYS = 730
 LARGE = int(os.environ.get("BENCH_FORECAST_INVOICES", "260000"))
-SIZES = (max(1000, LARGE // 2), LARGE)
+SIZES = tuple(int(n) for n in os.environ["BENCH_FORECAST_SIZES"].split(",")) if os.environ.get(
+    "BENCH_FORECAST_SIZES") else (max(1000, LARGE // 2), LARGE)
+# BENCH_FORECAST_GC_FREEZE=1: gc.collect() then gc.freeze() once the registry is loaded (Python's collector then
+# never traverses the objects Odoo holds from its start): what that would gain, measured beside the default
+GC_FREEZE = os.environ.get("BENCH_FORECAST_GC_FREEZE") == "1"
+
+
+class GcMeter:
+    """The seconds Python's cyclic garbage collector runs, by generation, while it is registered (gc.callbacks): a
+    full (generation 2) collection traverses every object Odoo keeps alive, whatever the forecast allocates."""
+
+    def __init__(self):
+        self.seconds, self.counts, self._started = [0.0, 0.0, 0.0], [0, 0, 0], None
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            self.seconds[info["generation"]] += time.perf_counter() - self._started
+            self.counts[info["generation"]] += 1
+            self._started = None
+
+    def snapshot(self):
+        return sum(self.seconds), self.counts[2]
+
 TARGET_SECONDS = 2.0
 TARGET_IMPROVEMENT = 30.0
 WEEKS = 13
@@ -207,20 +235,30 @@ def measure(registry, invoices):
             answers["forecast"] = Kpi.get_cash_forecast(END.isoformat(), WEEKS, company.ids)
 
         cpu = {"cold": [], "warm": []}  # CPU seconds of this process: its Python part, whatever the machine's load
+        collector = {"cold": [], "warm": []}  # (seconds in the cyclic garbage collector, full collections)
+        meter = GcMeter()
+        gc.callbacks.append(meter)
+
+        def collected(side, before):
+            after = meter.snapshot()
+            collector[side].append((after[0] - before[0], after[1] - before[1]))
 
         def cold():
             forecast_model._LEARNED_CACHE.clear()
-            started = time.process_time()
+            started, before = time.process_time(), meter.snapshot()
             forecast()
             cpu["cold"].append(time.process_time() - started)
+            collected("cold", before)
 
         def warm():
             if not forecast_model._LEARNED_CACHE:
                 forecast()  # learn once, untimed: this side measures a call on an unchanged ledger
-            started, started_cpu = time.perf_counter(), time.process_time()
+            started, started_cpu, before = time.perf_counter(), time.process_time(), meter.snapshot()
             forecast()
             cpu["warm"].append(time.process_time() - started_cpu)
-            return time.perf_counter() - started
+            seconds = time.perf_counter() - started
+            collected("warm", before)
+            return seconds
 
         if os.environ.get("BENCH_FORECAST_PROFILE") == "compare":  # a warm call's 25 heaviest functions (own time)
             forecast()
@@ -236,6 +274,7 @@ def measure(registry, invoices):
             dump(answers["forecast"], invoices)
             return None
         timings = alternated_rounds({"cold": cold, "warm": warm})
+        gc.callbacks.remove(meter)
         timings.update({f"cpu_{side}": rounds for side, rounds in cpu.items()})
         started = time.perf_counter()
         backtest = Kpi.get_cash_backtest(END.isoformat(), WEEKS, ORIGINS, company.ids)
@@ -251,6 +290,10 @@ def measure(registry, invoices):
     print(f"  of which Odoo's own CPU (Python)  : cold {describe(timings['cpu_cold'])}, warm "
           f"{describe(timings['cpu_warm'])}; the rest is PostgreSQL and waiting for a core (load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print("  of which Python's cyclic garbage collector" + (" (gc.freeze() after the registry loaded)" if GC_FREEZE
+                                                         else "") + ": " + ", ".join(
+        f"{side} " + " / ".join(f"{seconds:.2f} s ({full} full)" for seconds, full in collector[side])
+        for side in ("cold", "warm")))
     print(f"  get_cash_backtest ({ORIGINS} origins): {backtest_seconds:.1f} s (one run)")
     print(f"  13-week WAPE learned / due-date : {backtest['wape']} % / {backtest['wape_due_date']} %  "
           f"-> {backtest['improvement']} % lower (target >= 30 %)")
@@ -350,6 +393,10 @@ def _measure_current(env, Kpi, company, clock, cpu_clock):
 
 def main(argv):
     registry = open_registry(argv)
+    if GC_FREEZE:
+        gc.collect()
+        gc.freeze()
+        print(f"gc.freeze(): {gc.get_freeze_count():,} objects loaded so far left out of every collection")
     print_fairness(
         {"learned": "each open item on due date + its customer's delay distribution (shrunk to the company's), "
                     "given unpaid so far",
