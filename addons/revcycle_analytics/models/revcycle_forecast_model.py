@@ -290,10 +290,11 @@ class RevcycleForecastModel(models.Model):
     @api.model
     def _revcycle_cron_companies(self, today):
         """The active companies in the order the job looks at them: first those with no row of their own today
-        (no model, no failure: each surely needs training), then the others (a row there may be of an older key:
-        each is looked up), each group by id. Without that order, each call would look up every company trained
-        before the one it trains: N²/2 key lookups a day for N companies; with it, a call finds its company first,
-        and only the last call of a run looks every company up."""
+        (no model, no failure: each most likely needs training), then the others (a row there may be of an older
+        key: each is looked up), each group by id. Without that order, each call would look up every company
+        trained before the one it trains: N²/2 key lookups a day for N companies; with it, a call finds its company
+        at once, and the run's last call (the one that finds nothing left) looks every company up: about 2N. The
+        progress reported (the companies after the one trained, an upper bound) no longer counts down."""
         Company = self.env["res.company"].sudo()  # sudo: the job trains every company (there is no caller to check)
         companies = Company.search([("active", "=", True)], order="id")
         with_row = {company_id for (company_id,) in self.env.execute_query(SQL(
