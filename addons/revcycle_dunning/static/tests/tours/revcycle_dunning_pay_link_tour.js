@@ -27,6 +27,9 @@ registry.category("web_tour.tours").add("revcycle_dunning_pay_link_tour", {
         {
             content: "The payment is confirmed",
             trigger: "div[name='o_payment_status_alert']",
+            // the status page is a new page: its asset bundles are built on their first request (7.4 s seen on a
+            // loaded 2-core machine, past the tour's 10 s step timeout) before it polls the transaction
+            timeout: 30000,
         },
     ],
 });
