@@ -123,12 +123,16 @@ class TestStoredForecastModel(RevcycleForecastCommon):
         notify.assert_called_once()
         return trained, notify.call_args.kwargs
 
+    def _job_companies(self):
+        """How many companies the daily job trains: every active one, whatever the test user may see."""
+        return self.env["res.company"].sudo().search_count([("active", "=", True)])  # sudo: counted as the job does
+
     def _train(self):
         """The daily job run to its end: called again, as the runner does, while a call reports something done and
         companies remaining. Returns how many companies it trained."""
         total = 0
         # the job's last call finds nothing left: one call per company and one more (a margin of one)
-        for _call in range(self.env["res.company"].sudo().search_count([]) + 2):  # sudo: as the job counts
+        for _call in range(self._job_companies() + 2):
             trained, progress = self._cron_call()
             total += trained
             if not (progress["done"] and progress["remaining"]):
@@ -332,8 +336,7 @@ class TestStoredForecastModel(RevcycleForecastCommon):
         company_b, company_c, b_fails = self._companies_a_b_c_left()
         before = self._trained_companies()
         self.assertNotIn(self.company.id, before)
-        # the companies after the first, as the job counts them (sudo: every company, as the job sees them)
-        last = self.env["res.company"].sudo().search_count([("active", "=", True)]) - 1
+        last = self._job_companies() - 1  # the companies after the first
         looked_up = []
         real_train_company = type(self.Stored)._revcycle_cron_train_company
 
@@ -413,7 +416,7 @@ class TestStoredForecastModel(RevcycleForecastCommon):
             self.env.invalidate_all()
             return Progress.search([("cron_id", "=", cron.id)], order="id").mapped(lambda p: (p.done, p.remaining))
 
-        last = self.env["res.company"].sudo().search_count([("active", "=", True)]) - 1  # sudo: as the job counts
+        last = self._job_companies() - 1
         with b_fails, self.assertLogs(stored_model.__name__, "ERROR"):
             # A, B (failed) and C, each first in its call; a last call looks every company up and finds nothing
             self.assertEqual(run(), [(1, last), (1, last), (1, last), (0, 0)])
