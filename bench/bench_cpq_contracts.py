@@ -8,12 +8,21 @@ contract locked with SKIP LOCKED, a batch's invoices created with one `account.m
 tracking), with the company's "Post contract invoices" setting on (the default): posted invoices. OCA:
 `contract.contract`'s `cron_recurring_create_invoice` (all due contracts in one call, one create, draft invoices)
 followed by Odoo's `action_post` on its drafts. With BENCH_DRAFTS=1, ours with the setting off (drafts, the same job
-as OCA's cron alone) is measured too. Each measurement runs inside a savepoint rolled back afterwards; the sides run in
-an order rotating from one round to the next (bench/benchlib.py), BENCH_RUNS rounds (3 by default).
+as OCA's cron alone) is measured too. The sides run in an order rotating from one round to the next
+(bench/benchlib.py), BENCH_RUNS rounds (3 by default).
+
+The database a company runs this job on has been invoicing for a while, and every figure depends on it. Each size is
+measured in a copy of the benchmark's database (`<database>_<size>`, dropped at the end) where the data is committed
+once: customers, products, both sides' contracts, and a month of past posted invoices (our contracts started a month
+earlier and their first month is invoiced before any measurement, with planner statistics refreshed as it grows).
+Then each measurement runs in a transaction of its own, rolled back, followed by an untimed `VACUUM (ANALYZE)`: every
+run starts from the same committed, analysed state. (Built and measured in one uncommitted transaction, as this
+script once did, the tables the invoices go to looked nearly empty to PostgreSQL's planner: the cached plans of the
+foreign-key checks scanned whole tables, and the cost grew with the square of the size, 15 invoices/s at 20,000.)
 
 Run: ./revcycle bench cpq_contracts   (database revcycle_bench_cpq_contracts; extra Odoo options after the name)
 Options of the script itself, through environment variables: BENCH_CONTRACTS, the sizes (default "5000,20000",
-each built and rolled back in its own transaction), BENCH_RUNS (3; fewer when asked, e.g. 1 for one round at 20,000;
+each built in its own copy of the database), BENCH_RUNS (3; fewer when asked, e.g. 1 for one round at 20,000;
 0 with BENCH_PROFILE: the profile alone), BENCH_DRAFTS (0), BENCH_AB (0; 1: also our run with the batch's shortcuts
 through Odoo's path off, the A/B of those shortcuts), BENCH_PROFILE=ours,ours_draft,oca,before (a profiled run of each
 side named: the most expensive functions (BENCH_PROFILE_LINES, 25), the SQL queries by shape with their count and
@@ -31,6 +40,7 @@ import re
 import sys
 import threading
 import time
+from contextlib import closing
 from unittest.mock import patch
 
 import odoo
@@ -40,12 +50,12 @@ from benchlib import (
     describe,
     describe_ratio,
     median_spread,
-    open_registry,
     print_fairness,
     print_ratio_result,
 )
 from dateutil.relativedelta import relativedelta
 from odoo import Command, api, fields
+from odoo.tools import SQL
 
 MODULES = ("revcycle_cpq",)
 PEER_MODULES = ("contract",)
@@ -61,6 +71,10 @@ AB = os.environ.get("BENCH_AB", "0") == "1"
 BENCH = "cpq_contracts"
 CUSTOMERS = 500
 PRODUCTS = 10
+# the past month is invoiced in batches of this size, each committed, like the cron's own batches
+HISTORY_BATCH = 500
+# the tables whose planner statistics the past month's invoices change most (foreign keys point to account_move)
+INVOICE_TABLES = ("account_move", "account_move_line", "mail_message", "mail_followers", "revcycle_contract_period")
 
 
 def shared_data(env, contracts):
@@ -191,9 +205,11 @@ def post_oca_drafts(env, partners):
     return time.perf_counter() - started
 
 
-def count_invoices(env, partners, origin_prefix):
+def count_invoices(env, partners, origin_prefix, after_id):
+    """The run's invoices (ids above ``after_id``: the past month's invoices have the same origins)."""
     return env["account.move"].search_count(
         [
+            ("id", ">", after_id),
             ("move_type", "=", "out_invoice"),
             ("partner_id", "in", partners.ids),
             ("invoice_origin", "=like", f"{origin_prefix}%"),
@@ -233,19 +249,24 @@ def where_time_went(wall, odoo_before, odoo_after, pg_before, pg_after):
     return parts
 
 
-def measure(env, cr, runner, partners, origin_prefix):
-    """One run inside a savepoint rolled back, so every run starts from the same due contracts. For OCA, the time to
-    post its draft invoices is measured apart, after its cron. Also returns where the wall time of the whole
-    measurement went (``where_time_went``): on a shared machine, waiting for a CPU is the neighbours' share."""
+def measure(registry, runner, partner_ids, origin_prefix):
+    """One run in a transaction of its own, rolled back, then an untimed VACUUM (ANALYZE): every run starts from the
+    same committed due contracts and the same planner statistics. For OCA, the time to post its draft invoices is
+    measured apart, after its cron. Also returns where the wall time of the whole measurement went
+    (``where_time_went``): on a shared machine, waiting for a CPU is the neighbours' share."""
     posting = None
-    cr.execute("SELECT pg_backend_pid()")
-    backend = cr.fetchone()[0]
-    with cr.savepoint(flush=False) as savepoint:
+    with closing(registry.cursor()) as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+        partners = env["res.partner"].browse(partner_ids)
+        cr.execute("SELECT pg_backend_pid()")
+        backend = cr.fetchone()[0]
+        cr.execute("SELECT COALESCE(MAX(id), 0) FROM account_move")
+        last_move_before = cr.fetchone()[0]
         odoo_before, pg_before = scheduler_times([os.getpid()]), scheduler_times([backend])
         wall_before = time.perf_counter()
         cpu_before = time.process_time()
         elapsed = runner(env)
-        invoices = count_invoices(env, partners, origin_prefix)
+        invoices = count_invoices(env, partners, origin_prefix, last_move_before)
         if runner is run_oca:
             posting = post_oca_drafts(env, partners)
         cpu = time.process_time() - cpu_before
@@ -256,10 +277,70 @@ def measure(env, cr, runner, partners, origin_prefix):
             pg_before,
             scheduler_times([backend]),
         )
-        savepoint.rollback()
-    env.invalidate_all()
-    cr.precommit.data.pop("sequence.mixin", None)  # Odoo's sequence cache would outlive the rollback
+        cr.rollback()
+    vacuum_analyze(registry.db_name)
     return elapsed, invoices, posting, cpu, split
+
+
+def vacuum_analyze(database, tables=()):
+    """VACUUM (ANALYZE) (outside a transaction, as PostgreSQL requires): a rolled-back run's dead rows go and the
+    planner's statistics are those of the committed data. ``tables``: only those (ANALYZE alone)."""
+    with closing(odoo.sql_db.db_connect(database).cursor()) as cr:
+        cr._cnx.autocommit = True
+        if tables:
+            cr.execute(SQL("ANALYZE %s", SQL(", ").join(SQL.identifier(table) for table in tables)))
+        else:
+            cr.execute("VACUUM (ANALYZE)")
+
+
+def copy_database(base, contracts):
+    """A copy of the benchmark's database for one size (``CREATE DATABASE ... TEMPLATE``, no filestore: nothing
+    here reads an attachment), replacing one a stopped run left."""
+    name = f"{base}_{contracts}"
+    odoo.sql_db.close_db(base)  # a template database must have no other connection
+    with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
+        cr._cnx.autocommit = True
+        cr.execute(SQL("DROP DATABASE IF EXISTS %s", SQL.identifier(name)))
+        cr.execute(SQL("CREATE DATABASE %s TEMPLATE %s", SQL.identifier(name), SQL.identifier(base)))
+    return name
+
+
+def drop_database(name):
+    odoo.modules.registry.Registry.delete(name)
+    odoo.sql_db.close_db(name)
+    with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
+        cr._cnx.autocommit = True
+        cr.execute(SQL("DROP DATABASE IF EXISTS %s", SQL.identifier(name)))
+
+
+def invoice_past_month(registry, contract_ids, on_date):
+    """The month before the measured one, invoiced and posted by our own batch and committed batch by batch: the
+    history a company invoicing these contracts has. The planner's statistics of the invoice tables are refreshed
+    after each batch (ANALYZE invalidates the cached plans of the foreign-key checks, which otherwise keep the plan
+    made when account_move had a few dozen rows)."""
+    for offset in range(0, len(contract_ids), HISTORY_BATCH):
+        with registry.cursor() as cr:  # commits on leaving
+            env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+            batch = env["revcycle.contract"].browse(contract_ids[offset : offset + HISTORY_BATCH])
+            batch._revcycle_invoice_due_periods(on_date)
+            env.flush_all()
+        vacuum_analyze(registry.db_name, INVOICE_TABLES)
+
+
+def build_committed_data(registry, contracts, start):
+    """Customers, products, both sides' contracts (ours started a month earlier), committed; then our first month
+    invoiced (``invoice_past_month``). Returns (the customers' ids, our contracts' ids)."""
+    with registry.cursor() as cr:  # commits on leaving
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
+        partners, terms = shared_data(env, contracts)
+        ours = our_contracts(env, terms, start - relativedelta(months=1))
+        oca = oca_contracts(env, terms, start)
+        set_aside_other_contracts(env, ours, oca)
+        env.flush_all()
+        partner_ids, our_ids, oca_count = partners.ids, ours.ids, len(oca)
+    invoice_past_month(registry, our_ids, start - relativedelta(months=1, day=15))
+    vacuum_analyze(registry.db_name)
+    return partner_ids, our_ids, oca_count
 
 
 def set_aside_other_contracts(env, ours, oca):
@@ -277,7 +358,7 @@ def query_shape(query):
     return re.sub(r"\s+", " ", re.sub(r"(\?\s*,\s*)+\?", "?", text)).strip()[:160]
 
 
-def profile(env, cr, runner):
+def profile(registry, runner):
     profiler = cProfile.Profile()
     shapes = collections.defaultdict(lambda: [0, 0.0])
 
@@ -288,7 +369,8 @@ def profile(env, cr, runner):
 
     thread = threading.current_thread()
     thread.query_hooks = (*getattr(thread, "query_hooks", ()), count_query)
-    with cr.savepoint(flush=False) as savepoint:
+    with closing(registry.cursor()) as cr:
+        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         queries_before = cr.sql_log_count
         cpu_before = time.process_time()
         profiler.enable()
@@ -296,9 +378,9 @@ def profile(env, cr, runner):
         profiler.disable()
         cpu = time.process_time() - cpu_before
         queries = cr.sql_log_count - queries_before
-        savepoint.rollback()
+        cr.rollback()
     thread.query_hooks = tuple(hook for hook in thread.query_hooks if hook is not count_query)
-    env.invalidate_all()
+    vacuum_analyze(registry.db_name)
     print(f"profiled {runner.__name__}: {elapsed:.1f} s ({cpu:.1f} s CPU), {queries} queries")
     print("  queries by shape (count, seconds):")
     for shape, (count, seconds) in sorted(shapes.items(), key=lambda item: -item[1][0])[:25]:
@@ -312,7 +394,9 @@ def profile(env, cr, runner):
 
 
 def main(argv):
-    registry = open_registry(argv)
+    odoo.tools.config.parse_config(argv)
+    base = odoo.tools.config["db_name"]
+    base = base[0] if isinstance(base, list) else base
     print_fairness(
         {
             "revcycle": "revcycle.contract._cron_generate_invoices until nothing is left: batches of 500 contracts,"
@@ -322,11 +406,13 @@ def main(argv):
             " drafts), then Odoo's action_post on its drafts (tracking and per-invoice writes as Odoo does them)",
         },
         "the same customers, products, prices, quantities and taxes, one month due per contract, both ending with"
-        " the same number of posted invoices, in a savepoint rolled back after each measurement",
+        " the same number of posted invoices; the same committed database (a month of past invoices, analysed),"
+        " each measurement in its own transaction rolled back, then VACUUM (ANALYZE)",
         "each side's own invoicing code; ours also locks each contract (SKIP LOCKED), records its period rows and"
-        " a chatter note per invoice; OCA's posting step is Odoo's stock posting",
+        " a chatter note per invoice; OCA's posting step is Odoo's stock posting; the past month's invoices are"
+        " ours (our contracts started a month earlier, OCA's this month)",
     )
-    summary = [bench_size(registry, size) for size in SIZES]
+    summary = [bench_size(base, size) for size in SIZES]
     print("how cost grows (median seconds per 1,000 invoices, and invoices per second):")
     for size, per_thousand in summary:
         print(
@@ -335,70 +421,74 @@ def main(argv):
         )
 
 
-def bench_size(registry, contracts):
-    """Build ``contracts`` contracts on each side, time both sides RUNS rounds alternated, roll everything back."""
-    with registry.cursor() as cr:
-        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
-        start = fields.Date.context_today(env["res.partner"]) + relativedelta(day=1)
-        setup_started = time.perf_counter()
-        partners, terms = shared_data(env, contracts)
-        ours = our_contracts(env, terms, start)
-        oca = oca_contracts(env, terms, start)
-        set_aside_other_contracts(env, ours, oca)
-        env.flush_all()
-        print(
-            f"data: {len(ours)} revcycle contracts and {len(oca)} OCA contracts, {CUSTOMERS} customers, "
-            f"{PRODUCTS} products, one monthly line each, month from {start} due "
-            f"(built in {time.perf_counter() - setup_started:.0f} s, rolled back at the end)",
-            flush=True,
-        )
-        if os.environ.get("BENCH_PROFILE"):
-            runners = {"ours": run_ours, "ours_draft": run_ours_draft, "oca": run_oca, "before": run_ours_before}
-            for side in os.environ["BENCH_PROFILE"].split(","):
-                profile(env, cr, runners[side])
-            if os.environ.get("BENCH_RUNS") == "0":  # a profile alone
-                cr.rollback()
-                return contracts, {}
-        timings = {"ours": [], "oca": [], "oca_posted": [], "draft": [], "before": []}
-        counts = {"ours": set(), "oca": set(), "draft": set(), "before": set()}
-        cpu_times = {"ours": [], "oca": [], "draft": [], "before": []}  # OCA's with its posting
-        # Odoo's CPU plus its PostgreSQL backend's (scheduler figures): the work done, whatever the neighbours do
-        both_cpu = {"ours": [], "oca": [], "draft": [], "before": []}
+def bench_size(base, contracts):
+    """Build ``contracts`` contracts on each side in a copy of the database, committed with a month of past invoices,
+    time both sides RUNS rounds alternated (each run rolled back), drop the copy."""
+    database = copy_database(base, contracts)
+    try:
+        return measure_size(odoo.modules.registry.Registry(database), contracts)
+    finally:
+        drop_database(database)
 
-        def side(label, runner, origin_prefix):
-            def run():
-                elapsed, invoices, posting, cpu, split = measure(env, cr, runner, partners, origin_prefix)
-                counts[label].add(invoices)
-                timings[label].append(elapsed)
-                cpu_times[label].append(cpu)
-                if split:
-                    both_cpu[label].append(split["odoo_cpu"] + split["pg_cpu"])
-                line = f"  {label:6}: {invoices} invoices in {elapsed:6.1f} s"
-                if posting is not None:
-                    timings["oca_posted"].append(elapsed + posting)
-                    line += f" (+ {posting:.1f} s to post them: {elapsed + posting:.1f} s)"
-                # the Odoo process's CPU time (PostgreSQL's is apart) and the machine's load: on a shared machine
-                # the wall time of a round says as much about the neighbours as about the code
-                load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-                print(f"{line}; Odoo CPU {cpu:.1f} s; load {load}", flush=True)
-                if split:
-                    print(
-                        f"          measured {split['wall']:.1f} s = Odoo on a CPU {split['odoo_cpu']:.1f} s"
-                        f" + waiting for one {split['odoo_wait']:.1f} s, PostgreSQL on a CPU {split['pg_cpu']:.1f} s"
-                        f" + waiting for one {split['pg_wait']:.1f} s, other (disk, locks) {split['other']:.1f} s",
-                        flush=True,
-                    )
-                return elapsed
 
-            return run
+def measure_size(registry, contracts):
+    with closing(registry.cursor()) as cr:
+        start = fields.Date.context_today(api.Environment(cr, odoo.SUPERUSER_ID, {})["res.partner"])
+    start += relativedelta(day=1)
+    setup_started = time.perf_counter()
+    partner_ids, our_ids, oca_count = build_committed_data(registry, contracts, start)
+    print(
+        f"data: {len(our_ids)} revcycle contracts and {oca_count} OCA contracts, {CUSTOMERS} customers,"
+        f" {PRODUCTS} products, one monthly line each, month from {start} due; our contracts' previous month"
+        f" invoiced and posted beforehand ({len(our_ids)} past invoices); built, committed and analysed in"
+        f" {time.perf_counter() - setup_started:.0f} s in {registry.db_name}",
+        flush=True,
+    )
+    if os.environ.get("BENCH_PROFILE"):
+        runners = {"ours": run_ours, "ours_draft": run_ours_draft, "oca": run_oca, "before": run_ours_before}
+        for side in os.environ["BENCH_PROFILE"].split(","):
+            profile(registry, runners[side])
+        if os.environ.get("BENCH_RUNS") == "0":  # a profile alone
+            return contracts, {}
+    timings = {"ours": [], "oca": [], "oca_posted": [], "draft": [], "before": []}
+    counts = {"ours": set(), "oca": set(), "draft": set(), "before": set()}
+    cpu_times = {"ours": [], "oca": [], "draft": [], "before": []}  # OCA's with its posting
+    # Odoo's CPU plus its PostgreSQL backend's (scheduler figures): the work done, whatever the neighbours do
+    both_cpu = {"ours": [], "oca": [], "draft": [], "before": []}
 
-        sides = {"ours": side("ours", run_ours, "CTR/"), "oca": side("oca", run_oca, "OCA bench ")}
-        if DRAFTS:
-            sides["draft"] = side("draft", run_ours_draft, "CTR/")
-        if AB:
-            sides["before"] = side("before", run_ours_before, "CTR/")
-        alternated_rounds(sides, RUNS)
-        cr.rollback()
+    def side(label, runner, origin_prefix):
+        def run():
+            elapsed, invoices, posting, cpu, split = measure(registry, runner, partner_ids, origin_prefix)
+            counts[label].add(invoices)
+            timings[label].append(elapsed)
+            cpu_times[label].append(cpu)
+            if split:
+                both_cpu[label].append(split["odoo_cpu"] + split["pg_cpu"])
+            line = f"  {label:6}: {invoices} invoices in {elapsed:6.1f} s"
+            if posting is not None:
+                timings["oca_posted"].append(elapsed + posting)
+                line += f" (+ {posting:.1f} s to post them: {elapsed + posting:.1f} s)"
+            # the Odoo process's CPU time (PostgreSQL's is apart) and the machine's load: on a shared machine
+            # the wall time of a round says as much about the neighbours as about the code
+            load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+            print(f"{line}; Odoo CPU {cpu:.1f} s; load {load}", flush=True)
+            if split:
+                print(
+                    f"          measured {split['wall']:.1f} s = Odoo on a CPU {split['odoo_cpu']:.1f} s"
+                    f" + waiting for one {split['odoo_wait']:.1f} s, PostgreSQL on a CPU {split['pg_cpu']:.1f} s"
+                    f" + waiting for one {split['pg_wait']:.1f} s, other (disk, locks) {split['other']:.1f} s",
+                    flush=True,
+                )
+            return elapsed
+
+        return run
+
+    sides = {"ours": side("ours", run_ours, "CTR/"), "oca": side("oca", run_oca, "OCA bench ")}
+    if DRAFTS:
+        sides["draft"] = side("draft", run_ours_draft, "CTR/")
+    if AB:
+        sides["before"] = side("before", run_ours_before, "CTR/")
+    alternated_rounds(sides, RUNS)
     report(contracts, timings, counts, cpu_times, both_cpu)
     medians = {key: median_spread(values)[0] for key, values in timings.items() if values}
     invoices = {key: max(counts["oca" if key == "oca_posted" else key]) for key in medians}
