@@ -193,6 +193,8 @@ def generate(env, company, invoices):
     for statement in statements:
         cr.execute(statement, values)
     cr.execute("DROP TABLE bench_fc_invoice")
+    # the reconciliations inserted above by SQL: their payment facts as the ORM would have stored them
+    env["account.partial.reconcile"]._revcycle_fill_payment_facts(only_missing=True)
     for table in ("res_partner", "account_move", "account_move_line", "account_partial_reconcile"):
         cr.execute(SQL("SELECT setval(%s, (SELECT MAX(id) FROM %s))", f"{table}_id_seq", SQL.identifier(table)))
     cr.commit()

@@ -1,7 +1,7 @@
 {
     "name": "Revenue Cycle: Analytics",
     "summary": "DSO, CEI, AR aging, win rate and a KPI registry the bridges extend, on screen and over XML-RPC",
-    "version": "18.0.1.5.0",
+    "version": "18.0.1.6.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "revcycle",

@@ -6,3 +6,4 @@ from . import revcycle_access
 from . import revcycle_cash_forecast
 from . import revcycle_forecast_ledger
 from . import revcycle_forecast_model
+from . import account_partial_reconcile

@@ -13,6 +13,7 @@ or before it; payments after it are unknown. Sources whose records keep no histo
 card retry state, risk classes) are used only as of today.
 """
 
+import gc
 import threading
 import time
 from collections import OrderedDict
@@ -48,6 +49,35 @@ LEARNED_CACHE_SECONDS = 600  # and for how long at most (memory: the key changes
 _LEARNED_CACHE = OrderedDict()
 _LEARNED_CACHE_LOCK = threading.Lock()
 
+# The forecasts running with Python's cyclic garbage collector suspended (``cyclic_collector_suspended``), and
+# whether the first of them found it on (then the last one switches it on again).
+_COLLECTOR = {"forecasts": 0, "switched_off": False}
+_COLLECTOR_LOCK = threading.Lock()
+
+
+@contextmanager
+def cyclic_collector_suspended():
+    """Python's cyclic garbage collector off while a forecast computes its answer, on again after. A forecast at
+    500k receivable lines keeps a few hundred thousand containers alive for a second (rows, items, their weeks);
+    they set off full collections, each traversing every object the Odoo process holds: about 0.4 s of a 3 s
+    answer, for no garbage (what the forecast drops is freed by reference counting, it makes no cycles). The switch
+    is process-wide: the other threads' cycles made meanwhile wait for the next collection after it, a second or
+    two later. Nested and concurrent forecasts share it: the last one out switches the collector on again, and only
+    when the first one in found it on."""
+    with _COLLECTOR_LOCK:
+        if not _COLLECTOR["forecasts"]:
+            _COLLECTOR["switched_off"] = gc.isenabled()
+            gc.disable()
+        _COLLECTOR["forecasts"] += 1
+    try:
+        yield
+    finally:
+        with _COLLECTOR_LOCK:
+            _COLLECTOR["forecasts"] -= 1
+            if not _COLLECTOR["forecasts"] and _COLLECTOR["switched_off"]:
+                _COLLECTOR["switched_off"] = False
+                gc.enable()
+
 
 class RevcycleKpi(models.AbstractModel):
     _inherit = "revcycle.kpi"
@@ -64,8 +94,9 @@ class RevcycleKpi(models.AbstractModel):
         weeks = self._revcycle_forecast_week_count(weeks)
         scenario = self._revcycle_forecast_scenario(scenario)
         companies = self._revcycle_kpi_companies(company_ids)
-        run = self._revcycle_forecast_run(as_of, weeks, companies)
-        return self._revcycle_forecast_answer(run, scenario)
+        with cyclic_collector_suspended():
+            run = self._revcycle_forecast_run(as_of, weeks, companies)
+            return self._revcycle_forecast_answer(run, scenario)
 
     @api.model
     def get_cash_backtest(self, date=None, weeks=DEFAULT_WEEKS, origins=6, company_ids=None):
@@ -452,7 +483,10 @@ class RevcycleKpi(models.AbstractModel):
         in a window when reconciled after its start and on or before its end (a reconciliation undone is deleted: it
         is no payment). A credit note settling an invoice is no payment: only reconciliations with something other
         than an invoice or credit note count. Rows: (window index, customer or None for all customers together,
-        company, [delays] ascending, [amounts in the company's currency], payments, amount paid)."""
+        company, [delays] ascending, [amounts in the company's currency], payments, amount paid). The receivable's
+        customer, due date and account and whether it is a payment are read from the reconciliation itself
+        (models/account_partial_reconcile.py: kept there by the ORM), not joined from its two journal items and the
+        settling entry: one table read instead of four (about 1.2 s -> 0.2 s at 500k receivable lines)."""
         # the windows overlap (the forecast's year and the origin's share half a year): each reconciliation is
         # read and joined once, in the part of the calendar it falls in (the spans between the windows' bounds),
         # grouped per part, and the parts' sums (exact, numeric) are added up per window
@@ -467,23 +501,19 @@ class RevcycleKpi(models.AbstractModel):
             return self.env.execute_query(SQL(
                 """
                 WITH payment AS (
-                    SELECT part.slot AS part,
-                           COALESCE(partner.commercial_partner_id, debit.partner_id) AS partner_id, debit.company_id,
-                           LEAST(GREATEST(partial.max_date - COALESCE(debit.date_maturity, debit.date),
-                                          %(min_delay)s), %(max_delay)s) AS delay,
+                    SELECT part.slot AS part, partial.revcycle_debit_partner_id AS partner_id,
+                           partial.revcycle_debit_company_id AS company_id,
+                           LEAST(GREATEST(partial.max_date - partial.revcycle_debit_due, %(min_delay)s),
+                                 %(max_delay)s) AS delay,
                            partial.amount
                       FROM account_partial_reconcile partial
                       JOIN (VALUES %(parts)s) AS part(slot, since, until)
                         ON partial.max_date > part.since AND partial.max_date <= part.until
-                      JOIN account_move_line debit ON debit.id = partial.debit_move_id
-                      JOIN account_move_line credit ON credit.id = partial.credit_move_id
-                      JOIN account_move credit_move ON credit_move.id = credit.move_id
-                 LEFT JOIN res_partner partner ON partner.id = debit.partner_id
                      WHERE partial.company_id IN %(companies)s
                        AND partial.max_date > %(first)s AND partial.max_date <= %(last)s
-                       AND debit.account_id IN %(accounts)s
-                       AND credit_move.move_type NOT IN ('out_invoice', 'out_refund')
-                       AND COALESCE(partner.commercial_partner_id, debit.partner_id) IS NOT NULL
+                       AND partial.revcycle_debit_account_id IN %(accounts)s
+                       AND partial.revcycle_is_payment
+                       AND partial.revcycle_debit_partner_id IS NOT NULL
                 ),
                 per_part AS (  -- partner_id NULL: the grouping set of all customers together (payment has none)
                     SELECT part, partner_id, company_id, delay, SUM(amount) AS amount, COUNT(*) AS payments

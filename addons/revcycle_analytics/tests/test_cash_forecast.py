@@ -15,6 +15,7 @@ Forecast as of Friday 2024-05-31 (weeks 06-01..06-07, 06-08..06-14, 06-15..06-21
     O3 2024-06-05 (after the date): does not exist as of 05-31
 """
 
+import gc
 from datetime import date
 from unittest.mock import patch
 
@@ -183,6 +184,41 @@ class TestCashForecast(RevcycleForecastCommon):
                                  company_id=self.company.id, company_ids=[Command.set(self.company.ids)])
         with freeze_time(TODAY), self.assertRaisesRegex(AccessError, "may not see the revenue-cycle KPIs"):
             self.Kpi.with_user(salesman).get_cash_forecast(AS_OF)
+
+    def test_cyclic_collector_off_during_a_forecast_only(self):
+        """The forecast computes its answer with Python's cyclic garbage collector off (its full collections cost
+        about 0.4 s at 500k lines, for no garbage) and switches it on again after, also when it fails; a nested or
+        concurrent forecast leaves it off until the last one ends; a collector someone else switched off stays
+        off."""
+        seen = []
+        answer = forecast_model.RevcycleKpi._revcycle_forecast_answer
+
+        def recording_answer(kpi, run, scenario):
+            seen.append(gc.isenabled())
+            return answer(kpi, run, scenario)
+
+        self.assertTrue(gc.isenabled())
+        with patch.object(forecast_model.RevcycleKpi, "_revcycle_forecast_answer", recording_answer):
+            self._forecast()
+        self.assertEqual(seen, [False])
+        self.assertTrue(gc.isenabled())
+        failing_run = patch.object(forecast_model.RevcycleKpi, "_revcycle_forecast_run", side_effect=MemoryError)
+        with freeze_time(TODAY), failing_run, self.assertRaises(MemoryError):
+            self.Kpi.get_cash_forecast(AS_OF)
+        self.assertTrue(gc.isenabled(), "on again after a forecast that failed")
+        with self.assertRaises(ZeroDivisionError), forecast_model.cyclic_collector_suspended():
+            with forecast_model.cyclic_collector_suspended():
+                self.assertFalse(gc.isenabled())
+            self.assertFalse(gc.isenabled(), "the outer forecast is still running")
+            _fail = 1 / 0
+        self.assertTrue(gc.isenabled(), "on again after a failure")
+        gc.disable()
+        try:
+            with forecast_model.cyclic_collector_suspended():
+                self.assertFalse(gc.isenabled())
+            self.assertFalse(gc.isenabled(), "switched off by someone else: left off")
+        finally:
+            gc.enable()
 
     def test_backtest_compares_with_receipts_and_the_due_date_forecast(self):
         with freeze_time(TODAY):

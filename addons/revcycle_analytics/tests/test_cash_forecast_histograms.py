@@ -157,3 +157,43 @@ class TestForecastHistograms(RevcycleForecastCommon):
         self.assertEqual({row["partner_id"]: row["amount"] for row in together[days[0]]},
                          {p["A"]: 1000.0, p["B"]: 300.0, p["C"]: 2000.0, p["F"]: 2000.0})
         self.assertEqual({row["partner_id"]: row["amount"] for row in together[days[1]]}, {p["E"]: 900.0})
+
+    def test_payment_facts_on_the_reconciliations(self):
+        """The histograms read the receivable's customer, company, due date and account and whether it was a
+        payment from the reconciliation itself (models/account_partial_reconcile.py). B's credit note of 200 is no
+        payment, its payment of 300 is; A's two payments carry A and its due date 03-01; F's carries the EUR
+        company. The statement that fills them on install gives what the ORM computed."""
+        partials = self.env["account.partial.reconcile"].search([("company_id", "in", self.companies.ids)])
+        by_partner = {}
+        for partial in partials:
+            by_partner.setdefault(partial.revcycle_debit_partner_id, []).append(partial)
+        b_facts = sorted((p.amount, p.revcycle_is_payment) for p in by_partner[self.partner["B"]])
+        self.assertEqual(b_facts, [(200.0, False), (300.0, True)])
+        self.assertEqual({p.revcycle_debit_due for p in by_partner[self.partner["A"]]}, {date(2024, 3, 1)})
+        self.assertEqual(by_partner[self.partner["F"]][0].revcycle_debit_company_id, self.other)
+        computed = {p.id: (p.revcycle_debit_partner_id.id, p.revcycle_debit_company_id.id, p.revcycle_debit_due,
+                           p.revcycle_debit_account_id.id, p.revcycle_is_payment) for p in partials}
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE account_partial_reconcile SET revcycle_debit_partner_id = NULL, revcycle_debit_company_id = NULL,"
+            " revcycle_debit_due = NULL, revcycle_debit_account_id = NULL, revcycle_is_payment = NULL"
+            " WHERE id = ANY(%s)", [partials.ids])
+        partials.invalidate_recordset()
+        self.env["account.partial.reconcile"]._revcycle_fill_payment_facts(only_missing=True)
+        filled = {p.id: (p.revcycle_debit_partner_id.id, p.revcycle_debit_company_id.id, p.revcycle_debit_due,
+                         p.revcycle_debit_account_id.id, p.revcycle_is_payment) for p in partials}
+        self.assertEqual(filled, computed)
+
+    def test_payment_facts_follow_the_commercial_partner(self):
+        """E becomes a contact of A: its payment (900 at +50, known from 06-20) is A's from then on, as the joined
+        query would have read it, and E has no history of its own any more."""
+        self.partner["E"].write({"is_company": False, "parent_id": self.partner["A"].id})
+        self.assertEqual(self.partner["E"].commercial_partner_id, self.partner["A"])
+        self.env.flush_all()  # as a forecast does before reading the ledger in SQL
+        p = {key: partner.id for key, partner in self.partner.items()}
+        now, _then = self._sql(date(2024, 6, 30))
+        self.assertNotIn(p["E"], now["partners"])
+        self.assertEqual(now["partners"][p["A"]], ({10: 400.0, 35: 600.0, 50: 900.0}, 3))
+        day = date(2024, 6, 30)
+        for window, (sql, python) in enumerate(zip(self._sql(day), self._python(day), strict=True)):
+            self.assertHistory(sql, python, f"window {window}")
