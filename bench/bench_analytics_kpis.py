@@ -251,6 +251,9 @@ def generate(env, company, items):
     ]
     for statement in statements:
         cr.execute(statement, values)
+    # the reconciliations inserted above by SQL: their payment facts as the ORM would have stored them (the cash
+    # forecast's history reads them)
+    env["account.partial.reconcile"]._revcycle_fill_payment_facts(only_missing=True)
     for table in ("res_partner", "account_move", "account_move_line", "account_partial_reconcile"):
         cr.execute(SQL("SELECT setval(%s, (SELECT MAX(id) FROM %s))", f"{table}_id_seq", SQL.identifier(table)))
     cr.commit()

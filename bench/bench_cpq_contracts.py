@@ -300,7 +300,8 @@ def copy_database(base, contracts):
     odoo.sql_db.close_db(base)  # a template database must have no other connection
     with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
         cr._cnx.autocommit = True
-        cr.execute(SQL("DROP DATABASE IF EXISTS %s", SQL.identifier(name)))
+        # WITH (FORCE): a killed run's backend may still be connected to its copy
+        cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(name)))
         cr.execute(SQL("CREATE DATABASE %s TEMPLATE %s", SQL.identifier(name), SQL.identifier(base)))
     return name
 
@@ -310,7 +311,7 @@ def drop_database(name):
     odoo.sql_db.close_db(name)
     with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
         cr._cnx.autocommit = True
-        cr.execute(SQL("DROP DATABASE IF EXISTS %s", SQL.identifier(name)))
+        cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(name)))
 
 
 def invoice_past_month(registry, contract_ids, on_date):
@@ -344,7 +345,7 @@ def build_committed_data(registry, contracts, start):
 
 
 def set_aside_other_contracts(env, ours, oca):
-    """Demo contracts of either side stay out of the measurement (rolled back with the rest)."""
+    """Demo contracts of either side stay out of the measurement (in the size's copy of the database)."""
     env["revcycle.contract"].search([("id", "not in", ours.ids), ("state", "=", "active")]).write(
         {"state": "suspended"}
     )

@@ -24,6 +24,9 @@ LEFTOVER_QUERIES = {
     "views": "SELECT name FROM ir_ui_view WHERE arch_db::text LIKE '%revcycle%' OR name LIKE '%revcycle%'",
     "models": "SELECT model FROM ir_model WHERE model LIKE 'revcycle.%'",
     "fields": "SELECT model || '.' || name FROM ir_model_fields WHERE name LIKE 'revcycle%'",
+    # the columns revcycle adds to Odoo's tables (e.g. the payment facts on account_partial_reconcile)
+    "columns": "SELECT table_name || '.' || column_name FROM information_schema.columns"
+               " WHERE table_schema = 'public' AND column_name LIKE 'revcycle%'",
     "categories": "SELECT name->>'en_US' FROM ir_module_category WHERE name->>'en_US' LIKE 'Revenue Cycle%'",
     "settings": "SELECT key FROM ir_config_parameter WHERE key LIKE 'revcycle%'",
     "crons": "SELECT cron_name FROM ir_cron WHERE cron_name LIKE '%Revenue Cycle%'",

@@ -2,12 +2,18 @@
 Speed).
 
 A payment's delay is known from its reconciliation (``account.partial.reconcile``: the amount and ``max_date``),
-the receivable it settles (its customer's commercial partner, its due date, its account) and what settled it (a
-customer invoice or credit note is no payment). Reading the last 18 months of payments joined to their two journal
-items and the settling entry cost about a second at 500k receivable lines, most of a forecast's first call after
-the ledger changed. These fields keep the facts of the receivable side and whether it is a payment on the
-reconciliation itself, stored and kept current by the ORM like Odoo's own related stored fields on these tables
-(``company_id`` here, ``parent_state`` on journal items): the histograms then read one table.
+the receivable it settles (its customer, company, due date and account) and what settled it (a customer invoice or
+credit note is no payment). Reading the last 18 months of payments joined to their two journal items and the
+settling entry cost about a second at 500k receivable lines, most of a forecast's first call after the ledger
+changed. These fields keep the facts of the receivable side and whether it is a payment on the reconciliation
+itself, stored and kept current by the ORM like Odoo's own stored related fields on these tables (``company_id``
+here, ``parent_state`` on journal items): the histograms then read one table and the customers (for their
+commercial partner, read when the forecast runs: storing it would make re-parenting a contact recompute every
+reconciliation of the company's items).
+
+The ORM keeps them; a writer of journal items in SQL (an import, a migration script) that changes an item's partner,
+company, due date or account, or inserts reconciliations, calls ``_revcycle_fill_payment_facts`` after it (the daily
+training job fills the reconciliations it finds without facts).
 """
 
 from odoo import api, fields, models
@@ -16,6 +22,8 @@ from odoo.tools.sql import column_exists, create_column
 
 # the settling entries that are no payment: a credit note or an invoice applied to a receivable
 NOT_A_PAYMENT = ("out_invoice", "out_refund")
+
+MISSING_FACTS_INDEX = "account_partial_reconcile__revcycle_facts_missing_index"
 
 # column -> its PostgreSQL type, created and filled in one statement when the addon is installed (the ORM would
 # otherwise compute them record by record over every reconciliation of the database)
@@ -31,9 +39,10 @@ FACT_COLUMNS = {
 class AccountPartialReconcile(models.Model):
     _inherit = "account.partial.reconcile"
 
+    # indexed: deleting a contact sets this to NULL (the foreign key), which would otherwise scan the table
     revcycle_debit_partner_id = fields.Many2one(
-        "res.partner", string="Customer (commercial) of the receivable", compute="_compute_revcycle_payment_facts",
-        store=True, precompute=True)
+        "res.partner", string="Customer of the receivable", compute="_compute_revcycle_payment_facts",
+        store=True, precompute=True, index="btree_not_null")
     # the receivable's own company: the reconciliation's is the payment's when the receivable is no invoice
     revcycle_debit_company_id = fields.Many2one(
         "res.company", string="Company of the receivable", compute="_compute_revcycle_payment_facts", store=True,
@@ -48,13 +57,13 @@ class AccountPartialReconcile(models.Model):
         help="Settled by something other than a customer invoice or credit note: what the cash forecast learns "
              "payment delays from.")
 
-    @api.depends("debit_move_id.partner_id.commercial_partner_id", "debit_move_id.company_id",
+    @api.depends("debit_move_id.partner_id", "debit_move_id.company_id",
                  "debit_move_id.date_maturity",
                  "debit_move_id.date", "debit_move_id.account_id", "credit_move_id.move_id.move_type")
     def _compute_revcycle_payment_facts(self):
         for partial in self:
             debit = partial.debit_move_id
-            partial.revcycle_debit_partner_id = debit.partner_id.commercial_partner_id or debit.partner_id
+            partial.revcycle_debit_partner_id = debit.partner_id
             partial.revcycle_debit_company_id = debit.company_id
             partial.revcycle_debit_due = debit.date_maturity or debit.date
             partial.revcycle_debit_account_id = debit.account_id
@@ -65,28 +74,42 @@ class AccountPartialReconcile(models.Model):
         years of reconciliations), before the ORM sees them missing and computes them one by one."""
         missing = [name for name in FACT_COLUMNS if not column_exists(self.env.cr, self._table, name)]
         for name in missing:
-            create_column(self.env.cr, self._table, name, FACT_COLUMNS[name])
+            create_column(self.env.cr, self._table, name, FACT_COLUMNS[name], self._fields[name].string)
         if missing:
-            self._revcycle_fill_payment_facts()
-        return super()._auto_init()
+            self._revcycle_fill_payment_facts_sql(only_missing=False)
+        result = super()._auto_init()
+        # the reconciliations without facts (inserted by SQL), for the fill's "only missing" mode
+        self.env.cr.execute(SQL(
+            "CREATE INDEX IF NOT EXISTS %s ON %s (id) WHERE revcycle_is_payment IS NULL",
+            SQL.identifier(MISSING_FACTS_INDEX), SQL.identifier(self._table)))
+        return result
 
     @api.model
     def _revcycle_fill_payment_facts(self, only_missing=False):
         """The compute's rule in one statement over every reconciliation (``only_missing``: those whose facts were
-        never written, such as rows inserted by SQL). Tested to agree with the compute."""
+        never written, such as rows inserted by SQL: found by a partial index, so the check costs nothing when there
+        are none). Tested to agree with the compute. Returns the number of reconciliations filled."""
+        self.env.flush_all()  # it reads the journal items and entries in SQL
+        filled = self._revcycle_fill_payment_facts_sql(only_missing)
+        self.invalidate_model(list(FACT_COLUMNS))
+        return filled
+
+    @api.model
+    def _revcycle_fill_payment_facts_sql(self, only_missing):
+        """The statement of ``_revcycle_fill_payment_facts`` (alone in ``_auto_init``, before the ORM is ready)."""
         self.env.cr.execute(SQL(
             """
             UPDATE account_partial_reconcile partial
-               SET revcycle_debit_partner_id = COALESCE(partner.commercial_partner_id, debit.partner_id),
+               SET revcycle_debit_partner_id = debit.partner_id,
                    revcycle_debit_company_id = debit.company_id,
                    revcycle_debit_due = COALESCE(debit.date_maturity, debit.date),
                    revcycle_debit_account_id = debit.account_id,
                    revcycle_is_payment = credit_move.move_type NOT IN %(not_a_payment)s
-              FROM account_move_line debit
-         LEFT JOIN res_partner partner ON partner.id = debit.partner_id,
+              FROM account_move_line debit,
                    account_move_line credit
               JOIN account_move credit_move ON credit_move.id = credit.move_id
              WHERE debit.id = partial.debit_move_id AND credit.id = partial.credit_move_id
-               AND (%(all)s OR partial.revcycle_is_payment IS NULL)
-            """, not_a_payment=NOT_A_PAYMENT, all=not only_missing))
-        self.invalidate_model(list(FACT_COLUMNS))
+               %(only_missing)s
+            """, not_a_payment=NOT_A_PAYMENT,
+            only_missing=SQL("AND partial.revcycle_is_payment IS NULL") if only_missing else SQL()))
+        return self.env.cr.rowcount

@@ -276,6 +276,9 @@ class RevcycleForecastModel(models.Model):
         today = fields.Date.context_today(self)
         self.env.execute_query(SQL("DELETE FROM revcycle_forecast_model WHERE as_of < %s",
                                    today - timedelta(days=KEEP_DAYS)))
+        # reconciliations inserted in SQL (an import, a migration) get the payment facts the history reads; a
+        # partial index finds them, so this costs nothing when there are none
+        self.env["account.partial.reconcile"]._revcycle_fill_payment_facts(only_missing=True)
         companies = self._revcycle_cron_companies(today)
         for position, company in enumerate(companies):
             outcome = self._revcycle_cron_train_company(company, today)

@@ -219,6 +219,13 @@ class TestCashForecast(RevcycleForecastCommon):
             self.assertFalse(gc.isenabled(), "switched off by someone else: left off")
         finally:
             gc.enable()
+        # overlapping forecasts never keep it off longer than COLLECTOR_MAX_OFF_SECONDS (here: any time is too long)
+        with patch.object(forecast_model, "COLLECTOR_MAX_OFF_SECONDS", -1):
+            with forecast_model.cyclic_collector_suspended():
+                with forecast_model.cyclic_collector_suspended():
+                    self.assertFalse(gc.isenabled())
+                self.assertTrue(gc.isenabled(), "off too long: on again while the outer forecast runs")
+            self.assertTrue(gc.isenabled())
 
     def test_backtest_compares_with_receipts_and_the_due_date_forecast(self):
         with freeze_time(TODAY):

@@ -185,11 +185,14 @@ class TestForecastHistograms(RevcycleForecastCommon):
         self.assertEqual(filled, computed)
 
     def test_payment_facts_follow_the_commercial_partner(self):
-        """E becomes a contact of A: its payment (900 at +50, known from 06-20) is A's from then on, as the joined
-        query would have read it, and E has no history of its own any more."""
+        """E becomes a contact of A: its payment (900 at +50, known from 06-20) is A's from then on, and E has no
+        history of its own any more. The reconciliation keeps the item's own partner (E): the commercial partner is
+        read when the forecast runs, so re-parenting a contact rewrites no reconciliation."""
         self.partner["E"].write({"is_company": False, "parent_id": self.partner["A"].id})
         self.assertEqual(self.partner["E"].commercial_partner_id, self.partner["A"])
         self.env.flush_all()  # as a forecast does before reading the ledger in SQL
+        kept = self.env["account.partial.reconcile"].search([("revcycle_debit_partner_id", "=", self.partner["E"].id)])
+        self.assertEqual(len(kept), 1, "E's payment still names E, the item's partner")
         p = {key: partner.id for key, partner in self.partner.items()}
         now, _then = self._sql(date(2024, 6, 30))
         self.assertNotIn(p["E"], now["partners"])

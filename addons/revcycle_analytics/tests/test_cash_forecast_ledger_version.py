@@ -164,9 +164,14 @@ class TestLedgerVersionOrm(RevcycleForecastCommon):
             check("a reconciliation undone", receivable.remove_move_reconcile)
             check("a backdated entry", lambda: self._pay(
                 self._invoice(self.partner, "2023-12-01", "2023-12-31", 50), 50, "2024-01-20"))
-            check("a raw SQL write", lambda: self.env.cr.execute(
-                "UPDATE account_move_line SET date_maturity = date_maturity - 20 WHERE id IN %s",
-                [tuple(receivable.ids)]))
+            def raw_sql_write():
+                self.env.cr.execute("UPDATE account_move_line SET date_maturity = date_maturity - 20 WHERE id IN %s",
+                                    [tuple(receivable.ids)])
+                # what a SQL writer of journal items does after it (models/account_partial_reconcile.py): the
+                # reconciliations' payment facts as the ORM would have kept them
+                self.env["account.partial.reconcile"]._revcycle_fill_payment_facts()
+
+            check("a raw SQL write", raw_sql_write)
             # a savepoint rolled back takes its write and its count back: the cache is right to answer
             self._forecast(as_of, 6)
             before = self._version()
