@@ -33,6 +33,8 @@ FACT_COLUMNS = {
     "revcycle_debit_due": "date",
     "revcycle_debit_account_id": "int4",
     "revcycle_is_payment": "bool",
+    "revcycle_debit_date": "date",
+    "revcycle_credit_date": "date",
 }
 
 
@@ -57,7 +59,14 @@ class AccountPartialReconcile(models.Model):
         help="Settled by something other than a customer invoice or credit note: what the cash forecast learns "
              "payment delays from.")
 
-    @api.depends("debit_move_id.partner_id", "debit_move_id.company_id",
+    # the dates of both journal items: the forecast's open items as of a past day read only the reconciliations
+    # made after that day with an item dated on or before it (the others change no residual of that day)
+    revcycle_debit_date = fields.Date(string="Date of the receivable", compute="_compute_revcycle_payment_facts",
+                                      store=True, precompute=True)
+    revcycle_credit_date = fields.Date(string="Date of the credit", compute="_compute_revcycle_payment_facts",
+                                       store=True, precompute=True)
+
+    @api.depends("debit_move_id.partner_id", "debit_move_id.company_id", "credit_move_id.date",
                  "debit_move_id.date_maturity",
                  "debit_move_id.date", "debit_move_id.account_id", "credit_move_id.move_id.move_type")
     def _compute_revcycle_payment_facts(self):
@@ -68,6 +77,8 @@ class AccountPartialReconcile(models.Model):
             partial.revcycle_debit_due = debit.date_maturity or debit.date
             partial.revcycle_debit_account_id = debit.account_id
             partial.revcycle_is_payment = partial.credit_move_id.move_id.move_type not in NOT_A_PAYMENT
+            partial.revcycle_debit_date = debit.date
+            partial.revcycle_credit_date = partial.credit_move_id.date
 
     def _auto_init(self):
         """Create the facts' columns and fill them with one UPDATE when they are new (an install on a database with
@@ -104,7 +115,9 @@ class AccountPartialReconcile(models.Model):
                    revcycle_debit_company_id = debit.company_id,
                    revcycle_debit_due = COALESCE(debit.date_maturity, debit.date),
                    revcycle_debit_account_id = debit.account_id,
-                   revcycle_is_payment = credit_move.move_type NOT IN %(not_a_payment)s
+                   revcycle_is_payment = credit_move.move_type NOT IN %(not_a_payment)s,
+                   revcycle_debit_date = debit.date,
+                   revcycle_credit_date = credit.date
               FROM account_move_line debit,
                    account_move_line credit
               JOIN account_move credit_move ON credit_move.id = credit.move_id

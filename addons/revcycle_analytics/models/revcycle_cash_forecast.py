@@ -360,6 +360,14 @@ class RevcycleKpi(models.AbstractModel):
             for index, day in enumerate(days))
         open_on = [SQL("(ABS(item.%s) > 0.0001 AND line.date <= %s)", SQL.identifier(f"amount_{index}"), day)
                    for index, day in enumerate(days)]
+        # a reconciliation after a day changes the residual of that day of an item dated on or before it only; one
+        # whose item is dated after every day it follows changes none of them (at 500k lines: 25k of the 190k
+        # reconciliations of the half year since the late model's origin). Without the item's date (a row
+        # inserted in SQL, not filled yet) it is read.
+        def matters(line_date):
+            return SQL(" OR ").join([SQL("%s IS NULL", line_date)] + [
+                SQL("(max_date > %s AND %s <= %s)", day, line_date, day) for day in days])
+
         amounts_and_open = SQL(", ").join(
             [SQL("item.%s", SQL.identifier(f"amount_{index}")) for index in range(len(days))] + open_on)
         with self._revcycle_forecast_query_settings():
@@ -375,10 +383,11 @@ class RevcycleKpi(models.AbstractModel):
                                AND (line.reconciled IS NULL OR line.reconciled = false OR line.reconciled IS NOT true)
                             UNION ALL
                             SELECT debit_move_id, amount, max_date FROM account_partial_reconcile
-                             WHERE max_date > %(first)s AND company_id IN %(companies)s
+                             WHERE max_date > %(first)s AND company_id IN %(companies)s AND (%(debit_matters)s)
                             UNION ALL
                             SELECT credit_move_id, -amount, max_date FROM account_partial_reconcile
-                             WHERE max_date > %(first)s AND company_id IN %(companies)s) AS part
+                             WHERE max_date > %(first)s AND company_id IN %(companies)s AND (%(credit_matters)s)
+                            ) AS part
                   GROUP BY part.id
                 )
                 SELECT line.id, line.move_id, move.name, COALESCE(partner.commercial_partner_id, line.partner_id),
@@ -392,6 +401,7 @@ class RevcycleKpi(models.AbstractModel):
                    AND line.parent_state = 'posted' AND (%(open_on_a_day)s)
                 """,
                 residuals=residuals, amounts_and_open=amounts_and_open, open_on_a_day=SQL(" OR ").join(open_on),
+                debit_matters=matters(SQL("revcycle_debit_date")), credit_matters=matters(SQL("revcycle_credit_date")),
                 accounts=accounts,
                 companies=tuple(companies.ids), first=days[0], last=days[-1]))
         by_day = {day: [] for day in days}
@@ -489,29 +499,25 @@ class RevcycleKpi(models.AbstractModel):
         customer, company, due date and account and whether it is a payment are read from the reconciliation itself
         (models/account_partial_reconcile.py: kept there by the ORM), not joined from its two journal items and the
         settling entry; the customer's commercial partner is read when the forecast runs."""
-        # the windows overlap (the forecast's year and the origin's share half a year): each reconciliation is
-        # read and joined once, in the part of the calendar it falls in (the spans between the windows' bounds),
-        # grouped per part, and the parts' sums (exact, numeric) are added up per window
+        # the windows overlap (the forecast's year and the origin's share half a year): each reconciliation is read
+        # once, counted in each window it falls in (the calendar cut at the windows' bounds: the windows of each
+        # part, an expression, so that the planner knows how many rows it groups and groups them by hashing; joined
+        # to the parts' rows, it grouped them by sorting, 0.45 s of 0.6 s at 500k receivable lines)
         bounds = sorted({day for window in windows for day in window})
-        parts = list(pairwise(bounds))
-        part_rows = SQL(", ").join(SQL("(%s, %s::date, %s::date)", index, since, until)
-                                   for index, (since, until) in enumerate(parts))
-        window_parts = SQL(", ").join(SQL("(%s, %s)", span, index)
-                                      for span, (start, end) in enumerate(windows)
-                                      for index, (since, until) in enumerate(parts) if start <= since and until <= end)
+        windows_of = SQL("CASE %s END", SQL(" ").join(
+            SQL("WHEN partial.max_date <= %s::date THEN %s::int[]", until,
+                [span for span, (start, end) in enumerate(windows) if start <= since and until <= end])
+            for since, until in pairwise(bounds)))
         with self._revcycle_forecast_query_settings():
             return self.env.execute_query(SQL(
                 """
                 WITH payment AS (
-                    SELECT part.slot AS part,
-                           COALESCE(partner.commercial_partner_id, partial.revcycle_debit_partner_id) AS partner_id,
+                    SELECT COALESCE(partner.commercial_partner_id, partial.revcycle_debit_partner_id) AS partner_id,
                            partial.revcycle_debit_company_id AS company_id,
                            LEAST(GREATEST(partial.max_date - partial.revcycle_debit_due, %(min_delay)s),
                                  %(max_delay)s) AS delay,
-                           partial.amount
+                           partial.amount, %(windows_of)s AS spans
                       FROM account_partial_reconcile partial
-                      JOIN (VALUES %(parts)s) AS part(slot, since, until)
-                        ON partial.max_date > part.since AND partial.max_date <= part.until
                  LEFT JOIN res_partner partner ON partner.id = partial.revcycle_debit_partner_id
                      WHERE partial.company_id IN %(companies)s
                        AND partial.max_date > %(first)s AND partial.max_date <= %(last)s
@@ -519,16 +525,10 @@ class RevcycleKpi(models.AbstractModel):
                        AND partial.revcycle_is_payment
                        AND partial.revcycle_debit_partner_id IS NOT NULL
                 ),
-                per_part AS (  -- partner_id NULL: the grouping set of all customers together (payment has none)
-                    SELECT part, partner_id, company_id, delay, SUM(amount) AS amount, COUNT(*) AS payments
-                      FROM payment
-                  GROUP BY GROUPING SETS ((part, partner_id, company_id, delay), (part, company_id, delay))
-                ),
-                per_delay AS (
-                    SELECT window_part.span, partner_id, company_id, delay, SUM(amount) AS amount,
-                           SUM(payments) AS payments
-                      FROM per_part JOIN (VALUES %(window_parts)s) AS window_part(span, part) USING (part)
-                  GROUP BY window_part.span, partner_id, company_id, delay
+                per_delay AS (  -- partner_id NULL: the grouping set of all customers together (payment has none)
+                    SELECT span, partner_id, company_id, delay, SUM(amount) AS amount, COUNT(*) AS payments
+                      FROM payment CROSS JOIN LATERAL unnest(payment.spans) AS span
+                  GROUP BY GROUPING SETS ((span, partner_id, company_id, delay), (span, company_id, delay))
                     HAVING SUM(amount) > 0
                 )
                 SELECT span, partner_id, company_id, array_agg(delay ORDER BY delay),
@@ -537,7 +537,7 @@ class RevcycleKpi(models.AbstractModel):
               GROUP BY span, partner_id, company_id
               ORDER BY span, partner_id, company_id
                 """,
-                parts=part_rows, window_parts=window_parts, companies=tuple(companies.ids),
+                windows_of=windows_of, companies=tuple(companies.ids),
                 accounts=self._revcycle_receivable_accounts(), first=bounds[0], last=bounds[-1],
                 min_delay=fc.MIN_DELAY, max_delay=fc.MAX_DELAY))
 
