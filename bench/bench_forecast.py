@@ -17,7 +17,8 @@ after the ledger changed (the learned delays and late model computed again: the 
 computed again). Then the current forecast (as of today, which reads the day's stored model): the training (what the
 daily cron or the day's first forecast pays), and a forecast after a ledger write (the production case), with the
 process's decoded copy of the stored model emptied first or kept; its answer is checked against one learned live.
-BENCH_FORECAST_PROFILE=1 prints the heaviest calls of a cold forecast (and stops there); =compare prints the 25
+BENCH_FORECAST_PROFILE=1 prints the heaviest calls of a cold forecast (and stops there; by cumulative time, or
+BENCH_FORECAST_PROFILE_SORT=tottime by own time); =compare prints the 25
 heaviest functions of a warm forecast and of a current one from the stored model, side by side, then measures.
 Each cold and warm call's time in Python's cyclic garbage collector is printed too; BENCH_FORECAST_GC_FREEZE=1
 calls gc.freeze() once the registry is loaded, to measure what leaving Odoo's own objects out of it gains;
@@ -270,7 +271,7 @@ def measure(registry, invoices):
             forecast_model._LEARNED_CACHE.clear()  # the cold call: everything learned again
             profile = cProfile.Profile()
             profile.runcall(forecast)
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+            pstats.Stats(profile).sort_stats(os.environ.get("BENCH_FORECAST_PROFILE_SORT", "cumulative")).print_stats(30)
             cr.rollback()
             dump(answers["forecast"], invoices)
             return None

@@ -117,11 +117,15 @@ def fit(examples, ridge=RIDGE, iterations=ITERATIONS):
         for row, target in zip(rows, targets, strict=True):
             p = _sigmoid(sum(b * x for b, x in zip(beta, row, strict=True)))
             weight = p * (1 - p)
+            residual = target - p
             for i in range(size + 1):
-                gradient[i] += (target - p) * row[i]
-                if row[i]:
+                value = row[i]
+                gradient[i] += residual * value
+                if value:
+                    # (weight x value) x row[j], as weight * row[i] * row[j] groups it: the same floats
+                    weighted, hessian_row = weight * value, hessian[i]
                     for j in range(i, size + 1):
-                        hessian[i][j] += weight * row[i] * row[j]
+                        hessian_row[j] += weighted * row[j]
         for i in range(1, size + 1):  # ridge on the weights, not the intercept
             gradient[i] -= ridge * beta[i]
             hessian[i][i] += ridge
