@@ -12,8 +12,9 @@ commercial partner, read when the forecast runs: storing it would make re-parent
 reconciliation of the company's items).
 
 The ORM keeps them; a writer of journal items in SQL (an import, a migration script) that changes an item's partner,
-company, due date or account, or inserts reconciliations, calls ``_revcycle_fill_payment_facts`` after it (the daily
-training job fills the reconciliations it finds without facts).
+company, date, due date or account, or inserts reconciliations, calls ``_revcycle_fill_payment_facts`` after it (the
+daily training job fills only the reconciliations it finds without facts: a stale date would hide a reconciliation
+from the open items of the days before it).
 """
 
 from odoo import api, fields, models
@@ -66,9 +67,9 @@ class AccountPartialReconcile(models.Model):
     revcycle_credit_date = fields.Date(string="Date of the credit", compute="_compute_revcycle_payment_facts",
                                        store=True, precompute=True)
 
-    @api.depends("debit_move_id.partner_id", "debit_move_id.company_id", "credit_move_id.date",
-                 "debit_move_id.date_maturity",
-                 "debit_move_id.date", "debit_move_id.account_id", "credit_move_id.move_id.move_type")
+    @api.depends("debit_move_id.partner_id", "debit_move_id.company_id", "debit_move_id.date_maturity",
+                 "debit_move_id.date", "debit_move_id.account_id", "credit_move_id.date",
+                 "credit_move_id.move_id.move_type")
     def _compute_revcycle_payment_facts(self):
         for partial in self:
             debit = partial.debit_move_id
