@@ -271,7 +271,8 @@ def measure(registry, invoices):
             forecast_model._LEARNED_CACHE.clear()  # the cold call: everything learned again
             profile = cProfile.Profile()
             profile.runcall(forecast)
-            pstats.Stats(profile).sort_stats(os.environ.get("BENCH_FORECAST_PROFILE_SORT", "cumulative")).print_stats(30)
+            order = os.environ.get("BENCH_FORECAST_PROFILE_SORT", "cumulative")
+            pstats.Stats(profile).sort_stats(order).print_stats(30)
             cr.rollback()
             dump(answers["forecast"], invoices)
             return None
