@@ -293,27 +293,6 @@ def vacuum_analyze(database, tables=()):
             cr.execute("VACUUM (ANALYZE)")
 
 
-def copy_database(base, contracts):
-    """A copy of the benchmark's database for one size (``CREATE DATABASE ... TEMPLATE``, no filestore: nothing
-    here reads an attachment), replacing one a stopped run left."""
-    name = f"{base}_{contracts}"
-    odoo.sql_db.close_db(base)  # a template database must have no other connection
-    with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
-        cr._cnx.autocommit = True
-        # WITH (FORCE): a killed run's backend may still be connected to its copy
-        cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(name)))
-        cr.execute(SQL("CREATE DATABASE %s TEMPLATE %s", SQL.identifier(name), SQL.identifier(base)))
-    return name
-
-
-def drop_database(name):
-    odoo.modules.registry.Registry.delete(name)
-    odoo.sql_db.close_db(name)
-    with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
-        cr._cnx.autocommit = True
-        cr.execute(SQL("DROP DATABASE IF EXISTS %s WITH (FORCE)", SQL.identifier(name)))
-
-
 def invoice_past_month(registry, contract_ids, on_date):
     """The month before the measured one, invoiced and posted by our own batch and committed batch by batch: the
     history a company invoicing these contracts has. The planner's statistics of the invoice tables are refreshed
@@ -330,7 +309,7 @@ def invoice_past_month(registry, contract_ids, on_date):
 
 def build_committed_data(registry, contracts, start):
     """Customers, products, both sides' contracts (ours started a month earlier), committed; then our first month
-    invoiced (``invoice_past_month``). Returns (the customers' ids, our contracts' ids)."""
+    invoiced (``invoice_past_month``). Returns (the customers' ids, our contracts' ids, how many OCA contracts)."""
     with registry.cursor() as cr:  # commits on leaving
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
         partners, terms = shared_data(env, contracts)
@@ -424,12 +403,18 @@ def main(argv):
 
 def bench_size(base, contracts):
     """Build ``contracts`` contracts on each side in a copy of the database, committed with a month of past invoices,
-    time both sides RUNS rounds alternated (each run rolled back), drop the copy."""
-    database = copy_database(base, contracts)
+    time both sides RUNS rounds alternated (each run rolled back), drop the copy. The copy is Odoo's own, as
+    bench_scale_out makes its copies (``CREATE DATABASE ... TEMPLATE`` with the filestore); dropping one a stopped
+    run left ends its connections first."""
+    from odoo.service import db
+
+    database = f"{base}_{contracts}"
+    db.exp_drop(database)
+    db.exp_duplicate_database(base, database)
     try:
         return measure_size(odoo.modules.registry.Registry(database), contracts)
     finally:
-        drop_database(database)
+        db.exp_drop(database)
 
 
 def measure_size(registry, contracts):

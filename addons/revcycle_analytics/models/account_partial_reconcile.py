@@ -19,24 +19,24 @@ from the open items of the days before it).
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.sql import column_exists, create_column
+from odoo.tools.sql import column_exists, create_column, create_index
 
 # the settling entries that are no payment: a credit note or an invoice applied to a receivable
 NOT_A_PAYMENT = ("out_invoice", "out_refund")
 
 MISSING_FACTS_INDEX = "account_partial_reconcile__revcycle_facts_missing_index"
 
-# column -> its PostgreSQL type, created and filled in one statement when the addon is installed (the ORM would
-# otherwise compute them record by record over every reconciliation of the database)
-FACT_COLUMNS = {
-    "revcycle_debit_partner_id": "int4",
-    "revcycle_debit_company_id": "int4",
-    "revcycle_debit_due": "date",
-    "revcycle_debit_account_id": "int4",
-    "revcycle_is_payment": "bool",
-    "revcycle_debit_date": "date",
-    "revcycle_credit_date": "date",
-}
+# the columns created and filled in one statement when the addon is installed (the ORM would otherwise compute them
+# record by record over every reconciliation of the database)
+FACT_COLUMNS = (
+    "revcycle_debit_partner_id",
+    "revcycle_debit_company_id",
+    "revcycle_debit_due",
+    "revcycle_debit_account_id",
+    "revcycle_is_payment",
+    "revcycle_debit_date",
+    "revcycle_credit_date",
+)
 
 
 class AccountPartialReconcile(models.Model):
@@ -86,14 +86,13 @@ class AccountPartialReconcile(models.Model):
         years of reconciliations), before the ORM sees them missing and computes them one by one."""
         missing = [name for name in FACT_COLUMNS if not column_exists(self.env.cr, self._table, name)]
         for name in missing:
-            create_column(self.env.cr, self._table, name, FACT_COLUMNS[name], self._fields[name].string)
+            field = self._fields[name]
+            create_column(self.env.cr, self._table, name, field.column_type[1], field.string)
         if missing:
             self._revcycle_fill_payment_facts_sql(only_missing=False)
         result = super()._auto_init()
         # the reconciliations without facts (inserted by SQL), for the fill's "only missing" mode
-        self.env.cr.execute(SQL(
-            "CREATE INDEX IF NOT EXISTS %s ON %s (id) WHERE revcycle_is_payment IS NULL",
-            SQL.identifier(MISSING_FACTS_INDEX), SQL.identifier(self._table)))
+        create_index(self.env.cr, MISSING_FACTS_INDEX, self._table, ["id"], where="revcycle_is_payment IS NULL")
         return result
 
     @api.model

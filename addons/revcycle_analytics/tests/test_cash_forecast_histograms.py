@@ -20,8 +20,10 @@ from datetime import date, timedelta
 
 from odoo import Command
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from ..engine import forecast as fc
+from ..models.account_partial_reconcile import FACT_COLUMNS
 from ..models.revcycle_cash_forecast import HISTORY_DAYS, TRAINING_LAG_DAYS
 from .common import RevcycleForecastCommon
 
@@ -189,11 +191,9 @@ class TestForecastHistograms(RevcycleForecastCommon):
         self.assertEqual({facts(p)[5:] for p in by_partner[self.partner["A"]]},
                          {(date(2024, 2, 1), date(2024, 3, 11)), (date(2024, 2, 1), date(2024, 4, 5))})
         self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE account_partial_reconcile SET revcycle_debit_partner_id = NULL, revcycle_debit_company_id = NULL,"
-            " revcycle_debit_due = NULL, revcycle_debit_account_id = NULL, revcycle_is_payment = NULL,"
-            " revcycle_debit_date = NULL, revcycle_credit_date = NULL"
-            " WHERE id = ANY(%s)", [partials.ids])
+        self.env.cr.execute(SQL(
+            "UPDATE account_partial_reconcile SET %s WHERE id = ANY(%s)",
+            SQL(", ").join(SQL("%s = NULL", SQL.identifier(name)) for name in FACT_COLUMNS), partials.ids))
         partials.invalidate_recordset()
         self.env["account.partial.reconcile"]._revcycle_fill_payment_facts(only_missing=True)
         filled = {p.id: facts(p) for p in partials}
