@@ -640,6 +640,11 @@ case("collector", "res.partner", "revcycle_send_next_notice", [["{partner}"]], "
 case("collector", "revcycle.dunning.policy", "create", [{"name": "x"}], "access|rights|not allowed")
 case("portal", "revcycle.dunning.run", "search_read", [[]], "access|rights|not allowed")
 case("portal", "revcycle.price.tier", "search_read", [[]], "access|rights|not allowed")
+# --- account.partial.reconcile: the cash forecast's payment facts follow the journal items (issue 23) --------------
+case("admin", "account.partial.reconcile", "write", [[1], {"revcycle_debit_due": "2020-01-01"}],
+     r"Due date of the receivable \(revcycle_debit_due\)")
+case("admin", "account.partial.reconcile", "create",
+     [{"debit_move_id": 1, "credit_move_id": 2, "amount": 1.0, "revcycle_is_payment": True}], "revcycle_is_payment")
 
 
 def _resolve(value, world):

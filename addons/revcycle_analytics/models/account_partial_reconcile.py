@@ -18,6 +18,7 @@ from the open items of the days before it).
 """
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column, create_index
 
@@ -80,6 +81,30 @@ class AccountPartialReconcile(models.Model):
             partial.revcycle_is_payment = partial.credit_move_id.move_id.move_type not in NOT_A_PAYMENT
             partial.revcycle_debit_date = debit.date
             partial.revcycle_credit_date = partial.credit_move_id.date
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._revcycle_refuse_fact_writes(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._revcycle_refuse_fact_writes([vals])
+        return super().write(vals)
+
+    def _revcycle_refuse_fact_writes(self, vals_list):
+        """The facts follow the journal items (the compute): given by hand, in the web client's import or over
+        XML-RPC, they would make the cash forecast learn from figures the ledger does not hold. Only the compute
+        and the fill statement write them (neither goes through create or write with them); superuser code is
+        trusted, as Odoo trusts it with its own stored computed fields."""
+        if self.env.su:
+            return
+        written = sorted({name for vals in vals_list for name in vals if name in FACT_COLUMNS})
+        if written:
+            raise AccessError(self.env._(
+                "%(fields)s of a reconciliation follow its journal items and cannot be written: change the journal "
+                "item (its partner, dates or account) and they follow.",
+                fields=", ".join(f"{self._fields[name]._description_string(self.env)} ({name})"
+                                 for name in written)))
 
     def _auto_init(self):
         """Create the facts' columns and fill them with one UPDATE when they are new (an install on a database with

@@ -19,6 +19,7 @@ histograms worked out by hand. Today is frozen on 2024-06-30; USD company, EUR a
 from datetime import date, timedelta
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -215,3 +216,22 @@ class TestForecastHistograms(RevcycleForecastCommon):
         day = date(2024, 6, 30)
         for window, (sql, python) in enumerate(zip(self._sql(day), self._python(day), strict=True)):
             self.assertHistory(sql, python, f"window {window}")
+
+    def test_payment_facts_are_not_written_by_hand(self):
+        """A fact given by hand (create or write, as an import or XML-RPC would) is refused, naming the field, and
+        nothing is written; the compute keeps writing them (the payments above)."""
+        accountant = self.env["res.users"].create({
+            "name": "Facts accountant", "login": "rc_facts_accountant", "company_id": self.company.id,
+            "company_ids": [Command.set(self.companies.ids)],
+            "groups_id": [Command.set([self.env.ref("account.group_account_manager").id])]})
+        partial = self.env["account.partial.reconcile"].search(
+            [("revcycle_debit_partner_id", "=", self.partner["A"].id)], limit=1)
+        due = partial.revcycle_debit_due
+        with self.assertRaisesRegex(AccessError, r"Due date of the receivable \(revcycle_debit_due\)"):
+            partial.with_user(accountant).write({"revcycle_debit_due": "2020-01-01"})
+        with self.assertRaisesRegex(AccessError, r"revcycle_is_payment"):
+            self.env["account.partial.reconcile"].with_user(accountant).create({
+                "debit_move_id": partial.debit_move_id.id, "credit_move_id": partial.credit_move_id.id,
+                "amount": 1.0, "revcycle_is_payment": False})
+        partial.invalidate_recordset()
+        self.assertEqual(partial.revcycle_debit_due, due)
